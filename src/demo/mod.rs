@@ -1,0 +1,1 @@
+//! Demonstrations that print the book's figures and draw its charts.

@@ -1,0 +1,60 @@
+//! The library's error type: every failure says what was wrong and with which file or value.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in scratchnet, each variant naming the file or value at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read, written or renamed.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A dataset file is malformed, or the data could not be fetched.
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
+    /// A setting is impossible (batch size 0, negative learning rate, …).
+    #[error("invalid {name} {value}: {expected}")]
+    InvalidSetting {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    /// A checkpoint file is not a scratchnet checkpoint for this network.
+    #[error("{path}: {reason}")]
+    Checkpoint { path: PathBuf, reason: String },
+    /// Training produced a NaN or infinite loss.
+    #[error("loss became {loss} at iteration {iteration} (last finite loss {last_finite}); the learning rate is probably too large")]
+    Diverged {
+        iteration: usize,
+        loss: f64,
+        last_finite: f64,
+    },
+    /// A chart could not be drawn.
+    #[error("chart {path}: {reason}")]
+    Plot { path: PathBuf, reason: String },
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Wraps an I/O error with the path it happened on.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// An impossible setting: `name` is the flag, `expected` says what would be valid.
+    pub fn invalid(name: &'static str, value: impl ToString, expected: &'static str) -> Self {
+        Error::InvalidSetting {
+            name,
+            value: value.to_string(),
+            expected,
+        }
+    }
+}

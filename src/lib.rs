@@ -1,0 +1,27 @@
+//! scratchnet: neural-network training written from scratch, following *Deep Learning from Scratch*.
+//!
+//! Every module is one idea of the book, named as the book names it:
+//! [`functions`] (activations and losses), [`numerical`] (numerical differentiation and gradient
+//! descent), [`layers`] (forward beside backward), [`net`] (`SimpleNet`, `TwoLayerNet`),
+//! [`optim`], [`data`] (MNIST), [`train`] (the mini-batch loop), [`checkpoint`], [`plot`] and
+//! [`report`]. The command-line tool in `main.rs` only parses arguments and calls these.
+
+pub mod checkpoint;
+pub mod data;
+pub mod demo;
+pub mod error;
+pub mod files;
+pub mod float;
+pub mod functions;
+pub mod init;
+pub mod layers;
+pub mod net;
+pub mod numerical;
+pub mod optim;
+pub mod plot;
+pub mod progress;
+pub mod report;
+pub mod train;
+
+pub use error::{Error, Result};
+pub use float::Float;

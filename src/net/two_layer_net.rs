@@ -1,0 +1,1 @@
+//! The book's two-layer network.

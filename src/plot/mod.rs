@@ -1,0 +1,88 @@
+//! Charts, drawn once and written twice: SVG (for reports) and PNG (for viewing), with `plotters`.
+//!
+//! Text is drawn with DejaVu Sans, shipped in `assets/` (Bitstream Vera licence), so charts look
+//! the same on every machine and nothing depends on the system's font libraries.
+
+use crate::files::{parent_dir, write_atomic};
+use crate::{Error, Result};
+use plotters::prelude::*;
+use plotters::coord::Shift;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+/// The result a chart's drawing code returns; plotters' errors are boxed.
+pub type DrawResult = std::result::Result<(), Box<dyn std::error::Error>>;
+
+/// A chart that can draw itself on any plotters backend (so one drawing serves SVG and PNG).
+pub trait Chart {
+    /// Width and height in pixels.
+    fn size(&self) -> (u32, u32) {
+        (800, 500)
+    }
+    /// Draws the whole chart on `area`.
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static;
+}
+
+/// The font family every chart uses.
+pub const FONT: &str = "sans-serif";
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let bytes: &'static [u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+        for style in [FontStyle::Normal, FontStyle::Bold, FontStyle::Italic, FontStyle::Oblique] {
+            // The shipped font is valid; a failure here would be a packaging bug.
+            let _ = plotters::style::register_font(FONT, style, bytes);
+        }
+    });
+}
+
+/// Draws `chart` into `dir/stem.svg` and `dir/stem.png` (both written atomically);
+/// returns the two paths.
+pub fn save(chart: &impl Chart, dir: &Path, stem: &str) -> Result<[PathBuf; 2]> {
+    register_font();
+    let svg_path = dir.join(format!("{stem}.svg"));
+    let png_path = dir.join(format!("{stem}.png"));
+    let fail = |path: &Path, e: Box<dyn std::error::Error>| Error::Plot {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+
+    let mut svg = String::new();
+    {
+        let area = SVGBackend::with_string(&mut svg, chart.size()).into_drawing_area();
+        chart.draw(&area).map_err(|e| fail(&svg_path, e))?;
+        area.present().map_err(|e| fail(&svg_path, e.into()))?;
+    }
+    write_atomic(&svg_path, svg.as_bytes())?;
+
+    let (w, h) = chart.size();
+    let mut rgb = vec![0u8; (w * h * 3) as usize];
+    {
+        let area = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        chart.draw(&area).map_err(|e| fail(&png_path, e))?;
+        area.present().map_err(|e| fail(&png_path, e.into()))?;
+    }
+    write_png(&png_path, &rgb, w, h)?;
+    Ok([svg_path, png_path])
+}
+
+/// Encodes an RGB buffer as PNG into a temporary file beside `path`, then renames it in.
+fn write_png(path: &Path, rgb: &[u8], w: u32, h: u32) -> Result<()> {
+    let dir = parent_dir(path);
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let temp = tempfile::Builder::new()
+        .prefix(".scratchnet-")
+        .suffix(".png")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    image::save_buffer_with_format(temp.path(), rgb, w, h, image::ColorType::Rgb8, image::ImageFormat::Png)
+        .map_err(|e| Error::Plot {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    temp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
