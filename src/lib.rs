@@ -6,6 +6,9 @@
 //! [`optim`], [`data`] (MNIST), [`train`] (the mini-batch loop), [`checkpoint`], [`plot`] and
 //! [`report`]. The command-line tool in `main.rs` only parses arguments and calls these.
 
+// The book's names for the book's ideas: `W1`, `dW`, `SoftmaxWithLoss`'s `t`.
+#![allow(non_snake_case)]
+
 pub mod checkpoint;
 pub mod data;
 pub mod demo;

@@ -14,7 +14,7 @@ pub trait Progress: Sync {
     fn begin(&self, _task: &str, _total: Option<u64>) {}
     /// `done` steps of the current task are finished; `status` is a short text (loss, accuracy).
     fn update(&self, _done: u64, _status: &str) {}
-    /// A line worth keeping on screen (an epoch's accuracies, a source that failed).
+    /// A line of results worth keeping (an epoch's accuracies, a source that failed).
     fn line(&self, _text: &str) {}
     /// The current task is over.
     fn end(&self) {}
@@ -25,7 +25,8 @@ pub struct Silent;
 
 impl Progress for Silent {}
 
-/// Reports to the terminal: a live bar on a TTY, plain lines otherwise, nothing when quiet.
+/// Reports to the terminal: a live bar on stderr when it is a TTY, result lines on stdout,
+/// and nothing at all when quiet.
 pub struct Console {
     quiet: bool,
     bar: Mutex<Option<ProgressBar>>,
@@ -54,11 +55,10 @@ impl Progress for Console {
             Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()),
             None => ProgressBar::new_spinner(),
         };
-        let style = ProgressStyle::with_template(
-            "{prefix} [{bar:30}] {pos}/{len} {msg} (eta {eta})",
-        )
-        .expect("the progress template is valid")
-        .progress_chars("=> ");
+        let style =
+            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} (eta {eta})")
+                .expect("the progress template is valid")
+                .progress_chars("=> ");
         bar.set_style(style);
         bar.set_prefix(task.to_string());
         *self.bar.lock().expect("progress lock") = Some(bar);
@@ -76,8 +76,8 @@ impl Progress for Console {
             return;
         }
         match self.bar.lock().expect("progress lock").as_ref() {
-            Some(bar) => bar.println(text),
-            None => eprintln!("{text}"),
+            Some(bar) => bar.suspend(|| println!("{text}")),
+            None => println!("{text}"),
         }
     }
 

@@ -1,1 +1,120 @@
-//! TODO
+//! Layers with `forward` beside `backward`, as in the book's chapter 5.
+//!
+//! Each layer owns the buffers it writes into (its output and its input gradient), so a
+//! training step reuses the same memory every iteration; buffers are resized only when the
+//! batch size changes. `forward` returns a view of the layer's output, `backward` a view of
+//! `dx`. Gradients of parameters (`dW`, `db`) are *overwritten* by each `backward`, as the book
+//! does (never accumulated).
+
+pub mod affine;
+pub mod relu;
+pub mod sigmoid;
+pub mod softmax_with_loss;
+
+pub use affine::Affine;
+pub use relu::Relu;
+pub use sigmoid::Sigmoid;
+pub use softmax_with_loss::{SoftmaxWithLoss, Targets};
+
+use crate::Float;
+use ndarray::{Array2, ArrayView2, Zip};
+use serde::{Deserialize, Serialize};
+
+/// The hidden layers' activation function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    /// The book's chapter-4 choice: smooth, but its gradient vanishes in deep stacks.
+    Sigmoid,
+    /// `max(0, x)`: the chapter-5/6 choice for deeper networks.
+    Relu,
+}
+
+/// A Sigmoid or ReLU layer, chosen at run time.
+#[derive(Clone)]
+pub enum ActivationLayer<F: Float> {
+    /// See [`Sigmoid`].
+    Sigmoid(Sigmoid<F>),
+    /// See [`Relu`].
+    Relu(Relu<F>),
+}
+
+impl<F: Float> ActivationLayer<F> {
+    /// A fresh layer of the given kind.
+    pub fn new(kind: Activation) -> Self {
+        match kind {
+            Activation::Sigmoid => ActivationLayer::Sigmoid(Sigmoid::default()),
+            Activation::Relu => ActivationLayer::Relu(Relu::default()),
+        }
+    }
+
+    /// The activation applied to x: (N, D) → (N, D).
+    pub fn forward(&mut self, x: ArrayView2<F>) -> ArrayView2<'_, F> {
+        match self {
+            ActivationLayer::Sigmoid(layer) => layer.forward(x),
+            ActivationLayer::Relu(layer) => layer.forward(x),
+        }
+    }
+
+    /// The gradient passed back: dout (N, D) → dx (N, D).
+    pub fn backward(&mut self, dout: ArrayView2<F>) -> ArrayView2<'_, F> {
+        match self {
+            ActivationLayer::Sigmoid(layer) => layer.backward(dout),
+            ActivationLayer::Relu(layer) => layer.backward(dout),
+        }
+    }
+}
+
+/// Applies `kind` to every element in place (for evaluation, where nothing is kept).
+pub fn activate_inplace<F: Float>(kind: Activation, x: &mut Array2<F>) {
+    match kind {
+        Activation::Sigmoid => x.mapv_inplace(crate::functions::sigmoid_scalar),
+        Activation::Relu => x.mapv_inplace(|v| v.max(F::zero())),
+    }
+}
+
+/// Makes `buf` a (rows, cols) array, reallocating only when its shape changes.
+pub fn ensure_shape<F: Float>(buf: &mut Array2<F>, rows: usize, cols: usize) {
+    if buf.dim() != (rows, cols) {
+        *buf = Array2::zeros((rows, cols));
+    }
+}
+
+/// Copies `src` into `buf`, resizing `buf` first if needed.
+pub fn copy_into<F: Float>(buf: &mut Array2<F>, src: ArrayView2<F>) {
+    ensure_shape(buf, src.nrows(), src.ncols());
+    Zip::from(buf).and(src).for_each(|b, &s| *b = s);
+}
+
+#[cfg(test)]
+pub(crate) mod gradcheck {
+    //! The book's gradient check for a single layer: backprop against central differences.
+    use ndarray::{Array2, ArrayView2};
+
+    /// Numerical derivative of `loss(x) = Σ forward(x) ⊙ dout` with respect to each element of x.
+    pub fn numerical_dx(
+        x: &Array2<f64>,
+        dout: &Array2<f64>,
+        mut forward: impl FnMut(ArrayView2<f64>) -> Array2<f64>,
+    ) -> Array2<f64> {
+        let h = 1e-5;
+        let mut x = x.clone();
+        let mut grad = Array2::zeros(x.dim());
+        for idx in 0..x.len() {
+            let (i, j) = (idx / x.ncols(), idx % x.ncols());
+            let keep = x[[i, j]];
+            x[[i, j]] = keep + h;
+            let up = (&forward(x.view()) * dout).sum();
+            x[[i, j]] = keep - h;
+            let down = (&forward(x.view()) * dout).sum();
+            x[[i, j]] = keep;
+            grad[[i, j]] = (up - down) / (2.0 * h);
+        }
+        grad
+    }
+
+    /// Largest absolute difference between two arrays.
+    pub fn max_diff(a: &Array2<f64>, b: ArrayView2<f64>) -> f64 {
+        (a - &b).iter().fold(0.0, |m, v| m.max(v.abs()))
+    }
+}

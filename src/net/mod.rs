@@ -1,5 +1,9 @@
-//! Networks: `SimpleNet` (the book's 2×3 example) and `TwoLayerNet` (784-50-10).
+//! Networks: `SimpleNet` (the book's 2×3 example) and `TwoLayerNet` (784-50-10), and the
+//! [`Network`] trait the trainer drives.
 
+pub mod network;
 pub mod simple_net;
 pub mod two_layer_net;
 
+pub use network::{accuracy, numerical_gradient, parameter_count, Network, Param};
+pub use two_layer_net::TwoLayerNet;

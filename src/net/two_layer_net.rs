@@ -1,1 +1,229 @@
-//! The book's two-layer network.
+//! The book's two-layer network: `Affine → Sigmoid → Affine → SoftmaxWithLoss`.
+//!
+//! input (N, 784) ─W1, b1→ (N, 50) ─sigmoid→ (N, 50) ─W2, b2→ (N, 10) ─softmax→ probabilities
+
+use super::{Network, Param};
+use crate::init::randn;
+use crate::layers::affine::affine_into;
+use crate::layers::{
+    activate_inplace, Activation, ActivationLayer, Affine, SoftmaxWithLoss, Targets,
+};
+use crate::{Error, Float, Result};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewD};
+use rand::Rng;
+
+/// `TwoLayerNet(input_size, hidden_size, output_size)` with parameters `W1`, `b1`, `W2`, `b2`.
+#[derive(Clone)]
+pub struct TwoLayerNet<F: Float> {
+    /// The first layer: `W1` (input, hidden), `b1` (hidden,).
+    pub affine1: Affine<F>,
+    /// The hidden activation (sigmoid in the book's chapter 4, ReLU in chapter 5).
+    pub activation: ActivationLayer<F>,
+    /// The second layer: `W2` (hidden, output), `b2` (output,).
+    pub affine2: Affine<F>,
+    /// Softmax and cross-entropy, for training.
+    pub last_layer: SoftmaxWithLoss<F>,
+    kind: Activation,
+    names: Vec<String>,
+}
+
+impl<F: Float> TwoLayerNet<F> {
+    /// The book's initialisation: `W = weight_init_std · randn`, `b = 0`, W1 drawn before W2.
+    pub fn new(
+        input_size: usize,
+        hidden_size: usize,
+        output_size: usize,
+        weight_init_std: f64,
+        activation: Activation,
+        rng: &mut impl Rng,
+    ) -> Result<Self> {
+        check_size("input_size", input_size)?;
+        check_size("hidden_size", hidden_size)?;
+        check_size("output_size", output_size)?;
+        if !(weight_init_std.is_finite() && weight_init_std > 0.0) {
+            return Err(Error::invalid(
+                "weight_init_std",
+                weight_init_std,
+                "a positive number such as 0.01",
+            ));
+        }
+        let W1 = randn(rng, input_size, hidden_size, weight_init_std);
+        let W2 = randn(rng, hidden_size, output_size, weight_init_std);
+        Ok(Self::from_params(
+            W1,
+            Array1::zeros(hidden_size),
+            W2,
+            Array1::zeros(output_size),
+            activation,
+        ))
+    }
+
+    /// A network from given parameters W1 (in, hidden), b1 (hidden,), W2 (hidden, out), b2 (out,).
+    pub fn from_params(
+        W1: Array2<F>,
+        b1: Array1<F>,
+        W2: Array2<F>,
+        b2: Array1<F>,
+        activation: Activation,
+    ) -> Self {
+        let mut affine1 = Affine::new(W1, b1);
+        // The input images need no gradient: skip the largest product of backward.
+        affine1.needs_dx = false;
+        TwoLayerNet {
+            affine1,
+            activation: ActivationLayer::new(activation),
+            affine2: Affine::new(W2, b2),
+            last_layer: SoftmaxWithLoss::default(),
+            kind: activation,
+            names: ["W1", "b1", "W2", "b2"].map(String::from).to_vec(),
+        }
+    }
+
+    /// The hidden activation's kind.
+    pub fn activation_kind(&self) -> Activation {
+        self.kind
+    }
+
+    /// (input_size, hidden_size, output_size).
+    pub fn sizes(&self) -> (usize, usize, usize) {
+        let (input, hidden) = self.affine1.W.dim();
+        (input, hidden, self.affine2.W.ncols())
+    }
+}
+
+/// A layer size must be at least 1.
+fn check_size(name: &'static str, value: usize) -> Result<()> {
+    if value == 0 {
+        return Err(Error::invalid(name, value, "at least 1"));
+    }
+    Ok(())
+}
+
+impl<F: Float> Network<F> for TwoLayerNet<F> {
+    fn predict(&self, x: ArrayView2<F>) -> Array2<F> {
+        let mut a1 = Array2::zeros((0, 0));
+        affine_into(x, &self.affine1.W, &self.affine1.b, &mut a1);
+        activate_inplace(self.kind, &mut a1);
+        let mut y = Array2::zeros((0, 0));
+        affine_into(a1.view(), &self.affine2.W, &self.affine2.b, &mut y);
+        y
+    }
+
+    fn loss(&mut self, x: ArrayView2<F>, t: Targets<F>) -> F {
+        let a1 = self.affine1.forward(x);
+        let z1 = self.activation.forward(a1);
+        let scores = self.affine2.forward(z1);
+        self.last_layer.forward(scores, t)
+    }
+
+    fn gradient(&mut self, x: ArrayView2<F>, t: Targets<F>) -> F {
+        let loss = self.loss(x, t);
+        let dout = self.last_layer.backward(t);
+        let dz1 = self.affine2.backward(dout);
+        let da1 = self.activation.backward(dz1);
+        self.affine1.backward(da1);
+        loss
+    }
+
+    fn param_names(&self) -> &[String] {
+        &self.names
+    }
+
+    fn param(&mut self, i: usize) -> Param<'_, F> {
+        let layer = if i < 2 {
+            &mut self.affine1
+        } else {
+            &mut self.affine2
+        };
+        let (value, grad) = if i % 2 == 0 {
+            (layer.W.view_mut().into_dyn(), layer.dW.view().into_dyn())
+        } else {
+            (layer.b.view_mut().into_dyn(), layer.db.view().into_dyn())
+        };
+        Param {
+            name: &self.names[i],
+            value,
+            grad,
+        }
+    }
+
+    fn param_view(&self, i: usize) -> ArrayViewD<'_, F> {
+        let layer = if i < 2 { &self.affine1 } else { &self.affine2 };
+        if i % 2 == 0 {
+            layer.W.view().into_dyn()
+        } else {
+            layer.b.view().into_dyn()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::{accuracy, numerical_gradient};
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    /// A small net and batch where every gradient is far from zero.
+    fn setup(activation: Activation) -> (TwoLayerNet<f64>, Array2<f64>, Vec<usize>) {
+        let mut rng = ChaCha8Rng::seed_from_u64(42);
+        let net = TwoLayerNet::new(6, 5, 3, 0.5, activation, &mut rng).unwrap();
+        let x = randn(&mut rng, 4, 6, 1.0);
+        (net, x, vec![0, 2, 1, 2])
+    }
+
+    #[test]
+    fn backprop_matches_numerical_gradient_in_f64() {
+        for activation in [Activation::Sigmoid, Activation::Relu] {
+            let (mut net, x, t) = setup(activation);
+            let numerical = numerical_gradient(&net, x.view(), Targets::Labels(&t));
+            net.gradient(x.view(), Targets::Labels(&t));
+            for (i, num) in numerical.iter().enumerate() {
+                let p = net.param(i);
+                let diff = (&p.grad - num).mapv(f64::abs).mean().unwrap();
+                assert!(
+                    diff < 1e-7,
+                    "{activation:?} {}: mean |diff| {diff:e}",
+                    p.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn numerical_gradient_leaves_weights_unchanged() {
+        let (net, x, t) = setup(Activation::Sigmoid);
+        let before = net.clone();
+        numerical_gradient(&net, x.view(), Targets::Labels(&t));
+        for i in 0..4 {
+            assert_eq!(net.param_view(i), before.param_view(i));
+        }
+    }
+
+    #[test]
+    fn predict_agrees_with_the_training_forward_pass() {
+        let (mut net, x, t) = setup(Activation::Sigmoid);
+        let scores = net.predict(x.view());
+        let loss = net.loss(x.view(), Targets::Labels(&t));
+        let expected =
+            crate::functions::cross_entropy_error_labels(&crate::functions::softmax(&scores), &t);
+        assert!((loss - expected).abs() < 1e-14);
+        let predicted: Vec<usize> = scores
+            .rows()
+            .into_iter()
+            .map(crate::functions::argmax)
+            .collect();
+        let correct = predicted.iter().zip(&t).filter(|(a, b)| a == b).count();
+        assert_eq!(accuracy(&net, x.view(), &t), correct as f64 / 4.0);
+    }
+
+    #[test]
+    fn zero_sizes_and_bad_std_are_refused() {
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let err = TwoLayerNet::<f32>::new(784, 0, 10, 0.01, Activation::Sigmoid, &mut rng)
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("hidden_size"), "{err}");
+        assert!(TwoLayerNet::<f32>::new(784, 50, 10, -1.0, Activation::Sigmoid, &mut rng).is_err());
+    }
+}

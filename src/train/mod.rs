@@ -1,1 +1,10 @@
-//! TODO
+//! Training: the book's mini-batch loop ([`Trainer`]), its sampler, and what it records
+//! ([`History`]).
+
+pub mod history;
+pub mod sampler;
+pub mod trainer;
+
+pub use history::{EpochRecord, History};
+pub use sampler::{MiniBatchSampler, Sampling};
+pub use trainer::{GradientMethod, TrainConfig, TrainData, Trainer};

@@ -1,0 +1,149 @@
+//! What every trainable network offers the trainer, the optimizers and the checkpoints.
+
+use crate::functions::argmax;
+use crate::layers::Targets;
+use crate::Float;
+use ndarray::{Array2, ArrayView2, ArrayViewD, ArrayViewMutD, Axis};
+use rayon::prelude::*;
+
+/// A network trained by mini-batch gradient descent, with named parameters (`W1`, `b1`, …).
+pub trait Network<F: Float>: Send + Sync {
+    /// Class scores before softmax; x: (N, in) → (N, classes). For evaluation: keeps nothing.
+    fn predict(&self, x: ArrayView2<F>) -> Array2<F>;
+
+    /// The loss on a batch (forward only); x: (N, in), t: N labels or (N, classes) one-hot.
+    fn loss(&mut self, x: ArrayView2<F>, t: Targets<F>) -> F;
+
+    /// Forward and backward on a batch: returns the loss and leaves every parameter's
+    /// gradient ready for [`Network::param`].
+    fn gradient(&mut self, x: ArrayView2<F>, t: Targets<F>) -> F;
+
+    /// The parameters' names in order (`W1`, `b1`, `W2`, `b2`, …).
+    fn param_names(&self) -> &[String];
+
+    /// Parameter `i` (in `param_names` order) for updating, with its name and last gradient.
+    fn param(&mut self, i: usize) -> Param<'_, F>;
+
+    /// Parameter `i` (in `param_names` order), read-only.
+    fn param_view(&self, i: usize) -> ArrayViewD<'_, F>;
+}
+
+/// One parameter of a network, lent out for an update.
+pub struct Param<'a, F> {
+    /// The book's name for it: `W1`, `b1`, …
+    pub name: &'a str,
+    /// Its values, to be changed in place.
+    pub value: ArrayViewMutD<'a, F>,
+    /// The gradient of the loss with respect to it, from the last `gradient` call.
+    pub grad: ArrayViewD<'a, F>,
+}
+
+/// Rows evaluated together: large enough for fast matrix products, small enough to stay in cache.
+const EVAL_BLOCK: usize = 2000;
+
+/// Fraction of rows whose highest score is the true label; x: (N, in), t: N labels.
+///
+/// The rows are split into blocks evaluated on all cores; the result does not depend on the
+/// number of threads.
+pub fn accuracy<F: Float, N: Network<F> + ?Sized>(net: &N, x: ArrayView2<F>, t: &[usize]) -> f64 {
+    if t.is_empty() {
+        return 0.0;
+    }
+    let correct: usize = x
+        .axis_chunks_iter(Axis(0), EVAL_BLOCK)
+        .into_par_iter()
+        .zip(t.par_chunks(EVAL_BLOCK))
+        .map(|(xb, tb)| count_correct(&net.predict(xb), tb))
+        .sum();
+    correct as f64 / t.len() as f64
+}
+
+/// How many rows of `y` (N, classes) have their argmax at the label in `t`.
+fn count_correct<F: Float>(y: &Array2<F>, t: &[usize]) -> usize {
+    y.outer_iter()
+        .zip(t)
+        .filter(|(row, &label)| argmax(row.view()) == label)
+        .count()
+}
+
+/// The total number of scalar parameters (weights and biases) of a network.
+pub fn parameter_count<F: Float, N: Network<F> + ?Sized>(net: &N) -> usize {
+    (0..net.param_names().len())
+        .map(|i| net.param_view(i).len())
+        .sum()
+}
+
+/// The chapter-4 gradient: every parameter element nudged by ±h (h = 1e-4) and the loss
+/// recomputed, `(L(w+h) - L(w-h)) / 2h`. Slow — two forward passes per weight — and kept for
+/// checking backpropagation. Returns one array per parameter, in `param_names` order.
+///
+/// The elements are split across all cores, each working on its own copy of the network; the
+/// result does not depend on the number of threads.
+pub fn numerical_gradient<F: Float, N: Network<F> + Clone>(
+    net: &N,
+    x: ArrayView2<F>,
+    t: Targets<F>,
+) -> Vec<ndarray::ArrayD<F>> {
+    let sizes: Vec<usize> = (0..net.param_names().len())
+        .map(|i| net.param_view(i).len())
+        .collect();
+    // (parameter, element) pairs, flattened so the work splits evenly over threads.
+    let jobs: Vec<(usize, usize)> = sizes
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &n)| (0..n).map(move |j| (i, j)))
+        .collect();
+    let chunk = jobs.len().div_ceil(rayon::current_num_threads() * 4).max(1);
+    let slopes: Vec<F> = jobs
+        .par_chunks(chunk)
+        .flat_map_iter(|part| {
+            let mut local = net.clone();
+            let t = t;
+            part.iter()
+                .map(|&(i, j)| central_difference(&mut local, i, j, x, t))
+                .collect::<Vec<F>>()
+        })
+        .collect();
+    let mut grads = Vec::with_capacity(sizes.len());
+    let mut rest = &slopes[..];
+    for i in 0..sizes.len() {
+        let (mine, tail) = rest.split_at(sizes[i]);
+        let shape = net.param_view(i).raw_dim();
+        grads.push(
+            ndarray::ArrayD::from_shape_vec(shape, mine.to_vec()).expect("sizes match shapes"),
+        );
+        rest = tail;
+    }
+    grads
+}
+
+/// `(L(w+h) - L(w-h)) / 2h` for element `j` of parameter `i`, restoring the element exactly.
+fn central_difference<F: Float, N: Network<F>>(
+    net: &mut N,
+    i: usize,
+    j: usize,
+    x: ArrayView2<F>,
+    t: Targets<F>,
+) -> F {
+    let h = F::of(crate::numerical::H);
+    let keep = element(net, i, j, None);
+    element(net, i, j, Some(keep + h));
+    let up = net.loss(x, t);
+    element(net, i, j, Some(keep - h));
+    let down = net.loss(x, t);
+    element(net, i, j, Some(keep));
+    (up - down) / (h + h)
+}
+
+/// Reads element `j` (in memory order) of parameter `i`, writing `set` into it when given.
+fn element<F: Float, N: Network<F>>(net: &mut N, i: usize, j: usize, set: Option<F>) -> F {
+    let mut p = net.param(i);
+    let values = p
+        .value
+        .as_slice_memory_order_mut()
+        .expect("parameters are contiguous arrays");
+    if let Some(v) = set {
+        values[j] = v;
+    }
+    values[j]
+}

@@ -1,0 +1,55 @@
+//! Stochastic gradient descent: `W ← W − lr · dW`, the book's update.
+
+use super::Optimizer;
+use crate::{Error, Float, Result};
+use ndarray::{ArrayViewD, ArrayViewMutD};
+
+/// Plain SGD with a fixed learning rate `lr`.
+#[derive(Clone, Debug)]
+pub struct Sgd<F> {
+    /// The learning rate (the book's `learning_rate`, 0.1 for the chapter-4 run).
+    pub lr: F,
+}
+
+impl<F: Float> Sgd<F> {
+    /// SGD with learning rate `lr`, which must be positive and finite.
+    pub fn new(lr: f64) -> Result<Self> {
+        check_learning_rate(lr)?;
+        Ok(Sgd { lr: F::of(lr) })
+    }
+}
+
+/// A learning rate must be a positive, finite number.
+pub fn check_learning_rate(lr: f64) -> Result<()> {
+    if !(lr.is_finite() && lr > 0.0) {
+        return Err(Error::invalid(
+            "learning rate",
+            lr,
+            "a positive number such as 0.1",
+        ));
+    }
+    Ok(())
+}
+
+impl<F: Float> Optimizer<F> for Sgd<F> {
+    fn update(&mut self, _key: &str, mut param: ArrayViewMutD<F>, grad: ArrayViewD<F>) {
+        param.scaled_add(-self.lr, &grad);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn sgd_steps_against_the_gradient() {
+        let mut w = array![1.0, -2.0].into_dyn();
+        let g = array![0.5, -1.0].into_dyn();
+        let mut sgd = Sgd::new(0.1).unwrap();
+        sgd.update("W1", w.view_mut(), g.view());
+        assert_eq!(w, array![0.95, -1.9].into_dyn());
+        assert!(Sgd::<f64>::new(-0.1).is_err());
+        assert!(Sgd::<f64>::new(f64::NAN).is_err());
+    }
+}

@@ -1,0 +1,61 @@
+//! What a training run records: the loss of every iteration and the accuracies of every epoch.
+
+use serde::{Deserialize, Serialize};
+
+/// Accuracies measured at one epoch mark (every `iter_per_epoch` iterations, from iteration 0).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 0 for the first mark (after iteration 0), then 1, 2, …
+    pub epoch: usize,
+    /// The iteration after whose update the accuracies were measured.
+    pub iteration: usize,
+    /// Accuracy on the whole training set.
+    pub train_acc: f64,
+    /// Accuracy on the whole test set.
+    pub test_acc: f64,
+    /// Wall-clock seconds since training started, evaluation included.
+    pub elapsed_s: f64,
+    /// Seconds spent on training updates alone (evaluation excluded) up to this mark.
+    pub train_s: f64,
+}
+
+/// Everything a run measured: the book's `train_loss_list`, `train_acc_list`, `test_acc_list`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    /// The mini-batch loss of every iteration.
+    pub train_loss_list: Vec<f64>,
+    /// One record per epoch mark.
+    pub epochs: Vec<EpochRecord>,
+    /// Seconds spent on updates (sampling, gradient, optimizer step).
+    pub train_seconds: f64,
+    /// Seconds spent measuring accuracy.
+    pub eval_seconds: f64,
+}
+
+impl History {
+    /// The last epoch mark, if any.
+    pub fn last(&self) -> Option<&EpochRecord> {
+        self.epochs.last()
+    }
+
+    /// `iters.csv`: one `iteration,loss` line per iteration.
+    pub fn iters_csv(&self) -> String {
+        let mut s = String::from("iteration,loss\n");
+        for (i, loss) in self.train_loss_list.iter().enumerate() {
+            s.push_str(&format!("{i},{loss}\n"));
+        }
+        s
+    }
+
+    /// `epochs.csv`: `epoch,iteration,train_acc,test_acc,elapsed_s,train_s` per epoch mark.
+    pub fn epochs_csv(&self) -> String {
+        let mut s = String::from("epoch,iteration,train_acc,test_acc,elapsed_s,train_s\n");
+        for e in &self.epochs {
+            s.push_str(&format!(
+                "{},{},{},{},{:.3},{:.3}\n",
+                e.epoch, e.iteration, e.train_acc, e.test_acc, e.elapsed_s, e.train_s
+            ));
+        }
+        s
+    }
+}

@@ -1,0 +1,116 @@
+//! The mini-batch sampler: which training rows each iteration learns from.
+
+use ndarray::{Array2, ArrayView2, Zip};
+use rand::seq::SliceRandom;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::Float;
+
+/// How mini-batches are drawn from the training set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+#[clap(rename_all = "kebab-case")]
+pub enum Sampling {
+    /// The book's `np.random.choice(train_size, batch_size)`: uniform, with replacement.
+    WithReplacement,
+    /// Shuffle once per epoch and walk through it: every row seen once per epoch.
+    ShuffledEpochs,
+}
+
+/// Draws `batch_size` row indices per call from `0..train_size`, reproducibly from its RNG.
+#[derive(Clone)]
+pub struct MiniBatchSampler {
+    rng: ChaCha8Rng,
+    sampling: Sampling,
+    train_size: usize,
+    order: Vec<usize>,
+    pos: usize,
+}
+
+impl MiniBatchSampler {
+    /// A sampler over `train_size` rows drawing with `rng`.
+    pub fn new(rng: ChaCha8Rng, sampling: Sampling, train_size: usize) -> Self {
+        let order = match sampling {
+            Sampling::WithReplacement => Vec::new(),
+            Sampling::ShuffledEpochs => (0..train_size).collect(),
+        };
+        MiniBatchSampler {
+            rng,
+            sampling,
+            train_size,
+            // Start "at the end" so the first call shuffles.
+            pos: order.len(),
+            order,
+        }
+    }
+
+    /// Fills `batch_mask` with the next mini-batch's row indices (the book's `batch_mask`).
+    pub fn next_batch(&mut self, batch_mask: &mut [usize]) {
+        match self.sampling {
+            Sampling::WithReplacement => {
+                for i in batch_mask.iter_mut() {
+                    *i = self.rng.random_range(0..self.train_size);
+                }
+            }
+            Sampling::ShuffledEpochs => {
+                for i in batch_mask.iter_mut() {
+                    if self.pos == self.order.len() {
+                        self.order.shuffle(&mut self.rng);
+                        self.pos = 0;
+                    }
+                    *i = self.order[self.pos];
+                    self.pos += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Copies the rows `batch_mask` of `x` (N, D) into `x_batch` (B, D) — the book's `x[batch_mask]`.
+pub fn gather_rows<F: Float>(x: ArrayView2<F>, batch_mask: &[usize], x_batch: &mut Array2<F>) {
+    crate::layers::ensure_shape(x_batch, batch_mask.len(), x.ncols());
+    for (mut row, &i) in x_batch.rows_mut().into_iter().zip(batch_mask) {
+        Zip::from(&mut row).and(x.row(i)).for_each(|d, &s| *d = s);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn shuffled_epochs_visit_every_row_once_per_epoch() {
+        let mut s =
+            MiniBatchSampler::new(ChaCha8Rng::seed_from_u64(1), Sampling::ShuffledEpochs, 10);
+        let mut seen = vec![0; 10];
+        let mut batch = [0; 5];
+        for _ in 0..4 {
+            s.next_batch(&mut batch);
+            batch.iter().for_each(|&i| seen[i] += 1);
+        }
+        assert_eq!(seen, vec![2; 10]);
+    }
+
+    #[test]
+    fn with_replacement_is_uniform_and_reproducible() {
+        let draw = || {
+            let mut s =
+                MiniBatchSampler::new(ChaCha8Rng::seed_from_u64(3), Sampling::WithReplacement, 4);
+            let mut batch = vec![0; 40_000];
+            s.next_batch(&mut batch);
+            batch
+        };
+        let batch = draw();
+        assert_eq!(batch, draw());
+        for k in 0..4 {
+            let count = batch.iter().filter(|&&i| i == k).count();
+            assert!(
+                (9_500..10_500).contains(&count),
+                "row {k} drawn {count} times"
+            );
+        }
+    }
+}
