@@ -5,5 +5,5 @@ pub mod network;
 pub mod simple_net;
 pub mod two_layer_net;
 
-pub use network::{accuracy, numerical_gradient, parameter_count, Network, Param};
+pub use network::{accuracy, numerical_gradient, parameter_count, predict_labels, Network, Param};
 pub use two_layer_net::TwoLayerNet;

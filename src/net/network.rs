@@ -42,28 +42,26 @@ pub struct Param<'a, F> {
 const EVAL_BLOCK: usize = 2000;
 
 /// Fraction of rows whose highest score is the true label; x: (N, in), t: N labels.
-///
-/// The rows are split into blocks evaluated on all cores; the result does not depend on the
-/// number of threads.
 pub fn accuracy<F: Float, N: Network<F> + ?Sized>(net: &N, x: ArrayView2<F>, t: &[usize]) -> f64 {
     if t.is_empty() {
         return 0.0;
     }
-    let correct: usize = x
-        .axis_chunks_iter(Axis(0), EVAL_BLOCK)
-        .into_par_iter()
-        .zip(t.par_chunks(EVAL_BLOCK))
-        .map(|(xb, tb)| count_correct(&net.predict(xb), tb))
-        .sum();
+    let predicted = predict_labels(net, x);
+    let correct = predicted.iter().zip(t).filter(|(p, t)| p == t).count();
     correct as f64 / t.len() as f64
 }
 
-/// How many rows of `y` (N, classes) have their argmax at the label in `t`.
-fn count_correct<F: Float>(y: &Array2<F>, t: &[usize]) -> usize {
-    y.outer_iter()
-        .zip(t)
-        .filter(|(row, &label)| argmax(row.view()) == label)
-        .count()
+/// The predicted class of every row (argmax of its scores); x: (N, in) → N labels.
+///
+/// The rows are split into blocks evaluated on all cores; the result does not depend on the
+/// number of threads.
+pub fn predict_labels<F: Float, N: Network<F> + ?Sized>(net: &N, x: ArrayView2<F>) -> Vec<usize> {
+    let blocks: Vec<Vec<usize>> = x
+        .axis_chunks_iter(Axis(0), EVAL_BLOCK)
+        .into_par_iter()
+        .map(|xb| net.predict(xb).outer_iter().map(argmax).collect())
+        .collect();
+    blocks.concat()
 }
 
 /// The total number of scalar parameters (weights and biases) of a network.

@@ -10,6 +10,9 @@ use plotters::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
+pub mod eval;
+pub mod training;
+
 /// The result a chart's drawing code returns; plotters' errors are boxed.
 pub type DrawResult = std::result::Result<(), Box<dyn std::error::Error>>;
 

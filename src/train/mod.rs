@@ -2,9 +2,11 @@
 //! ([`History`]).
 
 pub mod history;
+pub mod run;
 pub mod sampler;
 pub mod trainer;
 
 pub use history::{EpochRecord, History};
+pub use run::{train_two_layer_net, RunSummary, TrainSettings};
 pub use sampler::{MiniBatchSampler, Sampling};
 pub use trainer::{GradientMethod, TrainConfig, TrainData, Trainer};

@@ -1,0 +1,97 @@
+//! Evaluating saved weights: test accuracy, the confusion matrix, the misclassified examples.
+
+use crate::net::{predict_labels, Network};
+use crate::Float;
+use ndarray::{Array2, ArrayView2};
+
+/// What a network gets right and wrong on a labelled set.
+pub struct Evaluation {
+    /// Fraction of rows predicted correctly.
+    pub accuracy: f64,
+    /// `confusion[[true, predicted]]`: how many rows of class `true` were predicted `predicted`.
+    pub confusion: Array2<usize>,
+    /// Every wrong row, in order: (row index, true label, predicted label).
+    pub misclassified: Vec<(usize, usize, usize)>,
+}
+
+/// Predicts every row of x (N, D) and compares with the labels t (N) over `classes` classes.
+pub fn evaluate<F: Float, N: Network<F> + ?Sized>(
+    net: &N,
+    x: ArrayView2<F>,
+    t: &[usize],
+    classes: usize,
+) -> Evaluation {
+    let predicted = predict_labels(net, x);
+    let mut confusion = Array2::zeros((classes, classes));
+    let mut misclassified = Vec::new();
+    for (row, (&truth, &guess)) in t.iter().zip(&predicted).enumerate() {
+        if truth < classes && guess < classes {
+            confusion[[truth, guess]] += 1;
+        }
+        if truth != guess {
+            misclassified.push((row, truth, guess));
+        }
+    }
+    let correct = t.len() - misclassified.len();
+    Evaluation {
+        accuracy: correct as f64 / t.len().max(1) as f64,
+        confusion,
+        misclassified,
+    }
+}
+
+impl Evaluation {
+    /// The confusion matrix as text: one row per true class, one column per prediction.
+    pub fn confusion_table(&self, class_names: &[&str]) -> String {
+        let n = self.confusion.nrows();
+        let mut s = format!("{:>12} |", "true \\ pred");
+        for j in 0..n {
+            s.push_str(&format!("{j:>6}"));
+        }
+        s.push('\n');
+        for i in 0..n {
+            let name = class_names.get(i).copied().unwrap_or("");
+            s.push_str(&format!(
+                "{:>12} |",
+                format!("{i} {name}").chars().take(12).collect::<String>()
+            ));
+            for j in 0..n {
+                s.push_str(&format!("{:>6}", self.confusion[[i, j]]));
+            }
+            s.push('\n');
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layers::Activation;
+    use crate::net::TwoLayerNet;
+    use ndarray::{array, Array1};
+
+    #[test]
+    fn confusion_counts_every_row_once() {
+        // A net whose scores are the input itself: W1 = I, sigmoid keeps order, W2 = I.
+        let eye = Array2::<f64>::eye(3);
+        let net = TwoLayerNet::from_params(
+            eye.clone(),
+            Array1::zeros(3),
+            eye,
+            Array1::zeros(3),
+            Activation::Sigmoid,
+        );
+        let x = array![
+            [5.0, 0.0, 0.0],
+            [0.0, 5.0, 0.0],
+            [0.0, 0.0, 5.0],
+            [5.0, 0.0, 0.0]
+        ];
+        let e = evaluate(&net, x.view(), &[0, 1, 0, 2], 3);
+        assert_eq!(e.accuracy, 0.5);
+        assert_eq!(e.confusion, array![[1, 0, 1], [0, 1, 0], [1, 0, 0]]);
+        assert_eq!(e.misclassified, vec![(2, 0, 2), (3, 2, 0)]);
+        assert_eq!(e.confusion.sum(), 4);
+    }
+}

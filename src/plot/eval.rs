@@ -1,0 +1,133 @@
+//! Evaluation charts: the confusion matrix as a heatmap, and a grid of misclassified images.
+
+use super::{Chart, DrawResult, FONT};
+use ndarray::{Array2, ArrayView2};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// The confusion matrix: rows are true classes, columns predictions, darker = more rows.
+pub struct ConfusionChart<'a> {
+    /// `confusion[[true, predicted]]` counts.
+    pub confusion: &'a Array2<usize>,
+}
+
+/// Misclassified images (28×28, values in [0, 1]) with "true → predicted" under each.
+pub struct MisclassifiedGrid<'a> {
+    /// The images, one flattened 784-pixel row each.
+    pub images: ArrayView2<'a, f32>,
+    /// (true label, predicted label) for each image.
+    pub labels: &'a [(usize, usize)],
+    /// Class names to print (digits for MNIST).
+    pub class_names: &'a [&'a str],
+}
+
+impl Chart for ConfusionChart<'_> {
+    fn size(&self) -> (u32, u32) {
+        (640, 600)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        area.fill(&WHITE)?;
+        let n = self.confusion.nrows() as i32;
+        let mut chart = ChartBuilder::on(area)
+            .caption("Confusion matrix (test set)", (FONT, 22))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(50)
+            .build_cartesian_2d(0..n, 0..n)?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc("predicted")
+            .y_desc("true")
+            .x_labels(n as usize)
+            .y_labels(n as usize)
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 16))
+            .draw()?;
+        // Log scale for the colour so the few errors show beside the large diagonal.
+        let max = self.confusion.iter().copied().max().unwrap_or(1).max(1) as f64;
+        let shade = |count: usize| {
+            let level = (1.0 + count as f64).ln() / (1.0 + max).ln();
+            let c = (255.0 * (1.0 - level)) as u8;
+            RGBColor(c, c, 255)
+        };
+        // Row `i` (true class) is drawn from the top, as matrices are read.
+        let cells = self.confusion.indexed_iter().map(|((i, j), &count)| {
+            let y = n - 1 - i as i32;
+            Rectangle::new(
+                [(j as i32, y), (j as i32 + 1, y + 1)],
+                shade(count).filled(),
+            )
+        });
+        chart.draw_series(cells)?;
+        let labels = self.confusion.indexed_iter().map(|((i, j), &count)| {
+            let y = n - 1 - i as i32;
+            let color = if (count as f64) > max / 3.0 {
+                WHITE
+            } else {
+                BLACK
+            };
+            Text::new(
+                count.to_string(),
+                (j as i32, y + 1),
+                (FONT, 13).into_font().color(&color),
+            )
+        });
+        chart.draw_series(labels)?;
+        Ok(())
+    }
+}
+
+/// Images per row of the misclassified grid.
+const GRID_COLUMNS: usize = 10;
+/// Pixels per image pixel.
+const SCALE: i32 = 2;
+/// One cell: the 56×56 image plus its caption.
+const CELL: (i32, i32) = (28 * SCALE + 24, 28 * SCALE + 26);
+
+impl Chart for MisclassifiedGrid<'_> {
+    fn size(&self) -> (u32, u32) {
+        let rows = self.labels.len().div_ceil(GRID_COLUMNS).max(1) as u32;
+        (
+            GRID_COLUMNS as u32 * CELL.0 as u32 + 20,
+            rows * CELL.1 as u32 + 60,
+        )
+    }
+
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        area.fill(&WHITE)?;
+        let title = format!(
+            "Misclassified test images (true → predicted), first {}",
+            self.labels.len()
+        );
+        area.draw(&Text::new(title, (10, 10), (FONT, 20)))?;
+        for (k, (image, &(truth, guess))) in self.images.outer_iter().zip(self.labels).enumerate() {
+            let x0 = 10 + (k % GRID_COLUMNS) as i32 * CELL.0;
+            let y0 = 45 + (k / GRID_COLUMNS) as i32 * CELL.1;
+            for (p, &v) in image.iter().enumerate() {
+                let (r, c) = ((p / 28) as i32, (p % 28) as i32);
+                let g = (255.0 * (1.0 - v.clamp(0.0, 1.0))) as u8;
+                let (x, y) = (x0 + c * SCALE, y0 + r * SCALE);
+                area.draw(&Rectangle::new(
+                    [(x, y), (x + SCALE, y + SCALE)],
+                    RGBColor(g, g, g).filled(),
+                ))?;
+            }
+            let name = |i: usize| self.class_names.get(i).copied().unwrap_or("?");
+            let caption = format!("{} → {}", name(truth), name(guess));
+            area.draw(&Text::new(
+                caption,
+                (x0, y0 + 28 * SCALE + 4),
+                (FONT, 13).into_font().color(&RED),
+            ))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,154 @@
+//! The training charts of the book's figure 4-11: loss per iteration, accuracy per epoch.
+
+use super::{Chart, DrawResult, FONT};
+use crate::train::EpochRecord;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// The mini-batch loss of every iteration (the book's `train_loss_list`), with a moving
+/// average drawn over it so the trend shows through the noise.
+pub struct LossChart<'a> {
+    /// One loss per iteration.
+    pub losses: &'a [f64],
+}
+
+/// Train (solid) and test (dashed) accuracy per epoch, y from 0 to 1, as in the book.
+pub struct AccuracyChart<'a> {
+    /// One record per epoch mark.
+    pub epochs: &'a [EpochRecord],
+}
+
+/// Points of a moving average over `window` values (centred at the window's end).
+fn moving_average(values: &[f64], window: usize) -> Vec<(f64, f64)> {
+    let window = window.max(1);
+    let mut sum = 0.0;
+    let mut out = Vec::with_capacity(values.len());
+    for (i, v) in values.iter().enumerate() {
+        sum += v;
+        if i >= window {
+            sum -= values[i - window];
+        }
+        out.push((i as f64, sum / (i + 1).min(window) as f64));
+    }
+    out
+}
+
+impl Chart for LossChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        area.fill(&WHITE)?;
+        let n = self.losses.len().max(2) as f64;
+        let top = self
+            .losses
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .fold(0.0, f64::max);
+        let mut chart = ChartBuilder::on(area)
+            .caption("Mini-batch loss per iteration", (FONT, 22))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0.0..n, 0.0..(top * 1.05).max(1e-3))?;
+        chart
+            .configure_mesh()
+            .x_desc("iteration")
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .light_line_style(RGBColor(235, 235, 235))
+            .y_desc("loss")
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 16))
+            .draw()?;
+        let raw = RGBColor(120, 160, 220);
+        chart
+            .draw_series(LineSeries::new(
+                self.losses.iter().enumerate().map(|(i, &v)| (i as f64, v)),
+                raw.stroke_width(1),
+            ))?
+            .label("loss")
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], raw));
+        let window = (self.losses.len() / 100).max(1);
+        chart
+            .draw_series(LineSeries::new(
+                moving_average(self.losses, window),
+                BLACK.stroke_width(2),
+            ))?
+            .label(format!("moving average over {window}"))
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+        chart
+            .configure_series_labels()
+            .label_font((FONT, 14))
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    }
+}
+
+impl Chart for AccuracyChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        area.fill(&WHITE)?;
+        let last = self.epochs.last().map_or(1, |e| e.epoch.max(1)) as f64;
+        let mut chart = ChartBuilder::on(area)
+            .caption("Accuracy per epoch", (FONT, 22))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0.0..last, 0.0..1.0)?;
+        chart
+            .configure_mesh()
+            .x_desc("epochs")
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .light_line_style(RGBColor(235, 235, 235))
+            .y_desc("accuracy")
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 16))
+            .draw()?;
+        let train = BLUE.stroke_width(2);
+        chart
+            .draw_series(LineSeries::new(
+                self.epochs.iter().map(|e| (e.epoch as f64, e.train_acc)),
+                train,
+            ))?
+            .label("train acc")
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], train));
+        let test = RED.stroke_width(2);
+        chart
+            .draw_series(DashedLineSeries::new(
+                self.epochs.iter().map(|e| (e.epoch as f64, e.test_acc)),
+                6,
+                4,
+                test,
+            ))?
+            .label("test acc")
+            .legend(move |(x, y)| {
+                EmptyElement::at((x, y))
+                    + PathElement::new([(0, 0), (8, 0)], test)
+                    + PathElement::new([(14, 0), (22, 0)], test)
+            });
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .label_font((FONT, 14))
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moving_average_averages_the_last_window() {
+        let avg = moving_average(&[1.0, 3.0, 5.0, 7.0], 2);
+        assert_eq!(avg, vec![(0.0, 1.0), (1.0, 2.0), (2.0, 4.0), (3.0, 6.0)]);
+    }
+}

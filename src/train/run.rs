@@ -1,0 +1,308 @@
+//! One training run from settings to a folder of results: `config.json`, `iters.csv`,
+//! `epochs.csv`, `model.safetensors`, the loss and accuracy charts (SVG and PNG) and
+//! `report.html`.
+
+use super::{GradientMethod, History, Sampling, TrainConfig, TrainData, Trainer};
+use crate::checkpoint;
+use crate::files::write_atomic;
+use crate::layers::{Activation, Targets};
+use crate::net::{numerical_gradient, parameter_count, TwoLayerNet};
+use crate::optim::Sgd;
+use crate::plot::training::{AccuracyChart, LossChart};
+use crate::progress::Progress;
+use crate::report::Report;
+use crate::{Error, Result};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Every setting of a run, saved as `config.json`; the defaults are the users' chapter-4 run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainSettings {
+    /// The dataset's name (`mnist` or `fashion-mnist`).
+    pub dataset: String,
+    /// Neurons in the hidden layer (50).
+    pub hidden_size: usize,
+    /// The hidden activation (sigmoid).
+    pub activation: Activation,
+    /// Standard deviation of the initial weights (0.01).
+    pub weight_init_std: f64,
+    /// Number of updates (10000).
+    pub iters_num: usize,
+    /// Rows per mini-batch (100).
+    pub batch_size: usize,
+    /// SGD's learning rate (0.1).
+    pub learning_rate: f64,
+    /// How mini-batches are drawn (with replacement, as the book).
+    pub sampling: Sampling,
+    /// Backpropagation or numerical gradients.
+    pub gradient: GradientMethod,
+    /// Seed of the weights and of the mini-batch sampler.
+    pub seed: u64,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        TrainSettings {
+            dataset: "mnist".into(),
+            hidden_size: 50,
+            activation: Activation::Sigmoid,
+            weight_init_std: 0.01,
+            iters_num: 10_000,
+            batch_size: 100,
+            learning_rate: 0.1,
+            sampling: Sampling::WithReplacement,
+            gradient: GradientMethod::Backprop,
+            seed: 0,
+        }
+    }
+}
+
+/// What a finished run measured and where it wrote it.
+pub struct RunSummary {
+    /// Losses and accuracies.
+    pub history: History,
+    /// The trained network.
+    pub net: TwoLayerNet<f32>,
+    /// Every file written, in order.
+    pub files: Vec<PathBuf>,
+    /// Training samples processed per second of update time (evaluation excluded).
+    pub samples_per_s: f64,
+}
+
+/// The config.json document: the settings plus what describes the run around them.
+#[derive(Serialize)]
+struct ConfigFile<'a> {
+    scratchnet_version: &'static str,
+    network: &'static str,
+    input_size: usize,
+    output_size: usize,
+    parameters: usize,
+    train_size: usize,
+    test_size: usize,
+    iter_per_epoch: usize,
+    #[serde(flatten)]
+    settings: &'a TrainSettings,
+}
+
+/// Trains the book's `TwoLayerNet` on `data` with `settings` and writes every result into
+/// `out_dir`; files are written atomically.
+pub fn train_two_layer_net(
+    settings: &TrainSettings,
+    data: TrainData<f32>,
+    out_dir: &Path,
+    progress: &dyn Progress,
+) -> Result<RunSummary> {
+    let classes = data
+        .t_train
+        .iter()
+        .chain(data.t_test)
+        .max()
+        .map_or(0, |&m| m + 1);
+    let mut init_rng = ChaCha8Rng::seed_from_u64(settings.seed);
+    let net = TwoLayerNet::<f32>::new(
+        data.x_train.ncols(),
+        settings.hidden_size,
+        classes,
+        settings.weight_init_std,
+        settings.activation,
+        &mut init_rng,
+    )?;
+    let config = TrainConfig {
+        iters_num: settings.iters_num,
+        batch_size: settings.batch_size,
+        sampling: settings.sampling,
+        gradient: settings.gradient,
+        seed: settings.seed,
+    };
+    let optimizer = Box::new(Sgd::new(settings.learning_rate)?);
+    let mut trainer = Trainer::new(net, optimizer, data, config.clone())?;
+    if settings.gradient == GradientMethod::Numerical {
+        progress.line(&estimate_numerical(&trainer.net, data, &config));
+    }
+    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
+    let history = trainer.train(progress)?;
+    let net = trainer.net;
+
+    let config_file = ConfigFile {
+        scratchnet_version: env!("CARGO_PKG_VERSION"),
+        network: "TwoLayerNet",
+        input_size: data.x_train.ncols(),
+        output_size: classes,
+        parameters: parameter_count(&net),
+        train_size: data.t_train.len(),
+        test_size: data.t_test.len(),
+        iter_per_epoch: config.iter_per_epoch(data.t_train.len()),
+        settings,
+    };
+    let files = write_run_folder(out_dir, &config_file, &history, &net)?;
+    let samples_per_s =
+        (settings.iters_num * settings.batch_size) as f64 / history.train_seconds.max(1e-9);
+    Ok(RunSummary {
+        history,
+        net,
+        files,
+        samples_per_s,
+    })
+}
+
+/// Times one numerical gradient and says how long the whole run would take.
+fn estimate_numerical(
+    net: &TwoLayerNet<f32>,
+    data: TrainData<f32>,
+    config: &TrainConfig,
+) -> String {
+    let rows = config.batch_size.min(data.t_train.len());
+    let start = Instant::now();
+    numerical_gradient(
+        net,
+        data.x_train.slice(ndarray::s![..rows, ..]),
+        Targets::Labels(&data.t_train[..rows]),
+    );
+    let per_iter = start.elapsed().as_secs_f64();
+    format!(
+        "numerical gradients: one iteration takes {per_iter:.2} s, so {} iterations will take about {}",
+        config.iters_num,
+        human_duration(per_iter * config.iters_num as f64)
+    )
+}
+
+/// "3.2 s", "4.5 min", "2.1 h".
+pub fn human_duration(seconds: f64) -> String {
+    match seconds {
+        s if s < 120.0 => format!("{s:.1} s"),
+        s if s < 7200.0 => format!("{:.1} min", s / 60.0),
+        s => format!("{:.1} h", s / 3600.0),
+    }
+}
+
+fn write_run_folder(
+    out_dir: &Path,
+    config: &ConfigFile,
+    history: &History,
+    net: &TwoLayerNet<f32>,
+) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut write = |name: &str, bytes: &[u8]| -> Result<()> {
+        let path = out_dir.join(name);
+        write_atomic(&path, bytes)?;
+        files.push(path);
+        Ok(())
+    };
+    write(
+        "config.json",
+        serde_json::to_string_pretty(config)
+            .expect("config serialises")
+            .as_bytes(),
+    )?;
+    write("iters.csv", history.iters_csv().as_bytes())?;
+    write("epochs.csv", history.epochs_csv().as_bytes())?;
+    let model = out_dir.join("model.safetensors");
+    checkpoint::save(net, checkpoint::two_layer_metadata(net), &model)?;
+    files.push(model);
+    let [loss_svg, loss_png] = crate::plot::save(
+        &LossChart {
+            losses: &history.train_loss_list,
+        },
+        out_dir,
+        "loss",
+    )?;
+    let [acc_svg, acc_png] = crate::plot::save(
+        &AccuracyChart {
+            epochs: &history.epochs,
+        },
+        out_dir,
+        "accuracy",
+    )?;
+    let report = out_dir.join("report.html");
+    run_report(config, history, &acc_svg, &loss_svg)?.save(&report)?;
+    files.extend([loss_svg, loss_png, acc_svg, acc_png, report]);
+    Ok(files)
+}
+
+fn run_report(
+    config: &ConfigFile,
+    history: &History,
+    acc_svg: &Path,
+    loss_svg: &Path,
+) -> Result<Report> {
+    let s = config.settings;
+    let mut r = Report::new(&format!(
+        "scratchnet train: {} on {}",
+        config.network, s.dataset
+    ));
+    if let Some(last) = history.last() {
+        r.paragraph(&format!(
+            "Final accuracy: train {:.4}, test {:.4} after {} iterations of batch {} ({:.1} s of updates, {:.1} s of evaluation).",
+            last.train_acc, last.test_acc, s.iters_num, s.batch_size, history.train_seconds, history.eval_seconds
+        ));
+    }
+    r.heading("Settings");
+    let settings = vec![
+        vec![
+            "network".to_string(),
+            format!(
+                "{}-{}-{} ({} parameters)",
+                config.input_size, s.hidden_size, config.output_size, config.parameters
+            ),
+        ],
+        vec![
+            "activation".into(),
+            format!("{:?}", s.activation).to_lowercase(),
+        ],
+        vec!["weight_init_std".into(), s.weight_init_std.to_string()],
+        vec!["iters_num".into(), s.iters_num.to_string()],
+        vec!["batch_size".into(), s.batch_size.to_string()],
+        vec!["learning_rate".into(), s.learning_rate.to_string()],
+        vec!["iter_per_epoch".into(), config.iter_per_epoch.to_string()],
+        vec!["sampling".into(), format!("{:?}", s.sampling)],
+        vec![
+            "gradient".into(),
+            format!("{:?}", s.gradient).to_lowercase(),
+        ],
+        vec!["seed".into(), s.seed.to_string()],
+        vec![
+            "train / test size".into(),
+            format!("{} / {}", config.train_size, config.test_size),
+        ],
+    ];
+    r.table(&["setting", "value"], &settings);
+    r.heading("Accuracy");
+    r.svg(
+        acc_svg,
+        "Train (solid) and test (dashed) accuracy on the whole sets, per epoch.",
+    )?;
+    let rows: Vec<Vec<String>> = history
+        .epochs
+        .iter()
+        .map(|e| {
+            vec![
+                e.epoch.to_string(),
+                e.iteration.to_string(),
+                format!("{:.4}", e.train_acc),
+                format!("{:.4}", e.test_acc),
+                format!("{:+.4}", e.train_acc - e.test_acc),
+                format!("{:.2}", e.elapsed_s),
+            ]
+        })
+        .collect();
+    r.table(
+        &[
+            "epoch",
+            "iteration",
+            "train acc",
+            "test acc",
+            "gap",
+            "elapsed s",
+        ],
+        &rows,
+    );
+    r.heading("Loss");
+    r.svg(
+        loss_svg,
+        "Mini-batch loss of every iteration, with its moving average.",
+    )?;
+    Ok(r)
+}
