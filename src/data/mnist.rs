@@ -1,0 +1,401 @@
+//! MNIST and Fashion-MNIST as arrays: [`Dataset`] (what training uses) and the book's
+//! [`load_mnist`]`(normalize, flatten, one_hot_label)`.
+//!
+//! | book (`dataset/mnist.py`) | scratchnet |
+//! | --- | --- |
+//! | `(x_train, t_train), (x_test, t_test) = load_mnist(normalize=True, flatten=True, one_hot_label=False)` | `let ((x_train, t_train), (x_test, t_test)) = load_mnist(true, true, false)?;` |
+//! | `x_train.shape` → `(60000, 784)` | `x_train.shape()` → `[60000, 784]` |
+//! | `flatten=False` → `(60000, 1, 28, 28)` | the same shape |
+//! | `one_hot_label=True` → `t_train.shape` `(60000, 10)` | the same shape |
+
+use super::fetch::{self, FetchOptions, FileSpec};
+use super::idx::{self, Images, NUM_CLASSES};
+use super::DataError;
+use crate::progress::Silent;
+use crate::Result;
+use ndarray::{Array1, Array2, ArrayD, IxDyn};
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+/// The training images file's name (decompressed, as cached).
+pub const TRAIN_IMAGES: &str = "train-images-idx3-ubyte";
+/// The training labels file's name.
+pub const TRAIN_LABELS: &str = "train-labels-idx1-ubyte";
+/// The test images file's name.
+pub const TEST_IMAGES: &str = "t10k-images-idx3-ubyte";
+/// The test labels file's name.
+pub const TEST_LABELS: &str = "t10k-labels-idx1-ubyte";
+/// The four files of every MNIST-style dataset, in the order `files()` lists them.
+pub const FILE_NAMES: [&str; 4] = [TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS];
+/// Side of an image in pixels: every image is 28×28.
+pub const IMAGE_SIDE: usize = 28;
+/// Pixels per image, the length of a flattened sample: 784.
+pub const IMAGE_PIXELS: usize = IMAGE_SIDE * IMAGE_SIDE;
+
+/// Which MNIST-style dataset: handwritten digits, or Zalando's clothing images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum DatasetKind {
+    /// LeCun's handwritten digits 0–9 (the book's dataset).
+    #[default]
+    Mnist,
+    /// Zalando's Fashion-MNIST: ten kinds of clothing, same sizes and format as MNIST.
+    FashionMnist,
+}
+
+impl DatasetKind {
+    /// Both datasets, MNIST first.
+    pub const ALL: [DatasetKind; 2] = [DatasetKind::Mnist, DatasetKind::FashionMnist];
+
+    /// The name used on the command line and as the cache folder: `mnist`, `fashion-mnist`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DatasetKind::Mnist => "mnist",
+            DatasetKind::FashionMnist => "fashion-mnist",
+        }
+    }
+
+    /// The four files with their pinned SHA-256 (of the decompressed files) and sizes.
+    pub fn files(self) -> Vec<FileSpec> {
+        let sums = match self {
+            DatasetKind::Mnist => [
+                "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+                "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+                "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+                "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+            ],
+            DatasetKind::FashionMnist => [
+                "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+                "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+                "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+                "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+            ],
+        };
+        // Both datasets have 60000 + 10000 images of 28×28 and share their file sizes.
+        let sizes = [47_040_016, 60_008, 7_840_016, 10_008];
+        FILE_NAMES
+            .iter()
+            .zip(sums)
+            .zip(sizes)
+            .map(|((name, sha256), size)| FileSpec::new(name, sha256, size))
+            .collect()
+    }
+
+    /// What each label 0–9 means: the digits for MNIST, clothing for Fashion-MNIST.
+    pub fn class_names(self) -> [&'static str; NUM_CLASSES] {
+        match self {
+            DatasetKind::Mnist => ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+            DatasetKind::FashionMnist => [
+                "T-shirt/top",
+                "Trouser",
+                "Pullover",
+                "Dress",
+                "Coat",
+                "Sandal",
+                "Shirt",
+                "Sneaker",
+                "Bag",
+                "Ankle boot",
+            ],
+        }
+    }
+}
+
+impl fmt::Display for DatasetKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for DatasetKind {
+    type Err = DataError;
+
+    /// Parses `mnist` or `fashion-mnist` (case-insensitive).
+    fn from_str(s: &str) -> Result<Self, DataError> {
+        DatasetKind::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| DataError::UnknownDataset {
+                value: s.to_string(),
+            })
+    }
+}
+
+/// A whole dataset in memory, ready to train on: pixels normalized to [0, 1], one row per image.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// Which dataset this is (for class names and reports).
+    pub kind: DatasetKind,
+    /// Training images, (60000, 784), f32 in [0, 1].
+    pub x_train: Array2<f32>,
+    /// Training labels, (60000,), classes 0–9.
+    pub t_train: Array1<u8>,
+    /// Test images, (10000, 784), f32 in [0, 1].
+    pub x_test: Array2<f32>,
+    /// Test labels, (10000,), classes 0–9.
+    pub t_test: Array1<u8>,
+}
+
+/// The book's `((x_train, t_train), (x_test, t_test))`, every array f32.
+pub type BookData = ((ArrayD<f32>, ArrayD<f32>), (ArrayD<f32>, ArrayD<f32>));
+
+/// Images and labels read from one pair of files, checked to pair one to one.
+struct Split {
+    images: Images,
+    labels: Vec<u8>,
+}
+
+impl Split {
+    /// Reads `images_name` and `labels_name` from `dir` (raw or `.gz`) and checks that they hold
+    /// the same number of 28×28 samples.
+    fn read(dir: &Path, images_name: &str, labels_name: &str) -> Result<Split> {
+        let images_path = fetch::locate(dir, images_name);
+        let labels_path = fetch::locate(dir, labels_name);
+        let images = idx::read_images(&images_path)?;
+        if images.rows() != IMAGE_SIDE || images.cols() != IMAGE_SIDE {
+            return Err(DataError::ImageSize {
+                file: images_path.display().to_string(),
+                rows: images.rows() as u32,
+                cols: images.cols() as u32,
+            }
+            .into());
+        }
+        let labels = idx::read_labels(&labels_path)?;
+        if labels.len() != images.count() {
+            return Err(DataError::CountMismatch {
+                images_file: images_path.display().to_string(),
+                images: images.count(),
+                labels_file: labels_path.display().to_string(),
+                labels: labels.len(),
+            }
+            .into());
+        }
+        Ok(Split { images, labels })
+    }
+
+    /// The images as f32, (N, 784): pixel/255 when `normalize` (exactly 0.0 to 1.0), else 0–255.
+    fn x(&self, normalize: bool) -> Array2<f32> {
+        let pixels = self.images.pixels();
+        // One pass over exact-size input: one allocation, no per-pixel work beyond the divide.
+        let values: Vec<f32> = if normalize {
+            pixels.iter().map(|&p| f32::from(p) / 255.0).collect()
+        } else {
+            pixels.iter().map(|&p| f32::from(p)).collect()
+        };
+        Array2::from_shape_vec((self.images.count(), IMAGE_PIXELS), values)
+            .expect("Split::read checked count × 28 × 28 pixels")
+    }
+
+    /// The labels as one-hot rows, (N, 10).
+    fn one_hot(&self) -> Array2<f32> {
+        let mut t = Array2::zeros((self.labels.len(), NUM_CLASSES));
+        for (mut row, &label) in t.rows_mut().into_iter().zip(&self.labels) {
+            row[usize::from(label)] = 1.0;
+        }
+        t
+    }
+
+    /// The book form of this split: x (N, 784) or (N, 1, 28, 28); t (N,) or one-hot (N, 10).
+    fn book(
+        &self,
+        normalize: bool,
+        flatten: bool,
+        one_hot_label: bool,
+    ) -> (ArrayD<f32>, ArrayD<f32>) {
+        let n = self.images.count();
+        let x = self.x(normalize).into_dyn();
+        let x = if flatten {
+            x
+        } else {
+            x.into_shape_with_order(IxDyn(&[n, 1, IMAGE_SIDE, IMAGE_SIDE]))
+                .expect("(N, 784) holds N × 1 × 28 × 28 values")
+        };
+        let t = if one_hot_label {
+            self.one_hot().into_dyn()
+        } else {
+            Array1::from_iter(self.labels.iter().map(|&l| f32::from(l))).into_dyn()
+        };
+        (x, t)
+    }
+}
+
+/// Loads the four files of `kind` from `dir` (as cached: raw, or `.gz` beside the raw names),
+/// normalized to [0, 1]: x (N, 784) f32, t (N,) labels.
+pub fn load_dir(kind: DatasetKind, dir: &Path) -> Result<Dataset> {
+    let train = Split::read(dir, TRAIN_IMAGES, TRAIN_LABELS)?;
+    let test = Split::read(dir, TEST_IMAGES, TEST_LABELS)?;
+    Ok(Dataset {
+        kind,
+        x_train: train.x(true),
+        t_train: Array1::from(train.labels.clone()),
+        x_test: test.x(true),
+        t_test: Array1::from(test.labels.clone()),
+    })
+}
+
+/// The book's `load_mnist` on the files in `dir`: x is (N, 784) when `flatten`, else
+/// (N, 1, 28, 28); pixels in [0, 1] when `normalize`, else 0–255; t is one-hot (N, 10) when
+/// `one_hot_label`, else the labels (N,) as f32.
+pub fn load_dir_book(
+    dir: &Path,
+    normalize: bool,
+    flatten: bool,
+    one_hot_label: bool,
+) -> Result<BookData> {
+    let train = Split::read(dir, TRAIN_IMAGES, TRAIN_LABELS)?;
+    let test = Split::read(dir, TEST_IMAGES, TEST_LABELS)?;
+    Ok((
+        train.book(normalize, flatten, one_hot_label),
+        test.book(normalize, flatten, one_hot_label),
+    ))
+}
+
+/// The book's `load_mnist(normalize, flatten, one_hot_label)`: fetches MNIST into the default
+/// cache if needed (silently), then loads it as [`load_dir_book`] describes.
+pub fn load_mnist(normalize: bool, flatten: bool, one_hot_label: bool) -> Result<BookData> {
+    let dir = fetch::ensure(DatasetKind::Mnist, &FetchOptions::default(), &Silent)?;
+    load_dir_book(&dir, normalize, flatten, one_hot_label)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::idx::Encoding;
+    use crate::Error;
+
+    /// Writes a tiny dataset (5 train, 3 test images of 28×28) to `dir`; pixel values encode
+    /// their position so that ordering mistakes show.
+    fn write_tiny(dir: &Path, encoding: Encoding) {
+        let images = |n: u32| {
+            let pixels = (0..n as usize * IMAGE_PIXELS)
+                .map(|i| (i % 256) as u8)
+                .collect();
+            Images::new(n, 28, 28, pixels).unwrap()
+        };
+        let suffix = if encoding == Encoding::Gzip {
+            ".gz"
+        } else {
+            ""
+        };
+        let path = |name: &str| dir.join(format!("{name}{suffix}"));
+        idx::write_images(&path(TRAIN_IMAGES), &images(5), encoding).unwrap();
+        idx::write_labels(&path(TRAIN_LABELS), &[5, 0, 4, 1, 9], encoding).unwrap();
+        idx::write_images(&path(TEST_IMAGES), &images(3), encoding).unwrap();
+        idx::write_labels(&path(TEST_LABELS), &[7, 2, 1], encoding).unwrap();
+    }
+
+    #[test]
+    fn dataset_kind_names_parse_and_display() {
+        for kind in DatasetKind::ALL {
+            assert_eq!(kind.to_string().parse::<DatasetKind>().unwrap(), kind);
+            assert_eq!(kind.files().len(), 4);
+        }
+        assert_eq!(
+            "Fashion-MNIST".parse::<DatasetKind>().unwrap(),
+            DatasetKind::FashionMnist
+        );
+        let err = "nope".parse::<DatasetKind>().unwrap_err();
+        assert!(matches!(err, DataError::UnknownDataset { .. }));
+        assert!(err.to_string().contains("'nope'") && err.to_string().contains("fashion-mnist"));
+        assert_eq!(DatasetKind::FashionMnist.class_names()[9], "Ankle boot");
+        assert_eq!(DatasetKind::Mnist.class_names()[3], "3");
+    }
+
+    #[test]
+    fn load_dir_normalizes_and_keeps_order() {
+        for encoding in [Encoding::Raw, Encoding::Gzip] {
+            let dir = tempfile::tempdir().unwrap();
+            write_tiny(dir.path(), encoding);
+            let d = load_dir(DatasetKind::Mnist, dir.path()).unwrap();
+            assert_eq!(d.x_train.dim(), (5, 784));
+            assert_eq!(d.x_test.dim(), (3, 784));
+            assert_eq!(d.t_train.to_vec(), vec![5, 0, 4, 1, 9]);
+            assert_eq!(d.t_test.to_vec(), vec![7, 2, 1]);
+            // Pixel i of the file is i % 256: row 1, column 0 is pixel 784 = 16.
+            assert_eq!(d.x_train[[1, 0]], 16.0 / 255.0);
+            assert_eq!(d.x_train[[0, 255]], 1.0);
+            assert_eq!(d.x_train[[0, 0]], 0.0);
+        }
+    }
+
+    #[test]
+    fn book_form_shapes_and_values() {
+        let dir = tempfile::tempdir().unwrap();
+        write_tiny(dir.path(), Encoding::Raw);
+        let ((x, t), (x_test, t_test)) = load_dir_book(dir.path(), false, false, true).unwrap();
+        assert_eq!(x.shape(), &[5, 1, 28, 28]);
+        assert_eq!(x[[0, 0, 9, 3]], 255.0); // pixel 9·28+3 = 255
+        assert_eq!(t.shape(), &[5, 10]);
+        assert_eq!(t.sum(), 5.0);
+        assert_eq!(t[[0, 5]], 1.0);
+        assert_eq!(x_test.shape(), &[3, 1, 28, 28]);
+        assert_eq!(t_test.shape(), &[3, 10]);
+        let ((x, t), _) = load_dir_book(dir.path(), true, true, false).unwrap();
+        assert_eq!(x.shape(), &[5, 784]);
+        assert_eq!(t.as_slice().unwrap(), &[5.0, 0.0, 4.0, 1.0, 9.0]);
+    }
+
+    #[test]
+    fn count_mismatch_between_images_and_labels_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        write_tiny(dir.path(), Encoding::Raw);
+        idx::write_labels(&dir.path().join(TEST_LABELS), &[7, 2], Encoding::Raw).unwrap();
+        let err = match load_dir(DatasetKind::Mnist, dir.path()).unwrap_err() {
+            Error::Data(e) => e,
+            other => panic!("{other}"),
+        };
+        assert!(matches!(
+            err,
+            DataError::CountMismatch {
+                images: 3,
+                labels: 2,
+                ..
+            }
+        ));
+        let msg = err.to_string();
+        assert!(
+            msg.contains(TEST_IMAGES) && msg.contains(TEST_LABELS),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn images_of_other_sizes_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        write_tiny(dir.path(), Encoding::Raw);
+        let small = Images::new(5, 2, 2, vec![0; 20]).unwrap();
+        idx::write_images(&dir.path().join(TRAIN_IMAGES), &small, Encoding::Raw).unwrap();
+        let err = load_dir(DatasetKind::Mnist, dir.path()).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Data(DataError::ImageSize {
+                rows: 2,
+                cols: 2,
+                ..
+            })
+        ));
+        assert!(err.to_string().contains(TRAIN_IMAGES));
+    }
+
+    #[test]
+    fn a_bad_label_in_a_dataset_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        write_tiny(dir.path(), Encoding::Raw);
+        idx::write_labels(
+            &dir.path().join(TRAIN_LABELS),
+            &[5, 0, 10, 1, 9],
+            Encoding::Raw,
+        )
+        .unwrap();
+        let err = load_dir(DatasetKind::Mnist, dir.path()).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Data(DataError::LabelOutOfRange {
+                label: 10,
+                index: 2,
+                ..
+            })
+        ));
+        assert!(err.to_string().contains(TRAIN_LABELS));
+    }
+}
