@@ -1,8 +1,14 @@
 //! Evaluating saved weights: test accuracy, the confusion matrix, the misclassified examples.
 
-use crate::net::{predict_labels, Network};
-use crate::Float;
-use ndarray::{Array2, ArrayView2};
+use crate::checkpoint::Checkpoint;
+use crate::data::idx::NUM_CLASSES;
+use crate::data::Dataset;
+use crate::net::{predict_labels, Network, TwoLayerNet};
+use crate::plot::eval::{ConfusionChart, MisclassifiedGrid};
+use crate::train::run::labels;
+use crate::{Error, Float, Result};
+use ndarray::{Array2, ArrayView2, Axis};
+use std::path::{Path, PathBuf};
 
 /// What a network gets right and wrong on a labelled set.
 pub struct Evaluation {
@@ -62,6 +68,51 @@ impl Evaluation {
         }
         s
     }
+}
+
+/// How many misclassified images the grid shows.
+pub const GRID_IMAGES: usize = 60;
+
+/// Evaluates the weights in `model` on `dataset`'s test set and draws `confusion` and
+/// `misclassified` charts (SVG and PNG) into `out_dir`; returns the evaluation and the files.
+pub fn evaluate_model(
+    model: &Path,
+    dataset: &Dataset,
+    out_dir: &Path,
+) -> Result<(Evaluation, Vec<PathBuf>)> {
+    let net: TwoLayerNet<f32> = Checkpoint::load(model)?.two_layer_net()?;
+    if net.sizes().0 != dataset.x_test.ncols() {
+        return Err(Error::Checkpoint {
+            path: model.to_path_buf(),
+            reason: format!(
+                "W1 has {} rows but the images have {} pixels",
+                net.sizes().0,
+                dataset.x_test.ncols()
+            ),
+        });
+    }
+    let t = labels(&dataset.t_test);
+    let evaluation = evaluate(&net, dataset.x_test.view(), &t, NUM_CLASSES);
+    let shown: Vec<_> = evaluation.misclassified.iter().take(GRID_IMAGES).collect();
+    let rows: Vec<usize> = shown.iter().map(|m| m.0).collect();
+    let images = dataset.x_test.select(Axis(0), &rows);
+    let pairs: Vec<(usize, usize)> = shown.iter().map(|m| (m.1, m.2)).collect();
+    let names = dataset.kind.class_names();
+    let mut files = crate::plot::save(
+        &ConfusionChart {
+            confusion: &evaluation.confusion,
+        },
+        out_dir,
+        "confusion",
+    )?
+    .to_vec();
+    let grid = MisclassifiedGrid {
+        images: images.view(),
+        labels: &pairs,
+        class_names: &names,
+    };
+    files.extend(crate::plot::save(&grid, out_dir, "misclassified")?);
+    Ok((evaluation, files))
 }
 
 #[cfg(test)]

@@ -3,10 +3,15 @@
 //! Backprop is fast but easy to get wrong; the numerical gradient is slow but follows the
 //! definition. Where they agree to ~1e-10, the backward passes are right.
 
-use crate::layers::Targets;
-use crate::net::{numerical_gradient, Network};
-use crate::Float;
-use ndarray::ArrayView2;
+use crate::data::idx::NUM_CLASSES;
+use crate::data::Dataset;
+use crate::layers::{Activation, Targets};
+use crate::net::{numerical_gradient, Network, TwoLayerNet};
+use crate::train::run::labels;
+use crate::{Float, Result};
+use ndarray::{s, Array2, ArrayView2};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 /// The largest mean absolute difference that counts as agreement.
 pub const TOLERANCE: f64 = 1e-7;
@@ -18,6 +23,13 @@ pub struct ParamCheck {
     pub name: String,
     /// Mean absolute difference between the two gradients.
     pub mean_abs_diff: f64,
+}
+
+impl ParamCheck {
+    /// Whether the difference is within [`TOLERANCE`] (a NaN difference fails).
+    pub fn passed(&self) -> bool {
+        self.mean_abs_diff <= TOLERANCE
+    }
 }
 
 /// Compares backprop with numerical gradients for every parameter of `net` on the batch (x, t).
@@ -46,4 +58,26 @@ pub fn gradient_check<F: Float, N: Network<F> + Clone>(
             }
         })
         .collect()
+}
+
+/// The book's `gradient_check.py`: a fresh 784-50-10 `TwoLayerNet` (f64, seeded) checked on the
+/// first `samples` training images of `dataset`.
+pub fn check_two_layer_net(
+    dataset: &Dataset,
+    samples: usize,
+    seed: u64,
+) -> Result<Vec<ParamCheck>> {
+    let rows = samples.clamp(1, dataset.t_train.len().max(1));
+    let x: Array2<f64> = dataset.x_train.slice(s![..rows, ..]).mapv(f64::from);
+    let t = labels(&dataset.t_train.slice(s![..rows]).to_owned());
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let net = TwoLayerNet::<f64>::new(
+        x.ncols(),
+        50,
+        NUM_CLASSES,
+        0.01,
+        Activation::Sigmoid,
+        &mut rng,
+    )?;
+    Ok(gradient_check(&net, x.view(), &t))
 }

@@ -30,7 +30,7 @@ impl Report {
     /// An empty report titled `title`.
     pub fn new(title: &str) -> Self {
         let mut body = String::new();
-        let _ = write!(body, "<h1>{}</h1>\n", escape(title));
+        let _ = writeln!(body, "<h1>{}</h1>", escape(title));
         Report {
             title: title.to_string(),
             body,

@@ -96,7 +96,6 @@ pub fn numerical_gradient<F: Float, N: Network<F> + Clone>(
         .par_chunks(chunk)
         .flat_map_iter(|part| {
             let mut local = net.clone();
-            let t = t;
             part.iter()
                 .map(|&(i, j)| central_difference(&mut local, i, j, x, t))
                 .collect::<Vec<F>>()
@@ -104,8 +103,8 @@ pub fn numerical_gradient<F: Float, N: Network<F> + Clone>(
         .collect();
     let mut grads = Vec::with_capacity(sizes.len());
     let mut rest = &slopes[..];
-    for i in 0..sizes.len() {
-        let (mine, tail) = rest.split_at(sizes[i]);
+    for (i, &size) in sizes.iter().enumerate() {
+        let (mine, tail) = rest.split_at(size);
         let shape = net.param_view(i).raw_dim();
         grads.push(
             ndarray::ArrayD::from_shape_vec(shape, mine.to_vec()).expect("sizes match shapes"),

@@ -4,6 +4,7 @@ use super::{Chart, DrawResult, FONT};
 use ndarray::{Array2, ArrayView2};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// The confusion matrix: rows are true classes, columns predictions, darker = more rows.
 pub struct ConfusionChart<'a> {
@@ -31,20 +32,32 @@ impl Chart for ConfusionChart<'_> {
         DB::ErrorType: 'static,
     {
         area.fill(&WHITE)?;
-        let n = self.confusion.nrows() as i32;
+        let n = self.confusion.nrows() as f64;
+        // Whole numbers only: the cells are centred on the class indices.
+        let whole = |v: &f64| {
+            if (v - v.round()).abs() < 1e-6 && *v >= 0.0 {
+                format!("{v:.0}")
+            } else {
+                String::new()
+            }
+        };
+        // Row `i` (true class) is drawn from the top, as matrices are read: y = n - 1 - i.
+        let flip = move |v: &f64| whole(&(n - 1.0 - v));
         let mut chart = ChartBuilder::on(area)
             .caption("Confusion matrix (test set)", (FONT, 22))
             .margin(15)
             .x_label_area_size(45)
             .y_label_area_size(50)
-            .build_cartesian_2d(0..n, 0..n)?;
+            .build_cartesian_2d(-0.5..n - 0.5, -0.5..n - 0.5)?;
         chart
             .configure_mesh()
             .disable_mesh()
-            .x_desc("predicted")
-            .y_desc("true")
-            .x_labels(n as usize)
-            .y_labels(n as usize)
+            .x_desc("predicted class")
+            .y_desc("true class")
+            .x_labels(n as usize + 1)
+            .y_labels(n as usize + 1)
+            .x_label_formatter(&whole)
+            .y_label_formatter(&flip)
             .label_style((FONT, 14))
             .axis_desc_style((FONT, 16))
             .draw()?;
@@ -55,27 +68,26 @@ impl Chart for ConfusionChart<'_> {
             let c = (255.0 * (1.0 - level)) as u8;
             RGBColor(c, c, 255)
         };
-        // Row `i` (true class) is drawn from the top, as matrices are read.
+        let centre = |i: usize, j: usize| (j as f64, n - 1.0 - i as f64);
         let cells = self.confusion.indexed_iter().map(|((i, j), &count)| {
-            let y = n - 1 - i as i32;
+            let (x, y) = centre(i, j);
             Rectangle::new(
-                [(j as i32, y), (j as i32 + 1, y + 1)],
+                [(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)],
                 shade(count).filled(),
             )
         });
         chart.draw_series(cells)?;
         let labels = self.confusion.indexed_iter().map(|((i, j), &count)| {
-            let y = n - 1 - i as i32;
             let color = if (count as f64) > max / 3.0 {
                 WHITE
             } else {
                 BLACK
             };
-            Text::new(
-                count.to_string(),
-                (j as i32, y + 1),
-                (FONT, 13).into_font().color(&color),
-            )
+            let style = (FONT, 13)
+                .into_font()
+                .color(&color)
+                .pos(Pos::new(HPos::Center, VPos::Center));
+            Text::new(count.to_string(), centre(i, j), style)
         });
         chart.draw_series(labels)?;
         Ok(())

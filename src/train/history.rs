@@ -30,6 +30,10 @@ pub struct History {
     pub train_seconds: f64,
     /// Seconds spent measuring accuracy.
     pub eval_seconds: f64,
+    /// Accuracy of the final weights (after the last iteration) on the whole training set.
+    pub final_train_acc: f64,
+    /// Accuracy of the final weights on the whole test set: what the saved model scores.
+    pub final_test_acc: f64,
 }
 
 impl History {

@@ -4,6 +4,8 @@
 
 use super::{GradientMethod, History, Sampling, TrainConfig, TrainData, Trainer};
 use crate::checkpoint;
+use crate::data::idx::NUM_CLASSES;
+use crate::data::Dataset;
 use crate::files::write_atomic;
 use crate::layers::{Activation, Targets};
 use crate::net::{numerical_gradient, parameter_count, TwoLayerNet};
@@ -60,6 +62,31 @@ impl Default for TrainSettings {
     }
 }
 
+impl TrainSettings {
+    /// Checks every setting that can be checked before data is loaded.
+    pub fn validate(&self) -> Result<()> {
+        if self.hidden_size == 0 {
+            return Err(Error::invalid("hidden size", 0, "at least 1"));
+        }
+        if !(self.weight_init_std.is_finite() && self.weight_init_std > 0.0) {
+            return Err(Error::invalid(
+                "weight init std",
+                self.weight_init_std,
+                "a positive number such as 0.01",
+            ));
+        }
+        crate::optim::sgd::check_learning_rate(self.learning_rate)?;
+        TrainConfig {
+            iters_num: self.iters_num,
+            batch_size: self.batch_size,
+            sampling: Sampling::WithReplacement,
+            gradient: self.gradient,
+            seed: self.seed,
+        }
+        .validate(usize::MAX)
+    }
+}
+
 /// What a finished run measured and where it wrote it.
 pub struct RunSummary {
     /// Losses and accuracies.
@@ -87,20 +114,27 @@ struct ConfigFile<'a> {
     settings: &'a TrainSettings,
 }
 
-/// Trains the book's `TwoLayerNet` on `data` with `settings` and writes every result into
+/// Class labels as indices (the dataset stores them as bytes).
+pub fn labels(t: &ndarray::Array1<u8>) -> Vec<usize> {
+    t.iter().map(|&v| v as usize).collect()
+}
+
+/// Trains the book's `TwoLayerNet` on `dataset` with `settings` and writes every result into
 /// `out_dir`; files are written atomically.
 pub fn train_two_layer_net(
     settings: &TrainSettings,
-    data: TrainData<f32>,
+    dataset: &Dataset,
     out_dir: &Path,
     progress: &dyn Progress,
 ) -> Result<RunSummary> {
-    let classes = data
-        .t_train
-        .iter()
-        .chain(data.t_test)
-        .max()
-        .map_or(0, |&m| m + 1);
+    let (t_train, t_test) = (labels(&dataset.t_train), labels(&dataset.t_test));
+    let data = TrainData {
+        x_train: dataset.x_train.view(),
+        t_train: &t_train,
+        x_test: dataset.x_test.view(),
+        t_test: &t_test,
+    };
+    let classes = NUM_CLASSES;
     let mut init_rng = ChaCha8Rng::seed_from_u64(settings.seed);
     let net = TwoLayerNet::<f32>::new(
         data.x_train.ncols(),
@@ -233,12 +267,10 @@ fn run_report(
         "scratchnet train: {} on {}",
         config.network, s.dataset
     ));
-    if let Some(last) = history.last() {
-        r.paragraph(&format!(
-            "Final accuracy: train {:.4}, test {:.4} after {} iterations of batch {} ({:.1} s of updates, {:.1} s of evaluation).",
-            last.train_acc, last.test_acc, s.iters_num, s.batch_size, history.train_seconds, history.eval_seconds
-        ));
-    }
+    r.paragraph(&format!(
+        "Final weights: train accuracy {:.4}, test accuracy {:.4} after {} iterations of batch {} ({:.2} s of updates, {:.2} s of evaluation).",
+        history.final_train_acc, history.final_test_acc, s.iters_num, s.batch_size, history.train_seconds, history.eval_seconds
+    ));
     r.heading("Settings");
     let settings = vec![
         vec![

@@ -188,6 +188,12 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
             }
         }
         progress.end();
+        let last = match history.epochs.last() {
+            Some(mark) if mark.iteration == iters_num - 1 => mark.clone(),
+            _ => self.measure(history.epochs.len(), iters_num - 1, start, train_time),
+        };
+        history.final_train_acc = last.train_acc;
+        history.final_test_acc = last.test_acc;
         history.train_seconds = train_time.as_secs_f64();
         history.eval_seconds = start.elapsed().as_secs_f64() - history.train_seconds;
         Ok(history)
