@@ -1,8 +1,10 @@
 //! Weights on disk: safetensors files holding the book's parameter names (`W1`, `b1`, `W2`, `b2`).
 //!
 //! Readable from Python with `safetensors.numpy.load_file`; W is (in, out) as in the book, so
-//! `x @ W1 + b1` works on the loaded arrays as they are. The file's string metadata records
-//! `format = scratchnet`, the network's kind and its activation.
+//! `x @ W1 + b1` works on the loaded arrays as they are. The file's string metadata holds one
+//! key, `scratchnet`, whose value is a JSON object (the network's kind, its activation, …):
+//! one key keeps the file's bytes identical from run to run, which a map of several would not
+//! (safetensors writes its metadata map in hash order).
 
 use crate::files::write_atomic;
 use crate::layers::Activation;
@@ -11,19 +13,21 @@ use crate::{Error, Float, Result};
 use ndarray::{Array1, Array2, ArrayD, IxDyn};
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-/// The value of the `format` metadata key in every file scratchnet writes.
-pub const FORMAT: &str = "scratchnet";
+/// The metadata key under which scratchnet stores its JSON object of settings.
+pub const META_KEY: &str = "scratchnet";
+
+/// What scratchnet records about a network in a checkpoint, in sorted key order.
+pub type Metadata = BTreeMap<String, String>;
 
 /// Writes every parameter of `net` by name, with `metadata`, to `path` (atomically).
 pub fn save<F: Float, N: Network<F> + ?Sized>(
     net: &N,
-    mut metadata: HashMap<String, String>,
+    metadata: Metadata,
     path: &Path,
 ) -> Result<()> {
-    metadata.insert("format".into(), FORMAT.into());
     let dtype = if F::NAME == "F64" {
         Dtype::F64
     } else {
@@ -49,7 +53,14 @@ pub fn save<F: Float, N: Network<F> + ?Sized>(
             Ok((name.as_str(), view))
         })
         .collect::<Result<Vec<_>>>()?;
-    let file = safetensors::serialize(views, Some(metadata)).map_err(|e| fail(path, e))?;
+    let file = safetensors::serialize(
+        views,
+        Some(HashMap::from([(
+            META_KEY.to_string(),
+            serde_json::to_string(&metadata).expect("strings serialise"),
+        )])),
+    )
+    .map_err(|e| fail(path, e))?;
     write_atomic(path, &file)
 }
 
@@ -57,8 +68,8 @@ pub fn save<F: Float, N: Network<F> + ?Sized>(
 pub struct Checkpoint {
     path: PathBuf,
     tensors: HashMap<String, ArrayD<f64>>,
-    /// The file's string metadata (`format`, `network`, `activation`, settings).
-    pub metadata: HashMap<String, String>,
+    /// What scratchnet recorded about the network (`network`, `activation`, …).
+    pub metadata: Metadata,
 }
 
 impl Checkpoint {
@@ -67,13 +78,17 @@ impl Checkpoint {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let (_, meta) = SafeTensors::read_metadata(&bytes)
             .map_err(|e| fail(path, format!("not a safetensors file ({e})")))?;
-        let metadata = meta.metadata().clone().unwrap_or_default();
-        if metadata.get("format").map(String::as_str) != Some(FORMAT) {
-            return Err(fail(
-                path,
-                "not a scratchnet checkpoint (its metadata has no format = scratchnet)",
-            ));
-        }
+        let metadata: Metadata = meta
+            .metadata()
+            .as_ref()
+            .and_then(|m| m.get(META_KEY))
+            .and_then(|json| serde_json::from_str(json).ok())
+            .ok_or_else(|| {
+                fail(
+                    path,
+                    "not a scratchnet checkpoint (its metadata has no scratchnet entry)",
+                )
+            })?;
         let st = SafeTensors::deserialize(&bytes)
             .map_err(|e| fail(path, format!("not a safetensors file ({e})")))?;
         let mut tensors = HashMap::new();
@@ -157,9 +172,9 @@ impl Checkpoint {
 }
 
 /// The metadata every TwoLayerNet checkpoint carries.
-pub fn two_layer_metadata<F: Float>(net: &TwoLayerNet<F>) -> HashMap<String, String> {
+pub fn two_layer_metadata<F: Float>(net: &TwoLayerNet<F>) -> Metadata {
     let activation = serde_json::to_value(net.activation_kind()).expect("enum serialises");
-    HashMap::from([
+    Metadata::from([
         ("network".to_string(), "TwoLayerNet".to_string()),
         (
             "activation".to_string(),
