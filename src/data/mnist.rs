@@ -7,6 +7,29 @@
 //! | `x_train.shape` → `(60000, 784)` | `x_train.shape()` → `[60000, 784]` |
 //! | `flatten=False` → `(60000, 1, 28, 28)` | the same shape |
 //! | `one_hot_label=True` → `t_train.shape` `(60000, 10)` | the same shape |
+//!
+//! On a folder of IDX files (here a tiny one made on the spot; the real sets are fetched by
+//! [`crate::data::load`] and [`load_mnist`]):
+//!
+//! ```
+//! use scratchnet::data::idx::{self, Encoding, Images};
+//! use scratchnet::data::mnist::{self, DatasetKind};
+//! let dir = tempfile::tempdir().unwrap();
+//! for (images, labels, t) in [
+//!     ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", vec![5, 0]),
+//!     ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", vec![7]),
+//! ] {
+//!     let n = t.len();
+//!     let x = Images::new(n as u32, 28, 28, vec![255; n * 784]).unwrap();
+//!     idx::write_images(&dir.path().join(images), &x, Encoding::Raw).unwrap();
+//!     idx::write_labels(&dir.path().join(labels), &t, Encoding::Gzip).unwrap();
+//! }
+//! let d = mnist::load_dir(DatasetKind::Mnist, dir.path()).unwrap();
+//! assert_eq!(d.x_train.dim(), (2, 784));
+//! assert_eq!(d.x_train[[1, 783]], 1.0);
+//! let ((x, t), _) = mnist::load_dir_book(dir.path(), false, false, true).unwrap();
+//! assert_eq!((x.shape(), t.shape()), (&[2, 1, 28, 28][..], &[2, 10][..]));
+//! ```
 
 use super::fetch::{self, FetchOptions, FileSpec};
 use super::idx::{self, Images, NUM_CLASSES};
