@@ -110,6 +110,8 @@ fn when_every_source_fails_the_error_lists_them_and_says_how_to_fix_it() {
         .env("PATH", root.path())
         .env("HTTPS_PROXY", "http://127.0.0.1:9")
         .env("https_proxy", "http://127.0.0.1:9")
+        .env("ALL_PROXY", "http://127.0.0.1:9")
+        .env("all_proxy", "http://127.0.0.1:9")
         .output()
         .unwrap();
     let (_, stderr) = text(&output);
