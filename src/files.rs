@@ -5,6 +5,11 @@ use crate::{Error, Result};
 use std::io::Write;
 use std::path::Path;
 
+/// How the temporary files of atomic writes are named: `.scratchnet-XXXXXX.tmp`.
+pub const TEMP_PREFIX: &str = ".scratchnet-";
+/// The end of a temporary file's name.
+pub const TEMP_SUFFIX: &str = ".tmp";
+
 /// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic_with(path, |file| file.write_all(bytes))
@@ -18,8 +23,8 @@ pub fn write_atomic_with(
     let dir = parent_dir(path);
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut temp = tempfile::Builder::new()
-        .prefix(".scratchnet-")
-        .suffix(".tmp")
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
     fill(temp.as_file_mut()).map_err(|e| Error::io(path, e))?;
