@@ -54,11 +54,10 @@ impl Progress for Console {
             Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()),
             None => ProgressBar::new_spinner(),
         };
-        let style = ProgressStyle::with_template(
-            "{prefix} [{bar:30}] {pos}/{len} {msg} (eta {eta})",
-        )
-        .expect("the progress template is valid")
-        .progress_chars("=> ");
+        let style =
+            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} (eta {eta})")
+                .expect("the progress template is valid")
+                .progress_chars("=> ");
         bar.set_style(style);
         bar.set_prefix(task.to_string());
         *self.bar.lock().expect("progress lock") = Some(bar);

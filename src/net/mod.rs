@@ -2,4 +2,3 @@
 
 pub mod simple_net;
 pub mod two_layer_net;
-

@@ -5,8 +5,8 @@
 
 use crate::files::{parent_dir, write_atomic};
 use crate::{Error, Result};
-use plotters::prelude::*;
 use plotters::coord::Shift;
+use plotters::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
@@ -32,7 +32,12 @@ fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let bytes: &'static [u8] = include_bytes!("../../assets/DejaVuSans.ttf");
-        for style in [FontStyle::Normal, FontStyle::Bold, FontStyle::Italic, FontStyle::Oblique] {
+        for style in [
+            FontStyle::Normal,
+            FontStyle::Bold,
+            FontStyle::Italic,
+            FontStyle::Oblique,
+        ] {
             // The shipped font is valid; a failure here would be a packaging bug.
             let _ = plotters::style::register_font(FONT, style, bytes);
         }
@@ -78,11 +83,18 @@ fn write_png(path: &Path, rgb: &[u8], w: u32, h: u32) -> Result<()> {
         .suffix(".png")
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
-    image::save_buffer_with_format(temp.path(), rgb, w, h, image::ColorType::Rgb8, image::ImageFormat::Png)
-        .map_err(|e| Error::Plot {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+    image::save_buffer_with_format(
+        temp.path(),
+        rgb,
+        w,
+        h,
+        image::ColorType::Rgb8,
+        image::ImageFormat::Png,
+    )
+    .map_err(|e| Error::Plot {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     temp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
 }
