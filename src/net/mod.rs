@@ -2,3 +2,5 @@
 
 pub mod simple_net;
 pub mod two_layer_net;
+
+pub use simple_net::SimpleNet;
