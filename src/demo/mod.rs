@@ -1,1 +1,3 @@
 //! Demonstrations that print the book's figures and draw its charts.
+
+pub mod numpy_fmt;
