@@ -2,6 +2,8 @@
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use scratchnet::demo;
+use std::path::PathBuf;
 
 /// scratchnet: neural-network training from scratch, and a lab for measuring it.
 #[derive(Parser)]
@@ -15,9 +17,39 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Print a chapter's figures and draw its charts, as the book shows them.
+    Demo {
+        #[command(subcommand)]
+        demo: Demo,
+    },
+}
+
+#[derive(Subcommand)]
+enum Demo {
+    /// Chapter 4: loss functions, numerical differentiation, gradients, gradient descent, simpleNet.
+    Chapter4 {
+        /// Sections to print, comma-separated: loss, diff, gradient, descent, simplenet.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "loss,diff,gradient,descent,simplenet"
+        )]
+        sections: Vec<demo::chapter4::Section>,
+        /// Folder for the charts (SVG and PNG).
+        #[arg(long, default_value = "runs/demo-chapter4")]
+        out: PathBuf,
+    },
+}
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Demo { demo } => match demo {
+            Demo::Chapter4 { sections, out } => {
+                demo::chapter4::run(&sections, &out, &mut std::io::stdout().lock())?;
+            }
+        },
+    }
+    Ok(())
 }
