@@ -37,7 +37,7 @@ pub fn function_1<F: Float>(x: F) -> F {
     F::of(0.01) * (x * x) + F::of(0.1) * x
 }
 
-/// The book's `function_2(x) = Σ xᵢ²` (x0² + x1² for a point in the plane); its gradient is `2x`.
+/// The book's `function_2(x) = Σ xᵢ²` (x0² + x1² for a point); its gradient is `2x`.
 pub fn function_2<F: Float, S: Data<Elem = F>, D: Dimension>(x: &ArrayBase<S, D>) -> F {
     x.iter().map(|&v| v * v).sum()
 }

@@ -9,7 +9,7 @@
 
 use super::numpy_fmt::{array, float};
 use crate::functions::{
-    cross_entropy_error, cross_entropy_error_labels, softmax, sum_squared_error,
+    argmax, cross_entropy_error, cross_entropy_error_labels, softmax, sum_squared_error, CEE_DELTA,
 };
 use crate::net::SimpleNet;
 use crate::numerical::{
@@ -28,10 +28,15 @@ use std::str::FromStr;
 /// One part of the demo, named on the command line (`--sections loss,diff`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
+    /// sum_squared_error and cross_entropy_error on the notes' two predictions.
     Loss,
+    /// Forward and central differences, and function_1's tangents (chart).
     Diff,
+    /// numerical_gradient of function_2 at four points, and its field (chart).
     Gradient,
+    /// gradient_descent with lr 0.1, 10 and 1e-10, and the path (chart).
     Descent,
+    /// SimpleNet's loss and dW, numerical beside analytic.
     SimpleNet,
 }
 
@@ -241,7 +246,12 @@ fn diff(d: &mut Demo) -> Result<()> {
     for x in [5.0, 10.0, -10.0] {
         let slope = numerical_diff(function_1, x);
         say!(d, "numerical_diff(function_1, {x}) = {}", float(slope));
-        why!(d, "central difference (f(x+h) − f(x−h))/2h, h = 1e-4; true 0.02x + 0.1 = {:.1}, error {:.1e} (order h²)", 0.02 * x + 0.1, slope - (0.02 * x + 0.1));
+        let truth = 0.02 * x + 0.1;
+        why!(
+            d,
+            "central difference (f(x+h) − f(x−h))/2h, h = 1e-4: true {truth:.1}, error {:.1e} (order h²)",
+            slope - truth
+        );
     }
     let tangents: Vec<Tangent> = [5.0, 10.0]
         .into_iter()
@@ -325,7 +335,11 @@ fn gradient(d: &mut Demo) -> Result<()> {
         view: (-2.5, 2.5),
     };
     d.chart(&chart, CHARTS[1])?;
-    say!(d, "chart {}: −numerical_gradient(function_2) on the book's {n}×{n} grid, np.arange(-2, 2.5, 0.25)", CHARTS[1], n = ticks.len());
+    say!(
+        d,
+        "chart {}: −numerical_gradient(function_2) at x0, x1 in np.arange(-2, 2.5, 0.25)",
+        CHARTS[1]
+    );
     why!(
         d,
         "every arrow points at the minimum (0, 0), and is shorter the closer it is"
@@ -341,9 +355,19 @@ fn descent(d: &mut Demo) -> Result<()> {
     let init_x = || array![-3.0, 4.0];
     let step_num = 100;
     let runs: [(f64, &str); 3] = [
-        (0.1, "each step multiplies x by 1 − 2·lr = 0.8, and 0.8^100 ≈ 2e-10: the minimum (0, 0)"),
-        (10.0, "lr too large: each step multiplies x by −19; after 10 steps x² ≈ 7e26, f(x+h) − f(x−h) rounds to 0, and x freezes far away"),
-        (1e-10, "lr too small: 100 steps move x by 2e-8 of the way to the minimum"),
+        (
+            0.1,
+            "each step multiplies x by 1 − 2·lr = 0.8, and 0.8^100 ≈ 2e-10: the minimum (0, 0)",
+        ),
+        (
+            10.0,
+            "lr too large: x is multiplied by −19 a step until, at x² ≈ 7e26 (step 10), \
+             f(x+h) − f(x−h) rounds to 0 and x freezes",
+        ),
+        (
+            1e-10,
+            "lr too small: 100 steps move x by 2e-8 of the way to the minimum",
+        ),
     ];
     for (lr, meaning) in runs {
         let x = gradient_descent(function_2, init_x(), lr, step_num, None);
@@ -398,7 +422,7 @@ fn simple_net(d: &mut Demo) -> Result<()> {
         "predict({}) = {}, argmax {}",
         array(&x),
         array(&p),
-        crate::functions::argmax(p.view())
+        argmax(p.view())
     );
     why!(d, "the scores x·W; class 2 scores highest");
     say!(
@@ -407,7 +431,10 @@ fn simple_net(d: &mut Demo) -> Result<()> {
         array(&t),
         float(net.loss(&x, &t))
     );
-    why!(d, "−ln(softmax(x·W)[2] + 1e-7); the book printed 0.92806853663411326, which is −ln(softmax(x·W)[2]) without the 1e-7");
+    why!(
+        d,
+        "−ln(y₂ + 1e-7), y = softmax(x·W); the book's 0.92806853663411326 is −ln y₂, without the 1e-7"
+    );
     let dW = net.numerical_gradient(&x, &t);
     say!(
         d,
@@ -421,7 +448,12 @@ fn simple_net(d: &mut Demo) -> Result<()> {
     let analytic = net.gradient(&x, &t);
     say!(d, "xᵀ·(softmax(x·W) − t) =\n{}", array(&analytic));
     let y = softmax(&p);
-    why!(d, "the exact gradient of −ln y₂, and the book's printed dW; dW above is it times y₂/(y₂ + 1e-7) = 1 − {:.1e}, the 1e-7 in the log", 1.0 - y[2] / (y[2] + 1e-7));
+    why!(
+        d,
+        "the book's printed dW, the exact gradient of −ln y₂; dW above is it times \
+         y₂/(y₂ + 1e-7) = 1 − {:.1e}",
+        1.0 - y[2] / (y[2] + CEE_DELTA)
+    );
     let max_diff = (&dW - &analytic)
         .iter()
         .fold(0.0_f64, |m, v| m.max(v.abs()));
@@ -430,7 +462,10 @@ fn simple_net(d: &mut Demo) -> Result<()> {
         "max |dW − xᵀ·(softmax(x·W) − t)| = {max_diff:.1e}; row sums of dW = {}",
         array(&dW.sum_axis(Axis(1)))
     );
-    why!(d, "row i is x_i·(softmax − t), the same vector scaled by 0.6 and 0.9, and softmax − t sums to 0");
+    why!(
+        d,
+        "row i is x_i·(softmax − t): one vector scaled by 0.6 and by 0.9, and it sums to 0"
+    );
     Ok(())
 }
 

@@ -27,7 +27,7 @@ pub fn float<F: Float>(v: F) -> String {
     }
 }
 
-/// An array of any shape as NumPy's `str` prints it: `[[ 0.21924763  0.14356247 -0.36281009]\n [...]]`.
+/// An array of any shape as NumPy's `str` prints it: `[[ 0.2192  0.1435 -0.3628]\n [...]]`.
 pub fn array<F: Float, S: Data<Elem = F>, D: Dimension>(a: &ArrayBase<S, D>) -> String {
     let a = a.mapv(|v| v.to_f64()).into_dyn();
     let layout = Layout::fit(a.iter().copied());

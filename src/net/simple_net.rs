@@ -169,7 +169,7 @@ mod tests {
                 // Exactly the analytic gradient of the loss with its 1e-7 …
                 let scale = y[k] / (y[k] + CEE_DELTA);
                 assert_close(&dW, &(&analytic * scale), 1e-9);
-                // … which is xᵀ(softmax − t) to 1e-6 unless y_k is tiny (then 1e-7 / y_k is not).
+                // … which is xᵀ(softmax − t) to 1e-6 unless y_k is tiny (1e-7 / y_k is not).
                 if y[k] >= 0.1 {
                     assert_close(&dW, &analytic, 1e-6);
                 }

@@ -19,9 +19,13 @@ pub struct TangentChart {
 
 /// The tangent to a curve at `x`: `y = slope·t + intercept`, touching the curve at `(x, y)`.
 pub struct Tangent {
+    /// Where the line touches the curve.
     pub x: f64,
+    /// The curve's value there.
     pub y: f64,
+    /// The derivative at x.
     pub slope: f64,
+    /// `y − slope·x`.
     pub intercept: f64,
 }
 
