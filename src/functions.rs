@@ -58,11 +58,7 @@ pub fn sum_squared_error<F: Float, S: Data<Elem = F>, T: Data<Elem = F>, D: Dime
     t: &ArrayBase<T, D>,
 ) -> F {
     let half = F::of(0.5);
-    half * y
-        .iter()
-        .zip(t.iter())
-        .map(|(&a, &b)| (a - b) * (a - b))
-        .sum::<F>()
+    half * pairwise_sum(y.iter().zip(t.iter()).map(|(&a, &b)| (a - b) * (a - b)))
 }
 
 /// The number of samples in `y`: 1 for a vector, the row count for a batch.
@@ -82,11 +78,7 @@ pub fn cross_entropy_error<F: Float, S: Data<Elem = F>, T: Data<Elem = F>, D: Di
 ) -> F {
     let delta = F::of(CEE_DELTA);
     let n = batch_size(y.shape());
-    let total: F = y
-        .iter()
-        .zip(t.iter())
-        .map(|(&p, &q)| q * (p + delta).ln())
-        .sum();
+    let total = pairwise_sum(y.iter().zip(t.iter()).map(|(&p, &q)| q * (p + delta).ln()));
     -total / F::of(n as f64)
 }
 
@@ -97,12 +89,46 @@ pub fn cross_entropy_error_labels<F: Float, S: Data<Elem = F>>(
     t: &[usize],
 ) -> F {
     let delta = F::of(CEE_DELTA);
-    let total: F = y
-        .outer_iter()
-        .zip(t)
-        .map(|(row, &label)| (row[label] + delta).ln())
-        .sum();
+    let total = pairwise_sum(
+        y.outer_iter()
+            .zip(t)
+            .map(|(row, &label)| (row[label] + delta).ln()),
+    );
     -total / F::of(t.len() as f64)
+}
+
+/// Σ values in NumPy's order: pairwise, with eight running sums in blocks of up to 128.
+///
+/// It gives the same bits as `np.sum` on a contiguous array (so the losses print the book's
+/// digits: 0.5975, not 0.5974999999999999), and its rounding error grows like log n, not n.
+pub fn pairwise_sum<F: Float>(mut values: impl ExactSizeIterator<Item = F>) -> F {
+    let n = values.len();
+    pairwise_sum_of(&mut values, n)
+}
+
+/// The next `n` values of `values`, summed as NumPy's `pairwise_sum` does.
+fn pairwise_sum_of<F: Float>(values: &mut impl Iterator<Item = F>, n: usize) -> F {
+    if n < 8 {
+        return values.take(n).fold(F::zero(), |sum, v| sum + v);
+    }
+    if n > 128 {
+        // Halve, keeping the first half a multiple of 8.
+        let half = n / 2 - (n / 2) % 8;
+        return pairwise_sum_of(values, half) + pairwise_sum_of(values, n - half);
+    }
+    let mut r = [F::zero(); 8];
+    for (i, v) in values.take(n - n % 8).enumerate() {
+        if i < 8 {
+            r[i] = v;
+        } else {
+            r[i % 8] += v;
+        }
+    }
+    let mut sum = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for v in values.take(n % 8) {
+        sum += v;
+    }
+    sum
 }
 
 /// Index of the largest element (the predicted class); ties go to the first.
@@ -146,6 +172,51 @@ mod tests {
         let b = cross_entropy_error_labels(&y, &[1, 2]);
         assert!((a - b).abs() < 1e-15);
         assert!((a - (-(0.7f64 + 1e-7).ln() - (0.25f64 + 1e-7).ln()) / 2.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn losses_give_the_notes_figures_to_the_last_digit() {
+        let t = array![0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        let good = array![0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0];
+        let bad = array![0.1, 0.05, 0.1, 0.0, 0.05, 0.1, 0.0, 0.6, 0.0, 0.0];
+        // NumPy's float64 results, bit for bit (the notes round the first to 0.0975).
+        assert_eq!(sum_squared_error(&good, &t), 0.097_500_000_000_000_03);
+        assert_eq!(sum_squared_error(&bad, &t), 0.5975);
+        assert_eq!(cross_entropy_error(&good, &t), 0.510_825_457_099_338);
+        assert_eq!(cross_entropy_error(&bad, &t), 2.302_584_092_994_546);
+        let y = ndarray::stack(Axis(0), &[good.view(), bad.view()]).unwrap();
+        assert_eq!(
+            cross_entropy_error_labels(&y, &[2, 2]),
+            (0.510_825_457_099_338 + 2.302_584_092_994_546) / 2.0
+        );
+    }
+
+    #[test]
+    fn pairwise_sum_matches_numpy_bit_for_bit() {
+        // (n, np.sum(np.full(n, 0.1)), np.sum(np.arange(n) / 7.0)) from NumPy 2.4.
+        let cases = [
+            (7, 0.7, 3.0),
+            (10, 1.0, 6.428_571_428_571_428),
+            (100, 9.999_999_999_999_998, 707.142_857_142_857_1),
+            (129, 12.899_999_999_999_999, 1_179.428_571_428_571_6),
+            (1000, 100.000_000_000_000_01, 71_357.142_857_142_86),
+            (10000, 999.999_999_999_999_9, 7_142_142.857_142_857),
+        ];
+        for (n, tenths, sevenths) in cases {
+            assert_eq!(
+                pairwise_sum(std::iter::repeat(0.1).take(n)),
+                tenths,
+                "n = {n}"
+            );
+            assert_eq!(
+                pairwise_sum((0..n).map(|i| i as f64 / 7.0)),
+                sevenths,
+                "n = {n}"
+            );
+        }
+        // A plain left-to-right sum drifts: 1000 × 0.1 gives 99.9999999999986.
+        assert_eq!((0..1000).map(|_| 0.1).sum::<f64>(), 99.999_999_999_998_6);
+        assert_eq!(pairwise_sum(std::iter::empty::<f32>()), 0.0);
     }
 
     #[test]

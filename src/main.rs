@@ -6,7 +6,7 @@ use scratchnet::data::{self, DatasetKind, FetchOptions};
 use scratchnet::layers::Activation;
 use scratchnet::progress::Console;
 use scratchnet::train::{train_two_layer_net, GradientMethod, Sampling, TrainSettings};
-use scratchnet::{eval, gradcheck};
+use scratchnet::{demo, eval, gradcheck};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -32,6 +32,28 @@ enum Command {
     Eval(EvalArgs),
     /// Download (or copy) a dataset into the cache, verify its checksums and say where it is.
     Fetch(FetchArgs),
+    /// Print a chapter's figures and draw its charts, as the book shows them.
+    Demo {
+        #[command(subcommand)]
+        demo: Demo,
+    },
+}
+
+#[derive(Subcommand)]
+enum Demo {
+    /// Chapter 4: loss functions, numerical differentiation, gradients, gradient descent, simpleNet.
+    Chapter4 {
+        /// Sections to print, comma-separated: loss, diff, gradient, descent, simplenet.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "loss,diff,gradient,descent,simplenet"
+        )]
+        sections: Vec<demo::chapter4::Section>,
+        /// Folder for the charts (SVG and PNG).
+        #[arg(long, default_value = "runs/demo-chapter4")]
+        out: PathBuf,
+    },
 }
 
 /// `scratchnet train`'s arguments: one flag per setting of the book's loop.
@@ -277,5 +299,11 @@ fn run(cli: Cli) -> Result<()> {
         Command::Gradcheck(args) => run_gradcheck(&args, cli.quiet),
         Command::Eval(args) => run_eval(&args, cli.quiet),
         Command::Fetch(args) => run_fetch(&args, cli.quiet),
+        Command::Demo { demo } => match demo {
+            Demo::Chapter4 { sections, out } => {
+                demo::chapter4::run(&sections, &out, &mut std::io::stdout().lock())?;
+                Ok(())
+            }
+        },
     }
 }

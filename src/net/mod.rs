@@ -7,3 +7,5 @@ pub mod two_layer_net;
 
 pub use network::{accuracy, numerical_gradient, parameter_count, predict_labels, Network, Param};
 pub use two_layer_net::TwoLayerNet;
+
+pub use simple_net::SimpleNet;

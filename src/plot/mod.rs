@@ -3,6 +3,8 @@
 //! Text is drawn with DejaVu Sans, shipped in `assets/` (Bitstream Vera licence), so charts look
 //! the same on every machine and nothing depends on the system's font libraries.
 
+pub mod chapter4;
+
 use crate::files::{parent_dir, write_atomic};
 use crate::{Error, Result};
 use plotters::coord::Shift;
