@@ -4,14 +4,19 @@
 //! training step reuses the same memory every iteration; buffers are resized only when the
 //! batch size changes. `forward` returns a view of the layer's output, `backward` a view of
 //! `dx`. Gradients of parameters (`dW`, `db`) are *overwritten* by each `backward`, as the book
-//! does (never accumulated).
+//! does (never accumulated). `Dropout` and `BatchNorm` (chapter 6) behave differently in
+//! training and evaluation: their `forward` takes the book's `train_flg`.
 
 pub mod affine;
+pub mod batch_norm;
+pub mod dropout;
 pub mod relu;
 pub mod sigmoid;
 pub mod softmax_with_loss;
 
 pub use affine::Affine;
+pub use batch_norm::BatchNorm;
+pub use dropout::Dropout;
 pub use relu::Relu;
 pub use sigmoid::Sigmoid;
 pub use softmax_with_loss::{SoftmaxWithLoss, Targets};

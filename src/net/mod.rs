@@ -1,10 +1,12 @@
-//! Networks: `SimpleNet` (the book's 2×3 example) and `TwoLayerNet` (784-50-10), and the
-//! [`Network`] trait the trainer drives.
+//! Networks: `SimpleNet` (the book's 2×3 example), `TwoLayerNet` (784-50-10), `MultiLayerNet`
+//! (any depth and width, chapter 6's options), and the [`Network`] trait the trainer drives.
 
+pub mod multi_layer_net;
 pub mod network;
 pub mod simple_net;
 pub mod two_layer_net;
 
+pub use multi_layer_net::{MultiLayerNet, MultiLayerNetConfig};
 pub use network::{accuracy, numerical_gradient, parameter_count, predict_labels, Network, Param};
 pub use two_layer_net::TwoLayerNet;
 

@@ -26,6 +26,12 @@ pub trait Network<F: Float>: Send + Sync {
 
     /// Parameter `i` (in `param_names` order), read-only.
     fn param_view(&self, i: usize) -> ArrayViewD<'_, F>;
+
+    /// State that is saved with the parameters but not trained, by name (BatchNorm's
+    /// `running_mean1`, `running_var1`, …); none by default.
+    fn buffers(&self) -> Vec<(&str, ArrayViewD<'_, F>)> {
+        Vec::new()
+    }
 }
 
 /// One parameter of a network, lent out for an update.

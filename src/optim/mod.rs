@@ -1,12 +1,29 @@
-//! Optimizers: how a parameter moves given its gradient. One type per rule, behind one trait.
+//! Optimizers: how a parameter moves given its gradient. One type per rule, behind one trait,
+//! each following the book's `common/optimizer.py` with its defaults.
+//!
+//! Rules with state (Momentum's `v`, AdaGrad's `h`, Adam's `m` and `v`) keep it per parameter
+//! name, allocated at the parameter's first update and reused from then on.
 
+pub mod adagrad;
+pub mod adam;
+pub mod momentum;
+pub mod nesterov;
+pub mod rmsprop;
 pub mod sgd;
 
-pub use sgd::Sgd;
+pub use adagrad::AdaGrad;
+pub use adam::Adam;
+pub use momentum::Momentum;
+pub use nesterov::Nesterov;
+pub use rmsprop::RmsProp;
+pub use sgd::{check_learning_rate, Sgd};
 
 use crate::net::Network;
-use crate::Float;
+use crate::{Float, Result};
 use ndarray::{ArrayViewD, ArrayViewMutD};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fmt;
 
 /// An update rule, applied parameter by parameter; `key` names the parameter (`W1`, `b1`, …)
 /// so that rules with state (momentum, Adam) keep one state per parameter.
@@ -20,5 +37,124 @@ pub fn step<F: Float, N: Network<F> + ?Sized>(net: &mut N, optimizer: &mut dyn O
     for i in 0..net.param_names().len() {
         let p = net.param(i);
         optimizer.update(p.name, p.value, p.grad);
+    }
+}
+
+/// The book's `1e-7`, added to a root before dividing by it (AdaGrad, RMSprop, Adam).
+pub const EPSILON: f64 = 1e-7;
+
+/// The state of parameter `key`, made by `init` at its first update (the only allocation).
+fn state<'a, S>(map: &'a mut HashMap<String, S>, key: &str, init: impl FnOnce() -> S) -> &'a mut S {
+    if !map.contains_key(key) {
+        map.insert(key.to_owned(), init());
+    }
+    map.get_mut(key).expect("inserted above")
+}
+
+/// The update rules by name, for the command line and the settings files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    /// [`Sgd`]: `W ← W − lr·dW`.
+    Sgd,
+    /// [`Momentum`] (0.9).
+    Momentum,
+    /// [`Nesterov`] (0.9).
+    Nesterov,
+    /// [`AdaGrad`].
+    #[value(name = "adagrad")]
+    AdaGrad,
+    /// [`RmsProp`] (decay 0.99).
+    #[value(name = "rmsprop")]
+    RmsProp,
+    /// [`Adam`] (β1 0.9, β2 0.999).
+    Adam,
+}
+
+impl OptimizerKind {
+    /// Every rule, in the book's order.
+    pub const ALL: [OptimizerKind; 6] = [
+        OptimizerKind::Sgd,
+        OptimizerKind::Momentum,
+        OptimizerKind::Nesterov,
+        OptimizerKind::AdaGrad,
+        OptimizerKind::RmsProp,
+        OptimizerKind::Adam,
+    ];
+
+    /// The book's class name: `SGD`, `Momentum`, `Nesterov`, `AdaGrad`, `RMSprop`, `Adam`.
+    pub fn book_name(self) -> &'static str {
+        match self {
+            OptimizerKind::Sgd => "SGD",
+            OptimizerKind::Momentum => "Momentum",
+            OptimizerKind::Nesterov => "Nesterov",
+            OptimizerKind::AdaGrad => "AdaGrad",
+            OptimizerKind::RmsProp => "RMSprop",
+            OptimizerKind::Adam => "Adam",
+        }
+    }
+
+    /// The learning rate used when none is given: 0.1 for SGD (the chapter-4 run's), and the
+    /// book's defaults for the others (0.01; Adam 0.001).
+    pub fn default_learning_rate(self) -> f64 {
+        match self {
+            OptimizerKind::Sgd => 0.1,
+            OptimizerKind::Adam => 0.001,
+            _ => 0.01,
+        }
+    }
+
+    /// A fresh optimizer of this kind with learning rate `lr` (positive, finite).
+    pub fn build<F: Float>(self, lr: f64) -> Result<Box<dyn Optimizer<F> + Send>> {
+        Ok(match self {
+            OptimizerKind::Sgd => Box::new(Sgd::new(lr)?),
+            OptimizerKind::Momentum => Box::new(Momentum::new(lr)?),
+            OptimizerKind::Nesterov => Box::new(Nesterov::new(lr)?),
+            OptimizerKind::AdaGrad => Box::new(AdaGrad::new(lr)?),
+            OptimizerKind::RmsProp => Box::new(RmsProp::new(lr)?),
+            OptimizerKind::Adam => Box::new(Adam::new(lr)?),
+        })
+    }
+}
+
+impl fmt::Display for OptimizerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value = clap::ValueEnum::to_possible_value(self).expect("no variant is skipped");
+        f.write_str(value.get_name())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use ndarray::array;
+
+    /// Runs two updates of `W1 = (1, −2)` with gradients g1 = (0.5, −1) then g2 = (0.2, 0.4)
+    /// and checks the weights after each against the hand-computed `after1`, `after2`.
+    pub fn assert_two_updates(opt: &mut dyn Optimizer<f64>, after1: [f64; 2], after2: [f64; 2]) {
+        let mut w = array![1.0, -2.0].into_dyn();
+        let mut other = array![3.0].into_dyn();
+        for (g, expected) in [([0.5, -1.0], after1), ([0.2, 0.4], after2)] {
+            opt.update("W1", w.view_mut(), array![g[0], g[1]].into_dyn().view());
+            // Another parameter in between: state must stay per name.
+            opt.update("b1", other.view_mut(), array![1.0].into_dyn().view());
+            for (got, want) in w.iter().zip(expected) {
+                assert!((got - want).abs() < 1e-12, "{w} vs {expected:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn kinds_parse_print_and_build() {
+        for kind in OptimizerKind::ALL {
+            let name = kind.to_string();
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{name}\""));
+            assert_eq!(serde_json::from_str::<OptimizerKind>(&json).unwrap(), kind);
+            assert!(kind.build::<f32>(kind.default_learning_rate()).is_ok());
+            assert!(kind.build::<f32>(-1.0).is_err());
+        }
+        assert_eq!(OptimizerKind::RmsProp.to_string(), "rmsprop");
+        assert_eq!(OptimizerKind::AdaGrad.to_string(), "adagrad");
     }
 }

@@ -1,0 +1,581 @@
+//! The book's `MultiLayerNetExtend`: any number of fully connected hidden layers, each
+//! optionally batch-normalized and followed by dropout, with optional weight decay.
+//!
+//! ```text
+//! x (N, input) ─Affine1→ [BatchNorm1] → Activation1 → [Dropout1] ─Affine2→ … ─AffineL→ (N, output)
+//!              ─SoftmaxWithLoss→ loss (+ ½·λ·Σ‖Wₗ‖²)
+//! ```
+//!
+//! The layers sit in one list, in this order, and `forward`/`backward` walk it like the book's
+//! `OrderedDict`. Parameters are `W1`, `b1`, …, `WL`, `bL`, then `gamma1`, `beta1`, … when
+//! batch normalization is on (the book's order).
+
+use super::{Network, Param};
+use crate::init::WeightInit;
+use crate::layers::affine::affine_into;
+use crate::layers::dropout::check_dropout_ratio;
+use crate::layers::{
+    activate_inplace, Activation, ActivationLayer, Affine, BatchNorm, Dropout, SoftmaxWithLoss,
+    Targets,
+};
+use crate::{Error, Float, Result};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewD, ArrayViewMutD};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// A MultiLayerNet's shape and options: the book's `MultiLayerNetExtend` arguments between
+/// `input_size` and `output_size`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MultiLayerNetConfig {
+    /// Neurons of each hidden layer, input side first (`[100, 100, 100]`).
+    pub hidden_size_list: Vec<usize>,
+    /// The hidden layers' activation.
+    pub activation: Activation,
+    /// How initial weights are scaled (the book's `weight_init_std`: a σ, `xavier` or `he`).
+    pub weight_init: WeightInit,
+    /// L2 weight decay λ: the loss gains `½·λ·Σ W²` and each `dW` gains `λ·W` (0: none).
+    pub weight_decay_lambda: f64,
+    /// Whether a Dropout layer follows each hidden activation.
+    pub use_dropout: bool,
+    /// The Dropout layers' ratio (used when `use_dropout`).
+    pub dropout_ratio: f64,
+    /// Whether a BatchNorm layer sits between each hidden Affine and its activation.
+    pub use_batchnorm: bool,
+}
+
+impl Default for MultiLayerNetConfig {
+    /// Two hidden layers of 100, ReLU with He initialisation, no regularisation.
+    fn default() -> Self {
+        MultiLayerNetConfig {
+            hidden_size_list: vec![100, 100],
+            activation: Activation::Relu,
+            weight_init: WeightInit::He,
+            weight_decay_lambda: 0.0,
+            use_dropout: false,
+            dropout_ratio: 0.5,
+            use_batchnorm: false,
+        }
+    }
+}
+
+impl MultiLayerNetConfig {
+    /// Checks every option: at least one hidden layer, sizes ≥ 1, λ ≥ 0, ratio in [0, 1).
+    pub fn validate(&self) -> Result<()> {
+        if self.hidden_size_list.is_empty() {
+            return Err(Error::invalid(
+                "hidden_size_list",
+                "[]",
+                "at least one hidden layer, such as 100,100",
+            ));
+        }
+        if let Some(&zero) = self.hidden_size_list.iter().find(|&&n| n == 0) {
+            return Err(Error::invalid("hidden layer size", zero, "at least 1"));
+        }
+        self.weight_init.validate()?;
+        if !(self.weight_decay_lambda.is_finite() && self.weight_decay_lambda >= 0.0) {
+            return Err(Error::invalid(
+                "weight decay",
+                self.weight_decay_lambda,
+                "a number ≥ 0 such as 0.1",
+            ));
+        }
+        if self.use_dropout {
+            check_dropout_ratio(self.dropout_ratio)?;
+        }
+        Ok(())
+    }
+}
+
+/// One layer of the list.
+#[derive(Clone)]
+enum Layer<F: Float> {
+    Affine(Affine<F>),
+    BatchNorm(Box<BatchNorm<F>>),
+    Activation(ActivationLayer<F>),
+    Dropout(Dropout<F>),
+}
+
+impl<F: Float> Layer<F> {
+    /// The training-mode forward (`train_flg` for BatchNorm and Dropout); x: (N, D_in) → (N, D_out).
+    fn forward(&mut self, x: ArrayView2<F>, train_flg: bool) -> ArrayView2<'_, F> {
+        match self {
+            Layer::Affine(layer) => layer.forward(x),
+            Layer::BatchNorm(layer) => layer.forward(x, train_flg),
+            Layer::Activation(layer) => layer.forward(x),
+            Layer::Dropout(layer) => layer.forward(x, train_flg),
+        }
+    }
+
+    /// dout: (N, D_out) → dx: (N, D_in), writing the layer's parameter gradients.
+    fn backward(&mut self, dout: ArrayView2<F>) -> ArrayView2<'_, F> {
+        match self {
+            Layer::Affine(layer) => layer.backward(dout),
+            Layer::BatchNorm(layer) => layer.backward(dout),
+            Layer::Activation(layer) => layer.backward(dout),
+            Layer::Dropout(layer) => layer.backward(dout),
+        }
+    }
+}
+
+/// Which array of a layer a parameter is.
+#[derive(Clone, Copy)]
+enum Slot {
+    Weight,
+    Bias,
+    Gamma,
+    Beta,
+}
+
+/// `MultiLayerNet(input_size, hidden_size_list, output_size, …)` with parameters `W1`, `b1`, …
+#[derive(Clone)]
+pub struct MultiLayerNet<F: Float> {
+    layers: Vec<Layer<F>>,
+    last_layer: SoftmaxWithLoss<F>,
+    config: MultiLayerNetConfig,
+    input_size: usize,
+    output_size: usize,
+    names: Vec<String>,
+    /// Parameter i is array `slots[i].1` of layer `slots[i].0`.
+    slots: Vec<(usize, Slot)>,
+    buffer_names: Vec<String>,
+}
+
+impl<F: Float> MultiLayerNet<F> {
+    /// A network input_size → hidden_size_list → output_size: every W drawn from `rng` as
+    /// `σ · randn` (W1 first), b = 0, gamma = 1, beta = 0; then one seed per Dropout layer.
+    pub fn new(
+        input_size: usize,
+        output_size: usize,
+        config: &MultiLayerNetConfig,
+        rng: &mut impl Rng,
+    ) -> Result<Self> {
+        config.validate()?;
+        for (name, size) in [("input_size", input_size), ("output_size", output_size)] {
+            if size == 0 {
+                return Err(Error::invalid(name, size, "at least 1"));
+            }
+        }
+        let sizes: Vec<usize> = std::iter::once(input_size)
+            .chain(config.hidden_size_list.iter().copied())
+            .chain([output_size])
+            .collect();
+        let affines: Vec<Affine<F>> = sizes
+            .windows(2)
+            .map(|pair| {
+                let W = config.weight_init.weights(rng, pair[0], pair[1]);
+                Affine::new(W, Array1::zeros(pair[1]))
+            })
+            .collect();
+        let depth = affines.len();
+        let mut layers = Vec::new();
+        for (idx, mut affine) in affines.into_iter().enumerate() {
+            // The input images need no gradient: skip the largest product of backward.
+            affine.needs_dx = idx > 0;
+            let width = affine.W.ncols();
+            layers.push(Layer::Affine(affine));
+            if idx + 1 == depth {
+                break;
+            }
+            if config.use_batchnorm {
+                layers.push(Layer::BatchNorm(Box::new(BatchNorm::new(width))));
+            }
+            layers.push(Layer::Activation(ActivationLayer::new(config.activation)));
+            if config.use_dropout {
+                layers.push(Layer::Dropout(Dropout::new(
+                    config.dropout_ratio,
+                    rng.random(),
+                )?));
+            }
+        }
+        Ok(Self::from_layers(
+            layers,
+            config.clone(),
+            input_size,
+            output_size,
+        ))
+    }
+
+    /// Names each parameter and buffer in the book's order.
+    fn from_layers(
+        layers: Vec<Layer<F>>,
+        config: MultiLayerNetConfig,
+        input_size: usize,
+        output_size: usize,
+    ) -> Self {
+        let mut names = Vec::new();
+        let mut slots = Vec::new();
+        let mut buffer_names = Vec::new();
+        let mut norms = Vec::new();
+        for (i, layer) in layers.iter().enumerate() {
+            match layer {
+                Layer::Affine(_) => {
+                    let k = slots.len() / 2 + 1;
+                    names.extend([format!("W{k}"), format!("b{k}")]);
+                    slots.extend([(i, Slot::Weight), (i, Slot::Bias)]);
+                }
+                Layer::BatchNorm(_) => norms.push(i),
+                _ => {}
+            }
+        }
+        for (k, &i) in norms.iter().enumerate() {
+            let k = k + 1;
+            names.extend([format!("gamma{k}"), format!("beta{k}")]);
+            slots.extend([(i, Slot::Gamma), (i, Slot::Beta)]);
+            buffer_names.extend([format!("running_mean{k}"), format!("running_var{k}")]);
+        }
+        MultiLayerNet {
+            layers,
+            last_layer: SoftmaxWithLoss::default(),
+            config,
+            input_size,
+            output_size,
+            names,
+            slots,
+            buffer_names,
+        }
+    }
+
+    /// The options this network was built with.
+    pub fn config(&self) -> &MultiLayerNetConfig {
+        &self.config
+    }
+
+    /// The book's `all_size_list`: input size, each hidden size, output size.
+    pub fn all_size_list(&self) -> Vec<usize> {
+        std::iter::once(self.input_size)
+            .chain(self.config.hidden_size_list.iter().copied())
+            .chain([self.output_size])
+            .collect()
+    }
+
+    /// Makes every Dropout layer reuse its mask (`true`) or draw a new one per training forward.
+    pub fn fix_dropout_masks(&mut self, fixed: bool) {
+        for layer in &mut self.layers {
+            if let Layer::Dropout(dropout) = layer {
+                dropout.fixed_mask = fixed;
+            }
+        }
+    }
+
+    /// The BatchNorm running statistics by name (`running_mean1`, `running_var1`, …), writable
+    /// (for loading a checkpoint).
+    pub fn buffers_mut(&mut self) -> Vec<(&str, ArrayViewMutD<'_, F>)> {
+        let arrays = self.layers.iter_mut().filter_map(|layer| match layer {
+            Layer::BatchNorm(bn) => Some([
+                bn.running_mean.view_mut().into_dyn(),
+                bn.running_var.view_mut().into_dyn(),
+            ]),
+            _ => None,
+        });
+        self.buffer_names
+            .iter()
+            .map(String::as_str)
+            .zip(arrays.flatten())
+            .collect()
+    }
+
+    /// `½·λ·Σ W²` over every Affine layer (0 without weight decay).
+    fn weight_decay(&self) -> F {
+        let lambda = self.config.weight_decay_lambda;
+        if lambda == 0.0 {
+            return F::zero();
+        }
+        let sum: F = self
+            .layers
+            .iter()
+            .filter_map(|layer| match layer {
+                Layer::Affine(affine) => Some(affine.W.iter().map(|&w| w * w).sum::<F>()),
+                _ => None,
+            })
+            .sum();
+        F::of(0.5 * lambda) * sum
+    }
+}
+
+impl<F: Float> Network<F> for MultiLayerNet<F> {
+    /// The evaluation forward: BatchNorm uses its running statistics, Dropout scales.
+    fn predict(&self, x: ArrayView2<F>) -> Array2<F> {
+        let mut h = x.to_owned();
+        let mut next = Array2::zeros((0, 0));
+        for layer in &self.layers {
+            match layer {
+                Layer::Affine(affine) => {
+                    affine_into(h.view(), &affine.W, &affine.b, &mut next);
+                    std::mem::swap(&mut h, &mut next);
+                }
+                Layer::BatchNorm(bn) => bn.forward_eval_inplace(&mut h),
+                Layer::Activation(_) => activate_inplace(self.config.activation, &mut h),
+                Layer::Dropout(dropout) => dropout.forward_eval_inplace(&mut h),
+            }
+        }
+        h
+    }
+
+    /// The training forward (batch statistics, which also update the running ones; dropout
+    /// masks) and the loss with weight decay.
+    fn loss(&mut self, x: ArrayView2<F>, t: Targets<F>) -> F {
+        let mut h = x.view();
+        for layer in &mut self.layers {
+            h = layer.forward(h, true);
+        }
+        let loss = self.last_layer.forward(h, t);
+        loss + self.weight_decay()
+    }
+
+    fn gradient(&mut self, x: ArrayView2<F>, t: Targets<F>) -> F {
+        let loss = self.loss(x, t);
+        let mut dout = self.last_layer.backward(t);
+        for layer in self.layers.iter_mut().rev() {
+            dout = layer.backward(dout);
+        }
+        let lambda = F::of(self.config.weight_decay_lambda);
+        if lambda != F::zero() {
+            for layer in &mut self.layers {
+                if let Layer::Affine(affine) = layer {
+                    affine.dW.scaled_add(lambda, &affine.W);
+                }
+            }
+        }
+        loss
+    }
+
+    fn param_names(&self) -> &[String] {
+        &self.names
+    }
+
+    fn param(&mut self, i: usize) -> Param<'_, F> {
+        let (layer, slot) = self.slots[i];
+        let (value, grad) = match (&mut self.layers[layer], slot) {
+            (Layer::Affine(a), Slot::Weight) => (a.W.view_mut().into_dyn(), a.dW.view().into_dyn()),
+            (Layer::Affine(a), Slot::Bias) => (a.b.view_mut().into_dyn(), a.db.view().into_dyn()),
+            (Layer::BatchNorm(n), Slot::Gamma) => {
+                (n.gamma.view_mut().into_dyn(), n.dgamma.view().into_dyn())
+            }
+            (Layer::BatchNorm(n), Slot::Beta) => {
+                (n.beta.view_mut().into_dyn(), n.dbeta.view().into_dyn())
+            }
+            _ => unreachable!("slots are made from the layers"),
+        };
+        Param {
+            name: &self.names[i],
+            value,
+            grad,
+        }
+    }
+
+    fn param_view(&self, i: usize) -> ArrayViewD<'_, F> {
+        let (layer, slot) = self.slots[i];
+        match (&self.layers[layer], slot) {
+            (Layer::Affine(a), Slot::Weight) => a.W.view().into_dyn(),
+            (Layer::Affine(a), Slot::Bias) => a.b.view().into_dyn(),
+            (Layer::BatchNorm(n), Slot::Gamma) => n.gamma.view().into_dyn(),
+            (Layer::BatchNorm(n), Slot::Beta) => n.beta.view().into_dyn(),
+            _ => unreachable!("slots are made from the layers"),
+        }
+    }
+
+    fn buffers(&self) -> Vec<(&str, ArrayViewD<'_, F>)> {
+        let arrays = self.layers.iter().filter_map(|layer| match layer {
+            Layer::BatchNorm(bn) => Some([
+                bn.running_mean.view().into_dyn(),
+                bn.running_var.view().into_dyn(),
+            ]),
+            _ => None,
+        });
+        self.buffer_names
+            .iter()
+            .map(String::as_str)
+            .zip(arrays.flatten())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::init::randn;
+    use crate::net::numerical_gradient;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    /// A 7-10-8-6-3 net (three hidden layers) and a batch of 5. The layers are wide enough that
+    /// no sample has every ReLU of a layer off: its next pre-activation would be exactly b = 0,
+    /// on ReLU's kink, where the numerical derivative is half the slope.
+    fn setup(config: MultiLayerNetConfig) -> (MultiLayerNet<f64>, Array2<f64>, Vec<usize>) {
+        let mut rng = ChaCha8Rng::seed_from_u64(42);
+        let net = MultiLayerNet::new(7, 3, &config, &mut rng).unwrap();
+        let x = randn(&mut rng, 5, 7, 1.0);
+        (net, x, vec![0, 2, 1, 2, 1])
+    }
+
+    fn config(activation: Activation) -> MultiLayerNetConfig {
+        MultiLayerNetConfig {
+            hidden_size_list: vec![10, 8, 6],
+            activation,
+            weight_init: WeightInit::Std(0.5),
+            ..MultiLayerNetConfig::default()
+        }
+    }
+
+    /// Backprop against `numerical_gradient`, mean |diff| per parameter ≤ 1e-7 (f64).
+    fn assert_gradients_agree(mut net: MultiLayerNet<f64>, x: &Array2<f64>, t: &[usize]) {
+        let t = Targets::Labels(t);
+        let numerical = numerical_gradient(&net, x.view(), t);
+        net.gradient(x.view(), t);
+        assert_eq!(numerical.len(), net.param_names().len());
+        for (i, num) in numerical.iter().enumerate() {
+            let p = net.param(i);
+            let diff = (&p.grad - num).mapv(f64::abs).mean().unwrap();
+            assert!(diff <= 1e-7, "{}: mean |diff| {diff:e}", p.name);
+        }
+        assert!(
+            numerical[0].iter().any(|v| v.abs() > 1e-4),
+            "dW1 is all zero"
+        );
+    }
+
+    #[test]
+    fn backprop_matches_numerical_gradient_for_each_activation() {
+        for activation in [Activation::Sigmoid, Activation::Relu] {
+            let (net, x, t) = setup(config(activation));
+            assert_gradients_agree(net, &x, &t);
+        }
+    }
+
+    #[test]
+    fn backprop_matches_numerical_gradient_with_batchnorm() {
+        let (net, x, t) = setup(MultiLayerNetConfig {
+            use_batchnorm: true,
+            ..config(Activation::Relu)
+        });
+        let names: Vec<&str> = net.param_names().iter().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "W1", "b1", "W2", "b2", "W3", "b3", "W4", "b4", "gamma1", "beta1", "gamma2",
+                "beta2", "gamma3", "beta3"
+            ]
+        );
+        assert_gradients_agree(net, &x, &t);
+    }
+
+    #[test]
+    fn backprop_matches_numerical_gradient_with_dropout_and_a_fixed_mask() {
+        let (mut net, x, t) = setup(MultiLayerNetConfig {
+            use_dropout: true,
+            dropout_ratio: 0.3,
+            ..config(Activation::Relu)
+        });
+        net.fix_dropout_masks(true);
+        net.loss(x.view(), Targets::Labels(&t)); // draws the masks, kept from now on
+        assert_gradients_agree(net, &x, &t);
+    }
+
+    #[test]
+    fn backprop_matches_numerical_gradient_with_weight_decay() {
+        let (net, x, t) = setup(MultiLayerNetConfig {
+            weight_decay_lambda: 0.1,
+            ..config(Activation::Relu)
+        });
+        assert_gradients_agree(net, &x, &t);
+    }
+
+    #[test]
+    fn backprop_matches_numerical_gradient_with_everything_on() {
+        let (mut net, x, t) = setup(MultiLayerNetConfig {
+            weight_decay_lambda: 0.05,
+            use_dropout: true,
+            dropout_ratio: 0.2,
+            use_batchnorm: true,
+            ..config(Activation::Sigmoid)
+        });
+        net.fix_dropout_masks(true);
+        net.loss(x.view(), Targets::Labels(&t));
+        assert_gradients_agree(net, &x, &t);
+    }
+
+    #[test]
+    fn weight_decay_adds_half_lambda_times_the_squared_weights() {
+        let (mut plain, x, t) = setup(config(Activation::Relu));
+        let (mut decayed, _, _) = setup(MultiLayerNetConfig {
+            weight_decay_lambda: 0.1,
+            ..config(Activation::Relu)
+        });
+        let squares: f64 = (0..plain.param_names().len())
+            .step_by(2)
+            .map(|i| plain.param_view(i).mapv(|w| w * w).sum())
+            .sum();
+        let t = Targets::Labels(&t);
+        let gap = decayed.loss(x.view(), t) - plain.loss(x.view(), t);
+        assert!((gap - 0.05 * squares).abs() < 1e-12, "{gap}");
+    }
+
+    #[test]
+    fn predict_is_the_training_forward_without_dropout_and_batchnorm() {
+        let (mut net, x, t) = setup(config(Activation::Sigmoid));
+        let scores = net.predict(x.view());
+        let loss = net.loss(x.view(), Targets::Labels(&t));
+        let expected =
+            crate::functions::cross_entropy_error_labels(&crate::functions::softmax(&scores), &t);
+        assert!((loss - expected).abs() < 1e-14);
+    }
+
+    #[test]
+    fn predict_uses_running_statistics_and_dropout_scaling() {
+        let (mut net, x, t) = setup(MultiLayerNetConfig {
+            use_batchnorm: true,
+            use_dropout: true,
+            ..config(Activation::Relu)
+        });
+        let before = net.predict(x.view());
+        net.loss(x.view(), Targets::Labels(&t));
+        assert_ne!(net.predict(x.view()), before, "running statistics moved");
+        let buffers = net.buffers();
+        assert_eq!(buffers.len(), 6);
+        assert_eq!(buffers[0].0, "running_mean1");
+        assert_eq!(buffers[5].0, "running_var3");
+        assert!(buffers[1].1.iter().all(|&v| v > 0.0));
+    }
+
+    #[test]
+    fn impossible_options_are_refused() {
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        for (bad, what) in [
+            (
+                MultiLayerNetConfig {
+                    hidden_size_list: vec![],
+                    ..Default::default()
+                },
+                "hidden_size_list",
+            ),
+            (
+                MultiLayerNetConfig {
+                    hidden_size_list: vec![10, 0],
+                    ..Default::default()
+                },
+                "hidden layer size 0",
+            ),
+            (
+                MultiLayerNetConfig {
+                    weight_decay_lambda: -1.0,
+                    ..Default::default()
+                },
+                "weight decay -1",
+            ),
+            (
+                MultiLayerNetConfig {
+                    use_dropout: true,
+                    dropout_ratio: 1.0,
+                    ..Default::default()
+                },
+                "dropout ratio 1",
+            ),
+        ] {
+            let err = MultiLayerNet::<f32>::new(784, 10, &bad, &mut rng)
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(err.contains(what), "{err}");
+        }
+    }
+}

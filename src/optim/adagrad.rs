@@ -1,0 +1,58 @@
+//! AdaGrad: each weight's step shrinks with the sum of its squared gradients,
+//! `h ← h + dW²; W ← W − lr·dW / (√h + 1e-7)` (the book's `AdaGrad`).
+
+use super::{check_learning_rate, state, Optimizer, EPSILON};
+use crate::{Float, Result};
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Zip};
+use std::collections::HashMap;
+
+/// AdaGrad with learning rate `lr`; one sum of squared gradients `h` per parameter.
+#[derive(Clone, Debug)]
+pub struct AdaGrad<F> {
+    /// The learning rate (the book's default 0.01).
+    pub lr: F,
+    h: HashMap<String, ArrayD<F>>,
+}
+
+impl<F: Float> AdaGrad<F> {
+    /// AdaGrad with learning rate `lr` (positive, finite).
+    pub fn new(lr: f64) -> Result<Self> {
+        check_learning_rate(lr)?;
+        Ok(AdaGrad {
+            lr: F::of(lr),
+            h: HashMap::new(),
+        })
+    }
+}
+
+impl<F: Float> Optimizer<F> for AdaGrad<F> {
+    fn update(&mut self, key: &str, param: ArrayViewMutD<F>, grad: ArrayViewD<F>) {
+        let (lr, eps) = (self.lr, F::of(EPSILON));
+        let h = state(&mut self.h, key, || ArrayD::zeros(grad.raw_dim()));
+        Zip::from(param).and(&grad).and(h).for_each(|w, &g, h| {
+            *h += g * g;
+            *w -= lr * g / (h.sqrt() + eps);
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optim::tests::assert_two_updates;
+
+    #[test]
+    fn two_updates_follow_the_book() {
+        // h1 = g1² = (0.25, 1), √h1 = (0.5, 1).
+        let w1 = [
+            1.0 - 0.1 * 0.5 / (0.5 + 1e-7),
+            -2.0 + 0.1 * 1.0 / (1.0 + 1e-7),
+        ];
+        // h2 = h1 + g2² = (0.29, 1.16).
+        let w2 = [
+            w1[0] - 0.1 * 0.2 / (0.29f64.sqrt() + 1e-7),
+            w1[1] - 0.1 * 0.4 / (1.16f64.sqrt() + 1e-7),
+        ];
+        assert_two_updates(&mut AdaGrad::new(0.1).unwrap(), w1, w2);
+    }
+}
