@@ -1,4 +1,5 @@
-//! Weights on disk: safetensors files holding the book's parameter names (`W1`, `b1`, `W2`, `b2`).
+//! Weights on disk: safetensors files holding the book's parameter names (`W1`, `b1`, `W2`, `b2`,
+//! …, `gamma1`, `beta1`, …) and any saved state (BatchNorm's `running_mean1`, `running_var1`, …).
 //!
 //! Readable from Python with `safetensors.numpy.load_file`; W is (in, out) as in the book, so
 //! `x @ W1 + b1` works on the loaded arrays as they are. The file's string metadata holds one
@@ -8,7 +9,7 @@
 
 use crate::files::write_atomic;
 use crate::layers::Activation;
-use crate::net::{Network, TwoLayerNet};
+use crate::net::{MultiLayerNet, MultiLayerNetConfig, Network, TwoLayerNet};
 use crate::{Error, Float, Result};
 use ndarray::{Array1, Array2, ArrayD, IxDyn};
 use safetensors::tensor::TensorView;
@@ -22,7 +23,25 @@ pub const META_KEY: &str = "scratchnet";
 /// What scratchnet records about a network in a checkpoint, in sorted key order.
 pub type Metadata = BTreeMap<String, String>;
 
-/// Writes every parameter of `net` by name, with `metadata`, to `path` (atomically).
+/// What a network records about itself in a checkpoint, so that it can be rebuilt.
+pub trait Describe {
+    /// The metadata to save beside the weights (`network`, `activation`, …).
+    fn metadata(&self) -> Metadata;
+}
+
+impl<F: Float> Describe for TwoLayerNet<F> {
+    fn metadata(&self) -> Metadata {
+        two_layer_metadata(self)
+    }
+}
+
+impl<F: Float> Describe for MultiLayerNet<F> {
+    fn metadata(&self) -> Metadata {
+        multi_layer_metadata(self)
+    }
+}
+
+/// Writes every parameter and buffer of `net` by name, with `metadata`, to `path` (atomically).
 pub fn save<F: Float, N: Network<F> + ?Sized>(
     net: &N,
     metadata: Metadata,
@@ -33,14 +52,13 @@ pub fn save<F: Float, N: Network<F> + ?Sized>(
     } else {
         Dtype::F32
     };
-    let bytes: Vec<(String, Vec<u8>, Vec<usize>)> = net
-        .param_names()
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let view = net.param_view(i);
+    let params =
+        (0..net.param_names().len()).map(|i| (net.param_names()[i].as_str(), net.param_view(i)));
+    let bytes: Vec<(String, Vec<u8>, Vec<usize>)> = params
+        .chain(net.buffers())
+        .map(|(name, view)| {
             (
-                name.clone(),
+                name.to_string(),
                 to_le_bytes(view.iter().copied()),
                 view.shape().to_vec(),
             )
@@ -141,6 +159,13 @@ impl Checkpoint {
 
     /// Rebuilds the `TwoLayerNet` this checkpoint holds, checking that the shapes fit together.
     pub fn two_layer_net<F: Float>(&self) -> Result<TwoLayerNet<F>> {
+        let network = self.meta("network")?;
+        if network != "TwoLayerNet" {
+            return Err(fail(
+                &self.path,
+                format!("holds a {network}, not a TwoLayerNet"),
+            ));
+        }
         let activation: Activation =
             serde_json::from_value(serde_json::Value::String(self.meta("activation")?.into()))
                 .map_err(|_| fail(&self.path, "activation must be sigmoid or relu"))?;
@@ -169,6 +194,70 @@ impl Checkpoint {
         }
         Ok(TwoLayerNet::from_params(W1, b1, W2, b2, activation))
     }
+
+    /// Rebuilds the `MultiLayerNet` this checkpoint holds: its options from the metadata, every
+    /// parameter and running statistic from the tensors, each shape checked.
+    pub fn multi_layer_net<F: Float>(&self) -> Result<MultiLayerNet<F>> {
+        // Each option is saved as its JSON text, strings bare (`relu`, `he`, `[100,100]`, `true`).
+        let options: serde_json::Map<String, serde_json::Value> = self
+            .metadata
+            .iter()
+            .filter(|(key, _)| key.as_str() != "network")
+            .map(|(key, text)| {
+                let value = serde_json::from_str(text)
+                    .unwrap_or_else(|_| serde_json::Value::String(text.clone()));
+                (key.clone(), value)
+            })
+            .collect();
+        let config: MultiLayerNetConfig = serde_json::from_value(options.into())
+            .map_err(|e| fail(&self.path, format!("metadata: {e}")))?;
+        let depth = config.hidden_size_list.len() + 1;
+        let input_size = self.tensor::<F>("W1", 2)?.shape()[0];
+        let output_size = self.tensor::<F>(&format!("W{depth}"), 2)?.shape()[1];
+        // Every value is overwritten below; the seed only fills them meanwhile.
+        let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
+        let mut net = MultiLayerNet::new(input_size, output_size, &config, &mut rng)
+            .map_err(|e| fail(&self.path, e))?;
+        for i in 0..net.param_names().len() {
+            let p = net.param(i);
+            let name = p.name.to_string();
+            self.fill(&name, p.value)?;
+        }
+        for (name, value) in net.buffers_mut() {
+            let name = name.to_string();
+            self.fill(&name, value)?;
+        }
+        Ok(net)
+    }
+
+    /// Rebuilds whichever network the checkpoint holds (its metadata's `network`).
+    pub fn network<F: Float>(&self) -> Result<Box<dyn Network<F>>> {
+        match self.meta("network")? {
+            "TwoLayerNet" => Ok(Box::new(self.two_layer_net::<F>()?)),
+            "MultiLayerNet" => Ok(Box::new(self.multi_layer_net::<F>()?)),
+            other => Err(fail(
+                &self.path,
+                format!("unknown network {other}; expected TwoLayerNet or MultiLayerNet"),
+            )),
+        }
+    }
+
+    /// Copies the tensor `name` into `value`, which must have its shape.
+    fn fill<F: Float>(&self, name: &str, mut value: ndarray::ArrayViewMutD<F>) -> Result<()> {
+        let tensor = self.tensor::<F>(name, value.ndim())?;
+        if tensor.shape() != value.shape() {
+            return Err(fail(
+                &self.path,
+                format!(
+                    "tensor {name} has shape {:?}; the metadata's network needs {:?}",
+                    tensor.shape(),
+                    value.shape()
+                ),
+            ));
+        }
+        value.assign(&tensor);
+        Ok(())
+    }
 }
 
 /// The metadata every TwoLayerNet checkpoint carries.
@@ -181,6 +270,27 @@ pub fn two_layer_metadata<F: Float>(net: &TwoLayerNet<F>) -> Metadata {
             activation.as_str().unwrap_or_default().to_string(),
         ),
     ])
+}
+
+/// The metadata every MultiLayerNet checkpoint carries: `network` and each option of its
+/// [`MultiLayerNetConfig`] as JSON text, strings bare (`activation: relu`,
+/// `hidden_size_list: [100,100]`, `use_batchnorm: true`, …).
+pub fn multi_layer_metadata<F: Float>(net: &MultiLayerNet<F>) -> Metadata {
+    let options = serde_json::to_value(net.config()).expect("config serialises");
+    let mut metadata: Metadata = options
+        .as_object()
+        .expect("config is a struct")
+        .iter()
+        .map(|(key, value)| {
+            let text = match value {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (key.clone(), text)
+        })
+        .collect();
+    metadata.insert("network".into(), "MultiLayerNet".into());
+    metadata
 }
 
 fn fail(path: &Path, reason: impl ToString) -> Error {
@@ -277,5 +387,42 @@ mod tests {
         .unwrap();
         let err = Checkpoint::load(&foreign).err().unwrap().to_string();
         assert!(err.contains("not a scratchnet checkpoint"), "{err}");
+    }
+
+    #[test]
+    fn a_multi_layer_net_with_batchnorm_round_trips_with_its_running_statistics() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("deep.safetensors");
+        let config = MultiLayerNetConfig {
+            hidden_size_list: vec![6, 5],
+            use_batchnorm: true,
+            use_dropout: true,
+            dropout_ratio: 0.25,
+            weight_decay_lambda: 0.01,
+            weight_init: crate::init::WeightInit::Std(0.3),
+            ..MultiLayerNetConfig::default()
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let mut net = MultiLayerNet::<f32>::new(12, 3, &config, &mut rng).unwrap();
+        let x = crate::init::randn::<f32>(&mut rng, 7, 12, 1.0);
+        net.loss(
+            x.view(),
+            crate::layers::Targets::Labels(&[0, 1, 2, 0, 1, 2, 0]),
+        );
+        save(&net, net.metadata(), &path).unwrap();
+        let meta = &Checkpoint::load(&path).unwrap().metadata;
+        assert_eq!(meta["network"], "MultiLayerNet");
+        assert_eq!(meta["hidden_size_list"], "[6,5]");
+        assert_eq!(meta["activation"], "relu");
+        assert_eq!(meta["use_batchnorm"], "true");
+        let loaded: MultiLayerNet<f32> =
+            Checkpoint::load(&path).unwrap().multi_layer_net().unwrap();
+        assert_eq!(loaded.config(), &config);
+        assert_eq!(loaded.buffers().len(), 4);
+        assert_eq!(net.predict(x.view()), loaded.predict(x.view()));
+        let boxed = Checkpoint::load(&path).unwrap().network::<f32>().unwrap();
+        assert_eq!(net.predict(x.view()), boxed.predict(x.view()));
+        let two = Checkpoint::load(&path).unwrap().two_layer_net::<f32>();
+        assert!(two.is_err(), "a deep net is not a TwoLayerNet");
     }
 }

@@ -3,7 +3,7 @@
 use crate::checkpoint::Checkpoint;
 use crate::data::idx::NUM_CLASSES;
 use crate::data::Dataset;
-use crate::net::{predict_labels, Network, TwoLayerNet};
+use crate::net::{predict_labels, Network};
 use crate::plot::eval::{ConfusionChart, MisclassifiedGrid};
 use crate::train::run::labels;
 use crate::{Error, Float, Result};
@@ -73,26 +73,26 @@ impl Evaluation {
 /// How many misclassified images the grid shows.
 pub const GRID_IMAGES: usize = 60;
 
-/// Evaluates the weights in `model` on `dataset`'s test set and draws `confusion` and
+/// Evaluates the weights in `model` (a TwoLayerNet or a MultiLayerNet) on `dataset`'s test set and draws `confusion` and
 /// `misclassified` charts (SVG and PNG) into `out_dir`; returns the evaluation and the files.
 pub fn evaluate_model(
     model: &Path,
     dataset: &Dataset,
     out_dir: &Path,
 ) -> Result<(Evaluation, Vec<PathBuf>)> {
-    let net: TwoLayerNet<f32> = Checkpoint::load(model)?.two_layer_net()?;
-    if net.sizes().0 != dataset.x_test.ncols() {
+    let net = Checkpoint::load(model)?.network::<f32>()?;
+    let input_size = net.param_view(0).shape()[0];
+    if input_size != dataset.x_test.ncols() {
         return Err(Error::Checkpoint {
             path: model.to_path_buf(),
             reason: format!(
-                "W1 has {} rows but the images have {} pixels",
-                net.sizes().0,
+                "W1 has {input_size} rows but the images have {} pixels",
                 dataset.x_test.ncols()
             ),
         });
     }
     let t = labels(&dataset.t_test);
-    let evaluation = evaluate(&net, dataset.x_test.view(), &t, NUM_CLASSES);
+    let evaluation = evaluate(net.as_ref(), dataset.x_test.view(), &t, NUM_CLASSES);
     let shown: Vec<_> = evaluation.misclassified.iter().take(GRID_IMAGES).collect();
     let rows: Vec<usize> = shown.iter().map(|m| m.0).collect();
     let images = dataset.x_test.select(Axis(0), &rows);

@@ -7,6 +7,6 @@ pub mod sampler;
 pub mod trainer;
 
 pub use history::{EpochRecord, History};
-pub use run::{train_two_layer_net, RunSummary, TrainSettings};
+pub use run::{train, train_network, NetworkSpec, RunSummary, TrainSettings};
 pub use sampler::{MiniBatchSampler, Sampling};
 pub use trainer::{GradientMethod, TrainConfig, TrainData, Trainer};

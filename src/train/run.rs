@@ -1,15 +1,19 @@
-//! One training run from settings to a folder of results: `config.json`, `iters.csv`,
+//! One training run from settings to a folder of results, for a TwoLayerNet or a MultiLayerNet
+//! ([`NetworkSpec`]) through one code path ([`train_network`]): `config.json`, `iters.csv`,
 //! `epochs.csv`, `model.safetensors`, the loss and accuracy charts (SVG and PNG) and
 //! `report.html`.
 
 use super::{GradientMethod, History, Sampling, TrainConfig, TrainData, Trainer};
-use crate::checkpoint;
+use crate::checkpoint::{self, Describe};
 use crate::data::idx::NUM_CLASSES;
 use crate::data::Dataset;
 use crate::files::write_atomic;
+use crate::init::WeightInit;
 use crate::layers::{Activation, Targets};
-use crate::net::{numerical_gradient, parameter_count, TwoLayerNet};
-use crate::optim::Sgd;
+use crate::net::{
+    numerical_gradient, parameter_count, MultiLayerNet, MultiLayerNetConfig, Network, TwoLayerNet,
+};
+use crate::optim::{check_learning_rate, OptimizerKind};
 use crate::plot::training::{AccuracyChart, LossChart};
 use crate::progress::Progress;
 use crate::report::Report;
@@ -20,22 +24,121 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// Which network a run trains, with its shape and options. In config.json its fields sit
+/// beside the other settings, tagged by `"network": "TwoLayerNet"` or `"MultiLayerNet"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "network")]
+pub enum NetworkSpec {
+    /// The book's TwoLayerNet: input → `hidden_size` → output, `W = weight_init_std · randn`.
+    TwoLayerNet {
+        /// Neurons in the hidden layer (50).
+        hidden_size: usize,
+        /// The hidden activation (sigmoid).
+        activation: Activation,
+        /// Standard deviation of the initial weights (0.01).
+        weight_init_std: f64,
+    },
+    /// A MultiLayerNet: input → each of `hidden_size_list` → output, with its options.
+    MultiLayerNet(MultiLayerNetConfig),
+}
+
+impl Default for NetworkSpec {
+    /// The users' chapter-4 network: 50 sigmoid neurons, σ = 0.01.
+    fn default() -> Self {
+        NetworkSpec::TwoLayerNet {
+            hidden_size: 50,
+            activation: Activation::Sigmoid,
+            weight_init_std: 0.01,
+        }
+    }
+}
+
+impl NetworkSpec {
+    /// The network's type name (`TwoLayerNet` or `MultiLayerNet`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            NetworkSpec::TwoLayerNet { .. } => "TwoLayerNet",
+            NetworkSpec::MultiLayerNet(_) => "MultiLayerNet",
+        }
+    }
+
+    /// Checks the shape and options.
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            NetworkSpec::TwoLayerNet {
+                hidden_size,
+                weight_init_std,
+                ..
+            } => {
+                if *hidden_size == 0 {
+                    return Err(Error::invalid("hidden size", 0, "at least 1"));
+                }
+                WeightInit::Std(*weight_init_std).validate()
+            }
+            NetworkSpec::MultiLayerNet(config) => config.validate(),
+        }
+    }
+
+    /// The layer sizes from input to output: `[input, hidden…, output]`.
+    pub fn all_size_list(&self, input_size: usize, output_size: usize) -> Vec<usize> {
+        let hidden = match self {
+            NetworkSpec::TwoLayerNet { hidden_size, .. } => vec![*hidden_size],
+            NetworkSpec::MultiLayerNet(config) => config.hidden_size_list.clone(),
+        };
+        std::iter::once(input_size)
+            .chain(hidden)
+            .chain([output_size])
+            .collect()
+    }
+
+    /// (name, value) rows describing the options, for the report.
+    fn option_rows(&self) -> Vec<(&'static str, String)> {
+        match self {
+            NetworkSpec::TwoLayerNet {
+                activation,
+                weight_init_std,
+                ..
+            } => vec![
+                ("activation", activation_name(*activation)),
+                ("weight_init_std", weight_init_std.to_string()),
+            ],
+            NetworkSpec::MultiLayerNet(c) => vec![
+                ("activation", activation_name(c.activation)),
+                ("weight_init", c.weight_init.to_string()),
+                ("weight_decay_lambda", c.weight_decay_lambda.to_string()),
+                (
+                    "use_dropout",
+                    if c.use_dropout {
+                        format!("true (dropout_ratio {})", c.dropout_ratio)
+                    } else {
+                        "false".into()
+                    },
+                ),
+                ("use_batchnorm", c.use_batchnorm.to_string()),
+            ],
+        }
+    }
+}
+
+fn activation_name(activation: Activation) -> String {
+    format!("{activation:?}").to_lowercase()
+}
+
 /// Every setting of a run, saved as `config.json`; the defaults are the users' chapter-4 run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainSettings {
     /// The dataset's name (`mnist` or `fashion-mnist`).
     pub dataset: String,
-    /// Neurons in the hidden layer (50).
-    pub hidden_size: usize,
-    /// The hidden activation (sigmoid).
-    pub activation: Activation,
-    /// Standard deviation of the initial weights (0.01).
-    pub weight_init_std: f64,
+    /// The network and its options (TwoLayerNet 784-50-10, sigmoid, σ 0.01).
+    #[serde(flatten)]
+    pub network: NetworkSpec,
+    /// The update rule (SGD).
+    pub optimizer: OptimizerKind,
     /// Number of updates (10000).
     pub iters_num: usize,
     /// Rows per mini-batch (100).
     pub batch_size: usize,
-    /// SGD's learning rate (0.1).
+    /// The optimizer's learning rate (0.1).
     pub learning_rate: f64,
     /// How mini-batches are drawn (with replacement, as the book).
     pub sampling: Sampling,
@@ -49,9 +152,8 @@ impl Default for TrainSettings {
     fn default() -> Self {
         TrainSettings {
             dataset: "mnist".into(),
-            hidden_size: 50,
-            activation: Activation::Sigmoid,
-            weight_init_std: 0.01,
+            network: NetworkSpec::default(),
+            optimizer: OptimizerKind::Sgd,
             iters_num: 10_000,
             batch_size: 100,
             learning_rate: 0.1,
@@ -65,45 +167,51 @@ impl Default for TrainSettings {
 impl TrainSettings {
     /// Checks every setting that can be checked before data is loaded.
     pub fn validate(&self) -> Result<()> {
-        if self.hidden_size == 0 {
-            return Err(Error::invalid("hidden size", 0, "at least 1"));
-        }
-        if !(self.weight_init_std.is_finite() && self.weight_init_std > 0.0) {
-            return Err(Error::invalid(
-                "weight init std",
-                self.weight_init_std,
-                "a positive number such as 0.01",
-            ));
-        }
-        crate::optim::sgd::check_learning_rate(self.learning_rate)?;
+        self.network.validate()?;
+        check_learning_rate(self.learning_rate)?;
+        self.trainer_config().validate(usize::MAX)
+    }
+
+    /// The loop's settings.
+    pub fn trainer_config(&self) -> TrainConfig {
         TrainConfig {
             iters_num: self.iters_num,
             batch_size: self.batch_size,
-            sampling: Sampling::WithReplacement,
+            sampling: self.sampling,
             gradient: self.gradient,
             seed: self.seed,
         }
-        .validate(usize::MAX)
     }
 }
 
 /// What a finished run measured and where it wrote it.
-pub struct RunSummary {
+pub struct RunSummary<N> {
     /// Losses and accuracies.
     pub history: History,
     /// The trained network.
-    pub net: TwoLayerNet<f32>,
+    pub net: N,
     /// Every file written, in order.
     pub files: Vec<PathBuf>,
     /// Training samples processed per second of update time (evaluation excluded).
     pub samples_per_s: f64,
 }
 
+impl<N: Network<f32> + 'static> RunSummary<N> {
+    /// The same summary with the network behind a `Box<dyn Network>`.
+    pub fn boxed(self) -> RunSummary<Box<dyn Network<f32>>> {
+        RunSummary {
+            history: self.history,
+            net: Box::new(self.net),
+            files: self.files,
+            samples_per_s: self.samples_per_s,
+        }
+    }
+}
+
 /// The config.json document: the settings plus what describes the run around them.
 #[derive(Serialize)]
 struct ConfigFile<'a> {
     scratchnet_version: &'static str,
-    network: &'static str,
     input_size: usize,
     output_size: usize,
     parameters: usize,
@@ -119,14 +227,51 @@ pub fn labels(t: &ndarray::Array1<u8>) -> Vec<usize> {
     t.iter().map(|&v| v as usize).collect()
 }
 
-/// Trains the book's `TwoLayerNet` on `dataset` with `settings` and writes every result into
-/// `out_dir`; files are written atomically.
-pub fn train_two_layer_net(
+/// Builds the network `settings.network` describes (weights from `settings.seed`), trains it on
+/// `dataset` and writes every result into `out_dir`.
+pub fn train(
     settings: &TrainSettings,
     dataset: &Dataset,
     out_dir: &Path,
     progress: &dyn Progress,
-) -> Result<RunSummary> {
+) -> Result<RunSummary<Box<dyn Network<f32>>>> {
+    settings.validate()?;
+    let (input_size, output_size) = (dataset.x_train.ncols(), NUM_CLASSES);
+    let mut init_rng = ChaCha8Rng::seed_from_u64(settings.seed);
+    match &settings.network {
+        NetworkSpec::TwoLayerNet {
+            hidden_size,
+            activation,
+            weight_init_std,
+        } => {
+            let net = TwoLayerNet::<f32>::new(
+                input_size,
+                *hidden_size,
+                output_size,
+                *weight_init_std,
+                *activation,
+                &mut init_rng,
+            )?;
+            Ok(train_network(net, settings, dataset, out_dir, progress)?.boxed())
+        }
+        NetworkSpec::MultiLayerNet(config) => {
+            let net = MultiLayerNet::<f32>::new(input_size, output_size, config, &mut init_rng)?;
+            Ok(train_network(net, settings, dataset, out_dir, progress)?.boxed())
+        }
+    }
+}
+
+/// Trains `net` on `dataset` with the optimizer and loop of `settings` and writes every result
+/// into `out_dir` (atomically): `config.json` (which records `settings`, so `settings.network`
+/// should describe `net`), `iters.csv`, `epochs.csv`, `model.safetensors`, the charts and
+/// `report.html`.
+pub fn train_network<N: Network<f32> + Describe + Clone>(
+    net: N,
+    settings: &TrainSettings,
+    dataset: &Dataset,
+    out_dir: &Path,
+    progress: &dyn Progress,
+) -> Result<RunSummary<N>> {
     let (t_train, t_test) = (labels(&dataset.t_train), labels(&dataset.t_test));
     let data = TrainData {
         x_train: dataset.x_train.view(),
@@ -134,24 +279,8 @@ pub fn train_two_layer_net(
         x_test: dataset.x_test.view(),
         t_test: &t_test,
     };
-    let classes = NUM_CLASSES;
-    let mut init_rng = ChaCha8Rng::seed_from_u64(settings.seed);
-    let net = TwoLayerNet::<f32>::new(
-        data.x_train.ncols(),
-        settings.hidden_size,
-        classes,
-        settings.weight_init_std,
-        settings.activation,
-        &mut init_rng,
-    )?;
-    let config = TrainConfig {
-        iters_num: settings.iters_num,
-        batch_size: settings.batch_size,
-        sampling: settings.sampling,
-        gradient: settings.gradient,
-        seed: settings.seed,
-    };
-    let optimizer = Box::new(Sgd::new(settings.learning_rate)?);
+    let config = settings.trainer_config();
+    let optimizer = settings.optimizer.build(settings.learning_rate)?;
     let mut trainer = Trainer::new(net, optimizer, data, config.clone())?;
     if settings.gradient == GradientMethod::Numerical {
         progress.line(&estimate_numerical(&trainer.net, data, &config));
@@ -162,9 +291,8 @@ pub fn train_two_layer_net(
 
     let config_file = ConfigFile {
         scratchnet_version: env!("CARGO_PKG_VERSION"),
-        network: "TwoLayerNet",
         input_size: data.x_train.ncols(),
-        output_size: classes,
+        output_size: NUM_CLASSES,
         parameters: parameter_count(&net),
         train_size: data.t_train.len(),
         test_size: data.t_test.len(),
@@ -183,8 +311,8 @@ pub fn train_two_layer_net(
 }
 
 /// Times one numerical gradient and says how long the whole run would take.
-fn estimate_numerical(
-    net: &TwoLayerNet<f32>,
+fn estimate_numerical<N: Network<f32> + Clone>(
+    net: &N,
     data: TrainData<f32>,
     config: &TrainConfig,
 ) -> String {
@@ -212,11 +340,11 @@ pub fn human_duration(seconds: f64) -> String {
     }
 }
 
-fn write_run_folder(
+fn write_run_folder<N: Network<f32> + Describe>(
     out_dir: &Path,
     config: &ConfigFile,
     history: &History,
-    net: &TwoLayerNet<f32>,
+    net: &N,
 ) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let mut write = |name: &str, bytes: &[u8]| -> Result<()> {
@@ -234,7 +362,7 @@ fn write_run_folder(
     write("iters.csv", history.iters_csv().as_bytes())?;
     write("epochs.csv", history.epochs_csv().as_bytes())?;
     let model = out_dir.join("model.safetensors");
-    checkpoint::save(net, checkpoint::two_layer_metadata(net), &model)?;
+    checkpoint::save(net, net.metadata(), &model)?;
     files.push(model);
     let [loss_svg, loss_png] = crate::plot::save(
         &LossChart {
@@ -265,26 +393,37 @@ fn run_report(
     let s = config.settings;
     let mut r = Report::new(&format!(
         "scratchnet train: {} on {}",
-        config.network, s.dataset
+        s.network.name(),
+        s.dataset
     ));
     r.paragraph(&format!(
         "Final weights: train accuracy {:.4}, test accuracy {:.4} after {} iterations of batch {} ({:.2} s of updates, {:.2} s of evaluation).",
         history.final_train_acc, history.final_test_acc, s.iters_num, s.batch_size, history.train_seconds, history.eval_seconds
     ));
     r.heading("Settings");
-    let settings = vec![
-        vec![
-            "network".to_string(),
-            format!(
-                "{}-{}-{} ({} parameters)",
-                config.input_size, s.hidden_size, config.output_size, config.parameters
-            ),
-        ],
-        vec![
-            "activation".into(),
-            format!("{:?}", s.activation).to_lowercase(),
-        ],
-        vec!["weight_init_std".into(), s.weight_init_std.to_string()],
+    let sizes: Vec<String> = s
+        .network
+        .all_size_list(config.input_size, config.output_size)
+        .iter()
+        .map(usize::to_string)
+        .collect();
+    let mut settings = vec![vec![
+        "network".to_string(),
+        format!(
+            "{} {} ({} parameters)",
+            s.network.name(),
+            sizes.join("-"),
+            config.parameters
+        ),
+    ]];
+    settings.extend(
+        s.network
+            .option_rows()
+            .into_iter()
+            .map(|(name, value)| vec![name.to_string(), value]),
+    );
+    settings.extend([
+        vec!["optimizer".into(), s.optimizer.book_name().to_string()],
         vec!["iters_num".into(), s.iters_num.to_string()],
         vec!["batch_size".into(), s.batch_size.to_string()],
         vec!["learning_rate".into(), s.learning_rate.to_string()],
@@ -299,7 +438,7 @@ fn run_report(
             "train / test size".into(),
             format!("{} / {}", config.train_size, config.test_size),
         ],
-    ];
+    ]);
     r.table(&["setting", "value"], &settings);
     r.heading("Accuracy");
     r.svg(
@@ -337,4 +476,42 @@ fn run_report(
         "Mini-batch loss of every iteration, with its moving average.",
     )?;
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_round_trip_through_json_with_the_network_flattened() {
+        let two = TrainSettings::default();
+        let json = serde_json::to_value(&two).unwrap();
+        assert_eq!(json["network"], "TwoLayerNet");
+        assert_eq!(json["hidden_size"], 50);
+        assert_eq!(json["activation"], "sigmoid");
+        assert_eq!(json["optimizer"], "sgd");
+        assert_eq!(serde_json::from_value::<TrainSettings>(json).unwrap(), two);
+
+        let deep = TrainSettings {
+            network: NetworkSpec::MultiLayerNet(MultiLayerNetConfig {
+                hidden_size_list: vec![100, 100, 100],
+                use_batchnorm: true,
+                weight_init: WeightInit::Std(0.01),
+                ..MultiLayerNetConfig::default()
+            }),
+            optimizer: OptimizerKind::Adam,
+            learning_rate: 0.001,
+            ..TrainSettings::default()
+        };
+        let json = serde_json::to_value(&deep).unwrap();
+        assert_eq!(json["network"], "MultiLayerNet");
+        assert_eq!(json["hidden_size_list"], serde_json::json!([100, 100, 100]));
+        assert_eq!(json["weight_init"], "std:0.01");
+        assert_eq!(json["optimizer"], "adam");
+        assert_eq!(serde_json::from_value::<TrainSettings>(json).unwrap(), deep);
+        assert_eq!(
+            deep.network.all_size_list(784, 10),
+            vec![784, 100, 100, 100, 10]
+        );
+    }
 }
