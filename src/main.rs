@@ -58,6 +58,13 @@ enum Demo {
         #[arg(long, default_value = "runs/demo-chapter4")]
         out: PathBuf,
     },
+    /// Chapter 6: SGD, Momentum, Nesterov, AdaGrad, RMSprop and Adam on f(x, y) = x²/20 + y²
+    /// from (-7, 2), 30 steps each (figure 6-8): final points, and the paths as a chart.
+    Optimizers {
+        /// Folder for the chart (SVG and PNG).
+        #[arg(long, default_value = "runs/demo-optimizers")]
+        out: PathBuf,
+    },
 }
 
 /// `scratchnet train`'s arguments: one flag per setting of the book's loop.
@@ -343,6 +350,10 @@ fn run(cli: Cli) -> Result<()> {
         Command::Demo { demo } => match demo {
             Demo::Chapter4 { sections, out } => {
                 demo::chapter4::run(&sections, &out, &mut std::io::stdout().lock())?;
+                Ok(())
+            }
+            Demo::Optimizers { out } => {
+                demo::optimizers::run(&out, &mut std::io::stdout().lock())?;
                 Ok(())
             }
         },

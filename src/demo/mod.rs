@@ -2,3 +2,4 @@
 
 pub mod chapter4;
 pub mod numpy_fmt;
+pub mod optimizers;
