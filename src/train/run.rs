@@ -82,6 +82,7 @@ impl TrainSettings {
             sampling: Sampling::WithReplacement,
             gradient: self.gradient,
             seed: self.seed,
+            ..TrainConfig::default()
         }
         .validate(usize::MAX)
     }
@@ -150,6 +151,7 @@ pub fn train_two_layer_net(
         sampling: settings.sampling,
         gradient: settings.gradient,
         seed: settings.seed,
+        ..TrainConfig::default()
     };
     let optimizer = Box::new(Sgd::new(settings.learning_rate)?);
     let mut trainer = Trainer::new(net, optimizer, data, config.clone())?;
