@@ -14,6 +14,7 @@ pub mod data;
 pub mod demo;
 pub mod error;
 pub mod eval;
+pub mod experiment;
 pub mod files;
 pub mod float;
 pub mod functions;

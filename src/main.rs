@@ -217,6 +217,7 @@ fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
         sampling: args.sampling,
         gradient: args.gradient,
         seed: args.seed,
+        ..TrainSettings::default()
     };
     settings.validate()?;
     let progress = Console::new(quiet);

@@ -2,7 +2,7 @@
 //! `epochs.csv`, `model.safetensors`, the loss and accuracy charts (SVG and PNG) and
 //! `report.html`.
 
-use super::{GradientMethod, History, Sampling, TrainConfig, TrainData, Trainer};
+use super::{EvalSchedule, GradientMethod, History, Sampling, TrainConfig, TrainData, Trainer};
 use crate::checkpoint;
 use crate::data::idx::NUM_CLASSES;
 use crate::data::Dataset;
@@ -43,6 +43,10 @@ pub struct TrainSettings {
     pub gradient: GradientMethod,
     /// Seed of the weights and of the mini-batch sampler.
     pub seed: u64,
+    /// When accuracy is measured (the book's: every epoch, on the whole sets).
+    pub eval: EvalSchedule,
+    /// Stop once this many seconds of updates have passed, even before `iters_num`.
+    pub time_limit_s: Option<f64>,
 }
 
 impl Default for TrainSettings {
@@ -58,6 +62,8 @@ impl Default for TrainSettings {
             sampling: Sampling::WithReplacement,
             gradient: GradientMethod::Backprop,
             seed: 0,
+            eval: EvalSchedule::Epochs,
+            time_limit_s: None,
         }
     }
 }
@@ -76,15 +82,23 @@ impl TrainSettings {
             ));
         }
         crate::optim::sgd::check_learning_rate(self.learning_rate)?;
+        // The training set's size is checked when the data is there.
+        self.config().validate(usize::MAX)
+    }
+}
+
+impl TrainSettings {
+    /// The training loop's part of these settings.
+    pub fn config(&self) -> TrainConfig {
         TrainConfig {
             iters_num: self.iters_num,
             batch_size: self.batch_size,
-            sampling: Sampling::WithReplacement,
+            sampling: self.sampling,
             gradient: self.gradient,
             seed: self.seed,
-            ..TrainConfig::default()
+            eval: self.eval,
+            time_limit_s: self.time_limit_s,
         }
-        .validate(usize::MAX)
     }
 }
 
@@ -145,14 +159,7 @@ pub fn train_two_layer_net(
         settings.activation,
         &mut init_rng,
     )?;
-    let config = TrainConfig {
-        iters_num: settings.iters_num,
-        batch_size: settings.batch_size,
-        sampling: settings.sampling,
-        gradient: settings.gradient,
-        seed: settings.seed,
-        ..TrainConfig::default()
-    };
+    let config = settings.config();
     let optimizer = Box::new(Sgd::new(settings.learning_rate)?);
     let mut trainer = Trainer::new(net, optimizer, data, config.clone())?;
     if settings.gradient == GradientMethod::Numerical {

@@ -38,11 +38,13 @@ pub enum GradientMethod {
 pub enum EvalSchedule {
     /// The book's: every `iter_per_epoch` iterations from iteration 0, on the whole training set.
     Epochs,
-    /// After the first update and then every `every` training samples seen, on the first
-    /// `train_rows` training rows: the same points in *samples* whatever the batch size.
+    /// After the first update, then each time the samples seen pass the next point of a
+    /// geometric series (`per_decade` points per factor of ten: 10, 12.6, 15.8, 20, … for 10),
+    /// on the first `train_rows` training rows: the same points in *samples* whatever the batch
+    /// size, and evenly spread on a log axis from one update to many epochs.
     Samples {
-        /// Samples between two measurements.
-        every: usize,
+        /// Points per factor of ten of samples seen.
+        per_decade: u32,
         /// How many training rows (from the first) the training accuracy is measured on.
         train_rows: usize,
     },
@@ -98,8 +100,8 @@ impl TrainConfig {
         if train_size == 0 {
             return Err(Error::invalid("training set size", 0, "at least 1 row"));
         }
-        if let EvalSchedule::Samples { every: 0, .. } | EvalSchedule::Samples { train_rows: 0, .. } = self.eval {
-            return Err(Error::invalid("evaluation interval", 0, "at least 1 sample and 1 row"));
+        if let EvalSchedule::Samples { per_decade: 0, .. } | EvalSchedule::Samples { train_rows: 0, .. } = self.eval {
+            return Err(Error::invalid("evaluation schedule", 0, "at least 1 point per decade and 1 row"));
         }
         if let Some(limit) = self.time_limit_s.filter(|s| !(s.is_finite() && *s > 0.0)) {
             return Err(Error::invalid("time limit", limit, "a positive number of seconds"));
@@ -242,11 +244,11 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
     fn eval_due(&self, i: usize, samples_seen: usize, next_eval: &mut usize) -> bool {
         match self.config.eval {
             EvalSchedule::Epochs => i % self.config.iter_per_epoch(self.data.t_train.len()) == 0,
-            EvalSchedule::Samples { every, .. } => {
+            EvalSchedule::Samples { per_decade, .. } => {
                 if samples_seen < *next_eval {
                     return false;
                 }
-                *next_eval = (samples_seen / every + 1) * every;
+                *next_eval = next_point(samples_seen, per_decade);
                 true
             }
         }
@@ -299,6 +301,19 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
     }
 }
 
+/// The first point of the series `round(10^(k / per_decade))` that is above `samples`.
+fn next_point(samples: usize, per_decade: u32) -> usize {
+    let per_decade = per_decade as f64;
+    let mut k = ((samples.max(1) as f64).log10() * per_decade).floor();
+    loop {
+        let point = 10f64.powf(k / per_decade).round() as usize;
+        if point > samples {
+            return point;
+        }
+        k += 1.0;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -344,11 +359,16 @@ mod tests {
         let h = run(TrainConfig {
             iters_num: 10,
             batch_size: 7,
-            eval: EvalSchedule::Samples { every: 20, train_rows: 12 },
+            eval: EvalSchedule::Samples { per_decade: 2, train_rows: 12 },
             ..TrainConfig::default()
         });
+        // Points 1, 3, 10, 32, 100: measured at the first update past each.
         let seen: Vec<usize> = h.epochs.iter().map(|e| e.samples_seen).collect();
-        assert_eq!(seen, vec![7, 21, 42, 63]);
+        assert_eq!(seen, vec![7, 14, 35]);
+        assert_eq!(next_point(0, 10), 1);
+        assert_eq!(next_point(10, 10), 13);
+        assert_eq!(next_point(100, 1), 1000);
+        assert_eq!(next_point(99, 1), 100);
         // 12 training rows: accuracies are multiples of 1/12.
         for e in &h.epochs {
             assert!(((e.train_acc * 12.0) - (e.train_acc * 12.0).round()).abs() < 1e-9);
