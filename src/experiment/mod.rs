@@ -76,13 +76,39 @@ mod tests {
     #[test]
     fn budgets_parse_and_turn_into_iterations() {
         assert_eq!("iters:500".parse::<Budget>().unwrap(), Budget::Iters(500));
-        assert_eq!("epochs:2.5".parse::<Budget>().unwrap().for_run(100, 60_000), (1500, None));
-        assert_eq!("epochs:1".parse::<Budget>().unwrap().for_run(60_000, 60_000), (1, None));
-        assert_eq!("epochs:1".parse::<Budget>().unwrap().for_run(7, 60_000), (8572, None));
-        assert_eq!("time:3".parse::<Budget>().unwrap().for_run(100, 60_000), (usize::MAX, Some(3.0)));
-        for bad in ["", "iters", "iters:0", "iters:1.5", "epochs:-1", "time:nan", "weeks:2"] {
+        assert_eq!(
+            "epochs:2.5".parse::<Budget>().unwrap().for_run(100, 60_000),
+            (1500, None)
+        );
+        assert_eq!(
+            "epochs:1"
+                .parse::<Budget>()
+                .unwrap()
+                .for_run(60_000, 60_000),
+            (1, None)
+        );
+        assert_eq!(
+            "epochs:1".parse::<Budget>().unwrap().for_run(7, 60_000),
+            (8572, None)
+        );
+        assert_eq!(
+            "time:3".parse::<Budget>().unwrap().for_run(100, 60_000),
+            (usize::MAX, Some(3.0))
+        );
+        for bad in [
+            "",
+            "iters",
+            "iters:0",
+            "iters:1.5",
+            "epochs:-1",
+            "time:nan",
+            "weeks:2",
+        ] {
             let err = bad.parse::<Budget>().unwrap_err().to_string();
-            assert!(err.contains("budget") && err.contains("epochs:5"), "{bad}: {err}");
+            assert!(
+                err.contains("budget") && err.contains("epochs:5"),
+                "{bad}: {err}"
+            );
         }
         assert_eq!(Budget::Epochs(5.0).to_string(), "epochs:5");
     }

@@ -12,13 +12,15 @@ use crate::files::write_atomic;
 use crate::progress::Progress;
 use crate::{Error, Result};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Instant;
 
 /// A study: its runs, how one is done, and what is written from all of them.
 pub trait Study {
+    /// The study's name as commands and `plan.json` spell it (`batch-size`).
+    const KIND: &'static str;
     /// One run's settings.
     type Run: Serialize;
     /// What one run measured; saved as `runs/<id>/outcome.json`.
@@ -65,7 +67,10 @@ impl FromStr for Shard {
     fn from_str(s: &str) -> Result<Self> {
         let bad = || Error::invalid("shard", s, "I/N with 1 ≤ I ≤ N, e.g. 2/4");
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
-        let (index, count): (usize, usize) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+        let (index, count): (usize, usize) = (
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
         if index == 0 || index > count {
             return Err(bad());
         }
@@ -92,7 +97,7 @@ pub fn run_study<S: Study>(
     shard: Shard,
     progress: &dyn Progress,
 ) -> Result<StudyResult<S::Outcome>> {
-    claim_folder(study.plan(), dir)?;
+    claim_folder(study, dir)?;
     let runs = study.runs();
     let todo: Vec<(usize, &S::Run)> = runs
         .iter()
@@ -107,7 +112,11 @@ pub fn run_study<S: Study>(
         let run_dir = dir.join("runs").join(&id);
         let outcome = study.execute(run, dataset, &run_dir)?;
         save_json(&outcome_path(dir, &id), &outcome)?;
-        progress.line(&format!("{id}: {} ({:.0} s so far)", study.describe(&outcome), start.elapsed().as_secs_f64()));
+        progress.line(&format!(
+            "{id}: {} ({:.0} s so far)",
+            study.describe(&outcome),
+            start.elapsed().as_secs_f64()
+        ));
     }
     progress.update(todo.len() as u64, "writing the report");
     progress.end();
@@ -122,11 +131,14 @@ pub fn run_study<S: Study>(
 
 /// Copies the run folders of the study folders `from` into `dir` and writes the study's
 /// outputs from all of them; every folder must hold the same plan as `study`.
-pub fn merge_studies<S: Study>(study: &S, from: &[PathBuf], dir: &Path) -> Result<StudyResult<S::Outcome>> {
-    claim_folder(study.plan(), dir)?;
+pub fn merge_studies<S: Study>(
+    study: &S,
+    from: &[PathBuf],
+    dir: &Path,
+) -> Result<StudyResult<S::Outcome>> {
+    claim_folder(study, dir)?;
     for source in from {
-        let plan: S::Plan = load_json(&source.join("plan.json"))?;
-        if &plan != study.plan() {
+        if &read_plan::<S>(source)? != study.plan() {
             return Err(Error::invalid(
                 "study folder",
                 source.display(),
@@ -151,17 +163,37 @@ pub fn merge_studies<S: Study>(study: &S, from: &[PathBuf], dir: &Path) -> Resul
     })
 }
 
-/// Reads the plan a study folder was made with (for `study merge`, which starts from folders).
-pub fn read_plan<P: DeserializeOwned>(dir: &Path) -> Result<P> {
-    load_json(&dir.join("plan.json"))
+/// `plan.json`: which study a folder holds, and its settings.
+#[derive(Serialize, Deserialize)]
+struct PlanFile<P> {
+    study: String,
+    plan: P,
+}
+
+/// Which study a folder holds (`batch-size`, …), read from its `plan.json`.
+pub fn study_kind(dir: &Path) -> Result<String> {
+    let file: PlanFile<serde_json::Value> = load_json(&dir.join("plan.json"))?;
+    Ok(file.study)
+}
+
+/// The plan a study folder was made with (for `study merge`, which starts from folders).
+pub fn read_plan<S: Study>(dir: &Path) -> Result<S::Plan> {
+    let path = dir.join("plan.json");
+    let file: PlanFile<S::Plan> = load_json(&path)?;
+    if file.study != S::KIND {
+        return Err(Error::BadFile {
+            path,
+            reason: format!("holds a {} study, not a {} study", file.study, S::KIND),
+        });
+    }
+    Ok(file.plan)
 }
 
 /// Writes `plan.json`, or checks that the folder's plan is this one.
-fn claim_folder<P: Serialize + DeserializeOwned + PartialEq>(plan: &P, dir: &Path) -> Result<()> {
+fn claim_folder<S: Study>(study: &S, dir: &Path) -> Result<()> {
     let path = dir.join("plan.json");
     if path.exists() {
-        let existing: P = load_json(&path)?;
-        if &existing != plan {
+        if &read_plan::<S>(dir)? != study.plan() {
             return Err(Error::invalid(
                 "output folder",
                 dir.display(),
@@ -170,7 +202,13 @@ fn claim_folder<P: Serialize + DeserializeOwned + PartialEq>(plan: &P, dir: &Pat
         }
         return Ok(());
     }
-    save_json(&path, plan)
+    save_json(
+        &path,
+        &PlanFile {
+            study: S::KIND.to_string(),
+            plan: study.plan(),
+        },
+    )
 }
 
 /// The outcomes present in `dir`, in the study's run order.
@@ -235,6 +273,7 @@ mod tests {
         type Run = u32;
         type Outcome = (u32, u32);
         type Plan = Vec<u32>;
+        const KIND: &'static str = "squares";
         fn plan(&self) -> &Vec<u32> {
             &self.plan
         }
@@ -284,24 +323,55 @@ mod tests {
     fn a_stopped_study_resumes_with_only_the_missing_runs() {
         let dir = tempfile::tempdir().unwrap();
         let first = study(Some(3));
-        assert!(run_study(&first, &dataset(), dir.path(), Shard::ALL, &crate::progress::Silent).is_err());
+        assert!(run_study(
+            &first,
+            &dataset(),
+            dir.path(),
+            Shard::ALL,
+            &crate::progress::Silent
+        )
+        .is_err());
         assert_eq!(*first.executed.borrow(), vec![1, 2]);
         let second = study(None);
-        let result = run_study(&second, &dataset(), dir.path(), Shard::ALL, &crate::progress::Silent).unwrap();
+        let result = run_study(
+            &second,
+            &dataset(),
+            dir.path(),
+            Shard::ALL,
+            &crate::progress::Silent,
+        )
+        .unwrap();
         assert_eq!(*second.executed.borrow(), vec![3, 4, 5]);
         assert_eq!(result.ran, 3);
-        assert_eq!(result.outcomes, vec![(1, 1), (2, 4), (3, 9), (4, 16), (5, 25)]);
+        assert_eq!(
+            result.outcomes,
+            vec![(1, 1), (2, 4), (3, 9), (4, 16), (5, 25)]
+        );
     }
 
     #[test]
     fn shards_merged_equal_the_whole_study() {
         let root = tempfile::tempdir().unwrap();
-        let whole = run_study(&study(None), &dataset(), &root.path().join("whole"), Shard::ALL, &crate::progress::Silent).unwrap();
+        let whole = run_study(
+            &study(None),
+            &dataset(),
+            &root.path().join("whole"),
+            Shard::ALL,
+            &crate::progress::Silent,
+        )
+        .unwrap();
         let mut parts = Vec::new();
         for index in 1..=2 {
             let dir = root.path().join(format!("part{index}"));
             let s = study(None);
-            let part = run_study(&s, &dataset(), &dir, Shard { index, count: 2 }, &crate::progress::Silent).unwrap();
+            let part = run_study(
+                &s,
+                &dataset(),
+                &dir,
+                Shard { index, count: 2 },
+                &crate::progress::Silent,
+            )
+            .unwrap();
             assert_eq!(part.ran, if index == 1 { 3 } else { 2 });
             parts.push(dir);
         }
@@ -309,27 +379,56 @@ mod tests {
         assert_eq!(merged.outcomes, whole.outcomes);
         assert!(root.path().join("merged/runs/run-4/note.txt").exists());
         let all = std::fs::read_to_string(root.path().join("merged/all.json")).unwrap();
-        assert_eq!(all, std::fs::read_to_string(root.path().join("whole/all.json")).unwrap());
+        assert_eq!(
+            all,
+            std::fs::read_to_string(root.path().join("whole/all.json")).unwrap()
+        );
     }
 
     #[test]
     fn a_folder_of_another_study_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        run_study(&study(None), &dataset(), dir.path(), Shard::ALL, &crate::progress::Silent).unwrap();
+        run_study(
+            &study(None),
+            &dataset(),
+            dir.path(),
+            Shard::ALL,
+            &crate::progress::Silent,
+        )
+        .unwrap();
         let mut other = study(None);
         other.plan = vec![7];
-        let err = run_study(&other, &dataset(), dir.path(), Shard::ALL, &crate::progress::Silent).err().unwrap();
+        let err = run_study(
+            &other,
+            &dataset(),
+            dir.path(),
+            Shard::ALL,
+            &crate::progress::Silent,
+        )
+        .err()
+        .unwrap();
         assert!(err.to_string().contains("plan.json"), "{err}");
-        let err = merge_studies(&other, &[dir.path().to_path_buf()], &dir.path().join("m")).err().unwrap();
+        let err = merge_studies(&other, &[dir.path().to_path_buf()], &dir.path().join("m"))
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("same study"), "{err}");
     }
 
     #[test]
     fn shards_parse_and_partition() {
         let s: Shard = "2/3".parse().unwrap();
-        assert_eq!((0..7).filter(|&i| s.contains(i)).collect::<Vec<_>>(), vec![1, 4]);
+        assert_eq!(
+            (0..7).filter(|&i| s.contains(i)).collect::<Vec<_>>(),
+            vec![1, 4]
+        );
         for bad in ["0/2", "3/2", "1", "a/b", "1/0"] {
-            assert!(bad.parse::<Shard>().unwrap_err().to_string().contains("I/N"), "{bad}");
+            assert!(
+                bad.parse::<Shard>()
+                    .unwrap_err()
+                    .to_string()
+                    .contains("I/N"),
+                "{bad}"
+            );
         }
     }
 }

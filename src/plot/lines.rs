@@ -50,14 +50,20 @@ const COLORS: [RGBColor; 10] = [
     RGBColor(23, 190, 207),
 ];
 
-/// A number as a tick label: 1, 10, 1000, 1e+06; 0.5; 2.5.
+/// A number as a tick label, to three significant digits: 1, 10, 1000, 1e6; 0.5; 0.00316.
 fn tick(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
     if v.abs() >= 1e5 {
-        format!("{v:.0e}")
-    } else if (v - v.round()).abs() < 1e-9 {
-        format!("{v:.0}")
+        return format!("{v:.0e}");
+    }
+    let digits = (2 - v.abs().log10().floor() as i32).max(0) as usize;
+    let text = format!("{v:.digits$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
-        format!("{v}")
+        text
     }
 }
 
@@ -78,7 +84,12 @@ impl LineChart {
         for s in &self.series {
             for (i, &(x, y)) in s.points.iter().enumerate() {
                 let x = self.x(x);
-                let (lo, hi) = s.spread.as_ref().and_then(|sp| sp.get(i)).copied().unwrap_or((y, y));
+                let (lo, hi) = s
+                    .spread
+                    .as_ref()
+                    .and_then(|sp| sp.get(i))
+                    .copied()
+                    .unwrap_or((y, y));
                 if x.is_finite() && y.is_finite() {
                     xs = (xs.0.min(x), xs.1.max(x));
                     ys = (ys.0.min(lo.min(y)), ys.1.max(hi.max(y)));
@@ -160,6 +171,9 @@ mod tests {
         assert_eq!(tick(1000.0), "1000");
         assert_eq!(tick(0.5), "0.5");
         assert_eq!(tick(1e6), "1e6");
+        assert_eq!(tick(0.000316227766), "0.000316");
+        assert_eq!(tick(31.6227766), "31.6");
+        assert_eq!(tick(0.25), "0.25");
     }
 
     #[test]

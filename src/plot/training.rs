@@ -81,7 +81,9 @@ impl Chart for LossChart<'_> {
         let window = (self.losses.len() / 100).max(1);
         chart
             .draw_series(LineSeries::new(
-                moving_average(self.losses, window).into_iter().step_by(step),
+                moving_average(self.losses, window)
+                    .into_iter()
+                    .step_by(step),
                 BLACK.stroke_width(2),
             ))?
             .label(format!("moving average over {window}"))

@@ -59,11 +59,18 @@ impl History {
     /// `epochs.csv`: `epoch,iteration,samples_seen,train_acc,test_acc,elapsed_s,train_s` per
     /// measurement.
     pub fn epochs_csv(&self) -> String {
-        let mut s = String::from("epoch,iteration,samples_seen,train_acc,test_acc,elapsed_s,train_s\n");
+        let mut s =
+            String::from("epoch,iteration,samples_seen,train_acc,test_acc,elapsed_s,train_s\n");
         for e in &self.epochs {
             s.push_str(&format!(
                 "{},{},{},{},{},{:.3},{:.3}\n",
-                e.epoch, e.iteration, e.samples_seen, e.train_acc, e.test_acc, e.elapsed_s, e.train_s
+                e.epoch,
+                e.iteration,
+                e.samples_seen,
+                e.train_acc,
+                e.test_acc,
+                e.elapsed_s,
+                e.train_s
             ));
         }
         s

@@ -100,11 +100,21 @@ impl TrainConfig {
         if train_size == 0 {
             return Err(Error::invalid("training set size", 0, "at least 1 row"));
         }
-        if let EvalSchedule::Samples { per_decade: 0, .. } | EvalSchedule::Samples { train_rows: 0, .. } = self.eval {
-            return Err(Error::invalid("evaluation schedule", 0, "at least 1 point per decade and 1 row"));
+        if let EvalSchedule::Samples { per_decade: 0, .. }
+        | EvalSchedule::Samples { train_rows: 0, .. } = self.eval
+        {
+            return Err(Error::invalid(
+                "evaluation schedule",
+                0,
+                "at least 1 point per decade and 1 row",
+            ));
         }
         if let Some(limit) = self.time_limit_s.filter(|s| !(s.is_finite() && *s > 0.0)) {
-            return Err(Error::invalid("time limit", limit, "a positive number of seconds"));
+            return Err(Error::invalid(
+                "time limit",
+                limit,
+                "a positive number of seconds",
+            ));
         }
         if self.sampling == Sampling::ShuffledEpochs && self.batch_size > train_size {
             return Err(Error::invalid(
@@ -179,6 +189,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
         let mut batch_mask = vec![0; batch_size];
         let mut t_batch = vec![0; batch_size];
         let mut x_batch = Array2::zeros((batch_size, self.data.x_train.ncols()));
+        self.warm_up(batch_size);
         let start = Instant::now();
         let mut train_time = Duration::ZERO;
         let mut last_status = Instant::now();
@@ -237,6 +248,16 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
         history.train_seconds = train_time.as_secs_f64();
         history.eval_seconds = start.elapsed().as_secs_f64() - history.train_seconds;
         Ok(history)
+    }
+
+    /// One untimed gradient on a copy of the network, so that thread pools and first-touch
+    /// memory are ready before the clock starts; the network and the sampler are unchanged.
+    fn warm_up(&self, batch_size: usize) {
+        let rows = batch_size.min(self.data.t_train.len());
+        let x = self.data.x_train.slice(ndarray::s![..rows, ..]);
+        let mut copy = self.net.clone();
+        copy.gradient(x, Targets::Labels(&self.data.t_train[..rows]));
+        accuracy(&copy, x, &self.data.t_train[..rows]);
     }
 
     /// Whether accuracy is measured after iteration `i`, with `samples_seen` samples seen so
@@ -334,7 +355,8 @@ mod tests {
             t_test: &t,
         };
         let net = TwoLayerNet::new(4, 5, 3, 0.1, Activation::Sigmoid, &mut rng).unwrap();
-        let mut trainer = Trainer::new(net, Box::new(Sgd::new(0.1).unwrap()), data, config).unwrap();
+        let mut trainer =
+            Trainer::new(net, Box::new(Sgd::new(0.1).unwrap()), data, config).unwrap();
         trainer.train(&Silent).unwrap()
     }
 
@@ -359,7 +381,10 @@ mod tests {
         let h = run(TrainConfig {
             iters_num: 10,
             batch_size: 7,
-            eval: EvalSchedule::Samples { per_decade: 2, train_rows: 12 },
+            eval: EvalSchedule::Samples {
+                per_decade: 2,
+                train_rows: 12,
+            },
             ..TrainConfig::default()
         });
         // Points 1, 3, 10, 32, 100: measured at the first update past each.
@@ -385,7 +410,11 @@ mod tests {
         });
         let longest = h.update_seconds.iter().copied().fold(0.0f32, f32::max) as f64;
         assert!(h.train_seconds >= 0.05, "{}", h.train_seconds);
-        assert!(h.train_seconds < 0.05 + longest + 1e-6, "{} vs {longest}", h.train_seconds);
+        assert!(
+            h.train_seconds < 0.05 + longest + 1e-6,
+            "{} vs {longest}",
+            h.train_seconds
+        );
         assert_eq!(h.train_loss_list.len(), h.update_seconds.len());
     }
 }
