@@ -11,7 +11,7 @@ use super::memory;
 use super::runner::{save_json, Study};
 use super::Budget;
 use crate::data::Dataset;
-use crate::plot::lines::{LineChart, Series};
+use crate::plot::lines::{Corner, LineChart, Series};
 use crate::progress::Silent;
 use crate::report::Report;
 use crate::train::{train_two_layer_net, EvalSchedule, TrainSettings};
@@ -155,6 +155,8 @@ pub struct BatchOutcome {
     pub eval_s: f64,
     /// Median milliseconds per update.
     pub median_update_ms: f64,
+    /// The longest update, milliseconds.
+    pub max_update_ms: f64,
     /// Training samples per second of updates.
     pub samples_per_s: f64,
     /// Updates per second.
@@ -256,6 +258,7 @@ impl Study for BatchSizeStudy {
             train_s: 0.0,
             eval_s: 0.0,
             median_update_ms: 0.0,
+            max_update_ms: 0.0,
             samples_per_s: 0.0,
             updates_per_s: 0.0,
             time_to_target_s: None,
@@ -307,6 +310,7 @@ impl Study for BatchSizeStudy {
         outcome.train_s = h.train_seconds;
         outcome.eval_s = h.eval_seconds;
         outcome.median_update_ms = h.median_update_seconds() * 1e3;
+        outcome.max_update_ms = h.update_seconds.iter().copied().fold(0.0, f32::max) as f64 * 1e3;
         outcome.samples_per_s = samples_seen as f64 / h.train_seconds.max(1e-12);
         outcome.updates_per_s = updates as f64 / h.train_seconds.max(1e-12);
         outcome.time_to_target_s = reached.map(|p| p.train_s);
@@ -451,14 +455,14 @@ pub fn summarise(plan: &BatchSizePlan, outcomes: &[BatchOutcome]) -> Vec<SizeSum
 /// `study.csv`: one row per run, every scalar metric.
 fn study_csv(outcomes: &[BatchOutcome]) -> String {
     let mut s = String::from(
-        "batch_size,seed,learning_rate,updates,samples_seen,train_s,eval_s,median_update_ms,samples_per_s,updates_per_s,\
+        "batch_size,seed,learning_rate,updates,samples_seen,train_s,eval_s,median_update_ms,max_update_ms,samples_per_s,updates_per_s,\
 time_to_target_s,epochs_to_target,final_train_acc,final_test_acc,best_test_acc,gap,peak_rss_mb,run_extra_mb,diverged\n",
     );
     let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.4}"));
     for o in outcomes {
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{:.4},{:.4},{:.5},{:.1},{:.2},{},{},{:.4},{:.4},{:.4},{:.4},{:.1},{:.1},{}",
+            "{},{},{},{},{},{:.4},{:.4},{:.5},{:.5},{:.1},{:.2},{},{},{:.4},{:.4},{:.4},{:.4},{:.1},{:.1},{}",
             o.batch_size,
             o.seed,
             o.learning_rate,
@@ -467,6 +471,7 @@ time_to_target_s,epochs_to_target,final_train_acc,final_test_acc,best_test_acc,g
             o.train_s,
             o.eval_s,
             o.median_update_ms,
+            o.max_update_ms,
             o.samples_per_s,
             o.updates_per_s,
             opt(o.time_to_target_s),
@@ -527,7 +532,9 @@ fn charts(
             })
             .collect()
     };
-    let per_size = |f: fn(&SizeSummary) -> (f64, f64, f64)| -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+    // (batch size, mean) points and their (min, max) spreads.
+    type Points = Vec<(f64, f64)>;
+    let per_size = |f: fn(&SizeSummary) -> (f64, f64, f64)| -> (Points, Points) {
         sizes
             .iter()
             .filter(|s| s.runs > 0)
@@ -560,6 +567,7 @@ fn charts(
                 log_x: true,
                 y_range: Some(0.0..1.0),
                 series: curves(|p| p.train_s),
+                legend: Corner::UpperLeft,
             },
             "Test accuracy against wall-clock seconds of updates, one curve per batch size.",
         ),
@@ -572,6 +580,7 @@ fn charts(
                 log_x: true,
                 y_range: Some(0.0..1.0),
                 series: curves(|p| p.epochs),
+                legend: Corner::UpperLeft,
             },
             "Test accuracy against samples seen (in epochs), one curve per batch size.",
         ),
@@ -584,6 +593,7 @@ fn charts(
                 log_x: true,
                 y_range: None,
                 series: vec![Series { name: "samples/s".into(), points: throughput, spread: Some(throughput_spread), ..Series::default() }],
+                legend: Corner::LowerRight,
             },
             "Training samples processed per second of updates, against the batch size.",
         ),
@@ -599,6 +609,7 @@ fn charts(
                     Series { name: "test".into(), points: test_acc, spread: Some(test_spread), ..Series::default() },
                     Series { name: "train (subset)".into(), points: train_acc, dashed: true, ..Series::default() },
                 ],
+                legend: Corner::UpperRight,
             },
             "Final test accuracy (solid) and training-subset accuracy (dashed) against the batch size.",
         ),
@@ -611,6 +622,7 @@ fn charts(
                 log_x: true,
                 y_range: None,
                 series: vec![Series { name: "gap".into(), points: gap, spread: Some(gap_spread), ..Series::default() }],
+                legend: Corner::UpperRight,
             },
             "The gap between final training-subset and test accuracy: positive means overfitting.",
         ),

@@ -34,6 +34,20 @@ pub struct LineChart {
     pub y_range: Option<Range<f64>>,
     /// The lines.
     pub series: Vec<Series>,
+    /// Where the legend goes: where the data leaves room.
+    pub legend: Corner,
+}
+
+/// A corner of the plotting area.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Corner {
+    /// Bottom right (the default: rising curves leave it free).
+    #[default]
+    LowerRight,
+    /// Top right (falling curves leave it free).
+    UpperRight,
+    /// Top left.
+    UpperLeft,
 }
 
 /// Colours for up to ten series, then repeating.
@@ -153,7 +167,11 @@ impl Chart for LineChart {
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
+            .position(match self.legend {
+                Corner::LowerRight => SeriesLabelPosition::LowerRight,
+                Corner::UpperRight => SeriesLabelPosition::UpperRight,
+                Corner::UpperLeft => SeriesLabelPosition::UpperLeft,
+            })
             .label_font((FONT, 13))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
