@@ -776,16 +776,23 @@ pub fn findings(plan: &BatchSizePlan, sizes: &[SizeSummary]) -> Vec<String> {
         .iter()
         .find(|s| s.samples_per_s.0 >= 0.9 * fastest.samples_per_s.0)
         .expect("the fastest qualifies");
-    out.push(format!(
-        "Throughput grows from {:.0} samples/s at batch {} to a peak of {:.0} samples/s at batch {}; from batch {} on \
-         ({:.0} samples/s) it is within 10% of that peak, so larger batches buy little more speed per sample.",
-        ok[0].samples_per_s.0,
-        ok[0].batch_size,
-        fastest.samples_per_s.0,
-        fastest.batch_size,
-        plateau.batch_size,
-        plateau.samples_per_s.0
-    ));
+    let mut s = format!(
+        "Throughput grows from {:.0} samples/s at batch {} to a peak of {:.0} samples/s at batch {}.",
+        ok[0].samples_per_s.0, ok[0].batch_size, fastest.samples_per_s.0, fastest.batch_size
+    );
+    if plateau.batch_size == ok.last().expect("not empty").batch_size {
+        s.push_str(" It was still growing at the largest size tried.");
+    } else {
+        let _ = write!(
+            s,
+            " It stops growing at batch {} ({:.0} samples/s, within 10% of the peak): larger batches buy little \
+             more speed per sample{}.",
+            plateau.batch_size,
+            plateau.samples_per_s.0,
+            if fastest.batch_size != ok.last().expect("not empty").batch_size { ", and the largest are slower again" } else { "" }
+        );
+    }
+    out.push(s);
     // 3. Where accuracy stops improving.
     let best = ok
         .iter()
@@ -819,7 +826,7 @@ pub fn findings(plan: &BatchSizePlan, sizes: &[SizeSummary]) -> Vec<String> {
     if let Some(next) = ok.iter().find(|x| x.batch_size > best.batch_size) {
         let _ = write!(
             s,
-            " Past batch {}, accuracy stops improving: batch {} ends at {:.4} ({:+.4}) with {:.0} updates against {:.0}.",
+            " Beyond batch {}, accuracy stops improving: batch {} ends at {:.4} ({:+.4}) after {:.0} updates against {:.0}.",
             best.batch_size,
             next.batch_size,
             next.final_test_acc.0,
@@ -912,14 +919,14 @@ mod tests {
         assert!(text.contains("Batch 1000 never reached it"), "{text}");
         assert!(
             text.contains(
-                "peak of 420000 samples/s at batch 1000; from batch 100 on (400000 samples/s)"
+                "peak of 420000 samples/s at batch 1000. It stops growing at batch 100 (400000 samples/s"
             ),
             "{text}"
         );
         assert!(text.contains("highest at batch 100 (0.9500)"), "{text}");
         assert!(
             text.contains(
-                "Past batch 100, accuracy stops improving: batch 1000 ends at 0.9000 (-0.0500)"
+                "Beyond batch 100, accuracy stops improving: batch 1000 ends at 0.9000 (-0.0500)"
             ),
             "{text}"
         );
