@@ -13,7 +13,7 @@ use super::Budget;
 use crate::data::Dataset;
 use crate::plot::lines::{Corner, LineChart, Series};
 use crate::progress::Silent;
-use crate::report::Report;
+use crate::report::{label, Report};
 use crate::train::{train_two_layer_net, EvalSchedule, TrainSettings};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -648,9 +648,9 @@ impl BatchSizeStudy {
         let rows = vec![
             vec!["batch sizes".to_string(), format!("{:?}", p.sizes)],
             vec!["budget per run".into(), p.budget.to_string()],
-            vec!["network".into(), format!("784-{}-10 TwoLayerNet, {:?}, weight std {}", b.hidden_size, b.activation, b.weight_init_std).to_lowercase()],
-            vec!["learning rate".into(), format!("{} at batch {REFERENCE_BATCH}, scaling {:?}", b.learning_rate, p.lr_scaling).to_lowercase()],
-            vec!["sampling".into(), format!("{:?}", b.sampling)],
+            vec!["network".into(), format!("TwoLayerNet 784-{}-10, {}, weight std {}", b.hidden_size, label(&b.activation), b.weight_init_std)],
+            vec!["learning rate".into(), format!("{} at batch {REFERENCE_BATCH}, scaling {}", b.learning_rate, label(&p.lr_scaling))],
+            vec!["sampling".into(), label(&b.sampling)],
             vec!["seeds per size".into(), p.seeds.to_string()],
             vec!["target test accuracy".into(), p.target.to_string()],
             vec!["dataset".into(), b.dataset.clone()],
@@ -664,7 +664,7 @@ impl BatchSizeStudy {
             ],
             vec!["timing".into(), "runs are done one at a time, so that they do not distort each other's timings".into()],
         ];
-        r.table(&["setting", "value"], &rows);
+        r.settings(&rows);
         r.heading("Per batch size");
         let table: Vec<Vec<String>> = sizes
             .iter()

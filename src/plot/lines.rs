@@ -69,8 +69,8 @@ fn tick(v: f64) -> String {
     if v == 0.0 {
         return "0".into();
     }
-    if v.abs() >= 1e5 {
-        return format!("{v:.0e}");
+    if v.abs() >= 1e7 {
+        return format!("{v:.1e}");
     }
     let digits = (2 - v.abs().log10().floor() as i32).max(0) as usize;
     let text = format!("{v:.digits$}");
@@ -188,7 +188,8 @@ mod tests {
     fn ticks_read_as_plain_numbers() {
         assert_eq!(tick(1000.0), "1000");
         assert_eq!(tick(0.5), "0.5");
-        assert_eq!(tick(1e6), "1e6");
+        assert_eq!(tick(1e6), "1000000");
+        assert_eq!(tick(2.5e7), "2.5e7");
         assert_eq!(tick(0.000316227766), "0.000316");
         assert_eq!(tick(31.6227766), "31.6");
         assert_eq!(tick(0.25), "0.25");

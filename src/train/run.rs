@@ -12,7 +12,7 @@ use crate::net::{numerical_gradient, parameter_count, TwoLayerNet};
 use crate::optim::Sgd;
 use crate::plot::training::{AccuracyChart, LossChart};
 use crate::progress::Progress;
-use crate::report::Report;
+use crate::report::{label, Report};
 use crate::{Error, Result};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -289,27 +289,21 @@ fn run_report(
                 config.input_size, s.hidden_size, config.output_size, config.parameters
             ),
         ],
-        vec![
-            "activation".into(),
-            format!("{:?}", s.activation).to_lowercase(),
-        ],
+        vec!["activation".into(), label(&s.activation)],
         vec!["weight_init_std".into(), s.weight_init_std.to_string()],
         vec!["iters_num".into(), s.iters_num.to_string()],
         vec!["batch_size".into(), s.batch_size.to_string()],
         vec!["learning_rate".into(), s.learning_rate.to_string()],
         vec!["iter_per_epoch".into(), config.iter_per_epoch.to_string()],
-        vec!["sampling".into(), format!("{:?}", s.sampling)],
-        vec![
-            "gradient".into(),
-            format!("{:?}", s.gradient).to_lowercase(),
-        ],
+        vec!["sampling".into(), label(&s.sampling)],
+        vec!["gradient".into(), label(&s.gradient)],
         vec!["seed".into(), s.seed.to_string()],
         vec![
             "train / test size".into(),
             format!("{} / {}", config.train_size, config.test_size),
         ],
     ];
-    r.table(&["setting", "value"], &settings);
+    r.settings(&settings);
     r.heading("Accuracy");
     r.svg(
         acc_svg,
