@@ -25,6 +25,9 @@ pub enum Error {
     /// A checkpoint file is not a scratchnet checkpoint for this network.
     #[error("{path}: {reason}")]
     Checkpoint { path: PathBuf, reason: String },
+    /// A file scratchnet wrote earlier (a study's plan or outcome) cannot be read back.
+    #[error("{path}: {reason}")]
+    BadFile { path: PathBuf, reason: String },
     /// Training produced a NaN or infinite loss.
     #[error("loss became {loss} at iteration {iteration} (last finite loss {last_finite}); the learning rate is probably too large")]
     Diverged {

@@ -2,8 +2,9 @@
 //!
 //! Every module is one idea of the book, named as the book names it:
 //! [`functions`] (activations and losses), [`numerical`] (numerical differentiation and gradient
-//! descent), [`layers`] (forward beside backward), [`net`] (`SimpleNet`, `TwoLayerNet`),
-//! [`optim`], [`data`] (MNIST), [`train`] (the mini-batch loop), [`checkpoint`], [`plot`] and
+//! descent), [`layers`] (forward beside backward), [`net`] (`SimpleNet`, `TwoLayerNet`,
+//! `MultiLayerNet`), [`init`] (`std:σ`, Xavier, He), [`optim`] (SGD, Momentum, Nesterov,
+//! AdaGrad, RMSprop, Adam), [`data`] (MNIST), [`train`] (the mini-batch loop), [`checkpoint`], [`plot`] and
 //! [`report`]. The command-line tool in `main.rs` only parses arguments and calls these.
 
 // The book's names for the book's ideas: `W1`, `dW`, `SoftmaxWithLoss`'s `t`.
@@ -14,6 +15,7 @@ pub mod data;
 pub mod demo;
 pub mod error;
 pub mod eval;
+pub mod experiment;
 pub mod files;
 pub mod float;
 pub mod functions;

@@ -3,6 +3,11 @@
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
 use scratchnet::data::{self, DatasetKind, FetchOptions};
+use scratchnet::experiment::batch_size::{
+    findings, summarise, BatchSizePlan, BatchSizeStudy, LrScaling,
+};
+use scratchnet::experiment::runner::{self, merge_studies, run_study, Shard, Study};
+use scratchnet::experiment::Budget;
 use scratchnet::init::WeightInit;
 use scratchnet::layers::Activation;
 use scratchnet::net::MultiLayerNetConfig;
@@ -36,6 +41,11 @@ enum Command {
     Eval(EvalArgs),
     /// Download (or copy) a dataset into the cache, verify its checksums and say where it is.
     Fetch(FetchArgs),
+    /// Run a study — many training runs measured side by side — ending in an HTML report.
+    Study {
+        #[command(subcommand)]
+        study: StudyCommand,
+    },
     /// Print a chapter's figures and draw its charts, as the book shows them.
     Demo {
         #[command(subcommand)]
@@ -72,6 +82,31 @@ enum Demo {
 struct TrainArgs {
     #[command(flatten)]
     data: DataArgs,
+    #[command(flatten)]
+    net: NetArgs,
+    /// Number of updates (the book's iters_num).
+    #[arg(long = "iters", alias = "iters-num", default_value_t = 10_000)]
+    iters_num: usize,
+    /// Images per mini-batch.
+    #[arg(long, default_value_t = 100)]
+    batch_size: usize,
+    /// How gradients are computed: backprop, or numerical (chapter 4's way; very slow).
+    #[arg(long, value_enum, default_value_t = GradientMethod::Backprop)]
+    gradient: GradientMethod,
+    /// Seed of the initial weights and the mini-batch draws; the same seed gives the same run.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Threads for matrix products and evaluation (default: every core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Folder for the results (default: runs/<UTC time>).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+/// The network and learning settings that `train` and the studies share.
+#[derive(clap::Args, Debug, Clone)]
+struct NetArgs {
     /// Neurons in the hidden layer of the TwoLayerNet.
     #[arg(long, default_value_t = 50, conflicts_with = "hidden")]
     hidden_size: usize,
@@ -100,12 +135,6 @@ struct TrainArgs {
     /// The update rule.
     #[arg(long, value_enum, default_value_t = OptimizerKind::Sgd)]
     optimizer: OptimizerKind,
-    /// Number of updates (the book's iters_num).
-    #[arg(long = "iters", alias = "iters-num", default_value_t = 10_000)]
-    iters_num: usize,
-    /// Images per mini-batch.
-    #[arg(long, default_value_t = 100)]
-    batch_size: usize,
     /// The learning rate (default: 0.1 for sgd, the book's defaults for the others:
     /// 0.01, adam 0.001).
     #[arg(long = "lr", alias = "learning-rate", allow_negative_numbers = true)]
@@ -113,18 +142,101 @@ struct TrainArgs {
     /// How mini-batches are drawn: with replacement (the book's np.random.choice) or shuffled epochs.
     #[arg(long, value_enum, default_value_t = Sampling::WithReplacement)]
     sampling: Sampling,
-    /// How gradients are computed: backprop, or numerical (chapter 4's way; very slow).
-    #[arg(long, value_enum, default_value_t = GradientMethod::Backprop)]
-    gradient: GradientMethod,
-    /// Seed of the initial weights and the mini-batch draws; the same seed gives the same run.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+}
+
+impl NetArgs {
+    /// These settings on `dataset`, the rest the users' run.
+    fn settings(&self, dataset: DatasetKind) -> TrainSettings {
+        TrainSettings {
+            dataset: dataset.to_string(),
+            network: self.network(),
+            optimizer: self.optimizer,
+            learning_rate: self
+                .learning_rate
+                .unwrap_or_else(|| self.optimizer.default_learning_rate()),
+            sampling: self.sampling,
+            ..TrainSettings::default()
+        }
+    }
+
+    /// The TwoLayerNet of `--hidden-size`, or with `--hidden` a MultiLayerNet.
+    fn network(&self) -> NetworkSpec {
+        let Some(hidden_size_list) = &self.hidden else {
+            return NetworkSpec::TwoLayerNet {
+                hidden_size: self.hidden_size,
+                activation: self.activation,
+                weight_init_std: self.weight_init_std,
+            };
+        };
+        let defaults = MultiLayerNetConfig::default();
+        NetworkSpec::MultiLayerNet(MultiLayerNetConfig {
+            hidden_size_list: hidden_size_list.clone(),
+            activation: self.activation,
+            weight_init: self
+                .init
+                .unwrap_or_else(|| WeightInit::for_activation(self.activation)),
+            weight_decay_lambda: self.weight_decay.unwrap_or(0.0),
+            use_dropout: self.dropout.is_some(),
+            dropout_ratio: self.dropout.unwrap_or(defaults.dropout_ratio),
+            use_batchnorm: self.batchnorm,
+        })
+    }
+}
+
+/// `scratchnet study`'s studies.
+#[derive(Subcommand)]
+enum StudyCommand {
+    /// Mini-batch size versus speed and accuracy: one run per size, measured side by side.
+    BatchSize(Box<BatchSizeArgs>),
+    /// Combine study folders (e.g. the shards of one study) into one, with its report.
+    Merge {
+        /// Study folders to combine.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Folder for the combined study.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}
+
+/// `scratchnet study batch-size`'s arguments.
+#[derive(clap::Args, Debug)]
+struct BatchSizeArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    net: NetArgs,
+    /// Batch sizes to compare, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1,10,100,1000,6000,60000"
+    )]
+    sizes: Vec<usize>,
+    /// Training per run: iters:N (same updates), epochs:N (same samples) or time:SECONDS.
+    #[arg(long, default_value = "epochs:5")]
+    budget: Budget,
+    /// How the learning rate (given for batch 100) follows the batch size.
+    #[arg(long, value_enum, default_value_t = LrScaling::None)]
+    lr_scaling: LrScaling,
+    /// Seeds per batch size (0, 1, …); the report gives means and spreads.
+    #[arg(long, default_value_t = 1)]
+    seeds: u64,
+    /// The test accuracy whose first crossing is timed.
+    #[arg(long, default_value_t = 0.9)]
+    target: f64,
+    /// Training images (the first ones) the training accuracy is measured on.
+    #[arg(long, default_value_t = 10_000)]
+    train_eval_rows: usize,
+    /// Run only the I-th of N slices of the runs (I/N), to spread a study over machines.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<Shard>,
     /// Threads for matrix products and evaluation (default: every core).
     #[arg(long)]
     threads: Option<usize>,
-    /// Folder for the results (default: runs/<UTC time>).
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
+    /// Folder for the study (rerunning into it resumes a stopped study).
+    #[arg(long, value_name = "DIR", default_value = "runs/study-batch-size")]
+    out: PathBuf,
 }
 
 /// `scratchnet gradcheck`'s arguments.
@@ -232,39 +344,12 @@ fn default_run_dir() -> PathBuf {
 
 fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
     set_threads(args.threads)?;
-    let network = match &args.hidden {
-        None => NetworkSpec::TwoLayerNet {
-            hidden_size: args.hidden_size,
-            activation: args.activation,
-            weight_init_std: args.weight_init_std,
-        },
-        Some(hidden_size_list) => {
-            let defaults = MultiLayerNetConfig::default();
-            NetworkSpec::MultiLayerNet(MultiLayerNetConfig {
-                hidden_size_list: hidden_size_list.clone(),
-                activation: args.activation,
-                weight_init: args
-                    .init
-                    .unwrap_or_else(|| WeightInit::for_activation(args.activation)),
-                weight_decay_lambda: args.weight_decay.unwrap_or(0.0),
-                use_dropout: args.dropout.is_some(),
-                dropout_ratio: args.dropout.unwrap_or(defaults.dropout_ratio),
-                use_batchnorm: args.batchnorm,
-            })
-        }
-    };
     let settings = TrainSettings {
-        dataset: args.data.dataset.to_string(),
-        network,
-        optimizer: args.optimizer,
         iters_num: args.iters_num,
         batch_size: args.batch_size,
-        learning_rate: args
-            .learning_rate
-            .unwrap_or_else(|| args.optimizer.default_learning_rate()),
-        sampling: args.sampling,
         gradient: args.gradient,
         seed: args.seed,
+        ..args.net.settings(args.data.dataset)
     };
     settings.validate()?;
     let progress = Console::new(quiet);
@@ -281,6 +366,58 @@ fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
         println!("  {}", file.display());
     }
     Ok(())
+}
+
+fn run_batch_size_study(args: &BatchSizeArgs, quiet: bool) -> Result<()> {
+    set_threads(args.threads)?;
+    let plan = BatchSizePlan {
+        sizes: args.sizes.clone(),
+        budget: args.budget,
+        lr_scaling: args.lr_scaling,
+        seeds: args.seeds,
+        target: args.target,
+        train_eval_rows: args.train_eval_rows,
+        ..BatchSizePlan::new(args.net.settings(args.data.dataset))
+    };
+    let study = BatchSizeStudy::new(plan)?;
+    let progress = Console::new(quiet);
+    let dataset = data::load(args.data.dataset, &args.data.fetch_options(), &progress)?;
+    let result = run_study(
+        &study,
+        &dataset,
+        &args.out,
+        args.shard.unwrap_or(Shard::ALL),
+        &progress,
+    )?;
+    print_study(&result.files, result.ran, result.outcomes.len());
+    if !quiet {
+        for sentence in findings(study.plan(), &summarise(study.plan(), &result.outcomes)) {
+            println!("- {sentence}");
+        }
+    }
+    Ok(())
+}
+
+fn run_merge(dirs: &[PathBuf], out: &std::path::Path) -> Result<()> {
+    let first = dirs.first().expect("clap requires at least one folder");
+    let kind = runner::study_kind(first)?;
+    let result = match kind.as_str() {
+        BatchSizeStudy::KIND => {
+            let study = BatchSizeStudy::new(runner::read_plan::<BatchSizeStudy>(first)?)?;
+            merge_studies(&study, dirs, out)?
+        }
+        other => bail!("{}: unknown study kind {other}", first.display()),
+    };
+    print_study(&result.files, 0, result.outcomes.len());
+    Ok(())
+}
+
+/// What a study command wrote.
+fn print_study(files: &[PathBuf], ran: usize, total: usize) {
+    println!("{ran} runs done now, {total} in the study");
+    for file in files {
+        println!("  {}", file.display());
+    }
 }
 
 fn run_gradcheck(args: &GradcheckArgs, quiet: bool) -> Result<()> {
@@ -347,6 +484,10 @@ fn run(cli: Cli) -> Result<()> {
         Command::Gradcheck(args) => run_gradcheck(&args, cli.quiet),
         Command::Eval(args) => run_eval(&args, cli.quiet),
         Command::Fetch(args) => run_fetch(&args, cli.quiet),
+        Command::Study { study } => match study {
+            StudyCommand::BatchSize(args) => run_batch_size_study(&args, cli.quiet),
+            StudyCommand::Merge { dirs, out } => run_merge(&dirs, &out),
+        },
         Command::Demo { demo } => match demo {
             Demo::Chapter4 { sections, out } => {
                 demo::chapter4::run(&sections, &out, &mut std::io::stdout().lock())?;

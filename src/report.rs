@@ -12,11 +12,20 @@ pub struct Report {
     body: String,
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}\
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\
 h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ddd}\
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}\
+table{border-collapse:collapse;margin:1em 0;font-size:.9em}table.settings td{text-align:left}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}\
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.chart svg{max-width:100%;height:auto}\
 p.note{color:#555}";
+
+/// A setting's name as files and flags spell it (`with-replacement`, `sigmoid`): its serde name.
+pub fn label<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
 
 /// Escapes text for HTML.
 pub fn escape(text: &str) -> String {
@@ -49,9 +58,23 @@ impl Report {
         self
     }
 
-    /// A table with a header row; cells are plain text.
+    /// A two-column table of settings (left-aligned); cells are plain text.
+    pub fn settings<S: AsRef<str>>(&mut self, rows: &[Vec<S>]) -> &mut Self {
+        self.table_with_class("settings", &["setting", "value"], rows)
+    }
+
+    /// A table with a header row, numbers right-aligned; cells are plain text.
     pub fn table<S: AsRef<str>>(&mut self, headers: &[&str], rows: &[Vec<S>]) -> &mut Self {
-        self.body.push_str("<table><tr>");
+        self.table_with_class("numbers", headers, rows)
+    }
+
+    fn table_with_class<S: AsRef<str>>(
+        &mut self,
+        class: &str,
+        headers: &[&str],
+        rows: &[Vec<S>],
+    ) -> &mut Self {
+        let _ = write!(self.body, "<table class=\"{class}\"><tr>");
         for h in headers {
             let _ = write!(self.body, "<th>{}</th>", escape(h));
         }

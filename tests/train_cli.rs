@@ -33,12 +33,12 @@ fn accuracies(dir: &Path) -> Vec<(f64, f64)> {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("epoch,iteration,train_acc,test_acc,elapsed_s,train_s")
+        Some("epoch,iteration,samples_seen,train_acc,test_acc,elapsed_s,train_s")
     );
     lines
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
-            (f[2].parse().unwrap(), f[3].parse().unwrap())
+            (f[3].parse().unwrap(), f[4].parse().unwrap())
         })
         .collect()
 }

@@ -18,6 +18,9 @@ pub struct AccuracyChart<'a> {
     pub epochs: &'a [EpochRecord],
 }
 
+/// The most points drawn per line of the loss chart.
+const MAX_POINTS: usize = 5000;
+
 /// Points of a moving average over `window` values (centred at the window's end).
 fn moving_average(values: &[f64], window: usize) -> Vec<(f64, f64)> {
     let window = window.max(1);
@@ -62,9 +65,15 @@ impl Chart for LossChart<'_> {
             .axis_desc_style((FONT, 16))
             .draw()?;
         let raw = RGBColor(120, 160, 220);
+        // At most about 5000 points per line: more adds file size, not detail.
+        let step = self.losses.len().div_ceil(MAX_POINTS).max(1);
         chart
             .draw_series(LineSeries::new(
-                self.losses.iter().enumerate().map(|(i, &v)| (i as f64, v)),
+                self.losses
+                    .iter()
+                    .enumerate()
+                    .step_by(step)
+                    .map(|(i, &v)| (i as f64, v)),
                 raw.stroke_width(1),
             ))?
             .label("loss")
@@ -72,7 +81,9 @@ impl Chart for LossChart<'_> {
         let window = (self.losses.len() / 100).max(1);
         chart
             .draw_series(LineSeries::new(
-                moving_average(self.losses, window),
+                moving_average(self.losses, window)
+                    .into_iter()
+                    .step_by(step),
                 BLACK.stroke_width(2),
             ))?
             .label(format!("moving average over {window}"))

@@ -9,6 +9,8 @@ pub struct EpochRecord {
     pub epoch: usize,
     /// The iteration after whose update the accuracies were measured.
     pub iteration: usize,
+    /// Training samples seen by then: `(iteration + 1) · batch_size`.
+    pub samples_seen: usize,
     /// Accuracy on the whole training set.
     pub train_acc: f64,
     /// Accuracy on the whole test set.
@@ -30,6 +32,9 @@ pub struct History {
     pub train_seconds: f64,
     /// Seconds spent measuring accuracy.
     pub eval_seconds: f64,
+    /// Seconds each update took (sampling, gradient, step), in order.
+    #[serde(skip)]
+    pub update_seconds: Vec<f32>,
     /// Accuracy of the final weights (after the last iteration) on the whole training set.
     pub final_train_acc: f64,
     /// Accuracy of the final weights on the whole test set: what the saved model scores.
@@ -51,15 +56,34 @@ impl History {
         s
     }
 
-    /// `epochs.csv`: `epoch,iteration,train_acc,test_acc,elapsed_s,train_s` per epoch mark.
+    /// `epochs.csv`: `epoch,iteration,samples_seen,train_acc,test_acc,elapsed_s,train_s` per
+    /// measurement.
     pub fn epochs_csv(&self) -> String {
-        let mut s = String::from("epoch,iteration,train_acc,test_acc,elapsed_s,train_s\n");
+        let mut s =
+            String::from("epoch,iteration,samples_seen,train_acc,test_acc,elapsed_s,train_s\n");
         for e in &self.epochs {
             s.push_str(&format!(
-                "{},{},{},{},{:.3},{:.3}\n",
-                e.epoch, e.iteration, e.train_acc, e.test_acc, e.elapsed_s, e.train_s
+                "{},{},{},{},{},{:.3},{:.3}\n",
+                e.epoch,
+                e.iteration,
+                e.samples_seen,
+                e.train_acc,
+                e.test_acc,
+                e.elapsed_s,
+                e.train_s
             ));
         }
         s
+    }
+
+    /// Median seconds per update.
+    pub fn median_update_seconds(&self) -> f64 {
+        let mut times = self.update_seconds.clone();
+        if times.is_empty() {
+            return 0.0;
+        }
+        let mid = times.len() / 2;
+        let (_, median, _) = times.select_nth_unstable_by(mid, f32::total_cmp);
+        *median as f64
     }
 }

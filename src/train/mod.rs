@@ -9,4 +9,4 @@ pub mod trainer;
 pub use history::{EpochRecord, History};
 pub use run::{train, train_network, NetworkSpec, RunSummary, TrainSettings};
 pub use sampler::{MiniBatchSampler, Sampling};
-pub use trainer::{GradientMethod, TrainConfig, TrainData, Trainer};
+pub use trainer::{EvalSchedule, GradientMethod, TrainConfig, TrainData, Trainer};

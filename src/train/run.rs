@@ -3,7 +3,7 @@
 //! `epochs.csv`, `model.safetensors`, the loss and accuracy charts (SVG and PNG) and
 //! `report.html`.
 
-use super::{GradientMethod, History, Sampling, TrainConfig, TrainData, Trainer};
+use super::{EvalSchedule, GradientMethod, History, Sampling, TrainConfig, TrainData, Trainer};
 use crate::checkpoint::{self, Describe};
 use crate::data::idx::NUM_CLASSES;
 use crate::data::Dataset;
@@ -16,7 +16,7 @@ use crate::net::{
 use crate::optim::{check_learning_rate, OptimizerKind};
 use crate::plot::training::{AccuracyChart, LossChart};
 use crate::progress::Progress;
-use crate::report::Report;
+use crate::report::{label, Report};
 use crate::{Error, Result};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -91,6 +91,28 @@ impl NetworkSpec {
             .collect()
     }
 
+    /// The network's name and layer sizes: `TwoLayerNet 784-50-10`.
+    pub fn shape(&self, input_size: usize, output_size: usize) -> String {
+        let sizes: Vec<String> = self
+            .all_size_list(input_size, output_size)
+            .iter()
+            .map(usize::to_string)
+            .collect();
+        format!("{} {}", self.name(), sizes.join("-"))
+    }
+
+    /// One line for reports: the shape, then each option
+    /// (`TwoLayerNet 784-50-10, activation sigmoid, weight_init_std 0.01`).
+    pub fn describe(&self, input_size: usize, output_size: usize) -> String {
+        let mut parts = vec![self.shape(input_size, output_size)];
+        parts.extend(
+            self.option_rows()
+                .into_iter()
+                .map(|(name, value)| format!("{name} {value}")),
+        );
+        parts.join(", ")
+    }
+
     /// (name, value) rows describing the options, for the report.
     fn option_rows(&self) -> Vec<(&'static str, String)> {
         match self {
@@ -99,12 +121,12 @@ impl NetworkSpec {
                 weight_init_std,
                 ..
             } => vec![
-                ("activation", activation_name(*activation)),
+                ("activation", label(activation)),
                 ("weight_init_std", weight_init_std.to_string()),
             ],
             NetworkSpec::MultiLayerNet(c) => vec![
-                ("activation", activation_name(c.activation)),
-                ("weight_init", c.weight_init.to_string()),
+                ("activation", label(&c.activation)),
+                ("weight_init", label(&c.weight_init)),
                 ("weight_decay_lambda", c.weight_decay_lambda.to_string()),
                 (
                     "use_dropout",
@@ -118,10 +140,6 @@ impl NetworkSpec {
             ],
         }
     }
-}
-
-fn activation_name(activation: Activation) -> String {
-    format!("{activation:?}").to_lowercase()
 }
 
 /// Every setting of a run, saved as `config.json`; the defaults are the users' chapter-4 run.
@@ -146,6 +164,10 @@ pub struct TrainSettings {
     pub gradient: GradientMethod,
     /// Seed of the weights and of the mini-batch sampler.
     pub seed: u64,
+    /// When accuracy is measured (the book's: every epoch, on the whole sets).
+    pub eval: EvalSchedule,
+    /// Stop once this many seconds of updates have passed, even before `iters_num`.
+    pub time_limit_s: Option<f64>,
 }
 
 impl Default for TrainSettings {
@@ -160,6 +182,8 @@ impl Default for TrainSettings {
             sampling: Sampling::WithReplacement,
             gradient: GradientMethod::Backprop,
             seed: 0,
+            eval: EvalSchedule::Epochs,
+            time_limit_s: None,
         }
     }
 }
@@ -169,17 +193,20 @@ impl TrainSettings {
     pub fn validate(&self) -> Result<()> {
         self.network.validate()?;
         check_learning_rate(self.learning_rate)?;
-        self.trainer_config().validate(usize::MAX)
+        // The training set's size is checked when the data is there.
+        self.config().validate(usize::MAX)
     }
 
-    /// The loop's settings.
-    pub fn trainer_config(&self) -> TrainConfig {
+    /// The training loop's part of these settings.
+    pub fn config(&self) -> TrainConfig {
         TrainConfig {
             iters_num: self.iters_num,
             batch_size: self.batch_size,
             sampling: self.sampling,
             gradient: self.gradient,
             seed: self.seed,
+            eval: self.eval,
+            time_limit_s: self.time_limit_s,
         }
     }
 }
@@ -279,7 +306,7 @@ pub fn train_network<N: Network<f32> + Describe + Clone>(
         x_test: dataset.x_test.view(),
         t_test: &t_test,
     };
-    let config = settings.trainer_config();
+    let config = settings.config();
     let optimizer = settings.optimizer.build(settings.learning_rate)?;
     let mut trainer = Trainer::new(net, optimizer, data, config.clone())?;
     if settings.gradient == GradientMethod::Numerical {
@@ -401,18 +428,11 @@ fn run_report(
         history.final_train_acc, history.final_test_acc, s.iters_num, s.batch_size, history.train_seconds, history.eval_seconds
     ));
     r.heading("Settings");
-    let sizes: Vec<String> = s
-        .network
-        .all_size_list(config.input_size, config.output_size)
-        .iter()
-        .map(usize::to_string)
-        .collect();
     let mut settings = vec![vec![
         "network".to_string(),
         format!(
-            "{} {} ({} parameters)",
-            s.network.name(),
-            sizes.join("-"),
+            "{} ({} parameters)",
+            s.network.shape(config.input_size, config.output_size),
             config.parameters
         ),
     ]];
@@ -423,23 +443,20 @@ fn run_report(
             .map(|(name, value)| vec![name.to_string(), value]),
     );
     settings.extend([
-        vec!["optimizer".into(), s.optimizer.book_name().to_string()],
+        vec!["optimizer".into(), label(&s.optimizer)],
         vec!["iters_num".into(), s.iters_num.to_string()],
         vec!["batch_size".into(), s.batch_size.to_string()],
         vec!["learning_rate".into(), s.learning_rate.to_string()],
         vec!["iter_per_epoch".into(), config.iter_per_epoch.to_string()],
-        vec!["sampling".into(), format!("{:?}", s.sampling)],
-        vec![
-            "gradient".into(),
-            format!("{:?}", s.gradient).to_lowercase(),
-        ],
+        vec!["sampling".into(), label(&s.sampling)],
+        vec!["gradient".into(), label(&s.gradient)],
         vec!["seed".into(), s.seed.to_string()],
         vec![
             "train / test size".into(),
             format!("{} / {}", config.train_size, config.test_size),
         ],
     ]);
-    r.table(&["setting", "value"], &settings);
+    r.settings(&settings);
     r.heading("Accuracy");
     r.svg(
         acc_svg,

@@ -32,6 +32,24 @@ pub enum GradientMethod {
     Numerical,
 }
 
+/// When accuracy is measured during training, and on which training rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EvalSchedule {
+    /// The book's: every `iter_per_epoch` iterations from iteration 0, on the whole training set.
+    Epochs,
+    /// After the first update, then each time the samples seen pass the next point of a
+    /// geometric series (`per_decade` points per factor of ten: 10, 12.6, 15.8, 20, … for 10),
+    /// on the first `train_rows` training rows: the same points in *samples* whatever the batch
+    /// size, and evenly spread on a log axis from one update to many epochs.
+    Samples {
+        /// Points per factor of ten of samples seen.
+        per_decade: u32,
+        /// How many training rows (from the first) the training accuracy is measured on.
+        train_rows: usize,
+    },
+}
+
 /// The loop's settings, named as in the book.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -45,6 +63,10 @@ pub struct TrainConfig {
     pub gradient: GradientMethod,
     /// Seed of the mini-batch sampler.
     pub seed: u64,
+    /// When accuracy is measured.
+    pub eval: EvalSchedule,
+    /// Stop once this many seconds of updates (evaluation excluded) have passed.
+    pub time_limit_s: Option<f64>,
 }
 
 impl Default for TrainConfig {
@@ -55,6 +77,8 @@ impl Default for TrainConfig {
             sampling: Sampling::WithReplacement,
             gradient: GradientMethod::Backprop,
             seed: 0,
+            eval: EvalSchedule::Epochs,
+            time_limit_s: None,
         }
     }
 }
@@ -75,6 +99,22 @@ impl TrainConfig {
         }
         if train_size == 0 {
             return Err(Error::invalid("training set size", 0, "at least 1 row"));
+        }
+        if let EvalSchedule::Samples { per_decade: 0, .. }
+        | EvalSchedule::Samples { train_rows: 0, .. } = self.eval
+        {
+            return Err(Error::invalid(
+                "evaluation schedule",
+                0,
+                "at least 1 point per decade and 1 row",
+            ));
+        }
+        if let Some(limit) = self.time_limit_s.filter(|s| !(s.is_finite() && *s > 0.0)) {
+            return Err(Error::invalid(
+                "time limit",
+                limit,
+                "a positive number of seconds",
+            ));
         }
         if self.sampling == Sampling::ShuffledEpochs && self.batch_size > train_size {
             return Err(Error::invalid(
@@ -135,25 +175,32 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
         })
     }
 
-    /// Runs `iters_num` updates, measuring accuracy every `iter_per_epoch`; stops with
-    /// [`Error::Diverged`] when the loss stops being a finite number.
+    /// Runs `iters_num` updates (fewer if the time limit comes first), measuring accuracy on
+    /// the schedule; stops with [`Error::Diverged`] when the loss stops being a finite number.
     pub fn train(&mut self, progress: &dyn Progress) -> Result<History> {
         let iters_num = self.config.iters_num;
-        let train_size = self.data.t_train.len();
-        let iter_per_epoch = self.config.iter_per_epoch(train_size);
+        let batch_size = self.config.batch_size;
+        let time_limit = self.config.time_limit_s.map(Duration::from_secs_f64);
         let mut history = History {
-            train_loss_list: Vec::with_capacity(iters_num),
+            train_loss_list: Vec::with_capacity(iters_num.min(1 << 20)),
+            update_seconds: Vec::with_capacity(iters_num.min(1 << 20)),
             ..History::default()
         };
-        let mut batch_mask = vec![0; self.config.batch_size];
-        let mut t_batch = vec![0; self.config.batch_size];
-        let mut x_batch = Array2::zeros((self.config.batch_size, self.data.x_train.ncols()));
+        let mut batch_mask = vec![0; batch_size];
+        let mut t_batch = vec![0; batch_size];
+        let mut x_batch = Array2::zeros((batch_size, self.data.x_train.ncols()));
+        self.warm_up(batch_size);
         let start = Instant::now();
         let mut train_time = Duration::ZERO;
         let mut last_status = Instant::now();
+        let mut next_eval = 0;
+        let mut iterations = 0;
         progress.begin("train", Some(iters_num as u64));
 
         for i in 0..iters_num {
+            if time_limit.is_some_and(|limit| train_time >= limit) {
+                break;
+            }
             let step_start = Instant::now();
             self.sampler.next_batch(&mut batch_mask);
             gather_rows(self.data.x_train, &batch_mask, &mut x_batch);
@@ -161,7 +208,9 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
                 *t = self.data.t_train[row];
             }
             let loss = self.update(x_batch.view(), &t_batch);
-            train_time += step_start.elapsed();
+            let step = step_start.elapsed();
+            train_time += step;
+            iterations = i + 1;
             let loss = loss.to_f64();
             if !loss.is_finite() {
                 progress.end();
@@ -173,9 +222,10 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
                 });
             }
             history.train_loss_list.push(loss);
+            history.update_seconds.push(step.as_secs_f32());
 
-            if i % iter_per_epoch == 0 {
-                let record = self.measure(i / iter_per_epoch, i, start, train_time);
+            if self.eval_due(i, iterations * batch_size, &mut next_eval) {
+                let record = self.measure(history.epochs.len(), i, start, train_time);
                 progress.line(&format!(
                     "epoch {} | train acc, test acc | {:.4}, {:.4}",
                     record.epoch, record.train_acc, record.test_acc
@@ -188,15 +238,41 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
             }
         }
         progress.end();
+        let last_iteration = iterations.saturating_sub(1);
         let last = match history.epochs.last() {
-            Some(mark) if mark.iteration == iters_num - 1 => mark.clone(),
-            _ => self.measure(history.epochs.len(), iters_num - 1, start, train_time),
+            Some(mark) if mark.iteration == last_iteration => mark.clone(),
+            _ => self.measure(history.epochs.len(), last_iteration, start, train_time),
         };
         history.final_train_acc = last.train_acc;
         history.final_test_acc = last.test_acc;
         history.train_seconds = train_time.as_secs_f64();
         history.eval_seconds = start.elapsed().as_secs_f64() - history.train_seconds;
         Ok(history)
+    }
+
+    /// One untimed gradient on a copy of the network, so that thread pools and first-touch
+    /// memory are ready before the clock starts; the network and the sampler are unchanged.
+    fn warm_up(&self, batch_size: usize) {
+        let rows = batch_size.min(self.data.t_train.len());
+        let x = self.data.x_train.slice(ndarray::s![..rows, ..]);
+        let mut copy = self.net.clone();
+        copy.gradient(x, Targets::Labels(&self.data.t_train[..rows]));
+        accuracy(&copy, x, &self.data.t_train[..rows]);
+    }
+
+    /// Whether accuracy is measured after iteration `i`, with `samples_seen` samples seen so
+    /// far; `next_eval` is the sample count of the next measurement (sample schedule only).
+    fn eval_due(&self, i: usize, samples_seen: usize, next_eval: &mut usize) -> bool {
+        match self.config.eval {
+            EvalSchedule::Epochs => i % self.config.iter_per_epoch(self.data.t_train.len()) == 0,
+            EvalSchedule::Samples { per_decade, .. } => {
+                if samples_seen < *next_eval {
+                    return false;
+                }
+                *next_eval = next_point(samples_seen, per_decade);
+                true
+            }
+        }
     }
 
     /// One update on a mini-batch; returns the mini-batch loss before the update.
@@ -229,13 +305,116 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
         train_time: Duration,
     ) -> EpochRecord {
         let d = &self.data;
+        let train_rows = match self.config.eval {
+            EvalSchedule::Epochs => d.t_train.len(),
+            EvalSchedule::Samples { train_rows, .. } => train_rows.min(d.t_train.len()),
+        };
+        let x_train = d.x_train.slice(ndarray::s![..train_rows, ..]);
         EpochRecord {
             epoch,
             iteration,
-            train_acc: accuracy(&self.net, d.x_train, d.t_train),
+            samples_seen: (iteration + 1) * self.config.batch_size,
+            train_acc: accuracy(&self.net, x_train, &d.t_train[..train_rows]),
             test_acc: accuracy(&self.net, d.x_test, d.t_test),
             elapsed_s: start.elapsed().as_secs_f64(),
             train_s: train_time.as_secs_f64(),
         }
+    }
+}
+
+/// The first point of the series `round(10^(k / per_decade))` that is above `samples`.
+fn next_point(samples: usize, per_decade: u32) -> usize {
+    let per_decade = per_decade as f64;
+    let mut k = ((samples.max(1) as f64).log10() * per_decade).floor();
+    loop {
+        let point = 10f64.powf(k / per_decade).round() as usize;
+        if point > samples {
+            return point;
+        }
+        k += 1.0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::init::randn;
+    use crate::layers::Activation;
+    use crate::net::TwoLayerNet;
+    use crate::optim::Sgd;
+    use crate::progress::Silent;
+
+    fn run(config: TrainConfig) -> History {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let x: Array2<f32> = randn(&mut rng, 30, 4, 1.0);
+        let t: Vec<usize> = (0..30).map(|i| i % 3).collect();
+        let data = TrainData {
+            x_train: x.view(),
+            t_train: &t,
+            x_test: x.view(),
+            t_test: &t,
+        };
+        let net = TwoLayerNet::new(4, 5, 3, 0.1, Activation::Sigmoid, &mut rng).unwrap();
+        let mut trainer =
+            Trainer::new(net, Box::new(Sgd::new(0.1).unwrap()), data, config).unwrap();
+        trainer.train(&Silent).unwrap()
+    }
+
+    fn iterations(h: &History) -> Vec<usize> {
+        h.epochs.iter().map(|e| e.iteration).collect()
+    }
+
+    #[test]
+    fn the_books_schedule_measures_every_iter_per_epoch_from_iteration_0() {
+        let h = run(TrainConfig {
+            iters_num: 10,
+            batch_size: 10,
+            ..TrainConfig::default()
+        });
+        assert_eq!(iterations(&h), vec![0, 3, 6, 9]);
+        assert_eq!(h.train_loss_list.len(), 10);
+        assert_eq!(h.update_seconds.len(), 10);
+    }
+
+    #[test]
+    fn the_sample_schedule_measures_at_the_same_sample_counts_for_any_batch() {
+        let h = run(TrainConfig {
+            iters_num: 10,
+            batch_size: 7,
+            eval: EvalSchedule::Samples {
+                per_decade: 2,
+                train_rows: 12,
+            },
+            ..TrainConfig::default()
+        });
+        // Points 1, 3, 10, 32, 100: measured at the first update past each.
+        let seen: Vec<usize> = h.epochs.iter().map(|e| e.samples_seen).collect();
+        assert_eq!(seen, vec![7, 14, 35]);
+        assert_eq!(next_point(0, 10), 1);
+        assert_eq!(next_point(10, 10), 13);
+        assert_eq!(next_point(100, 1), 1000);
+        assert_eq!(next_point(99, 1), 100);
+        // 12 training rows: accuracies are multiples of 1/12.
+        for e in &h.epochs {
+            assert!(((e.train_acc * 12.0) - (e.train_acc * 12.0).round()).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn a_time_limit_stops_within_one_update() {
+        let h = run(TrainConfig {
+            iters_num: usize::MAX,
+            batch_size: 10,
+            time_limit_s: Some(0.05),
+            ..TrainConfig::default()
+        });
+        let longest = h.update_seconds.iter().copied().fold(0.0f32, f32::max) as f64;
+        assert!(h.train_seconds >= 0.05, "{}", h.train_seconds);
+        assert!(
+            h.train_seconds < 0.05 + longest + 1e-6,
+            "{} vs {longest}",
+            h.train_seconds
+        );
+        assert_eq!(h.train_loss_list.len(), h.update_seconds.len());
     }
 }

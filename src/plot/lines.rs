@@ -1,0 +1,218 @@
+//! A general line chart — several named series, optional log x axis and error bars — for the
+//! studies' charts.
+
+use super::{Chart, DrawResult, FONT};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::ops::Range;
+
+/// One named line of a [`LineChart`].
+#[derive(Clone, Debug, Default)]
+pub struct Series {
+    /// The legend's label.
+    pub name: String,
+    /// (x, y) points, drawn in order.
+    pub points: Vec<(f64, f64)>,
+    /// Drawn dashed instead of solid.
+    pub dashed: bool,
+    /// Optional (low, high) of y at each point: drawn as a vertical bar.
+    pub spread: Option<Vec<(f64, f64)>>,
+}
+
+/// A line chart of several series.
+#[derive(Clone, Debug, Default)]
+pub struct LineChart {
+    /// The caption.
+    pub title: String,
+    /// The x axis' description.
+    pub x_label: String,
+    /// The y axis' description.
+    pub y_label: String,
+    /// Whether x is drawn on a log10 scale (all x must then be positive).
+    pub log_x: bool,
+    /// The y range; `None` fits the data.
+    pub y_range: Option<Range<f64>>,
+    /// The lines.
+    pub series: Vec<Series>,
+    /// Where the legend goes: where the data leaves room.
+    pub legend: Corner,
+}
+
+/// A corner of the plotting area.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Corner {
+    /// Bottom right (the default: rising curves leave it free).
+    #[default]
+    LowerRight,
+    /// Top right (falling curves leave it free).
+    UpperRight,
+    /// Top left.
+    UpperLeft,
+}
+
+/// Colours for up to ten series, then repeating.
+const COLORS: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// A number as a tick label, to three significant digits: 1, 10, 1000, 1e6; 0.5; 0.00316.
+fn tick(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    if v.abs() >= 1e7 {
+        return format!("{v:.1e}");
+    }
+    let digits = (2 - v.abs().log10().floor() as i32).max(0) as usize;
+    let text = format!("{v:.digits$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
+impl LineChart {
+    /// x as drawn: log10(x) on a log axis.
+    fn x(&self, x: f64) -> f64 {
+        if self.log_x {
+            x.log10()
+        } else {
+            x
+        }
+    }
+
+    /// The data's x and y extent, as drawn.
+    fn extent(&self) -> (Range<f64>, Range<f64>) {
+        let mut xs = (f64::INFINITY, f64::NEG_INFINITY);
+        let mut ys = (f64::INFINITY, f64::NEG_INFINITY);
+        for s in &self.series {
+            for (i, &(x, y)) in s.points.iter().enumerate() {
+                let x = self.x(x);
+                let (lo, hi) = s
+                    .spread
+                    .as_ref()
+                    .and_then(|sp| sp.get(i))
+                    .copied()
+                    .unwrap_or((y, y));
+                if x.is_finite() && y.is_finite() {
+                    xs = (xs.0.min(x), xs.1.max(x));
+                    ys = (ys.0.min(lo.min(y)), ys.1.max(hi.max(y)));
+                }
+            }
+        }
+        if !xs.0.is_finite() {
+            return (0.0..1.0, 0.0..1.0);
+        }
+        let pad = |(lo, hi): (f64, f64)| {
+            let d = ((hi - lo) * 0.05).max(1e-9);
+            (lo - d)..(hi + d)
+        };
+        (pad(xs), self.y_range.clone().unwrap_or_else(|| pad(ys)))
+    }
+}
+
+impl Chart for LineChart {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        area.fill(&WHITE)?;
+        let (xr, yr) = self.extent();
+        let log = self.log_x;
+        let x_fmt = move |v: &f64| if log { tick(10f64.powf(*v)) } else { tick(*v) };
+        let mut chart = ChartBuilder::on(area)
+            .caption(&self.title, (FONT, 22))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(65)
+            .build_cartesian_2d(xr, yr)?;
+        chart
+            .configure_mesh()
+            .x_desc(self.x_label.as_str())
+            .y_desc(self.y_label.as_str())
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&|v| tick((v * 1e4).round() / 1e4))
+            .light_line_style(RGBColor(235, 235, 235))
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 16))
+            .draw()?;
+        for (k, s) in self.series.iter().enumerate() {
+            let color = COLORS[k % COLORS.len()];
+            let style = color.stroke_width(2);
+            let points: Vec<(f64, f64)> = s.points.iter().map(|&(x, y)| (self.x(x), y)).collect();
+            let drawn = if s.dashed {
+                chart.draw_series(DashedLineSeries::new(points.clone(), 6, 4, style))?
+            } else {
+                chart.draw_series(LineSeries::new(points.clone(), style))?
+            };
+            drawn
+                .label(s.name.as_str())
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+            chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+            if let Some(spread) = &s.spread {
+                chart.draw_series(points.iter().zip(spread).map(|(&(x, _), &(lo, hi))| {
+                    PathElement::new([(x, lo), (x, hi)], color.stroke_width(1))
+                }))?;
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(match self.legend {
+                Corner::LowerRight => SeriesLabelPosition::LowerRight,
+                Corner::UpperRight => SeriesLabelPosition::UpperRight,
+                Corner::UpperLeft => SeriesLabelPosition::UpperLeft,
+            })
+            .label_font((FONT, 13))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_read_as_plain_numbers() {
+        assert_eq!(tick(1000.0), "1000");
+        assert_eq!(tick(0.5), "0.5");
+        assert_eq!(tick(1e6), "1000000");
+        assert_eq!(tick(2.5e7), "2.5e7");
+        assert_eq!(tick(0.000316227766), "0.000316");
+        assert_eq!(tick(31.6227766), "31.6");
+        assert_eq!(tick(0.25), "0.25");
+    }
+
+    #[test]
+    fn a_log_chart_is_drawn_to_both_formats() {
+        let dir = tempfile::tempdir().unwrap();
+        let chart = LineChart {
+            title: "t".into(),
+            x_label: "batch size".into(),
+            y_label: "samples/s".into(),
+            log_x: true,
+            series: vec![Series {
+                name: "a".into(),
+                points: vec![(1.0, 2.0), (100.0, 5.0), (60000.0, 4.0)],
+                spread: Some(vec![(1.5, 2.5), (4.0, 6.0), (3.0, 4.5)]),
+                ..Series::default()
+            }],
+            ..LineChart::default()
+        };
+        let [svg, png] = super::super::save(&chart, dir.path(), "c").unwrap();
+        assert!(std::fs::read_to_string(svg).unwrap().contains("<svg"));
+        assert!(std::fs::read(png).unwrap().starts_with(b"\x89PNG"));
+    }
+}

@@ -1,0 +1,334 @@
+//! Whole-command tests of `scratchnet study batch-size` and `study merge` on real MNIST.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn scratchnet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scratchnet"))
+        .args(args)
+        .output()
+        .expect("the scratchnet binary runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = scratchnet(args);
+    assert!(
+        out.status.success(),
+        "scratchnet {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn study(dir: &Path, extra: &[&str]) -> String {
+    let mut args = vec![
+        "--quiet",
+        "study",
+        "batch-size",
+        "--out",
+        dir.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    ok(&args)
+}
+
+/// study.csv as one map of column → value per row.
+fn rows(dir: &Path) -> Vec<BTreeMap<String, String>> {
+    let csv = std::fs::read_to_string(dir.join("study.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+    lines
+        .map(|l| {
+            header
+                .iter()
+                .cloned()
+                .zip(l.split(',').map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+fn num(row: &BTreeMap<String, String>, key: &str) -> f64 {
+    row[key]
+        .parse()
+        .unwrap_or_else(|_| panic!("{key} = {:?}", row[key]))
+}
+
+const COLUMNS: [&str; 20] = [
+    "batch_size",
+    "seed",
+    "learning_rate",
+    "updates",
+    "samples_seen",
+    "train_s",
+    "eval_s",
+    "median_update_ms",
+    "max_update_ms",
+    "samples_per_s",
+    "updates_per_s",
+    "time_to_target_s",
+    "epochs_to_target",
+    "final_train_acc",
+    "final_test_acc",
+    "best_test_acc",
+    "gap",
+    "peak_rss_mb",
+    "run_extra_mb",
+    "diverged",
+];
+
+#[test]
+fn a_small_study_writes_every_column_chart_and_a_report_that_matches_its_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let stdout = study(
+        dir.path(),
+        &[
+            "--sizes",
+            "10,100,1000",
+            "--budget",
+            "iters:300",
+            "--target",
+            "0.5",
+        ],
+    );
+    assert!(
+        stdout.contains("3 runs done now, 3 in the study"),
+        "{stdout}"
+    );
+    let rows = rows(dir.path());
+    assert_eq!(rows.len(), 3);
+    for row in &rows {
+        assert_eq!(
+            row.keys().collect::<BTreeSet<_>>(),
+            COLUMNS
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<BTreeSet<_>>()
+                .iter()
+                .collect()
+        );
+        assert_eq!(num(row, "updates"), 300.0, "iters:300 is 300 updates");
+        assert_eq!(num(row, "samples_seen"), 300.0 * num(row, "batch_size"));
+        assert!(num(row, "samples_per_s") > 0.0 && num(row, "peak_rss_mb") > 200.0);
+        assert!(
+            (num(row, "gap") - (num(row, "final_train_acc") - num(row, "final_test_acc"))).abs()
+                < 2e-4
+        );
+    }
+    for chart in [
+        "accuracy_vs_time",
+        "accuracy_vs_epochs",
+        "throughput",
+        "final_accuracy",
+        "gap",
+    ] {
+        assert!(std::fs::read(dir.path().join(format!("{chart}.png")))
+            .unwrap()
+            .starts_with(b"\x89PNG"));
+        assert!(
+            std::fs::read_to_string(dir.path().join(format!("{chart}.svg")))
+                .unwrap()
+                .contains("<svg")
+        );
+    }
+    for run in ["batch-10-seed-0", "batch-100-seed-0", "batch-1000-seed-0"] {
+        for file in [
+            "config.json",
+            "epochs.csv",
+            "model.safetensors",
+            "outcome.json",
+            "report.html",
+        ] {
+            assert!(
+                dir.path().join("runs").join(run).join(file).is_file(),
+                "{run}/{file}"
+            );
+        }
+    }
+    let report = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert_eq!(report.matches("<svg").count(), 5);
+    let best = rows
+        .iter()
+        .max_by(|a, b| num(a, "final_test_acc").total_cmp(&num(b, "final_test_acc")))
+        .unwrap();
+    let sentence = format!(
+        "highest at batch {} ({:.4})",
+        best["batch_size"],
+        num(best, "final_test_acc")
+    );
+    assert!(
+        report.contains(&sentence),
+        "the report should say {sentence}"
+    );
+    let fastest = rows
+        .iter()
+        .max_by(|a, b| num(a, "samples_per_s").total_cmp(&num(b, "samples_per_s")))
+        .unwrap();
+    let sentence = format!(
+        "peak of {:.0} samples/s at batch {}",
+        num(fastest, "samples_per_s"),
+        fastest["batch_size"]
+    );
+    assert!(
+        report.contains(&sentence),
+        "the report should say {sentence}"
+    );
+    let first = rows
+        .iter()
+        .filter(|r| !r["time_to_target_s"].is_empty())
+        .min_by(|a, b| num(a, "time_to_target_s").total_cmp(&num(b, "time_to_target_s")));
+    match first {
+        Some(r) => assert!(report.contains(&format!(
+            "Batch {} reached 0.50 test accuracy first",
+            r["batch_size"]
+        ))),
+        None => assert!(report.contains("No batch size reached 0.50")),
+    }
+}
+
+#[test]
+fn budgets_of_samples_and_of_time_are_honoured() {
+    let dir = tempfile::tempdir().unwrap();
+    study(
+        dir.path(),
+        &["--sizes", "7,1000", "--budget", "epochs:0.05"],
+    );
+    for row in rows(dir.path()) {
+        let batch = num(&row, "batch_size");
+        let updates = (0.05 * 60_000.0 / batch).ceil();
+        assert_eq!(num(&row, "updates"), updates);
+        assert_eq!(num(&row, "samples_seen"), updates * batch);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    study(dir.path(), &["--sizes", "100", "--budget", "time:0.3"]);
+    let row = &rows(dir.path())[0];
+    let (train_s, longest) = (num(row, "train_s"), num(row, "max_update_ms") / 1e3);
+    assert!(
+        train_s >= 0.3 && train_s <= 0.3 + longest + 1e-4,
+        "{train_s} s with updates up to {longest} s"
+    );
+}
+
+#[test]
+fn a_killed_study_resumes_and_shards_merge_into_the_whole() {
+    let root = tempfile::tempdir().unwrap();
+    let args = ["--sizes", "10,100,1000", "--budget", "iters:400"];
+    let whole = root.path().join("whole");
+    study(&whole, &args);
+
+    // Kill a study as soon as its first run is saved, then run it again.
+    let killed = root.path().join("killed");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scratchnet"))
+        .args([
+            "--quiet",
+            "study",
+            "batch-size",
+            "--out",
+            killed.to_str().unwrap(),
+        ])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let first = killed.join("runs/batch-10-seed-0/outcome.json");
+    let start = Instant::now();
+    while !first.exists() && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let saved = std::fs::read(&first).expect("the first run was saved before the kill");
+    let stdout = study(&killed, &args);
+    let ran: usize = stdout
+        .split(" runs done now")
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..3).contains(&ran),
+        "only the missing runs are done: {stdout}"
+    );
+    assert!(stdout.contains("3 in the study"), "{stdout}");
+    assert_eq!(
+        std::fs::read(&first).unwrap(),
+        saved,
+        "a finished run is not redone"
+    );
+
+    let parts: Vec<_> = (1..=2)
+        .map(|i| {
+            let dir = root.path().join(format!("shard{i}"));
+            study(&dir, &[&args[..], &["--shard", &format!("{i}/2")]].concat());
+            dir
+        })
+        .collect();
+    assert_eq!(rows(&parts[0]).len(), 2);
+    assert_eq!(rows(&parts[1]).len(), 1);
+    let merged = root.path().join("merged");
+    ok(&[
+        "study",
+        "merge",
+        parts[0].to_str().unwrap(),
+        parts[1].to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    let key = |dir: &Path| -> Vec<(String, String, String)> {
+        rows(dir)
+            .iter()
+            .map(|r| {
+                (
+                    r["batch_size"].clone(),
+                    r["seed"].clone(),
+                    r["updates"].clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(key(&merged), key(&whole));
+    assert_eq!(key(&killed), key(&whole));
+    for dir in [&merged, &killed] {
+        assert_eq!(
+            std::fs::read(dir.join("plan.json")).unwrap(),
+            std::fs::read(whole.join("plan.json")).unwrap()
+        );
+    }
+}
+
+#[test]
+fn bad_study_settings_are_refused_with_the_value_named() {
+    for (args, expected) in [
+        (vec!["--sizes", "10,x"], "x"),
+        (vec!["--sizes", "0,10"], "batch sizes"),
+        (vec!["--budget", "weeks:3"], "weeks:3"),
+        (vec!["--shard", "3/2"], "3/2"),
+        (vec!["--seeds", "0"], "seeds 0"),
+    ] {
+        let mut all = vec!["study", "batch-size", "--out", "/nonexistent/never"];
+        all.extend_from_slice(&args);
+        let out = scratchnet(&all);
+        assert!(!out.status.success(), "{args:?} accepted");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    study(dir.path(), &["--sizes", "100", "--budget", "iters:5"]);
+    let out = scratchnet(&[
+        "study",
+        "batch-size",
+        "--out",
+        dir.path().to_str().unwrap(),
+        "--sizes",
+        "200",
+        "--budget",
+        "iters:5",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("plan.json"));
+}
