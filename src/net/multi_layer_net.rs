@@ -578,4 +578,38 @@ mod tests {
             assert!(err.contains(what), "{err}");
         }
     }
+
+    #[test]
+    fn one_hidden_layer_is_the_books_two_layer_net_bit_for_bit() {
+        let mut two = crate::net::TwoLayerNet::<f64>::new(
+            7,
+            6,
+            3,
+            0.5,
+            Activation::Sigmoid,
+            &mut ChaCha8Rng::seed_from_u64(5),
+        )
+        .unwrap();
+        let config = MultiLayerNetConfig {
+            hidden_size_list: vec![6],
+            activation: Activation::Sigmoid,
+            weight_init: WeightInit::Std(0.5),
+            ..MultiLayerNetConfig::default()
+        };
+        let mut deep =
+            MultiLayerNet::<f64>::new(7, 3, &config, &mut ChaCha8Rng::seed_from_u64(5)).unwrap();
+        let x = randn(&mut ChaCha8Rng::seed_from_u64(6), 5, 7, 1.0);
+        let t = Targets::Labels(&[0, 2, 1, 2, 1]);
+        let mut sgd = crate::optim::Sgd::new(0.5).unwrap();
+        for _ in 0..3 {
+            assert_eq!(two.gradient(x.view(), t), deep.gradient(x.view(), t));
+            crate::optim::step(&mut two, &mut sgd);
+            crate::optim::step(&mut deep, &mut sgd);
+        }
+        assert_eq!(deep.param_names(), two.param_names());
+        for i in 0..4 {
+            assert_eq!(deep.param_view(i), two.param_view(i));
+        }
+        assert_eq!(deep.predict(x.view()), two.predict(x.view()));
+    }
 }
