@@ -5,8 +5,9 @@
 use super::{Network, Param};
 use crate::init::randn;
 use crate::layers::affine::affine_into;
+use crate::layers::sparse::sparse_affine_into;
 use crate::layers::{
-    activate_inplace, Activation, ActivationLayer, Affine, SoftmaxWithLoss, Targets,
+    activate_inplace, Activation, ActivationLayer, Affine, Input, SoftmaxWithLoss, Targets,
 };
 use crate::{Error, Float, Result};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewD};
@@ -99,10 +100,28 @@ fn check_size(name: &'static str, value: usize) -> Result<()> {
     Ok(())
 }
 
+impl<F: Float> TwoLayerNet<F> {
+    /// The training forward pass, keeping what backward needs; returns the loss.
+    fn forward_loss(&mut self, x: Input<F>, t: Targets<F>) -> F {
+        let a1 = self.affine1.forward_input(x);
+        let z1 = self.activation.forward(a1);
+        let scores = self.affine2.forward(z1);
+        self.last_layer.forward(scores, t)
+    }
+}
+
 impl<F: Float> Network<F> for TwoLayerNet<F> {
     fn predict(&self, x: ArrayView2<F>) -> Array2<F> {
+        self.predict_input(Input::Dense(x))
+    }
+
+    fn predict_input(&self, x: Input<F>) -> Array2<F> {
         let mut a1 = Array2::zeros((0, 0));
-        affine_into(x, &self.affine1.W, &self.affine1.b, &mut a1);
+        let (W1, b1) = (&self.affine1.W, &self.affine1.b);
+        match x {
+            Input::Dense(x) => affine_into(x, W1, b1, &mut a1),
+            Input::Sparse(x) => sparse_affine_into(x, W1.view(), b1, &mut a1),
+        }
         activate_inplace(self.kind, &mut a1);
         let mut y = Array2::zeros((0, 0));
         affine_into(a1.view(), &self.affine2.W, &self.affine2.b, &mut y);
@@ -110,14 +129,15 @@ impl<F: Float> Network<F> for TwoLayerNet<F> {
     }
 
     fn loss(&mut self, x: ArrayView2<F>, t: Targets<F>) -> F {
-        let a1 = self.affine1.forward(x);
-        let z1 = self.activation.forward(a1);
-        let scores = self.affine2.forward(z1);
-        self.last_layer.forward(scores, t)
+        self.forward_loss(Input::Dense(x), t)
     }
 
     fn gradient(&mut self, x: ArrayView2<F>, t: Targets<F>) -> F {
-        let loss = self.loss(x, t);
+        self.gradient_input(Input::Dense(x), t)
+    }
+
+    fn gradient_input(&mut self, x: Input<F>, t: Targets<F>) -> F {
+        let loss = self.forward_loss(x, t);
         let dout = self.last_layer.backward(t);
         let dz1 = self.affine2.backward(dout);
         let da1 = self.activation.backward(dz1);
