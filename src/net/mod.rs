@@ -6,8 +6,8 @@ pub mod simple_net;
 pub mod two_layer_net;
 
 pub use network::{
-    accuracy, accuracy_input, numerical_gradient, parameter_count, predict_labels,
-    predict_labels_input, Network, Param,
+    accuracy, accuracy_input, numerical_gradient, numerical_gradient_by_definition,
+    parameter_count, predict_labels, predict_labels_input, Network, Param,
 };
 pub use two_layer_net::TwoLayerNet;
 

@@ -30,6 +30,17 @@ pub trait Network<F: Float>: Send + Sync {
         self.predict(x.to_dense().view())
     }
 
+    /// The chapter-4 numerical gradient of the loss on (x, t), one array per parameter in
+    /// `param_names` order: see [`numerical_gradient`]. The default follows the definition
+    /// ([`numerical_gradient_by_definition`]); a network may compute the same quantity faster
+    /// (equal to rounding), as `TwoLayerNet` does.
+    fn numerical_gradient(&self, x: ArrayView2<F>, t: Targets<F>) -> Vec<ndarray::ArrayD<F>>
+    where
+        Self: Sized + Clone,
+    {
+        numerical_gradient_by_definition(self, x, t)
+    }
+
     /// The parameters' names in order (`W1`, `b1`, `W2`, `b2`, …).
     fn param_names(&self) -> &[String];
 
@@ -101,12 +112,22 @@ pub fn parameter_count<F: Float, N: Network<F> + ?Sized>(net: &N) -> usize {
 }
 
 /// The chapter-4 gradient: every parameter element nudged by ±h (h = 1e-4) and the loss
-/// recomputed, `(L(w+h) - L(w-h)) / 2h`. Slow — two forward passes per weight — and kept for
-/// checking backpropagation. Returns one array per parameter, in `param_names` order.
+/// recomputed, `(L(w+h) - L(w-h)) / 2h`, for checking backpropagation. Returns one array per
+/// parameter, in `param_names` order. Calls [`Network::numerical_gradient`], which a network
+/// may implement faster than the definition.
+pub fn numerical_gradient<F: Float, N: Network<F> + Clone>(
+    net: &N,
+    x: ArrayView2<F>,
+    t: Targets<F>,
+) -> Vec<ndarray::ArrayD<F>> {
+    net.numerical_gradient(x, t)
+}
+
+/// [`numerical_gradient`] by the definition: two whole forward passes per parameter element.
 ///
 /// The elements are split across all cores, each working on its own copy of the network; the
 /// result does not depend on the number of threads.
-pub fn numerical_gradient<F: Float, N: Network<F> + Clone>(
+pub fn numerical_gradient_by_definition<F: Float, N: Network<F> + Clone>(
     net: &N,
     x: ArrayView2<F>,
     t: Targets<F>,
