@@ -1,7 +1,8 @@
 //! The Affine layer: `out = x·W + b` (the book's fully connected layer).
 //!
 //! The three products of a step — `x·W` forward, `dW = xᵀ·dout` and `dx = dout·Wᵀ` backward —
-//! take one of three routes, each chosen by measurement (`cargo bench --bench train`):
+//! take one of three routes (thresholds below: the sparse one measured on the users' run, the
+//! small-product one a first guess still to be measured with `cargo bench --bench train`):
 //! - x mostly zeros (MNIST's pixels, ReLU outputs): the sparse kernels of [`super::sparse`],
 //!   which skip the zero entries;
 //! - small products (the users' 50→10 layer, batch 100): the row kernels below, which need no
