@@ -10,11 +10,13 @@ pub mod affine;
 pub mod relu;
 pub mod sigmoid;
 pub mod softmax_with_loss;
+pub mod sparse;
 
 pub use affine::Affine;
 pub use relu::Relu;
 pub use sigmoid::Sigmoid;
 pub use softmax_with_loss::{SoftmaxWithLoss, Targets};
+pub use sparse::{Input, SparseRows, SparseView};
 
 use crate::Float;
 use ndarray::{Array2, ArrayView2, Zip};
