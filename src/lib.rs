@@ -28,6 +28,7 @@ pub mod optim;
 pub mod plot;
 pub mod progress;
 pub mod report;
+pub mod simd;
 pub mod train;
 
 pub use error::{Error, Result};

@@ -467,7 +467,19 @@ fn run_eval(args: &EvalArgs, quiet: bool) -> Result<()> {
     Ok(())
 }
 
+/// Lets a closed pipe (`scratchnet … | head`) end the program quietly, as it does other
+/// command-line tools, instead of making every later print fail.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to the default is async-signal-safe and happens
+    // before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    restore_default_sigpipe();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

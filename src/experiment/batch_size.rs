@@ -220,6 +220,7 @@ const MB: f64 = 1024.0 * 1024.0;
 
 impl Study for BatchSizeStudy {
     const KIND: &'static str = "batch-size";
+    type Data = Dataset;
     type Run = BatchRun;
     type Outcome = BatchOutcome;
     type Plan = BatchSizePlan;

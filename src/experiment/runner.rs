@@ -7,7 +7,6 @@
 //! run folders of several study folders into one. The study's tables, charts and report are
 //! always written from all the outcomes present.
 
-use crate::data::Dataset;
 use crate::files::write_atomic;
 use crate::progress::Progress;
 use crate::{Error, Result};
@@ -27,6 +26,8 @@ pub trait Study {
     type Outcome: Serialize + DeserializeOwned;
     /// The study's settings, saved as `plan.json` (two folders merge only if theirs are equal).
     type Plan: Serialize + DeserializeOwned + PartialEq;
+    /// The data its runs train on (merging needs none).
+    type Data: ?Sized;
 
     /// The settings that define this study.
     fn plan(&self) -> &Self::Plan;
@@ -35,7 +36,7 @@ pub trait Study {
     /// A run's folder name, unique within the study (e.g. `batch-100-seed-0`).
     fn run_id(&self, run: &Self::Run) -> String;
     /// Does one run, writing its files into `dir`.
-    fn execute(&self, run: &Self::Run, dataset: &Dataset, dir: &Path) -> Result<Self::Outcome>;
+    fn execute(&self, run: &Self::Run, data: &Self::Data, dir: &Path) -> Result<Self::Outcome>;
     /// A one-line summary of an outcome, for the log.
     fn describe(&self, outcome: &Self::Outcome) -> String;
     /// Writes the tables, charts and report from every outcome present; returns the files.
@@ -92,7 +93,7 @@ pub struct StudyResult<O> {
 /// disturb each other), then writes the study's outputs from every outcome present.
 pub fn run_study<S: Study>(
     study: &S,
-    dataset: &Dataset,
+    data: &S::Data,
     dir: &Path,
     shard: Shard,
     progress: &dyn Progress,
@@ -110,7 +111,7 @@ pub fn run_study<S: Study>(
         let id = study.run_id(run);
         progress.update(done as u64, &format!("run {}/{}: {id}", i + 1, runs.len()));
         let run_dir = dir.join("runs").join(&id);
-        let outcome = study.execute(run, dataset, &run_dir)?;
+        let outcome = study.execute(run, data, &run_dir)?;
         save_json(&outcome_path(dir, &id), &outcome)?;
         progress.line(&format!(
             "{id}: {} ({:.0} s so far)",
@@ -258,8 +259,6 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::DatasetKind;
-    use ndarray::{Array1, Array2};
     use std::cell::RefCell;
 
     /// A study whose runs are numbers; a run's outcome is its square. Fails on `fail_on`.
@@ -274,6 +273,7 @@ mod tests {
         type Outcome = (u32, u32);
         type Plan = Vec<u32>;
         const KIND: &'static str = "squares";
+        type Data = ();
         fn plan(&self) -> &Vec<u32> {
             &self.plan
         }
@@ -283,7 +283,7 @@ mod tests {
         fn run_id(&self, run: &u32) -> String {
             format!("run-{run}")
         }
-        fn execute(&self, run: &u32, _: &Dataset, dir: &Path) -> Result<(u32, u32)> {
+        fn execute(&self, run: &u32, _: &(), dir: &Path) -> Result<(u32, u32)> {
             if self.fail_on == Some(*run) {
                 return Err(Error::invalid("run", run, "not the failing one"));
             }
@@ -309,23 +309,13 @@ mod tests {
         }
     }
 
-    fn dataset() -> Dataset {
-        Dataset {
-            kind: DatasetKind::Mnist,
-            x_train: Array2::zeros((1, 1)),
-            t_train: Array1::zeros(1),
-            x_test: Array2::zeros((1, 1)),
-            t_test: Array1::zeros(1),
-        }
-    }
-
     #[test]
     fn a_stopped_study_resumes_with_only_the_missing_runs() {
         let dir = tempfile::tempdir().unwrap();
         let first = study(Some(3));
         assert!(run_study(
             &first,
-            &dataset(),
+            &(),
             dir.path(),
             Shard::ALL,
             &crate::progress::Silent
@@ -335,7 +325,7 @@ mod tests {
         let second = study(None);
         let result = run_study(
             &second,
-            &dataset(),
+            &(),
             dir.path(),
             Shard::ALL,
             &crate::progress::Silent,
@@ -354,7 +344,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let whole = run_study(
             &study(None),
-            &dataset(),
+            &(),
             &root.path().join("whole"),
             Shard::ALL,
             &crate::progress::Silent,
@@ -366,7 +356,7 @@ mod tests {
             let s = study(None);
             let part = run_study(
                 &s,
-                &dataset(),
+                &(),
                 &dir,
                 Shard { index, count: 2 },
                 &crate::progress::Silent,
@@ -390,7 +380,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         run_study(
             &study(None),
-            &dataset(),
+            &(),
             dir.path(),
             Shard::ALL,
             &crate::progress::Silent,
@@ -400,7 +390,7 @@ mod tests {
         other.plan = vec![7];
         let err = run_study(
             &other,
-            &dataset(),
+            &(),
             dir.path(),
             Shard::ALL,
             &crate::progress::Silent,

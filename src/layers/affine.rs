@@ -1,9 +1,29 @@
 //! The Affine layer: `out = x·W + b` (the book's fully connected layer).
+//!
+//! The three products of a step — `x·W` forward, `dW = xᵀ·dout` and `dx = dout·Wᵀ` backward —
+//! take one of three routes (thresholds below: the sparse one measured on the users' run, the
+//! small-product one a first guess still to be measured with `cargo bench --bench train`):
+//! - x mostly zeros (MNIST's pixels, ReLU outputs): the sparse kernels of [`super::sparse`],
+//!   which skip the zero entries;
+//! - small products (the users' 50→10 layer, batch 100): the row kernels below, which need no
+//!   packing, no threads and no allocation;
+//! - large products: matrixmultiply's packed GEMM on every core.
+//!
+//! Each route computes every output element from the same terms in a fixed order, whatever the
+//! number of threads, so a run is reproducible bit for bit.
 
+use super::sparse::{
+    density, sparse_affine_into, sparse_weight_grad, Input, SparseRows, SPARSE_MAX_DENSITY,
+};
 use super::{copy_into, ensure_shape};
+use crate::simd::{add_rows, axpy};
 use crate::Float;
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView2};
+
+/// Products of at most this many multiply-adds (N·in·out) use the row kernels; larger ones use
+/// matrixmultiply's GEMM, whose packing and threads pay off only on large matrices.
+pub const SMALL_PRODUCT: usize = 1 << 21;
 
 /// A fully connected layer with weights `W: (in, out)` and bias `b: (out,)`.
 #[derive(Clone)]
@@ -18,7 +38,15 @@ pub struct Affine<F: Float> {
     pub db: Array1<F>,
     /// Whether `backward` computes `dx` (the first layer's input needs no gradient).
     pub needs_dx: bool,
+    /// The last input, dense (N, in) — when it was not sparse enough for `x_sparse`.
     x: Array2<F>,
+    /// The last input's nonzero entries, when it was mostly zeros (`sparse`).
+    x_sparse: SparseRows<F>,
+    /// Which of `x` and `x_sparse` holds the last input.
+    sparse: bool,
+    /// Scratch for backward: xᵀ as rows of nonzeros (in, N), or Wᵀ (out, in).
+    x_t: SparseRows<F>,
+    w_t: Array2<F>,
     out: Array2<F>,
     dx: Array2<F>,
 }
@@ -33,6 +61,8 @@ impl<F: Float> Affine<F> {
             W.ncols(),
             b.len()
         );
+        // The kernels read W row by row.
+        let W = W.as_standard_layout().into_owned();
         let (dW, db) = (Array2::zeros(W.dim()), Array1::zeros(b.len()));
         Affine {
             W,
@@ -41,42 +71,195 @@ impl<F: Float> Affine<F> {
             db,
             needs_dx: true,
             x: Array2::zeros((0, 0)),
+            x_sparse: SparseRows::new(),
+            sparse: false,
+            x_t: SparseRows::new(),
+            w_t: Array2::zeros((0, 0)),
             out: Array2::zeros((0, 0)),
             dx: Array2::zeros((0, 0)),
         }
     }
 
-    /// `out = x·W + b`; x: (N, in) → out: (N, out). Keeps a copy of x for `backward`.
+    /// `out = x·W + b`; x: (N, in) → out: (N, out). Keeps x for `backward` — as its nonzero
+    /// entries when at most [`SPARSE_MAX_DENSITY`] of them are nonzero.
     pub fn forward(&mut self, x: ArrayView2<F>) -> ArrayView2<'_, F> {
-        copy_into(&mut self.x, x);
-        affine_into(x, &self.W, &self.b, &mut self.out);
+        self.sparse = density(x) <= SPARSE_MAX_DENSITY;
+        if self.sparse {
+            self.x_sparse.assign(x);
+            sparse_affine_into(self.x_sparse.view(), self.W.view(), &self.b, &mut self.out);
+        } else {
+            copy_into(&mut self.x, x);
+            dense_affine_into(self.x.view(), self.W.view(), &self.b, &mut self.out);
+        }
         self.out.view()
+    }
+
+    /// `out = x·W + b` for a dense or sparse x: (N, in) → out: (N, out) (the trainer gathers
+    /// MNIST batches as their nonzero pixels). Keeps x for `backward`.
+    pub fn forward_input(&mut self, x: Input<F>) -> ArrayView2<'_, F> {
+        match x {
+            Input::Dense(x) => self.forward(x),
+            Input::Sparse(x) => {
+                self.sparse = true;
+                self.x_sparse.assign_view(x);
+                sparse_affine_into(self.x_sparse.view(), self.W.view(), &self.b, &mut self.out);
+                self.out.view()
+            }
+        }
     }
 
     /// From dout: (N, out), writes `dW = xᵀ·dout`, `db = Σ_rows dout` and returns
     /// `dx = dout·Wᵀ`: (N, in) (an empty view when `needs_dx` is false).
     pub fn backward(&mut self, dout: ArrayView2<F>) -> ArrayView2<'_, F> {
-        general_mat_mul(F::one(), &self.x.t(), &dout, F::zero(), &mut self.dW);
-        for (db, col) in self.db.iter_mut().zip(dout.axis_iter(Axis(1))) {
-            *db = col.sum();
+        if self.sparse {
+            self.x_sparse.transpose_into(&mut self.x_t);
+            sparse_weight_grad(&self.x_t, dout, &mut self.dW);
+        } else {
+            weight_grad(self.x.view(), dout, &mut self.dW);
+        }
+        // db[j] = Σ_n dout[n, j], rows added in order.
+        self.db.fill(F::zero());
+        for row in dout.rows() {
+            self.db += &row;
         }
         if !self.needs_dx {
             return self.dx.slice(ndarray::s![0..0, ..]);
         }
         ensure_shape(&mut self.dx, dout.nrows(), self.W.nrows());
-        general_mat_mul(F::one(), &dout, &self.W.t(), F::zero(), &mut self.dx);
+        input_grad(dout, &self.W, &mut self.w_t, &mut self.dx);
         self.dx.view()
     }
 }
 
 /// `out = x·W + b` into a reused buffer; x: (N, in), W: (in, out), b: (out,) → out: (N, out).
+/// Takes the sparse route when x is mostly zeros (building its nonzero list: this allocates,
+/// so it suits evaluation blocks, not the training loop — the layer reuses its own).
 pub fn affine_into<F: Float>(x: ArrayView2<F>, W: &Array2<F>, b: &Array1<F>, out: &mut Array2<F>) {
-    ensure_shape(out, x.nrows(), W.ncols());
-    // Start from the bias broadcast over rows, then add x·W on top (beta = 1).
-    for mut row in out.rows_mut() {
-        row.assign(b);
+    let W = W.as_standard_layout();
+    if density(x) <= SPARSE_MAX_DENSITY {
+        sparse_affine_into(SparseRows::from_dense(x).view(), W.view(), b, out);
+    } else {
+        dense_affine_into(x, W.view(), b, out);
     }
-    general_mat_mul(F::one(), &x, W, F::one(), out);
+}
+
+/// `out = x·W + b` for a dense x: (N, in), W: (in, out), b: (out,) → out: (N, out).
+fn dense_affine_into<F: Float>(
+    x: ArrayView2<F>,
+    W: ArrayView2<F>,
+    b: &Array1<F>,
+    out: &mut Array2<F>,
+) {
+    let (n, d_in) = x.dim();
+    let d_out = W.ncols();
+    ensure_shape(out, n, d_out);
+    if n * d_in * d_out > SMALL_PRODUCT {
+        // Start from the bias broadcast over rows, then add x·W on top (beta = 1).
+        for mut row in out.rows_mut() {
+            row.assign(b);
+        }
+        general_mat_mul(F::one(), &x, &W, F::one(), out);
+        return;
+    }
+    // out[n, :] = b + Σ_i x[n, i] · W[i, :]: whole rows of W, added in order of i.
+    let x = x.as_standard_layout();
+    let (x, w) = (
+        x.as_slice().expect("standard"),
+        W.as_slice().expect("standard"),
+    );
+    let (b, out) = (
+        b.as_slice().expect("contiguous"),
+        out.as_slice_mut().expect("standard"),
+    );
+    if d_out == 0 {
+        return;
+    }
+    rows_times(x, d_in.max(1), w, b, out);
+}
+
+crate::kernel! {
+    /// out (N, width) = b + x·w for dense x (N, d_in), w (d_in, width), b (width,) as slices.
+    fn rows_times<F>(x: &[F], d_in: usize, w: &[F], b: &[F], out: &mut [F]) {
+        let width = b.len();
+        for (out_row, x_row) in out.chunks_exact_mut(width).zip(x.chunks_exact(d_in)) {
+            out_row.copy_from_slice(b);
+            add_rows(out_row, x_row, |i| &w[i * width..(i + 1) * width]);
+        }
+    }
+}
+
+/// `dW = xᵀ·dout` for a dense x: (N, in), dout: (N, out) → dW: (in, out), overwritten.
+fn weight_grad<F: Float>(x: ArrayView2<F>, dout: ArrayView2<F>, dW: &mut Array2<F>) {
+    let (n, d_in) = x.dim();
+    let d_out = dout.ncols();
+    ensure_shape(dW, d_in, d_out);
+    if n * d_in * d_out > SMALL_PRODUCT {
+        general_mat_mul(F::one(), &x.t(), &dout, F::zero(), dW);
+        return;
+    }
+    // dW[i, :] = Σ_n x[n, i] · dout[n, :], samples added in order.
+    let (x, dout) = (x.as_standard_layout(), dout.as_standard_layout());
+    let (x, dout) = (
+        x.as_slice().expect("standard"),
+        dout.as_slice().expect("standard"),
+    );
+    let dw = dW.as_slice_mut().expect("standard");
+    dw.fill(F::zero());
+    if d_out == 0 || d_in == 0 {
+        return;
+    }
+    transposed_times(x, d_in, dout, d_out, dw);
+}
+
+crate::kernel! {
+    /// dw (d_in, d_out) += xᵀ·dout for x (N, d_in) and dout (N, d_out) as slices.
+    fn transposed_times<F>(x: &[F], d_in: usize, dout: &[F], d_out: usize, dw: &mut [F]) {
+        for (x_row, dout_row) in x.chunks_exact(d_in).zip(dout.chunks_exact(d_out)) {
+            for (dw_row, &v) in dw.chunks_exact_mut(d_out).zip(x_row) {
+                axpy(v, dout_row, dw_row);
+            }
+        }
+    }
+}
+
+/// `dx = dout·Wᵀ`; dout: (N, out), W: (in, out) → dx: (N, in), with `w_t` as scratch for Wᵀ.
+fn input_grad<F: Float>(
+    dout: ArrayView2<F>,
+    W: &Array2<F>,
+    w_t: &mut Array2<F>,
+    dx: &mut Array2<F>,
+) {
+    let (n, d_out) = dout.dim();
+    let d_in = W.nrows();
+    ensure_shape(dx, n, d_in);
+    if n * d_in * d_out > SMALL_PRODUCT {
+        general_mat_mul(F::one(), &dout, &W.t(), F::zero(), dx);
+        return;
+    }
+    // dx[n, :] = Σ_j dout[n, j] · Wᵀ[j, :]: rows of Wᵀ (copied once, in·out values) so the
+    // inner loop runs along contiguous memory.
+    ensure_shape(w_t, d_out, d_in);
+    w_t.assign(&W.t());
+    let dout = dout.as_standard_layout();
+    let dout = dout.as_slice().expect("standard");
+    let (w_t, dx) = (
+        w_t.as_slice().expect("standard"),
+        dx.as_slice_mut().expect("standard"),
+    );
+    dx.fill(F::zero());
+    if d_out == 0 || d_in == 0 {
+        return;
+    }
+    rows_times_accumulate(dout, d_out, w_t, d_in, dx);
+}
+
+crate::kernel! {
+    /// dx (N, d_in) += dout·w_t for dout (N, d_out) and w_t (d_out, d_in) as slices.
+    fn rows_times_accumulate<F>(dout: &[F], d_out: usize, w_t: &[F], d_in: usize, dx: &mut [F]) {
+        for (dx_row, dout_row) in dx.chunks_exact_mut(d_in).zip(dout.chunks_exact(d_out)) {
+            add_rows(dx_row, dout_row, |j| &w_t[j * d_in..(j + 1) * d_in]);
+        }
+    }
 }
 
 #[cfg(test)]

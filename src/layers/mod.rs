@@ -13,6 +13,7 @@ pub mod dropout;
 pub mod relu;
 pub mod sigmoid;
 pub mod softmax_with_loss;
+pub mod sparse;
 
 pub use affine::Affine;
 pub use batch_norm::BatchNorm;
@@ -20,6 +21,7 @@ pub use dropout::Dropout;
 pub use relu::Relu;
 pub use sigmoid::Sigmoid;
 pub use softmax_with_loss::{SoftmaxWithLoss, Targets};
+pub use sparse::{Input, SparseRows, SparseView};
 
 use crate::Float;
 use ndarray::{Array2, ArrayView2, Zip};

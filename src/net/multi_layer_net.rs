@@ -14,9 +14,10 @@ use super::{Network, Param};
 use crate::init::WeightInit;
 use crate::layers::affine::affine_into;
 use crate::layers::dropout::check_dropout_ratio;
+use crate::layers::sparse::sparse_affine_into;
 use crate::layers::{
-    activate_inplace, Activation, ActivationLayer, Affine, BatchNorm, Dropout, SoftmaxWithLoss,
-    Targets,
+    activate_inplace, Activation, ActivationLayer, Affine, BatchNorm, Dropout, Input,
+    SoftmaxWithLoss, Targets,
 };
 use crate::{Error, Float, Result};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewD, ArrayViewMutD};
@@ -274,6 +275,20 @@ impl<F: Float> MultiLayerNet<F> {
             .collect()
     }
 
+    /// The training forward (batch statistics, which also update the running ones; dropout
+    /// masks) on a dense or sparse x: (N, input), and the loss with weight decay.
+    fn forward_loss(&mut self, x: Input<F>, t: Targets<F>) -> F {
+        let Some((Layer::Affine(first), rest)) = self.layers.split_first_mut() else {
+            unreachable!("the first layer is an Affine")
+        };
+        let mut h = first.forward_input(x);
+        for layer in rest {
+            h = layer.forward(h, true);
+        }
+        let loss = self.last_layer.forward(h, t);
+        loss + self.weight_decay()
+    }
+
     /// `½·λ·Σ W²` over every Affine layer (0 without weight decay).
     fn weight_decay(&self) -> F {
         let lambda = self.config.weight_decay_lambda;
@@ -293,11 +308,22 @@ impl<F: Float> MultiLayerNet<F> {
 }
 
 impl<F: Float> Network<F> for MultiLayerNet<F> {
-    /// The evaluation forward: BatchNorm uses its running statistics, Dropout scales.
     fn predict(&self, x: ArrayView2<F>) -> Array2<F> {
-        let mut h = x.to_owned();
+        self.predict_input(Input::Dense(x))
+    }
+
+    /// The evaluation forward: BatchNorm uses its running statistics, Dropout scales.
+    fn predict_input(&self, x: Input<F>) -> Array2<F> {
+        let Some((Layer::Affine(first), rest)) = self.layers.split_first() else {
+            unreachable!("the first layer is an Affine")
+        };
+        let mut h = Array2::zeros((0, 0));
+        match x {
+            Input::Dense(x) => affine_into(x, &first.W, &first.b, &mut h),
+            Input::Sparse(x) => sparse_affine_into(x, first.W.view(), &first.b, &mut h),
+        }
         let mut next = Array2::zeros((0, 0));
-        for layer in &self.layers {
+        for layer in rest {
             match layer {
                 Layer::Affine(affine) => {
                     affine_into(h.view(), &affine.W, &affine.b, &mut next);
@@ -314,16 +340,15 @@ impl<F: Float> Network<F> for MultiLayerNet<F> {
     /// The training forward (batch statistics, which also update the running ones; dropout
     /// masks) and the loss with weight decay.
     fn loss(&mut self, x: ArrayView2<F>, t: Targets<F>) -> F {
-        let mut h = x.view();
-        for layer in &mut self.layers {
-            h = layer.forward(h, true);
-        }
-        let loss = self.last_layer.forward(h, t);
-        loss + self.weight_decay()
+        self.forward_loss(Input::Dense(x), t)
     }
 
     fn gradient(&mut self, x: ArrayView2<F>, t: Targets<F>) -> F {
-        let loss = self.loss(x, t);
+        self.gradient_input(Input::Dense(x), t)
+    }
+
+    fn gradient_input(&mut self, x: Input<F>, t: Targets<F>) -> F {
+        let loss = self.forward_loss(x, t);
         let mut dout = self.last_layer.backward(t);
         for layer in self.layers.iter_mut().rev() {
             dout = layer.backward(dout);
@@ -611,5 +636,39 @@ mod tests {
             assert_eq!(deep.param_view(i), two.param_view(i));
         }
         assert_eq!(deep.predict(x.view()), two.predict(x.view()));
+    }
+
+    #[test]
+    fn sparse_and_dense_batches_give_the_same_loss_gradients_and_scores() {
+        let config = MultiLayerNetConfig {
+            use_batchnorm: true,
+            weight_decay_lambda: 0.01,
+            ..config(Activation::Relu)
+        };
+        let (mut dense, x, t) = setup(config);
+        let mut sparse = dense.clone();
+        // Mostly zeros, as MNIST's pixels are.
+        let x = x.mapv(|v| if v > 0.6 { v } else { 0.0 });
+        let rows = crate::layers::SparseRows::from_dense(x.view());
+        let t = Targets::Labels(&t);
+        let a = dense.gradient(x.view(), t);
+        let b = sparse.gradient_input(Input::Sparse(rows.view()), t);
+        assert!((a - b).abs() < 1e-12);
+        for i in 0..dense.param_names().len() {
+            let (p, q) = (
+                dense.param(i).grad.to_owned(),
+                sparse.param(i).grad.to_owned(),
+            );
+            assert!(
+                (&p - &q).iter().all(|d| d.abs() < 1e-12),
+                "{}",
+                dense.param_names()[i]
+            );
+        }
+        let (p, q) = (
+            dense.predict(x.view()),
+            sparse.predict_input(Input::Sparse(rows.view())),
+        );
+        assert!((&p - &q).iter().all(|d| d.abs() < 1e-12));
     }
 }

@@ -1,9 +1,9 @@
 //! What every trainable network offers the trainer, the optimizers and the checkpoints.
 
 use crate::functions::argmax;
-use crate::layers::Targets;
+use crate::layers::{Input, Targets};
 use crate::Float;
-use ndarray::{Array2, ArrayView2, ArrayViewD, ArrayViewMutD, Axis};
+use ndarray::{Array2, ArrayView2, ArrayViewD, ArrayViewMutD};
 use rayon::prelude::*;
 
 /// A network trained by mini-batch gradient descent, with named parameters (`W1`, `b1`, …).
@@ -17,6 +17,29 @@ pub trait Network<F: Float>: Send + Sync {
     /// Forward and backward on a batch: returns the loss and leaves every parameter's
     /// gradient ready for [`Network::param`].
     fn gradient(&mut self, x: ArrayView2<F>, t: Targets<F>) -> F;
+
+    /// [`Network::gradient`] for a dense or sparse batch (the trainer hands MNIST batches over
+    /// as their nonzero pixels). The default makes a sparse batch dense; networks whose first
+    /// layer can use the nonzeros directly override it.
+    fn gradient_input(&mut self, x: Input<F>, t: Targets<F>) -> F {
+        self.gradient(x.to_dense().view(), t)
+    }
+
+    /// [`Network::predict`] for a dense or sparse batch; the default makes a sparse batch dense.
+    fn predict_input(&self, x: Input<F>) -> Array2<F> {
+        self.predict(x.to_dense().view())
+    }
+
+    /// The chapter-4 numerical gradient of the loss on (x, t), one array per parameter in
+    /// `param_names` order: see [`numerical_gradient`]. The default follows the definition
+    /// ([`numerical_gradient_by_definition`]); a network may compute the same quantity faster
+    /// (equal to rounding), as `TwoLayerNet` does.
+    fn numerical_gradient(&self, x: ArrayView2<F>, t: Targets<F>) -> Vec<ndarray::ArrayD<F>>
+    where
+        Self: Sized + Clone,
+    {
+        numerical_gradient_by_definition(self, x, t)
+    }
 
     /// The parameters' names in order (`W1`, `b1`, `W2`, `b2`, …).
     fn param_names(&self) -> &[String];
@@ -49,10 +72,15 @@ const EVAL_BLOCK: usize = 2000;
 
 /// Fraction of rows whose highest score is the true label; x: (N, in), t: N labels.
 pub fn accuracy<F: Float, N: Network<F> + ?Sized>(net: &N, x: ArrayView2<F>, t: &[usize]) -> f64 {
+    accuracy_input(net, Input::Dense(x), t)
+}
+
+/// [`accuracy`] for a dense or sparse x: (N, in).
+pub fn accuracy_input<F: Float, N: Network<F> + ?Sized>(net: &N, x: Input<F>, t: &[usize]) -> f64 {
     if t.is_empty() {
         return 0.0;
     }
-    let predicted = predict_labels(net, x);
+    let predicted = predict_labels_input(net, x);
     let correct = predicted.iter().zip(t).filter(|(p, t)| p == t).count();
     correct as f64 / t.len() as f64
 }
@@ -62,10 +90,22 @@ pub fn accuracy<F: Float, N: Network<F> + ?Sized>(net: &N, x: ArrayView2<F>, t: 
 /// The rows are split into blocks evaluated on all cores; the result does not depend on the
 /// number of threads.
 pub fn predict_labels<F: Float, N: Network<F> + ?Sized>(net: &N, x: ArrayView2<F>) -> Vec<usize> {
-    let blocks: Vec<Vec<usize>> = x
-        .axis_chunks_iter(Axis(0), EVAL_BLOCK)
+    predict_labels_input(net, Input::Dense(x))
+}
+
+/// [`predict_labels`] for a dense or sparse x: (N, in).
+pub fn predict_labels_input<F: Float, N: Network<F> + ?Sized>(net: &N, x: Input<F>) -> Vec<usize> {
+    let n = x.nrows();
+    let blocks: Vec<Vec<usize>> = (0..n.div_ceil(EVAL_BLOCK))
         .into_par_iter()
-        .map(|xb| net.predict(xb).outer_iter().map(argmax).collect())
+        .map(|b| {
+            let rows = b * EVAL_BLOCK..((b + 1) * EVAL_BLOCK).min(n);
+            let block = match x {
+                Input::Dense(x) => Input::Dense(x.slice_move(ndarray::s![rows, ..])),
+                Input::Sparse(x) => Input::Sparse(x.slice_rows(rows)),
+            };
+            net.predict_input(block).outer_iter().map(argmax).collect()
+        })
         .collect();
     blocks.concat()
 }
@@ -78,12 +118,22 @@ pub fn parameter_count<F: Float, N: Network<F> + ?Sized>(net: &N) -> usize {
 }
 
 /// The chapter-4 gradient: every parameter element nudged by ±h (h = 1e-4) and the loss
-/// recomputed, `(L(w+h) - L(w-h)) / 2h`. Slow — two forward passes per weight — and kept for
-/// checking backpropagation. Returns one array per parameter, in `param_names` order.
+/// recomputed, `(L(w+h) - L(w-h)) / 2h`, for checking backpropagation. Returns one array per
+/// parameter, in `param_names` order. Calls [`Network::numerical_gradient`], which a network
+/// may implement faster than the definition.
+pub fn numerical_gradient<F: Float, N: Network<F> + Clone>(
+    net: &N,
+    x: ArrayView2<F>,
+    t: Targets<F>,
+) -> Vec<ndarray::ArrayD<F>> {
+    net.numerical_gradient(x, t)
+}
+
+/// [`numerical_gradient`] by the definition: two whole forward passes per parameter element.
 ///
 /// The elements are split across all cores, each working on its own copy of the network; the
 /// result does not depend on the number of threads.
-pub fn numerical_gradient<F: Float, N: Network<F> + Clone>(
+pub fn numerical_gradient_by_definition<F: Float, N: Network<F> + Clone>(
     net: &N,
     x: ArrayView2<F>,
     t: Targets<F>,

@@ -33,7 +33,17 @@ pub fn check_learning_rate(lr: f64) -> Result<()> {
 
 impl<F: Float> Optimizer<F> for Sgd<F> {
     fn update(&mut self, _key: &str, mut param: ArrayViewMutD<F>, grad: ArrayViewD<F>) {
-        param.scaled_add(-self.lr, &grad);
+        match (param.as_slice_mut(), grad.as_slice()) {
+            (Some(param), Some(grad)) => descend(param, grad, -self.lr),
+            _ => param.scaled_add(-self.lr, &grad),
+        }
+    }
+}
+
+crate::kernel! {
+    /// `param += minus_lr · grad`, element by element (contiguous arrays, same length).
+    fn descend<F>(param: &mut [F], grad: &[F], minus_lr: F) {
+        crate::simd::axpy(minus_lr, grad, param);
     }
 }
 

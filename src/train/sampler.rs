@@ -72,7 +72,10 @@ impl MiniBatchSampler {
 pub fn gather_rows<F: Float>(x: ArrayView2<F>, batch_mask: &[usize], x_batch: &mut Array2<F>) {
     crate::layers::ensure_shape(x_batch, batch_mask.len(), x.ncols());
     for (mut row, &i) in x_batch.rows_mut().into_iter().zip(batch_mask) {
-        Zip::from(&mut row).and(x.row(i)).for_each(|d, &s| *d = s);
+        match (row.as_slice_mut(), x.row(i).as_slice()) {
+            (Some(d), Some(s)) => d.copy_from_slice(s),
+            _ => Zip::from(&mut row).and(x.row(i)).for_each(|d, &s| *d = s),
+        }
     }
 }
 

@@ -1,0 +1,88 @@
+//! Training throughput and numerical-gradient time, for `bench/compare` and the README.
+//!
+//! `cargo run --release --example throughput -- samples` prints training samples/s (updates
+//! only, as `scratchnet train` counts them) for batch sizes 1–6000 and hidden widths 50–800;
+//! `-- numgrad` times TwoLayerNet's `numerical_gradient` on 100 MNIST training images.
+//! Fetches MNIST into the cache if needed.
+
+use ndarray::s;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use scratchnet::data::{self, DatasetKind, FetchOptions};
+use scratchnet::layers::{Activation, Input, SparseRows, Targets};
+use scratchnet::net::{numerical_gradient, Network, TwoLayerNet};
+use scratchnet::optim::{self, Sgd};
+use scratchnet::progress::Silent;
+use scratchnet::train::run::labels;
+use scratchnet::train::sampler::{MiniBatchSampler, Sampling};
+use std::time::Instant;
+
+fn main() -> scratchnet::Result<()> {
+    let mode = std::env::args().nth(1).unwrap_or_else(|| "samples".into());
+    let dataset = data::load(DatasetKind::Mnist, &FetchOptions::default(), &Silent)?;
+    let t_train = labels(&dataset.t_train);
+    match mode.as_str() {
+        "samples" => {
+            let x_train = SparseRows::from_dense(dataset.x_train.view());
+            println!("hidden,batch_size,samples_per_s");
+            for hidden in [50, 200, 800] {
+                for batch in [1, 10, 100, 1000, 6000] {
+                    let rate = samples_per_s(&x_train, &t_train, hidden, batch)?;
+                    println!("{hidden},{batch},{rate:.0}");
+                }
+            }
+        }
+        "numgrad" => {
+            let x = dataset.x_train.slice(s![..100, ..]).mapv(f64::from);
+            let mut rng = ChaCha8Rng::seed_from_u64(0);
+            let net = TwoLayerNet::<f64>::new(784, 50, 10, 0.01, Activation::Sigmoid, &mut rng)?;
+            let t = Targets::Labels(&t_train[..100]);
+            numerical_gradient(&net, x.view(), t);
+            let mut times: Vec<f64> = (0..5)
+                .map(|_| {
+                    let start = Instant::now();
+                    numerical_gradient(&net, x.view(), t);
+                    start.elapsed().as_secs_f64()
+                })
+                .collect();
+            times.sort_by(f64::total_cmp);
+            println!("{{\"median_s\": {}}}", times[2]);
+        }
+        other => eprintln!("unknown mode {other}: expected samples or numgrad"),
+    }
+    Ok(())
+}
+
+/// Updates per second × batch size for a 784-hidden-10 sigmoid net, the trainer's way
+/// (sparse mini-batches gathered from the sparse set, backprop, SGD), over about 0.5 s.
+fn samples_per_s(
+    x_train: &SparseRows<f32>,
+    t_train: &[usize],
+    hidden: usize,
+    batch: usize,
+) -> scratchnet::Result<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut net = TwoLayerNet::<f32>::new(784, hidden, 10, 0.01, Activation::Sigmoid, &mut rng)?;
+    let mut sgd = Sgd::new(0.1)?;
+    let mut sampler = MiniBatchSampler::new(rng, Sampling::WithReplacement, t_train.len());
+    let (mut mask, mut t, mut x) = (vec![0; batch], vec![0; batch], SparseRows::new());
+    let mut step = |iters: usize| {
+        for _ in 0..iters {
+            sampler.next_batch(&mut mask);
+            x.gather(x_train.view(), &mask);
+            for (t, &i) in t.iter_mut().zip(&mask) {
+                *t = t_train[i];
+            }
+            net.gradient_input(Input::Sparse(x.view()), Targets::Labels(&t));
+            optim::step(&mut net, &mut sgd);
+        }
+    };
+    // Warm up, then size the run to about half a second.
+    let start = Instant::now();
+    step(3);
+    let per_iter = start.elapsed().as_secs_f64() / 3.0;
+    let iters = ((0.5 / per_iter) as usize).clamp(3, 200_000);
+    let start = Instant::now();
+    step(iters);
+    Ok((iters * batch) as f64 / start.elapsed().as_secs_f64())
+}
