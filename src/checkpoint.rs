@@ -47,6 +47,16 @@ pub fn save<F: Float, N: Network<F> + ?Sized>(
     metadata: Metadata,
     path: &Path,
 ) -> Result<()> {
+    save_with(net, metadata, &[], path)
+}
+
+/// [`save`], with `extra` tensors written beside the network's (an optimizer's state).
+pub fn save_with<F: Float, N: Network<F> + ?Sized>(
+    net: &N,
+    metadata: Metadata,
+    extra: &[(String, ArrayD<F>)],
+    path: &Path,
+) -> Result<()> {
     let dtype = if F::NAME == "F64" {
         Dtype::F64
     } else {
@@ -54,8 +64,10 @@ pub fn save<F: Float, N: Network<F> + ?Sized>(
     };
     let params =
         (0..net.param_names().len()).map(|i| (net.param_names()[i].as_str(), net.param_view(i)));
+    let extra = extra.iter().map(|(name, a)| (name.as_str(), a.view()));
     let bytes: Vec<(String, Vec<u8>, Vec<usize>)> = params
         .chain(net.buffers())
+        .chain(extra)
         .map(|(name, view)| {
             (
                 name.to_string(),
@@ -94,7 +106,12 @@ impl Checkpoint {
     /// Reads a safetensors file written by scratchnet; every problem names the file.
     pub fn load(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let (_, meta) = SafeTensors::read_metadata(&bytes)
+        Self::from_bytes(path, &bytes)
+    }
+
+    /// Reads a checkpoint from the bytes of a file (`path` names it in errors).
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Self> {
+        let (_, meta) = SafeTensors::read_metadata(bytes)
             .map_err(|e| fail(path, format!("not a safetensors file ({e})")))?;
         let metadata: Metadata = meta
             .metadata()
@@ -107,7 +124,7 @@ impl Checkpoint {
                     "not a scratchnet checkpoint (its metadata has no scratchnet entry)",
                 )
             })?;
-        let st = SafeTensors::deserialize(&bytes)
+        let st = SafeTensors::deserialize(bytes)
             .map_err(|e| fail(path, format!("not a safetensors file ({e})")))?;
         let mut tensors = HashMap::new();
         for (name, view) in st.tensors() {
@@ -147,6 +164,21 @@ impl Checkpoint {
             ));
         }
         Ok(t.mapv(F::of))
+    }
+
+    /// Every tensor whose name starts with `prefix`, the prefix removed, converted to `F`
+    /// (sorted by name).
+    pub fn tensors_with_prefix<F: Float>(&self, prefix: &str) -> Vec<(String, ArrayD<F>)> {
+        let mut out: Vec<(String, ArrayD<F>)> = self
+            .tensors
+            .iter()
+            .filter_map(|(name, t)| {
+                name.strip_prefix(prefix)
+                    .map(|rest| (rest.to_string(), t.mapv(F::of)))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
     }
 
     /// The metadata value `key`, or an error naming the file and the key.

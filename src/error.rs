@@ -28,13 +28,12 @@ pub enum Error {
     /// A file scratchnet wrote earlier (a study's plan or outcome) cannot be read back.
     #[error("{path}: {reason}")]
     BadFile { path: PathBuf, reason: String },
-    /// Training produced a NaN or infinite loss.
-    #[error("loss became {loss} at iteration {iteration} (last finite loss {last_finite}); the learning rate is probably too large")]
-    Diverged {
-        iteration: usize,
-        loss: f64,
-        last_finite: f64,
-    },
+    /// Training diverged: the loss became NaN or infinite, or stayed far worse than guessing.
+    #[error("training diverged at iteration {iteration}: {reason}; the learning rate is probably too large")]
+    Diverged { iteration: usize, reason: String },
+    /// Training was asked to stop (Ctrl-C or SIGTERM) and stopped after an iteration.
+    #[error("interrupted after {iteration} iterations")]
+    Interrupted { iteration: usize },
     /// A chart could not be drawn.
     #[error("chart {path}: {reason}")]
     Plot { path: PathBuf, reason: String },

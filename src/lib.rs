@@ -21,6 +21,7 @@ pub mod float;
 pub mod functions;
 pub mod gradcheck;
 pub mod init;
+pub mod interrupt;
 pub mod layers;
 pub mod net;
 pub mod numerical;

@@ -9,11 +9,14 @@ use scratchnet::experiment::batch_size::{
 use scratchnet::experiment::runner::{self, merge_studies, run_study, Shard, Study};
 use scratchnet::experiment::Budget;
 use scratchnet::init::WeightInit;
+use scratchnet::interrupt;
 use scratchnet::layers::Activation;
 use scratchnet::net::MultiLayerNetConfig;
 use scratchnet::optim::OptimizerKind;
 use scratchnet::progress::Console;
-use scratchnet::train::{self, GradientMethod, NetworkSpec, Sampling, TrainSettings};
+use scratchnet::train::{
+    self, resume, GradientMethod, NetworkSpec, OnNan, Sampling, TrainSettings,
+};
 use scratchnet::{demo, eval, gradcheck};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -102,6 +105,16 @@ struct TrainArgs {
     /// Folder for the results (default: runs/<UTC time>).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// What a NaN or infinite loss does: stop (saving what was learned) or continue.
+    #[arg(long, value_enum, default_value_t = OnNan::Stop)]
+    on_nan: OnNan,
+    /// Continue the interrupted run in DIR (its settings come from DIR/config.json).
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with_all = ["iters_num", "batch_size", "gradient", "seed", "out", "on_nan", "hidden_size", "hidden", "activation", "learning_rate", "dataset"]
+    )]
+    resume: Option<PathBuf>,
 }
 
 /// The network and learning settings that `train` and the studies share.
@@ -344,18 +357,31 @@ fn default_run_dir() -> PathBuf {
 
 fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
     set_threads(args.threads)?;
-    let settings = TrainSettings {
-        iters_num: args.iters_num,
-        batch_size: args.batch_size,
-        gradient: args.gradient,
-        seed: args.seed,
-        ..args.net.settings(args.data.dataset)
-    };
-    settings.validate()?;
     let progress = Console::new(quiet);
-    let dataset = data::load(args.data.dataset, &args.data.fetch_options(), &progress)?;
-    let out = args.out.clone().unwrap_or_else(default_run_dir);
-    let run = train::train(&settings, &dataset, &out, &progress)?;
+    let (out, run) = match &args.resume {
+        Some(dir) => {
+            let settings = resume::read_settings(dir)?;
+            let kind: DatasetKind = settings.dataset.parse()?;
+            let dataset = data::load(kind, &args.data.fetch_options(), &progress)?;
+            (dir.clone(), resume::resume(dir, &dataset, &progress))
+        }
+        None => {
+            let settings = TrainSettings {
+                iters_num: args.iters_num,
+                batch_size: args.batch_size,
+                gradient: args.gradient,
+                seed: args.seed,
+                on_nan: args.on_nan,
+                ..args.net.settings(args.data.dataset)
+            };
+            settings.validate()?;
+            let dataset = data::load(args.data.dataset, &args.data.fetch_options(), &progress)?;
+            let out = args.out.clone().unwrap_or_else(default_run_dir);
+            let run = train::train(&settings, &dataset, &out, &progress);
+            (out, run)
+        }
+    };
+    let run = run.map_err(|e| explain_stop(e, &out))?;
     let h = &run.history;
     println!(
         "final weights: train acc {:.4}, test acc {:.4} | {:.2} s of updates ({:.0} samples/s), {:.2} s of evaluation",
@@ -410,6 +436,38 @@ fn run_merge(dirs: &[PathBuf], out: &std::path::Path) -> Result<()> {
     };
     print_study(&result.files, 0, result.outcomes.len());
     Ok(())
+}
+
+/// A run that stopped early, with what to do next.
+#[derive(Debug)]
+struct Stopped {
+    cause: scratchnet::Error,
+    hint: String,
+}
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}\n{}", self.cause, self.hint)
+    }
+}
+
+impl std::error::Error for Stopped {}
+
+/// Adds what to do next to an interrupted or diverged run's error.
+fn explain_stop(e: scratchnet::Error, out: &std::path::Path) -> anyhow::Error {
+    let dir = out.display();
+    let hint = match &e {
+        scratchnet::Error::Interrupted { .. } => format!(
+            "checkpoint saved in {dir}/{}; continue with: scratchnet train --resume {dir}",
+            resume::CHECKPOINT
+        ),
+        scratchnet::Error::Diverged { .. } => format!(
+            "what was learned until then is in {dir} (model.safetensors, epochs.csv, report.html); \
+             try a smaller --lr, or --on-nan continue to watch it"
+        ),
+        _ => return e.into(),
+    };
+    Stopped { cause: e, hint }.into()
 }
 
 /// What a study command wrote.
@@ -478,14 +536,39 @@ fn restore_default_sigpipe() {
     }
 }
 
+/// Ctrl-C or SIGTERM: the first asks training to stop after its current iteration and save a
+/// checkpoint; a second exits at once (every file is written atomically, so none is torn).
+fn install_interrupt_handler() {
+    let installed = ctrlc::set_handler(|| {
+        if interrupt::request_stop() {
+            std::process::exit(INTERRUPTED);
+        }
+        eprintln!("\nstopping after this iteration (Ctrl-C again to quit at once)");
+    });
+    if let Err(e) = installed {
+        eprintln!("warning: Ctrl-C will not save a checkpoint ({e})");
+    }
+}
+
+/// The exit status of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells use).
+const INTERRUPTED: i32 = 130;
+
 fn main() -> ExitCode {
     restore_default_sigpipe();
+    install_interrupt_handler();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            let interrupted = matches!(
+                e.downcast_ref::<Stopped>(),
+                Some(Stopped {
+                    cause: scratchnet::Error::Interrupted { .. },
+                    ..
+                })
+            );
+            ExitCode::from(if interrupted { INTERRUPTED as u8 } else { 1 })
         }
     }
 }

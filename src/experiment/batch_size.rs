@@ -872,7 +872,7 @@ pub fn findings(plan: &BatchSizePlan, sizes: &[SizeSummary]) -> Vec<String> {
         .collect();
     if !diverged.is_empty() {
         out.push(format!(
-            "Diverged (loss became NaN or infinite): {}; their learning rate was too large.",
+            "Diverged (loss NaN, infinite, or far worse than guessing): {}; their learning rate was too large.",
             diverged.join(", ")
         ));
     }

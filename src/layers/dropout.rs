@@ -36,6 +36,16 @@ impl<F: Float> Dropout<F> {
         })
     }
 
+    /// How many random words the mask generator has used (to save and resume a run).
+    pub fn rng_position(&self) -> u128 {
+        self.rng.get_word_pos()
+    }
+
+    /// Moves the mask generator to `position` words from its seed.
+    pub fn set_rng_position(&mut self, position: u128) {
+        self.rng.set_word_pos(position);
+    }
+
     /// Training (`train_flg`): `out = x ⊙ mask`, each element kept when a uniform draw exceeds
     /// `dropout_ratio`; evaluation: `out = x · (1 − dropout_ratio)`. x: (N, D) → (N, D).
     pub fn forward(&mut self, x: ArrayView2<F>, train_flg: bool) -> ArrayView2<'_, F> {

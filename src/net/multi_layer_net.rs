@@ -399,6 +399,38 @@ impl<F: Float> Network<F> for MultiLayerNet<F> {
         }
     }
 
+    fn random_state(&self) -> Vec<u128> {
+        self.layers
+            .iter()
+            .filter_map(|layer| match layer {
+                Layer::Dropout(d) => Some(d.rng_position()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn set_random_state(&mut self, state: &[u128]) -> std::result::Result<(), String> {
+        let mut dropouts: Vec<&mut Dropout<F>> = self
+            .layers
+            .iter_mut()
+            .filter_map(|layer| match layer {
+                Layer::Dropout(d) => Some(d),
+                _ => None,
+            })
+            .collect();
+        if dropouts.len() != state.len() {
+            return Err(format!(
+                "{} random-number positions for {} Dropout layers",
+                state.len(),
+                dropouts.len()
+            ));
+        }
+        for (d, &position) in dropouts.iter_mut().zip(state) {
+            d.set_rng_position(position);
+        }
+        Ok(())
+    }
+
     fn buffers(&self) -> Vec<(&str, ArrayViewD<'_, F>)> {
         let arrays = self.layers.iter().filter_map(|layer| match layer {
             Layer::BatchNorm(bn) => Some([

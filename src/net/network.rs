@@ -55,6 +55,23 @@ pub trait Network<F: Float>: Send + Sync {
     fn buffers(&self) -> Vec<(&str, ArrayViewD<'_, F>)> {
         Vec::new()
     }
+
+    /// Where the network's own random draws stand (Dropout's masks), for a checkpoint that
+    /// resumes bit for bit; none by default.
+    fn random_state(&self) -> Vec<u128> {
+        Vec::new()
+    }
+
+    /// Restores what [`Network::random_state`] gave.
+    fn set_random_state(&mut self, state: &[u128]) -> std::result::Result<(), String> {
+        if state.is_empty() {
+            return Ok(());
+        }
+        Err(format!(
+            "{} random-number positions for a network that draws none",
+            state.len()
+        ))
+    }
 }
 
 /// One parameter of a network, lent out for an update.

@@ -67,6 +67,40 @@ impl<F: Float> Optimizer<F> for Adam<F> {
                 *w -= lr_t * *m / (v.sqrt() + eps);
             });
     }
+
+    fn state(&self) -> Vec<(String, ArrayD<F>)> {
+        let mut out = super::export_slot("m", self.moments.iter().map(|(k, s)| (k, &s.m)));
+        out.extend(super::export_slot(
+            "v",
+            self.moments.iter().map(|(k, s)| (k, &s.v)),
+        ));
+        out
+    }
+
+    /// Every parameter has been updated `updates` times: that is Adam's `t` for each.
+    fn set_state(
+        &mut self,
+        mut state: Vec<(String, ArrayD<F>)>,
+        updates: usize,
+    ) -> std::result::Result<(), String> {
+        let m = super::import_slot("m", &mut state);
+        let mut v = super::import_slot("v", &mut state);
+        if let Some((name, _)) = state.first() {
+            return Err(format!("optimizer state {name} does not belong to Adam"));
+        }
+        self.moments = m
+            .into_iter()
+            .map(|(key, m)| {
+                let v = v
+                    .remove(&key)
+                    .ok_or_else(|| format!("optimizer state m/{key} has no v/{key}"))?;
+                let iter = i32::try_from(updates)
+                    .map_err(|_| format!("{updates} updates are too many for Adam's counter"))?;
+                Ok((key, Moments { iter, m, v }))
+            })
+            .collect::<std::result::Result<_, String>>()?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ pub use sgd::{check_learning_rate, Sgd};
 
 use crate::net::Network;
 use crate::{Float, Result};
-use ndarray::{ArrayViewD, ArrayViewMutD};
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
@@ -30,6 +30,70 @@ use std::fmt;
 pub trait Optimizer<F: Float> {
     /// Moves `param` using its gradient `grad` (same shape).
     fn update(&mut self, key: &str, param: ArrayViewMutD<F>, grad: ArrayViewD<F>);
+
+    /// The rule's state as named arrays (`v/W1`, `m/W1`, …) for a checkpoint; SGD has none.
+    fn state(&self) -> Vec<(String, ArrayD<F>)> {
+        Vec::new()
+    }
+
+    /// Restores what [`Optimizer::state`] gave, after `updates` updates of every parameter
+    /// (Adam's bias correction counts them); an entry the rule does not know is an error.
+    fn set_state(
+        &mut self,
+        state: Vec<(String, ArrayD<F>)>,
+        _updates: usize,
+    ) -> std::result::Result<(), String> {
+        match state.first() {
+            None => Ok(()),
+            Some((name, _)) => Err(format!(
+                "optimizer state {name} does not belong to this optimizer"
+            )),
+        }
+    }
+}
+
+/// One slot of per-parameter state (`v` of Momentum, …) as checkpoint entries `slot/key`,
+/// in key order so that files come out the same every time.
+fn export_slot<'a, F: Float>(
+    slot: &str,
+    entries: impl Iterator<Item = (&'a String, &'a ArrayD<F>)>,
+) -> Vec<(String, ArrayD<F>)> {
+    let mut out: Vec<(String, ArrayD<F>)> = entries
+        .map(|(key, a)| (format!("{slot}/{key}"), a.clone()))
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// Takes the entries `slot/key` out of `state`, keyed by parameter name.
+fn import_slot<F: Float>(
+    slot: &str,
+    state: &mut Vec<(String, ArrayD<F>)>,
+) -> HashMap<String, ArrayD<F>> {
+    let prefix = format!("{slot}/");
+    let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(state)
+        .into_iter()
+        .partition(|(name, _)| name.starts_with(&prefix));
+    *state = rest;
+    mine.into_iter()
+        .map(|(name, a)| (name[prefix.len()..].to_string(), a))
+        .collect()
+}
+
+/// Restores a rule whose whole state is one slot of arrays (Momentum, Nesterov, AdaGrad,
+/// RMSprop): every entry must be of that slot.
+fn set_single_slot<F: Float>(
+    slot: &str,
+    map: &mut HashMap<String, ArrayD<F>>,
+    mut state: Vec<(String, ArrayD<F>)>,
+) -> std::result::Result<(), String> {
+    *map = import_slot(slot, &mut state);
+    match state.first() {
+        None => Ok(()),
+        Some((name, _)) => Err(format!(
+            "optimizer state {name} does not belong to this optimizer"
+        )),
+    }
 }
 
 /// Applies `optimizer` to every parameter of `net`, with the gradients of its last `gradient`.
@@ -141,6 +205,46 @@ pub(crate) mod tests {
             for (got, want) in w.iter().zip(expected) {
                 assert!((got - want).abs() < 1e-12, "{w} vs {expected:?}");
             }
+        }
+    }
+
+    #[test]
+    fn a_rule_restored_from_its_state_continues_bit_for_bit() {
+        let grads = [
+            [0.5, -1.0],
+            [0.2, 0.4],
+            [-0.3, 0.1],
+            [0.7, 0.2],
+            [0.05, -0.6],
+        ];
+        for kind in OptimizerKind::ALL {
+            let run =
+                |opt: &mut dyn Optimizer<f32>, w: &mut ndarray::ArrayD<f32>, steps: &[[f32; 2]]| {
+                    for g in steps {
+                        opt.update("W1", w.view_mut(), array![g[0], g[1]].into_dyn().view());
+                    }
+                };
+            let grads: Vec<[f32; 2]> = grads.iter().map(|g| [g[0] as f32, g[1] as f32]).collect();
+            let mut whole = kind.build::<f32>(0.1).unwrap();
+            let mut w_whole = array![1.0f32, -2.0].into_dyn();
+            run(whole.as_mut(), &mut w_whole, &grads);
+
+            let mut first = kind.build::<f32>(0.1).unwrap();
+            let mut w = array![1.0f32, -2.0].into_dyn();
+            run(first.as_mut(), &mut w, &grads[..3]);
+            let mut second = kind.build::<f32>(0.1).unwrap();
+            second.set_state(first.state(), 3).unwrap();
+            run(second.as_mut(), &mut w, &grads[3..]);
+            assert_eq!(w, w_whole, "{kind}");
+            assert_eq!(second.state(), whole.state(), "{kind}");
+            let stray = vec![(
+                "zz/W1".to_string(),
+                ndarray::ArrayD::zeros(ndarray::IxDyn(&[2])),
+            )];
+            assert!(
+                kind.build::<f32>(0.1).unwrap().set_state(stray, 3).is_err(),
+                "{kind}"
+            );
         }
     }
 

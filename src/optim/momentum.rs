@@ -36,6 +36,18 @@ impl<F: Float> Optimizer<F> for Momentum<F> {
             *w += *v;
         });
     }
+
+    fn state(&self) -> Vec<(String, ArrayD<F>)> {
+        super::export_slot("v", self.v.iter())
+    }
+
+    fn set_state(
+        &mut self,
+        state: Vec<(String, ArrayD<F>)>,
+        _updates: usize,
+    ) -> std::result::Result<(), String> {
+        super::set_single_slot("v", &mut self.v, state)
+    }
 }
 
 #[cfg(test)]

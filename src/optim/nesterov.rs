@@ -37,6 +37,18 @@ impl<F: Float> Optimizer<F> for Nesterov<F> {
             *w += m * m * *v - (F::one() + m) * lr * g;
         });
     }
+
+    fn state(&self) -> Vec<(String, ArrayD<F>)> {
+        super::export_slot("v", self.v.iter())
+    }
+
+    fn set_state(
+        &mut self,
+        state: Vec<(String, ArrayD<F>)>,
+        _updates: usize,
+    ) -> std::result::Result<(), String> {
+        super::set_single_slot("v", &mut self.v, state)
+    }
 }
 
 #[cfg(test)]

@@ -37,6 +37,18 @@ impl<F: Float> Optimizer<F> for RmsProp<F> {
             *w -= lr * g / (h.sqrt() + eps);
         });
     }
+
+    fn state(&self) -> Vec<(String, ArrayD<F>)> {
+        super::export_slot("h", self.h.iter())
+    }
+
+    fn set_state(
+        &mut self,
+        state: Vec<(String, ArrayD<F>)>,
+        _updates: usize,
+    ) -> std::result::Result<(), String> {
+        super::set_single_slot("h", &mut self.h, state)
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! ([`History`]).
 
 pub mod history;
+pub mod resume;
 pub mod run;
 pub mod sampler;
 pub mod trainer;
@@ -9,4 +10,6 @@ pub mod trainer;
 pub use history::{EpochRecord, History};
 pub use run::{train, train_network, NetworkSpec, RunSummary, TrainSettings};
 pub use sampler::{MiniBatchSampler, Sampling};
-pub use trainer::{EvalSchedule, GradientMethod, TrainConfig, TrainData, Trainer};
+pub use trainer::{
+    EvalSchedule, GradientMethod, OnNan, TrainConfig, TrainData, TrainState, Trainer,
+};

@@ -3,7 +3,9 @@
 //! `epochs.csv`, `model.safetensors`, the loss and accuracy charts (SVG and PNG) and
 //! `report.html`.
 
-use super::{EvalSchedule, GradientMethod, History, Sampling, TrainConfig, TrainData, Trainer};
+use super::{
+    EvalSchedule, GradientMethod, History, OnNan, Sampling, TrainConfig, TrainData, Trainer,
+};
 use crate::checkpoint::{self, Describe};
 use crate::data::idx::NUM_CLASSES;
 use crate::data::Dataset;
@@ -168,6 +170,9 @@ pub struct TrainSettings {
     pub eval: EvalSchedule,
     /// Stop once this many seconds of updates have passed, even before `iters_num`.
     pub time_limit_s: Option<f64>,
+    /// What a NaN or infinite loss does: stop (keeping what was learned) or continue.
+    #[serde(default)]
+    pub on_nan: OnNan,
 }
 
 impl Default for TrainSettings {
@@ -184,6 +189,7 @@ impl Default for TrainSettings {
             seed: 0,
             eval: EvalSchedule::Epochs,
             time_limit_s: None,
+            on_nan: OnNan::Stop,
         }
     }
 }
@@ -207,6 +213,7 @@ impl TrainSettings {
             seed: self.seed,
             eval: self.eval,
             time_limit_s: self.time_limit_s,
+            on_nan: self.on_nan,
         }
     }
 }
@@ -292,6 +299,10 @@ pub fn train(
 /// into `out_dir` (atomically): `config.json` (which records `settings`, so `settings.network`
 /// should describe `net`), `iters.csv`, `epochs.csv`, `model.safetensors`, the charts and
 /// `report.html`.
+///
+/// A stop request (Ctrl-C) leaves `checkpoint.safetensors` for [`super::resume::resume`] and
+/// returns [`Error::Interrupted`]; a diverging loss writes the folder with what was learned
+/// until then and returns [`Error::Diverged`].
 pub fn train_network<N: Network<f32> + Describe + Clone>(
     net: N,
     settings: &TrainSettings,
@@ -306,34 +317,63 @@ pub fn train_network<N: Network<f32> + Describe + Clone>(
         x_test: dataset.x_test.view(),
         t_test: &t_test,
     };
-    let config = settings.config();
     let optimizer = settings.optimizer.build(settings.learning_rate)?;
-    let mut trainer = Trainer::new(net, optimizer, data, config.clone())?;
-    if settings.gradient == GradientMethod::Numerical {
+    let mut trainer = Trainer::new(net, optimizer, data, settings.config())?;
+    run_trainer(&mut trainer, settings, out_dir, progress)
+}
+
+/// Runs `trainer` to its end (from wherever its state stands) and writes the run folder;
+/// see [`train_network`] for what an interruption or a divergence leaves behind.
+pub(crate) fn run_trainer<N: Network<f32> + Describe + Clone>(
+    trainer: &mut Trainer<f32, N>,
+    settings: &TrainSettings,
+    out_dir: &Path,
+    progress: &dyn Progress,
+) -> Result<RunSummary<N>> {
+    let data = trainer.data();
+    let config = settings.config();
+    if settings.gradient == GradientMethod::Numerical && trainer.state.iteration == 0 {
         progress.line(&estimate_numerical(&trainer.net, data, &config));
     }
-    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
-    let history = trainer.train(progress)?;
-    let net = trainer.net;
-
     let config_file = ConfigFile {
         scratchnet_version: env!("CARGO_PKG_VERSION"),
         input_size: data.x_train.ncols(),
         output_size: NUM_CLASSES,
-        parameters: parameter_count(&net),
+        parameters: parameter_count(&trainer.net),
         train_size: data.t_train.len(),
         test_size: data.t_test.len(),
         iter_per_epoch: config.iter_per_epoch(data.t_train.len()),
         settings,
     };
-    let files = write_run_folder(out_dir, &config_file, &history, &net)?;
-    let samples_per_s =
-        (settings.iters_num * settings.batch_size) as f64 / history.train_seconds.max(1e-9);
+    let config_json = serde_json::to_string_pretty(&config_file).expect("config serialises");
+    write_atomic(&out_dir.join("config.json"), config_json.as_bytes())?;
+    let history = match trainer.train(progress) {
+        Ok(history) => history,
+        Err(e @ Error::Interrupted { .. }) => {
+            super::resume::save_checkpoint(trainer, out_dir)?;
+            return Err(e);
+        }
+        Err(e @ Error::Diverged { .. }) => {
+            let note = format!("Stopped early: {e}.");
+            write_run_folder(
+                out_dir,
+                &config_file,
+                &trainer.state.history,
+                &trainer.net,
+                Some(&note),
+            )?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
+    let files = write_run_folder(out_dir, &config_file, &history, &trainer.net, None)?;
+    super::resume::remove_checkpoint(out_dir)?;
+    let samples = history.train_loss_list.len() * settings.batch_size;
     Ok(RunSummary {
+        samples_per_s: samples as f64 / history.train_seconds.max(1e-9),
         history,
-        net,
+        net: trainer.net.clone(),
         files,
-        samples_per_s,
     })
 }
 
@@ -372,6 +412,7 @@ fn write_run_folder<N: Network<f32> + Describe>(
     config: &ConfigFile,
     history: &History,
     net: &N,
+    note: Option<&str>,
 ) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let mut write = |name: &str, bytes: &[u8]| -> Result<()> {
@@ -406,7 +447,7 @@ fn write_run_folder<N: Network<f32> + Describe>(
         "accuracy",
     )?;
     let report = out_dir.join("report.html");
-    run_report(config, history, &acc_svg, &loss_svg)?.save(&report)?;
+    run_report(config, history, &acc_svg, &loss_svg, note)?.save(&report)?;
     files.extend([loss_svg, loss_png, acc_svg, acc_png, report]);
     Ok(files)
 }
@@ -416,6 +457,7 @@ fn run_report(
     history: &History,
     acc_svg: &Path,
     loss_svg: &Path,
+    note: Option<&str>,
 ) -> Result<Report> {
     let s = config.settings;
     let mut r = Report::new(&format!(
@@ -423,9 +465,12 @@ fn run_report(
         s.network.name(),
         s.dataset
     ));
+    if let Some(note) = note {
+        r.paragraph(note);
+    }
     r.paragraph(&format!(
         "Final weights: train accuracy {:.4}, test accuracy {:.4} after {} iterations of batch {} ({:.2} s of updates, {:.2} s of evaluation).",
-        history.final_train_acc, history.final_test_acc, s.iters_num, s.batch_size, history.train_seconds, history.eval_seconds
+        history.final_train_acc, history.final_test_acc, history.train_loss_list.len(), s.batch_size, history.train_seconds, history.eval_seconds
     ));
     r.heading("Settings");
     let mut settings = vec![vec![

@@ -68,6 +68,51 @@ impl MiniBatchSampler {
     }
 }
 
+/// Where a sampler stands, for a checkpoint: its generator's position and, for shuffled
+/// epochs, the current order and how far through it the sampler is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SamplerState {
+    /// Words the generator has used since its seed (a u128, as text).
+    pub word_pos: String,
+    /// The current epoch's order (shuffled epochs only).
+    pub order: Vec<u32>,
+    /// How many rows of `order` were used.
+    pub pos: usize,
+}
+
+impl MiniBatchSampler {
+    /// Where the sampler stands.
+    pub fn state(&self) -> SamplerState {
+        SamplerState {
+            word_pos: self.rng.get_word_pos().to_string(),
+            order: self.order.iter().map(|&i| i as u32).collect(),
+            pos: self.pos,
+        }
+    }
+
+    /// Puts the sampler back where `state` says (the seed and mode are the sampler's own).
+    pub fn restore(&mut self, state: &SamplerState) -> std::result::Result<(), String> {
+        let word_pos: u128 = state
+            .word_pos
+            .parse()
+            .map_err(|_| format!("sampler position {:?} is not a number", state.word_pos))?;
+        if state.order.len() != self.order.len()
+            || state.pos > state.order.len()
+            || state.order.iter().any(|&i| i as usize >= self.train_size)
+        {
+            return Err(format!(
+                "sampler order of {} rows does not fit a training set of {}",
+                state.order.len(),
+                self.train_size
+            ));
+        }
+        self.rng.set_word_pos(word_pos);
+        self.order = state.order.iter().map(|&i| i as usize).collect();
+        self.pos = state.pos;
+        Ok(())
+    }
+}
+
 /// Copies the rows `batch_mask` of `x` (N, D) into `x_batch` (B, D) — the book's `x[batch_mask]`.
 pub fn gather_rows<F: Float>(x: ArrayView2<F>, batch_mask: &[usize], x_batch: &mut Array2<F>) {
     crate::layers::ensure_shape(x_batch, batch_mask.len(), x.ncols());

@@ -11,6 +11,7 @@
 
 use super::sampler::{gather_rows, MiniBatchSampler, Sampling};
 use super::{EpochRecord, History};
+use crate::interrupt;
 use crate::layers::sparse::{density, SPARSE_MAX_DENSITY};
 use crate::layers::{Input, SparseRows, Targets};
 use crate::net::{accuracy_input, numerical_gradient, Network};
@@ -68,6 +69,35 @@ pub struct TrainConfig {
     pub eval: EvalSchedule,
     /// Stop once this many seconds of updates (evaluation excluded) have passed.
     pub time_limit_s: Option<f64>,
+    /// What a loss that is not a finite number does.
+    pub on_nan: OnNan,
+}
+
+/// How training reacts to divergence — a loss that is NaN or infinite, or whose mean over
+/// [`DIVERGENCE_WINDOW`] iterations is more than twice that of guessing (ln of the number of
+/// classes): signs of a learning rate far too large.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum OnNan {
+    /// Stop at that iteration, keeping the weights from before it.
+    #[default]
+    Stop,
+    /// Keep going, to watch what happens.
+    Continue,
+}
+
+/// Iterations over which the mean loss is compared with guessing's.
+pub const DIVERGENCE_WINDOW: usize = 100;
+
+/// Where a run stands: what a checkpoint saves and a resumed run starts from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainState {
+    /// Iterations done.
+    pub iteration: usize,
+    /// Samples seen at which accuracy is next measured (sample schedule only).
+    pub next_eval: usize,
+    /// What was measured so far.
+    pub history: History,
 }
 
 impl Default for TrainConfig {
@@ -80,6 +110,7 @@ impl Default for TrainConfig {
             seed: 0,
             eval: EvalSchedule::Epochs,
             time_limit_s: None,
+            on_nan: OnNan::Stop,
         }
     }
 }
@@ -148,7 +179,12 @@ pub struct Trainer<'a, F: Float, N: Network<F>> {
     optimizer: Box<dyn Optimizer<F> + 'a>,
     data: TrainData<'a, F>,
     config: TrainConfig,
-    sampler: MiniBatchSampler,
+    /// The mini-batch sampler (its position is part of a checkpoint).
+    pub sampler: MiniBatchSampler,
+    /// Iterations done and everything measured so far.
+    pub state: TrainState,
+    /// The loss of a network that guesses every class equally: ln(classes).
+    guessing_loss: f64,
     /// The training and test inputs as their nonzero entries, when mostly zeros (MNIST: 19 %
     /// nonzero): mini-batches are gathered from these, and accuracy measured on them.
     x_train_sparse: Option<SparseRows<F>>,
@@ -185,35 +221,59 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
             data,
             config,
             sampler,
+            state: TrainState::default(),
+            guessing_loss: (data.t_train.iter().max().map_or(1, |&m| m + 1) as f64).ln(),
         })
     }
 
-    /// Runs `iters_num` updates (fewer if the time limit comes first), measuring accuracy on
-    /// the schedule; stops with [`Error::Diverged`] when the loss stops being a finite number.
+    /// The data the trainer learns from and measures on.
+    pub fn data(&self) -> TrainData<'a, F> {
+        self.data
+    }
+
+    /// The optimizer (its state is part of a checkpoint).
+    pub fn optimizer(&self) -> &dyn Optimizer<F> {
+        self.optimizer.as_ref()
+    }
+
+    /// The optimizer, to restore its state when resuming.
+    pub fn optimizer_mut(&mut self) -> &mut dyn Optimizer<F> {
+        self.optimizer.as_mut()
+    }
+
+    /// Runs the remaining of `iters_num` updates (fewer if the time limit comes first),
+    /// measuring accuracy on the schedule, and returns everything measured.
+    ///
+    /// Stops early, with `self.state` and the network as they were after the last whole
+    /// iteration (ready for a checkpoint), on a stop request ([`Error::Interrupted`]) or on a
+    /// loss that is not a finite number ([`Error::Diverged`], unless `on_nan` is `continue`;
+    /// the weights are then those from before the failing update).
     pub fn train(&mut self, progress: &dyn Progress) -> Result<History> {
         let iters_num = self.config.iters_num;
         let batch_size = self.config.batch_size;
         let time_limit = self.config.time_limit_s.map(Duration::from_secs_f64);
-        let mut history = History {
-            train_loss_list: Vec::with_capacity(iters_num.min(1 << 20)),
-            update_seconds: Vec::with_capacity(iters_num.min(1 << 20)),
-            ..History::default()
-        };
-        let mut batch_mask = vec![0; self.config.batch_size];
-        let mut t_batch = vec![0; self.config.batch_size];
+        let left = iters_num.saturating_sub(self.state.iteration).min(1 << 20);
+        self.state.history.train_loss_list.reserve(left);
+        self.state.history.update_seconds.reserve(left);
+        let mut batch_mask = vec![0; batch_size];
+        let mut t_batch = vec![0; batch_size];
         // The mini-batch, dense or as its nonzero entries; filled in place every iteration.
         let mut x_batch = Array2::zeros((0, 0));
         let mut x_batch_sparse = SparseRows::new();
         self.warm_up(batch_size);
         let start = Instant::now();
-        let mut train_time = Duration::ZERO;
+        let before = self.state.history.train_seconds + self.state.history.eval_seconds;
+        let mut train_time = Duration::from_secs_f64(self.state.history.train_seconds);
         let mut last_status = Instant::now();
-        let mut next_eval = 0;
-        let mut iterations = 0;
+        let mut stop = None;
         progress.begin("train", Some(iters_num as u64));
 
-        for i in 0..iters_num {
+        for i in self.state.iteration..iters_num {
             if time_limit.is_some_and(|limit| train_time >= limit) {
+                break;
+            }
+            if interrupt::stop_requested() {
+                stop = Some(Error::Interrupted { iteration: i });
                 break;
             }
             let step_start = Instant::now();
@@ -240,27 +300,32 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
             );
             let step = step_start.elapsed();
             train_time += step;
-            iterations = i + 1;
             let loss = loss.to_f64();
-            if !loss.is_finite() {
-                progress.end();
-                let last_finite = history.train_loss_list.last().copied().unwrap_or(f64::NAN);
-                return Err(Error::Diverged {
-                    iteration: i,
-                    loss,
-                    last_finite,
-                });
+            if self.config.on_nan == OnNan::Stop {
+                if let Some(reason) = self.divergence(loss) {
+                    stop = Some(Error::Diverged {
+                        iteration: i,
+                        reason,
+                    });
+                    break;
+                }
             }
-            history.train_loss_list.push(loss);
-            history.update_seconds.push(step.as_secs_f32());
+            self.state.iteration = i + 1;
+            self.state.history.train_loss_list.push(loss);
+            self.state.history.update_seconds.push(step.as_secs_f32());
 
-            if self.eval_due(i, iterations * batch_size, &mut next_eval) {
-                let record = self.measure(history.epochs.len(), i, start, train_time);
+            if self.eval_due(i, (i + 1) * batch_size) {
+                let record = self.measure(
+                    self.state.history.epochs.len(),
+                    i,
+                    (before, start),
+                    train_time,
+                );
                 progress.line(&format!(
                     "epoch {} | train acc, test acc | {:.4}, {:.4}",
                     record.epoch, record.train_acc, record.test_acc
                 ));
-                history.epochs.push(record);
+                self.state.history.epochs.push(record);
             }
             if last_status.elapsed() >= STATUS_EVERY || i + 1 == iters_num {
                 last_status = Instant::now();
@@ -268,16 +333,57 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
             }
         }
         progress.end();
-        let last_iteration = iterations.saturating_sub(1);
-        let last = match history.epochs.last() {
+        let history = &mut self.state.history;
+        history.train_seconds = train_time.as_secs_f64();
+        history.eval_seconds = before + start.elapsed().as_secs_f64() - history.train_seconds;
+        if let Some(e @ Error::Interrupted { .. }) = stop {
+            return Err(e);
+        }
+        let last_iteration = self.state.iteration.saturating_sub(1);
+        let last = match self.state.history.epochs.last() {
             Some(mark) if mark.iteration == last_iteration => mark.clone(),
-            _ => self.measure(history.epochs.len(), last_iteration, start, train_time),
+            _ => self.measure(
+                self.state.history.epochs.len(),
+                last_iteration,
+                (before, start),
+                train_time,
+            ),
         };
+        let history = &mut self.state.history;
         history.final_train_acc = last.train_acc;
         history.final_test_acc = last.test_acc;
-        history.train_seconds = train_time.as_secs_f64();
-        history.eval_seconds = start.elapsed().as_secs_f64() - history.train_seconds;
-        Ok(history)
+        history.eval_seconds = before + start.elapsed().as_secs_f64() - history.train_seconds;
+        match stop {
+            Some(e) => Err(e),
+            None => Ok(history.clone()),
+        }
+    }
+
+    /// Why training has diverged, given this iteration's `loss` (the history holds the ones
+    /// before it); `None` while it has not.
+    fn divergence(&self, loss: f64) -> Option<String> {
+        let losses = &self.state.history.train_loss_list;
+        if !loss.is_finite() {
+            let last = losses
+                .last()
+                .map_or("none".to_string(), |l| format!("{l:.4}"));
+            return Some(format!(
+                "the loss became {loss} (the last finite loss was {last})"
+            ));
+        }
+        let n = losses.len();
+        if n + 1 < DIVERGENCE_WINDOW {
+            return None;
+        }
+        let window = &losses[n + 1 - DIVERGENCE_WINDOW..];
+        let mean = (window.iter().sum::<f64>() + loss) / DIVERGENCE_WINDOW as f64;
+        (mean > 2.0 * self.guessing_loss).then(|| {
+            format!(
+                "the mean loss of the last {DIVERGENCE_WINDOW} iterations is {mean:.3}, more than twice that of \
+                 guessing uniformly ({:.3})",
+                self.guessing_loss
+            )
+        })
     }
 
     /// One untimed gradient on a copy of the network, so that thread pools and first-touch
@@ -292,15 +398,15 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
     }
 
     /// Whether accuracy is measured after iteration `i`, with `samples_seen` samples seen so
-    /// far; `next_eval` is the sample count of the next measurement (sample schedule only).
-    fn eval_due(&self, i: usize, samples_seen: usize, next_eval: &mut usize) -> bool {
+    /// far (the sample schedule moves its next point on).
+    fn eval_due(&mut self, i: usize, samples_seen: usize) -> bool {
         match self.config.eval {
             EvalSchedule::Epochs => i % self.config.iter_per_epoch(self.data.t_train.len()) == 0,
             EvalSchedule::Samples { per_decade, .. } => {
-                if samples_seen < *next_eval {
+                if samples_seen < self.state.next_eval {
                     return false;
                 }
-                *next_eval = next_point(samples_seen, per_decade);
+                self.state.next_eval = next_point(samples_seen, per_decade);
                 true
             }
         }
@@ -318,13 +424,18 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
         match config.gradient {
             GradientMethod::Backprop => {
                 let loss = net.gradient_input(x_batch, t);
-                optim::step(net, optimizer);
+                if loss.is_finite() || config.on_nan == OnNan::Continue {
+                    optim::step(net, optimizer);
+                }
                 loss
             }
             GradientMethod::Numerical => {
                 let x_batch = x_batch.to_dense();
                 let grads = numerical_gradient(net, x_batch.view(), t);
                 let loss = net.loss(x_batch.view(), t);
+                if !loss.is_finite() && config.on_nan == OnNan::Stop {
+                    return loss;
+                }
                 for (i, grad) in grads.iter().enumerate() {
                     let p = net.param(i);
                     optimizer.update(p.name, p.value, grad.view());
@@ -343,11 +454,13 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
     }
 
     /// Accuracy on the whole training and test sets, timed.
+    /// (`before` seconds had passed in earlier sessions of a resumed run, `start` is this
+    /// session's.)
     fn measure(
         &self,
         epoch: usize,
         iteration: usize,
-        start: Instant,
+        (before, start): (f64, Instant),
         train_time: Duration,
     ) -> EpochRecord {
         let d = &self.data;
@@ -369,7 +482,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
                 Self::input(&self.x_test_sparse, d.x_test.view()),
                 d.t_test,
             ),
-            elapsed_s: start.elapsed().as_secs_f64(),
+            elapsed_s: before + start.elapsed().as_secs_f64(),
             train_s: train_time.as_secs_f64(),
         }
     }

@@ -1,0 +1,171 @@
+//! Checkpoints that let an interrupted run continue as if it had never stopped.
+//!
+//! `checkpoint.safetensors` in the run folder holds the weights (and BatchNorm's running
+//! statistics) under their book names, the optimizer's state as `optimizer/<slot>/<name>`
+//! tensors (`optimizer/m/W1` for Adam), and, in its metadata under `resume`, the iteration
+//! reached, the mini-batch sampler's position, the Dropout layers' positions and everything
+//! measured so far. Resuming restores all of it, so the finished run's weights and metrics are
+//! bit-identical to those of a run that was never interrupted (timings aside).
+
+use super::run::{labels, run_trainer, NetworkSpec, RunSummary, TrainSettings};
+use super::sampler::SamplerState;
+use super::trainer::{TrainData, TrainState, Trainer};
+use crate::checkpoint::{self, Checkpoint, Describe};
+use crate::data::Dataset;
+use crate::net::Network;
+use crate::progress::Progress;
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The checkpoint's file name in a run folder.
+pub const CHECKPOINT: &str = "checkpoint.safetensors";
+
+/// The prefix of the optimizer's tensors in a checkpoint.
+const OPTIMIZER: &str = "optimizer/";
+
+/// The metadata key of the resume state.
+const RESUME: &str = "resume";
+
+/// Everything besides tensors that a resumed run needs.
+#[derive(Serialize, Deserialize)]
+struct ResumeState {
+    state: TrainState,
+    sampler: SamplerState,
+    /// The network's own random positions (u128s, as text).
+    network_random: Vec<String>,
+}
+
+/// Writes `dir/checkpoint.safetensors` from where `trainer` stands; returns its path.
+pub fn save_checkpoint<N: Network<f32> + Describe + Clone>(
+    trainer: &Trainer<f32, N>,
+    dir: &Path,
+) -> Result<PathBuf> {
+    let resume = ResumeState {
+        state: trainer.state.clone(),
+        sampler: trainer.sampler.state(),
+        network_random: trainer
+            .net
+            .random_state()
+            .iter()
+            .map(u128::to_string)
+            .collect(),
+    };
+    let mut metadata = trainer.net.metadata();
+    metadata.insert(
+        RESUME.into(),
+        serde_json::to_string(&resume).expect("resume state serialises"),
+    );
+    let optimizer: Vec<_> = trainer
+        .optimizer()
+        .state()
+        .into_iter()
+        .map(|(name, a)| (format!("{OPTIMIZER}{name}"), a))
+        .collect();
+    let path = dir.join(CHECKPOINT);
+    checkpoint::save_with(&trainer.net, metadata, &optimizer, &path)?;
+    Ok(path)
+}
+
+/// Deletes a finished run's checkpoint (nothing is left to resume).
+pub fn remove_checkpoint(dir: &Path) -> Result<()> {
+    let path = dir.join(CHECKPOINT);
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path, e)),
+        _ => Ok(()),
+    }
+}
+
+/// The settings of the run in `dir`, read from its `config.json`.
+pub fn read_settings(dir: &Path) -> Result<TrainSettings> {
+    let path = dir.join("config.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::BadFile {
+        path: path.clone(),
+        reason: format!("not a scratchnet run folder ({e})"),
+    })?;
+    serde_json::from_str(&text).map_err(|e| Error::BadFile {
+        path,
+        reason: format!("not the config.json of a scratchnet run ({e})"),
+    })
+}
+
+/// Continues the interrupted run in `dir` on `dataset` (the one its settings name) to its end,
+/// writing its folder as an uninterrupted run would have.
+pub fn resume(
+    dir: &Path,
+    dataset: &Dataset,
+    progress: &dyn Progress,
+) -> Result<RunSummary<Box<dyn Network<f32>>>> {
+    let settings = read_settings(dir)?;
+    let path = dir.join(CHECKPOINT);
+    if !path.exists() {
+        return Err(Error::BadFile {
+            path,
+            reason: "missing: nothing to resume (the run finished, or it was never interrupted)"
+                .into(),
+        });
+    }
+    let ckpt = Checkpoint::load(&path)?;
+    Ok(match settings.network {
+        NetworkSpec::TwoLayerNet { .. } => resume_network(
+            ckpt.two_layer_net()?,
+            &ckpt,
+            &settings,
+            dataset,
+            dir,
+            progress,
+        )?
+        .boxed(),
+        NetworkSpec::MultiLayerNet(_) => resume_network(
+            ckpt.multi_layer_net()?,
+            &ckpt,
+            &settings,
+            dataset,
+            dir,
+            progress,
+        )?
+        .boxed(),
+    })
+}
+
+fn resume_network<N: Network<f32> + Describe + Clone>(
+    mut net: N,
+    ckpt: &Checkpoint,
+    settings: &TrainSettings,
+    dataset: &Dataset,
+    dir: &Path,
+    progress: &dyn Progress,
+) -> Result<RunSummary<N>> {
+    let bad = |reason: String| Error::BadFile {
+        path: dir.join(CHECKPOINT),
+        reason,
+    };
+    let resume: ResumeState = serde_json::from_str(ckpt.meta(RESUME)?)
+        .map_err(|e| bad(format!("resume state unreadable ({e})")))?;
+    let positions = resume
+        .network_random
+        .iter()
+        .map(|p| {
+            p.parse::<u128>()
+                .map_err(|_| bad(format!("random position {p:?} is not a number")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    net.set_random_state(&positions).map_err(bad)?;
+    let (t_train, t_test) = (labels(&dataset.t_train), labels(&dataset.t_test));
+    let data = TrainData {
+        x_train: dataset.x_train.view(),
+        t_train: &t_train,
+        x_test: dataset.x_test.view(),
+        t_test: &t_test,
+    };
+    let optimizer = settings.optimizer.build(settings.learning_rate)?;
+    let mut trainer = Trainer::new(net, optimizer, data, settings.config())?;
+    let iteration = resume.state.iteration;
+    trainer
+        .optimizer_mut()
+        .set_state(ckpt.tensors_with_prefix(OPTIMIZER), iteration)
+        .map_err(bad)?;
+    trainer.sampler.restore(&resume.sampler).map_err(bad)?;
+    trainer.state = resume.state;
+    run_trainer(&mut trainer, settings, dir, progress)
+}
