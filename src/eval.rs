@@ -91,6 +91,21 @@ pub fn evaluate_model(
             ),
         });
     }
+    let names = net.param_names();
+    // The last layer's bias, `bL`, has one entry per output.
+    let is_bias = |n: &String| {
+        n.len() > 1 && n.starts_with('b') && n[1..].bytes().all(|c| c.is_ascii_digit())
+    };
+    let last_bias = names.iter().rposition(is_bias).unwrap_or(names.len() - 1);
+    let output_size = net.param_view(last_bias).len();
+    if output_size != NUM_CLASSES {
+        return Err(Error::Checkpoint {
+            path: model.to_path_buf(),
+            reason: format!(
+                "the network has {output_size} outputs but the dataset has {NUM_CLASSES} classes"
+            ),
+        });
+    }
     let t = labels(&dataset.t_test);
     let evaluation = evaluate(net.as_ref(), dataset.x_test.view(), &t, NUM_CLASSES);
     let shown: Vec<_> = evaluation.misclassified.iter().take(GRID_IMAGES).collect();

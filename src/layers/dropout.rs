@@ -17,6 +17,7 @@ pub struct Dropout<F: Float> {
     /// changed), so that repeated forwards compute the same function — for gradient checks.
     pub fixed_mask: bool,
     mask: Array2<bool>,
+    seed: u64,
     rng: ChaCha8Rng,
     out: Array2<F>,
     dx: Array2<F>,
@@ -30,19 +31,23 @@ impl<F: Float> Dropout<F> {
             dropout_ratio,
             fixed_mask: false,
             mask: Array2::from_elem((0, 0), false),
+            seed,
             rng: ChaCha8Rng::seed_from_u64(seed),
             out: Array2::zeros((0, 0)),
             dx: Array2::zeros((0, 0)),
         })
     }
 
-    /// How many random words the mask generator has used (to save and resume a run).
-    pub fn rng_position(&self) -> u128 {
-        self.rng.get_word_pos()
+    /// The mask generator's seed and how many random words it has used (to save and resume
+    /// a run).
+    pub fn rng_state(&self) -> (u64, u128) {
+        (self.seed, self.rng.get_word_pos())
     }
 
-    /// Moves the mask generator to `position` words from its seed.
-    pub fn set_rng_position(&mut self, position: u128) {
+    /// Puts the mask generator at `position` words from `seed`.
+    pub fn set_rng_state(&mut self, (seed, position): (u64, u128)) {
+        self.seed = seed;
+        self.rng = ChaCha8Rng::seed_from_u64(seed);
         self.rng.set_word_pos(position);
     }
 

@@ -399,17 +399,17 @@ impl<F: Float> Network<F> for MultiLayerNet<F> {
         }
     }
 
-    fn random_state(&self) -> Vec<u128> {
+    fn random_state(&self) -> Vec<(u64, u128)> {
         self.layers
             .iter()
             .filter_map(|layer| match layer {
-                Layer::Dropout(d) => Some(d.rng_position()),
+                Layer::Dropout(d) => Some(d.rng_state()),
                 _ => None,
             })
             .collect()
     }
 
-    fn set_random_state(&mut self, state: &[u128]) -> std::result::Result<(), String> {
+    fn set_random_state(&mut self, state: &[(u64, u128)]) -> std::result::Result<(), String> {
         let mut dropouts: Vec<&mut Dropout<F>> = self
             .layers
             .iter_mut()
@@ -425,8 +425,8 @@ impl<F: Float> Network<F> for MultiLayerNet<F> {
                 dropouts.len()
             ));
         }
-        for (d, &position) in dropouts.iter_mut().zip(state) {
-            d.set_rng_position(position);
+        for (d, &s) in dropouts.iter_mut().zip(state) {
+            d.set_rng_state(s);
         }
         Ok(())
     }

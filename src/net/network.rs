@@ -56,14 +56,14 @@ pub trait Network<F: Float>: Send + Sync {
         Vec::new()
     }
 
-    /// Where the network's own random draws stand (Dropout's masks), for a checkpoint that
-    /// resumes bit for bit; none by default.
-    fn random_state(&self) -> Vec<u128> {
+    /// Where the network's own random draws stand — (seed, words used) of each generator
+    /// (Dropout's masks) — for a checkpoint that resumes bit for bit; none by default.
+    fn random_state(&self) -> Vec<(u64, u128)> {
         Vec::new()
     }
 
     /// Restores what [`Network::random_state`] gave.
-    fn set_random_state(&mut self, state: &[u128]) -> std::result::Result<(), String> {
+    fn set_random_state(&mut self, state: &[(u64, u128)]) -> std::result::Result<(), String> {
         if state.is_empty() {
             return Ok(());
         }

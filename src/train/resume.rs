@@ -32,8 +32,9 @@ const RESUME: &str = "resume";
 struct ResumeState {
     state: TrainState,
     sampler: SamplerState,
-    /// The network's own random positions (u128s, as text).
-    network_random: Vec<String>,
+    /// The network's own random generators: (seed, words used), as text (u128 exceeds JSON's
+    /// exact integers).
+    network_random: Vec<(String, String)>,
 }
 
 /// Writes `dir/checkpoint.safetensors` from where `trainer` stands; returns its path.
@@ -48,7 +49,7 @@ pub fn save_checkpoint<N: Network<f32> + Describe + Clone>(
             .net
             .random_state()
             .iter()
-            .map(u128::to_string)
+            .map(|(seed, pos)| (seed.to_string(), pos.to_string()))
             .collect(),
     };
     let mut metadata = trainer.net.metadata();
@@ -145,10 +146,14 @@ fn resume_network<N: Network<f32> + Describe + Clone>(
     let positions = resume
         .network_random
         .iter()
-        .map(|p| {
-            p.parse::<u128>()
-                .map_err(|_| bad(format!("random position {p:?} is not a number")))
-        })
+        .map(
+            |(seed, pos)| match (seed.parse::<u64>(), pos.parse::<u128>()) {
+                (Ok(seed), Ok(pos)) => Ok((seed, pos)),
+                _ => Err(bad(format!(
+                    "random state ({seed:?}, {pos:?}) is not two numbers"
+                ))),
+            },
+        )
         .collect::<Result<Vec<_>>>()?;
     net.set_random_state(&positions).map_err(bad)?;
     let (t_train, t_test) = (labels(&dataset.t_train), labels(&dataset.t_test));

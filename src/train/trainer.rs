@@ -148,11 +148,13 @@ impl TrainConfig {
                 "a positive number of seconds",
             ));
         }
-        if self.sampling == Sampling::ShuffledEpochs && self.batch_size > train_size {
+        // With replacement a larger batch could be drawn, but it would only repeat rows: a
+        // mistake far more often than a wish, so it is refused whatever the sampling.
+        if self.batch_size > train_size {
             return Err(Error::invalid(
                 "batch size",
                 self.batch_size,
-                "at most the training set size when sampling shuffled epochs",
+                "at most the training set size",
             ));
         }
         Ok(())

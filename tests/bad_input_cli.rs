@@ -1,0 +1,399 @@
+//! Bad input through the real binary, one test per case: each must exit non-zero with a
+//! message that names the value or file at fault — never a panic, never a silent success.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Runs scratchnet and checks it fails with `expected` in its error output.
+fn fails_naming(args: &[&str], expected: &str) {
+    let out = Command::new(env!("CARGO_BIN_EXE_scratchnet"))
+        .args(args)
+        .output()
+        .expect("scratchnet runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "{args:?} succeeded:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        stderr.contains(expected),
+        "{args:?}: expected {expected:?} in\n{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{args:?} panicked:\n{stderr}");
+}
+
+/// `train` with `extra` flags, writing nowhere that matters.
+fn train_fails(extra: &[&str], expected: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let mut args = vec!["--quiet", "train", "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    fails_naming(&args, expected);
+}
+
+macro_rules! train_cases {
+    ($($name:ident: [$($arg:expr),*] => $expected:expr;)*) => {
+        $(#[test] fn $name() { train_fails(&[$($arg),*], $expected); })*
+    };
+}
+
+train_cases! {
+    batch_size_zero: ["--batch-size", "0"] => "invalid batch size 0";
+    batch_size_above_the_training_set: ["--batch-size", "60001"] => "invalid batch size 60001: at most the training set size";
+    hidden_size_zero: ["--hidden-size", "0"] => "hidden size 0";
+    a_hidden_layer_of_width_zero: ["--hidden", "100,0"] => "0";
+    negative_learning_rate: ["--lr", "-0.1"] => "learning rate -0.1";
+    nan_learning_rate: ["--lr", "NaN"] => "learning rate NaN";
+    zero_iterations: ["--iters", "0"] => "iters_num 0";
+    zero_weight_std: ["--weight-init-std", "0"] => "weight init std 0";
+    unknown_dataset: ["--dataset", "cifar"] => "cifar";
+    unknown_optimizer: ["--hidden", "10", "--optimizer", "lbfgs"] => "lbfgs";
+    unknown_activation: ["--activation", "tanh"] => "tanh";
+    unknown_initialisation: ["--hidden", "10", "--init", "glorot"] => "glorot";
+    dropout_ratio_of_one: ["--hidden", "10", "--dropout", "1"] => "dropout";
+    zero_threads: ["--threads", "0"] => "--threads 0";
+    an_unparsable_number: ["--iters", "ten"] => "ten";
+}
+
+fn study_fails(extra: &[&str], expected: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec![
+        "--quiet",
+        "study",
+        "batch-size",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    fails_naming(&args, expected);
+}
+
+#[test]
+fn a_sizes_list_that_does_not_parse() {
+    study_fails(&["--sizes", "10,x,100"], "x");
+}
+
+#[test]
+fn a_budget_that_does_not_parse() {
+    study_fails(&["--budget", "weeks:3"], "weeks:3");
+}
+
+#[test]
+fn a_shard_beyond_its_count() {
+    study_fails(&["--shard", "3/2"], "3/2");
+}
+
+/// A temporary data cache holding MNIST's four files, with `corrupt` applied to one of them.
+fn corrupt_cache(file: &str, corrupt: impl Fn(&mut Vec<u8>)) -> tempfile::TempDir {
+    let fetch = Command::new(env!("CARGO_BIN_EXE_scratchnet"))
+        .args(["--quiet", "fetch"])
+        .output()
+        .unwrap();
+    assert!(
+        fetch.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fetch.stderr)
+    );
+    let stdout = String::from_utf8(fetch.stdout).unwrap();
+    let cache = PathBuf::from(
+        stdout
+            .lines()
+            .next()
+            .unwrap()
+            .split(" files in ")
+            .nth(1)
+            .unwrap()
+            .trim(),
+    );
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("mnist");
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in [
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ] {
+        let mut bytes = std::fs::read(cache.join(name)).unwrap();
+        if name == file {
+            corrupt(&mut bytes);
+        }
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    root
+}
+
+#[test]
+fn a_dataset_file_with_a_bad_magic_number() {
+    let root = corrupt_cache("t10k-labels-idx1-ubyte", |b| b[3] = 0x99);
+    train_fails(
+        &["--data-dir", root.path().to_str().unwrap()],
+        "t10k-labels-idx1-ubyte",
+    );
+}
+
+#[test]
+fn a_dataset_file_with_a_label_out_of_range() {
+    let root = corrupt_cache("train-labels-idx1-ubyte", |b| b[8 + 17] = 10);
+    train_fails(
+        &["--data-dir", root.path().to_str().unwrap()],
+        "train-labels-idx1-ubyte",
+    );
+}
+
+#[test]
+fn a_dataset_file_whose_header_declares_more_images_than_it_holds() {
+    // Same size as the real file (so it is taken from the cache), but 10001 images declared.
+    let root = corrupt_cache("t10k-images-idx3-ubyte", |b| {
+        b[4..8].copy_from_slice(&10001u32.to_be_bytes())
+    });
+    train_fails(
+        &["--data-dir", root.path().to_str().unwrap()],
+        "t10k-images-idx3-ubyte",
+    );
+}
+
+/// `eval --model` on a file made by `write`, failing with `expected` in the message.
+fn eval_fails(write: impl Fn(&Path), expected: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.safetensors");
+    write(&model);
+    fails_naming(
+        &[
+            "--quiet",
+            "eval",
+            "--model",
+            model.to_str().unwrap(),
+            "--out",
+            dir.path().to_str().unwrap(),
+        ],
+        expected,
+    );
+}
+
+/// A safetensors file of f32 tensors with the given shapes and scratchnet's metadata.
+fn checkpoint(path: &Path, tensors: &[(&str, Vec<usize>)], metadata: Option<&str>) {
+    let data: Vec<Vec<u8>> = tensors
+        .iter()
+        .map(|(_, s)| vec![0u8; 4 * s.iter().product::<usize>()])
+        .collect();
+    let views: Vec<_> = tensors
+        .iter()
+        .zip(&data)
+        .map(|((name, shape), d)| {
+            (
+                *name,
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), d)
+                    .unwrap(),
+            )
+        })
+        .collect();
+    let meta = metadata
+        .map(|m| std::collections::HashMap::from([("scratchnet".to_string(), m.to_string())]));
+    std::fs::write(path, safetensors::serialize(views, meta).unwrap()).unwrap();
+}
+
+const TWO_LAYER: &str = r#"{"activation":"sigmoid","network":"TwoLayerNet"}"#;
+
+#[test]
+fn a_model_that_is_not_safetensors() {
+    eval_fails(
+        |p| std::fs::write(p, b"W1,b1\n0.1,0.2\n").unwrap(),
+        "not a safetensors file",
+    );
+}
+
+#[test]
+fn a_truncated_model() {
+    eval_fails(
+        |p| {
+            checkpoint(
+                p,
+                &[
+                    ("W1", vec![784, 50]),
+                    ("b1", vec![50]),
+                    ("W2", vec![50, 10]),
+                    ("b2", vec![10]),
+                ],
+                Some(TWO_LAYER),
+            );
+            let bytes = std::fs::read(p).unwrap();
+            std::fs::write(p, &bytes[..bytes.len() / 2]).unwrap();
+        },
+        "model.safetensors",
+    );
+}
+
+#[test]
+fn a_model_missing_a_tensor() {
+    eval_fails(
+        |p| {
+            checkpoint(
+                p,
+                &[("W1", vec![784, 50]), ("b1", vec![50]), ("b2", vec![10])],
+                Some(TWO_LAYER),
+            )
+        },
+        "no tensor named W2",
+    );
+}
+
+#[test]
+fn a_model_for_other_images() {
+    eval_fails(
+        |p| {
+            checkpoint(
+                p,
+                &[
+                    ("W1", vec![700, 50]),
+                    ("b1", vec![50]),
+                    ("W2", vec![50, 10]),
+                    ("b2", vec![10]),
+                ],
+                Some(TWO_LAYER),
+            )
+        },
+        "W1 has 700 rows but the images have 784 pixels",
+    );
+}
+
+#[test]
+fn a_model_whose_shapes_do_not_fit_together() {
+    eval_fails(
+        |p| {
+            checkpoint(
+                p,
+                &[
+                    ("W1", vec![784, 50]),
+                    ("b1", vec![40]),
+                    ("W2", vec![50, 10]),
+                    ("b2", vec![10]),
+                ],
+                Some(TWO_LAYER),
+            )
+        },
+        "shapes do not fit together",
+    );
+}
+
+#[test]
+fn a_model_with_another_number_of_classes() {
+    eval_fails(
+        |p| {
+            checkpoint(
+                p,
+                &[
+                    ("W1", vec![784, 50]),
+                    ("b1", vec![50]),
+                    ("W2", vec![50, 12]),
+                    ("b2", vec![12]),
+                ],
+                Some(TWO_LAYER),
+            )
+        },
+        "12 outputs but the dataset has 10 classes",
+    );
+}
+
+#[test]
+fn a_model_of_integers() {
+    eval_fails(
+        |p| {
+            let data = vec![0u8; 8];
+            let view =
+                safetensors::tensor::TensorView::new(safetensors::Dtype::I32, vec![2], &data)
+                    .unwrap();
+            let meta = std::collections::HashMap::from([(
+                "scratchnet".to_string(),
+                TWO_LAYER.to_string(),
+            )]);
+            std::fs::write(
+                p,
+                safetensors::serialize([("W1", view)], Some(meta)).unwrap(),
+            )
+            .unwrap();
+        },
+        "dtype I32",
+    );
+}
+
+#[test]
+fn a_model_written_by_another_program() {
+    eval_fails(
+        |p| checkpoint(p, &[("weight", vec![10, 10])], None),
+        "not a scratchnet checkpoint",
+    );
+}
+
+#[test]
+fn a_model_that_does_not_exist() {
+    fails_naming(
+        &["eval", "--model", "/nonexistent/model.safetensors"],
+        "/nonexistent/model.safetensors",
+    );
+}
+
+#[test]
+fn resuming_a_folder_that_is_not_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    fails_naming(
+        &["train", "--resume", dir.path().to_str().unwrap()],
+        "not a scratchnet run folder",
+    );
+}
+
+#[test]
+fn resuming_a_run_whose_config_is_garbage() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.json"), "{\"iters_num\": \"many\"}").unwrap();
+    fails_naming(
+        &["train", "--resume", dir.path().to_str().unwrap()],
+        "not the config.json of a scratchnet run",
+    );
+}
+
+#[test]
+fn resuming_a_run_that_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let out = Command::new(env!("CARGO_BIN_EXE_scratchnet"))
+        .args([
+            "--quiet",
+            "train",
+            "--iters",
+            "3",
+            "--out",
+            run.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    fails_naming(
+        &["train", "--resume", run.to_str().unwrap()],
+        "nothing to resume",
+    );
+}
+
+#[test]
+fn resuming_with_other_settings_given() {
+    fails_naming(
+        &["train", "--resume", "/tmp", "--lr", "0.5"],
+        "cannot be used with",
+    );
+}
+
+#[test]
+fn merging_folders_that_hold_no_study() {
+    let dir = tempfile::tempdir().unwrap();
+    fails_naming(
+        &[
+            "study",
+            "merge",
+            dir.path().to_str().unwrap(),
+            "--out",
+            "/tmp/never",
+        ],
+        "plan.json",
+    );
+}
