@@ -28,8 +28,22 @@ pub fn write_atomic_with(
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
     fill(temp.as_file_mut()).map_err(|e| Error::io(path, e))?;
+    readable_by_all(temp.as_file()).map_err(|e| Error::io(path, e))?;
     temp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     temp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// Makes a file readable by all and writable by its owner (0644), as files a user keeps are:
+/// temporary files start owner-only.
+fn readable_by_all(file: &std::fs::File) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    #[cfg(not(unix))]
+    let _ = file;
     Ok(())
 }
 

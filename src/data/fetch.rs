@@ -658,7 +658,6 @@ pub(crate) fn store_verified_sized(
         } else {
             Box::new(reader.take(limit))
         };
-        readable_by_all(file)?;
         let mut out = std::io::BufWriter::new(file);
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 1 << 16];
@@ -690,26 +689,11 @@ pub(crate) fn store_verified_sized(
     });
     progress.end();
     match (written, refusal) {
-        (Ok(()), _) => files::write_atomic_with(&origin_path(cache, spec), |file| {
-            readable_by_all(file)?;
-            file.write_all(origin.as_bytes())
-        })
-        .map_err(Failure::Cache),
+        (Ok(()), _) => files::write_atomic(&origin_path(cache, spec), origin.as_bytes())
+            .map_err(Failure::Cache),
         (Err(_), Some(refusal)) => Err(refusal),
         (Err(e), None) => Err(Failure::Cache(e)),
     }
-}
-
-/// Makes a cache file readable by all, like any cache (temporary files start owner-only).
-fn readable_by_all(file: &std::fs::File) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    #[cfg(not(unix))]
-    let _ = file;
-    Ok(())
 }
 
 /// Notes that reading the source failed (not writing the cache) and passes the error on.

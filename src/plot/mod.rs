@@ -5,7 +5,7 @@
 
 pub mod chapter4;
 
-use crate::files::{parent_dir, write_atomic};
+use crate::files::write_atomic;
 use crate::{Error, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -81,27 +81,15 @@ pub fn save(chart: &impl Chart, dir: &Path, stem: &str) -> Result<[PathBuf; 2]> 
     Ok([svg_path, png_path])
 }
 
-/// Encodes an RGB buffer as PNG into a temporary file beside `path`, then renames it in.
+/// Encodes an RGB buffer as PNG and writes it to `path` (atomically).
 fn write_png(path: &Path, rgb: &[u8], w: u32, h: u32) -> Result<()> {
-    let dir = parent_dir(path);
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let temp = tempfile::Builder::new()
-        .prefix(".scratchnet-")
-        .suffix(".png")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
-    image::save_buffer_with_format(
-        temp.path(),
-        rgb,
-        w,
-        h,
-        image::ColorType::Rgb8,
-        image::ImageFormat::Png,
-    )
-    .map_err(|e| Error::Plot {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    temp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+    use image::ImageEncoder;
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(rgb, w, h, image::ColorType::Rgb8)
+        .map_err(|e| Error::Plot {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    write_atomic(path, &png)
 }
