@@ -65,7 +65,7 @@ const COLORS: [RGBColor; 10] = [
 ];
 
 /// A number as a tick label, to three significant digits: 1, 10, 1000, 1e6; 0.5; 0.00316.
-fn tick(v: f64) -> String {
+pub fn tick(v: f64) -> String {
     if v == 0.0 {
         return "0".into();
     }

@@ -299,6 +299,19 @@ pub fn train_network<N: Network<f32> + Describe + Clone>(
     out_dir: &Path,
     progress: &dyn Progress,
 ) -> Result<RunSummary<N>> {
+    train_network_observed(net, settings, dataset, out_dir, progress, &mut |_, _| {})
+}
+
+/// [`train_network`], showing the network to `observer` before training (with 0) and after
+/// every update (with the updates made so far): see [`Trainer::train_observed`].
+pub fn train_network_observed<N: Network<f32> + Describe + Clone>(
+    net: N,
+    settings: &TrainSettings,
+    dataset: &Dataset,
+    out_dir: &Path,
+    progress: &dyn Progress,
+    observer: &mut dyn FnMut(usize, &N),
+) -> Result<RunSummary<N>> {
     let (t_train, t_test) = (labels(&dataset.t_train), labels(&dataset.t_test));
     let data = TrainData {
         x_train: dataset.x_train.view(),
@@ -313,7 +326,7 @@ pub fn train_network<N: Network<f32> + Describe + Clone>(
         progress.line(&estimate_numerical(&trainer.net, data, &config));
     }
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
-    let history = trainer.train(progress)?;
+    let history = trainer.train_observed(progress, observer)?;
     let net = trainer.net;
 
     let config_file = ConfigFile {

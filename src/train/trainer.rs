@@ -191,6 +191,16 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
     /// Runs `iters_num` updates (fewer if the time limit comes first), measuring accuracy on
     /// the schedule; stops with [`Error::Diverged`] when the loss stops being a finite number.
     pub fn train(&mut self, progress: &dyn Progress) -> Result<History> {
+        self.train_observed(progress, &mut |_, _| {})
+    }
+
+    /// [`Trainer::train`], showing the network to `observer` before the first update (with 0)
+    /// and after every update (with the number of updates made), outside the timed part.
+    pub fn train_observed(
+        &mut self,
+        progress: &dyn Progress,
+        observer: &mut dyn FnMut(usize, &N),
+    ) -> Result<History> {
         let iters_num = self.config.iters_num;
         let batch_size = self.config.batch_size;
         let time_limit = self.config.time_limit_s.map(Duration::from_secs_f64);
@@ -211,6 +221,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
         let mut next_eval = 0;
         let mut iterations = 0;
         progress.begin("train", Some(iters_num as u64));
+        observer(0, &self.net);
 
         for i in 0..iters_num {
             if time_limit.is_some_and(|limit| train_time >= limit) {
@@ -253,6 +264,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
             }
             history.train_loss_list.push(loss);
             history.update_seconds.push(step.as_secs_f32());
+            observer(iterations, &self.net);
 
             if self.eval_due(i, iterations * batch_size, &mut next_eval) {
                 let record = self.measure(history.epochs.len(), i, start, train_time);
