@@ -1165,6 +1165,7 @@ impl DepthWidthStudy {
 /// The answer to the study's question in sentences, each carrying the numbers behind it.
 pub fn findings(plan: &DepthWidthPlan, shapes: &[ShapeSummary]) -> Vec<String> {
     let mut out = Vec::new();
+    let mut short = Vec::new();
     for dataset in &plan.datasets {
         let grid = grid_of(shapes, dataset);
         if grid.is_empty() {
@@ -1224,9 +1225,9 @@ pub fn findings(plan: &DepthWidthPlan, shapes: &[ShapeSummary]) -> Vec<String> {
                     name(deep),
                     acc(deep),
                     if diff > 0.0 {
-                        "deep-narrow wins"
+                        "the deeper wins"
                     } else if diff < 0.0 {
-                        "shallow-wide wins"
+                        "the shallower wins"
                     } else {
                         "a tie"
                     },
@@ -1249,6 +1250,12 @@ pub fn findings(plan: &DepthWidthPlan, shapes: &[ShapeSummary]) -> Vec<String> {
             ));
         } else {
             let deep_wins = pairs.iter().filter(|p| p.0 > 0.0).count();
+            short.push(format!(
+                "on {dataset} the deeper network won {deep_wins} of {} equal-size comparisons and the best shape was {} ({:.4})",
+                pairs.len(),
+                name(best),
+                acc(best)
+            ));
             out.push(format!(
                 "At equal parameters on {dataset} (shapes within 15% of each other's size), the deeper network wins {deep_wins} of {} comparisons: {}.",
                 pairs.len(),
@@ -1256,6 +1263,7 @@ pub fn findings(plan: &DepthWidthPlan, shapes: &[ShapeSummary]) -> Vec<String> {
             ));
         }
         // 3. Where width stops paying, per depth; where depth stops paying, per width.
+        let layers = |d: usize| format!("{d} hidden layer{}", if d == 1 { "" } else { "s" });
         let mut width_notes = Vec::new();
         for &d in &plan.depths {
             let line: Vec<&&ShapeSummary> = grid.iter().filter(|s| s.depth == d).collect();
@@ -1264,16 +1272,27 @@ pub fn findings(plan: &DepthWidthPlan, shapes: &[ShapeSummary]) -> Vec<String> {
             }
             let stop = line.windows(2).find(|w| acc(w[1]) - acc(w[0]) < 0.002);
             let (first, last) = (line[0], line[line.len() - 1]);
-            width_notes.push(match stop {
-                Some(w) => format!(
-                    "with {d} hidden layer{} widening from {} to {} raises test accuracy from {:.4} to {:.4}, but it stops paying at width {} (to {}: {:+.4})",
-                    if d == 1 { "" } else { "s" }, first.width, last.width, acc(first), acc(last), w[0].width, w[1].width, acc(w[1]) - acc(w[0])
-                ),
-                None => format!(
-                    "with {d} hidden layer{} every widening pays (at least +0.002), from {:.4} at width {} to {:.4} at width {}",
-                    if d == 1 { "" } else { "s" }, acc(first), first.width, acc(last), last.width
-                ),
-            });
+            let mut note = format!(
+                "with {} test accuracy goes from {:.4} at width {} to {:.4} at width {}",
+                layers(d),
+                acc(first),
+                first.width,
+                acc(last),
+                last.width
+            );
+            match stop {
+                Some(w) => {
+                    let _ = write!(
+                        note,
+                        ", and the first widening that gains less than 0.002 is {}→{} ({:+.4})",
+                        w[0].width,
+                        w[1].width,
+                        acc(w[1]) - acc(w[0])
+                    );
+                }
+                None => note.push_str(", every widening gaining at least 0.002"),
+            }
+            width_notes.push(note);
         }
         if !width_notes.is_empty() {
             out.push(format!("Width on {dataset}: {}.", width_notes.join("; ")));
@@ -1287,26 +1306,33 @@ pub fn findings(plan: &DepthWidthPlan, shapes: &[ShapeSummary]) -> Vec<String> {
             if line.len() < 2 {
                 continue;
             }
-            let step = acc(line[1]) - acc(line[0]);
+            let top = line
+                .iter()
+                .max_by(|a, b| acc(a).total_cmp(&acc(b)))
+                .expect("not empty");
             let stop = line.windows(2).find(|x| acc(x[1]) - acc(x[0]) < 0.002);
-            let mut s = format!(
-                "at width {w}, going from {} to {} hidden layers changes test accuracy by {step:+.4}",
-                line[0].depth, line[1].depth
+            let mut note = format!(
+                "at width {w}, {:.4} with {} and {:.4} with {}, best with {} ({:.4})",
+                acc(line[0]),
+                layers(line[0].depth),
+                acc(line[line.len() - 1]),
+                line[line.len() - 1].depth,
+                top.depth,
+                acc(top)
             );
-            if let Some(x) = stop {
-                let _ = write!(
-                    s,
-                    ", and depth stops paying beyond {} layer{} ({}→{}: {:+.4})",
-                    x[0].depth,
-                    if x[0].depth == 1 { "" } else { "s" },
-                    x[0].depth,
-                    x[1].depth,
-                    acc(x[1]) - acc(x[0])
-                );
-            } else {
-                s.push_str(", and every added layer pays");
+            match stop {
+                Some(x) => {
+                    let _ = write!(
+                        note,
+                        "; the first added layer that gains less than 0.002 is {}→{} ({:+.4})",
+                        x[0].depth,
+                        x[1].depth,
+                        acc(x[1]) - acc(x[0])
+                    );
+                }
+                None => note.push_str("; every added layer gains at least 0.002"),
             }
-            depth_notes.push(s);
+            depth_notes.push(note);
         }
         if !depth_notes.is_empty() {
             out.push(format!("Depth on {dataset}: {}.", depth_notes.join("; ")));
@@ -1347,6 +1373,31 @@ pub fn findings(plan: &DepthWidthPlan, shapes: &[ShapeSummary]) -> Vec<String> {
         if !diverged.is_empty() {
             out.push(format!("Diverged on {dataset}: {}.", diverged.join(", ")));
         }
+    }
+    if !short.is_empty() {
+        out.insert(0, format!("In short: {}.", short.join("; ")));
+    }
+    let ranges: Vec<f64> = shapes
+        .iter()
+        .filter(|s| s.grid && s.runs > 1)
+        .map(|s| s.final_test_acc.2 - s.final_test_acc.1)
+        .collect();
+    if ranges.is_empty() {
+        out.push(
+            "Each shape was trained with one seed, so differences of a few thousandths may be run-to-run noise; \
+             --seeds K gives means and spreads."
+                .into(),
+        );
+    } else {
+        let mut sorted = ranges.clone();
+        sorted.sort_by(f64::total_cmp);
+        out.push(format!(
+            "Across {} seeds, one shape's final test accuracy varies by {:.4} (median over shapes) and at most {:.4}: \
+             differences smaller than that are noise.",
+            plan.seeds,
+            sorted[sorted.len() / 2],
+            sorted[sorted.len() - 1]
+        ));
     }
     out.extend(diagnosis(plan, shapes));
     out
@@ -1555,14 +1606,19 @@ mod tests {
         ];
         let text = findings(&plan, &shapes).join("\n");
         assert!(text.contains("On mnist, the best shape is 2×50 (depth × width; 42310 parameters) at 0.9610 test accuracy; the worst is 1×16 (12730 parameters) at 0.9300."), "{text}");
-        assert!(text.contains("at about 13000 parameters, 1×16 (0.9300) against 2×16 (0.9350): deep-narrow wins by 0.0050"), "{text}");
-        assert!(text.contains("at about 40000 parameters, 1×50 (0.9600) against 2×50 (0.9610): deep-narrow wins by 0.0010"), "{text}");
+        assert!(text.contains("at about 13000 parameters, 1×16 (0.9300) against 2×16 (0.9350): the deeper wins by 0.0050"), "{text}");
+        assert!(text.contains("at about 40000 parameters, 1×50 (0.9600) against 2×50 (0.9610): the deeper wins by 0.0010"), "{text}");
         assert!(
             text.contains("the deeper network wins 2 of 2 comparisons"),
             "{text}"
         );
-        assert!(text.contains("with 2 hidden layers every widening pays (at least +0.002), from 0.9350 at width 16 to 0.9610 at width 50"), "{text}");
-        assert!(text.contains("at width 50, going from 1 to 2 hidden layers changes test accuracy by +0.0010, and depth stops paying beyond 1 layer (1→2: +0.0010)"), "{text}");
+        assert!(text.starts_with("In short: on mnist the deeper network won 2 of 2 equal-size comparisons and the best shape was 2×50 (0.9610)."), "{text}");
+        assert!(
+            text.contains("one seed, so differences of a few thousandths may be run-to-run noise"),
+            "{text}"
+        );
+        assert!(text.contains("with 2 hidden layers test accuracy goes from 0.9350 at width 16 to 0.9610 at width 50, every widening gaining at least 0.002"), "{text}");
+        assert!(text.contains("at width 50, 0.9600 with 1 hidden layer and 0.9610 with 2, best with 2 (0.9610); the first added layer that gains less than 0.002 is 1→2 (+0.0010)"), "{text}");
         assert!(
             text.contains(
                 "is largest at 2×50 (42310 parameters): +0.0150. It exceeds 0.01 in 1 of 4 shapes"
