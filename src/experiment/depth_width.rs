@@ -1215,10 +1215,14 @@ pub fn findings(plan: &DepthWidthPlan, shapes: &[ShapeSummary]) -> Vec<String> {
                 .max_by(|a, b| acc(a).total_cmp(&acc(b)))
                 .expect("not empty");
             let diff = acc(deep) - acc(shallow);
+            // With several seeds, a difference inside either shape's min–max range is noise.
+            let range = |s: &ShapeSummary| s.final_test_acc.2 - s.final_test_acc.1;
+            let noise = range(shallow).max(range(deep));
+            let within = plan.seeds > 1 && diff.abs() <= noise;
             pairs.push((
-                diff,
+                if within { 0.0 } else { diff },
                 format!(
-                    "at about {} parameters, {} ({:.4}) against {} ({:.4}): {} by {:.4}{}",
+                    "at about {} parameters, {} ({:.4}) against {} ({:.4}): {} by {:.4}{}{}",
                     round_sig(shallow.params),
                     name(shallow),
                     acc(shallow),
@@ -1232,6 +1236,11 @@ pub fn findings(plan: &DepthWidthPlan, shapes: &[ShapeSummary]) -> Vec<String> {
                         "a tie"
                     },
                     diff.abs(),
+                    if within {
+                        format!(", within the seeds' spread ({noise:.4}): no winner")
+                    } else {
+                        String::new()
+                    },
                     if winner.depth != shallow.depth && winner.depth != deep.depth {
                         format!(
                             " (best of the group: {} at {:.4})",
@@ -1250,8 +1259,9 @@ pub fn findings(plan: &DepthWidthPlan, shapes: &[ShapeSummary]) -> Vec<String> {
             ));
         } else {
             let deep_wins = pairs.iter().filter(|p| p.0 > 0.0).count();
+            let shallow_wins = pairs.iter().filter(|p| p.0 < 0.0).count();
             short.push(format!(
-                "on {dataset} the deeper network won {deep_wins} of {} equal-size comparisons and the best shape was {} ({:.4})",
+                "on {dataset} the deeper network won {deep_wins} and the shallower {shallow_wins} of {} equal-size comparisons and the best shape was {} ({:.4})",
                 pairs.len(),
                 name(best),
                 acc(best)
@@ -1612,7 +1622,7 @@ mod tests {
             text.contains("the deeper network wins 2 of 2 comparisons"),
             "{text}"
         );
-        assert!(text.starts_with("In short: on mnist the deeper network won 2 of 2 equal-size comparisons and the best shape was 2×50 (0.9610)."), "{text}");
+        assert!(text.starts_with("In short: on mnist the deeper network won 2 and the shallower 0 of 2 equal-size comparisons and the best shape was 2×50 (0.9610)."), "{text}");
         assert!(
             text.contains("one seed, so differences of a few thousandths may be run-to-run noise"),
             "{text}"
@@ -1635,6 +1645,31 @@ mod tests {
             text.contains("sigmoid, xavier, SGD lr 0.01 reaches 0.8800, |dW6|/|dW1| at init 10.0"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn with_several_seeds_differences_inside_the_spread_have_no_winner() {
+        let plan = DepthWidthPlan {
+            datasets: vec!["mnist".into()],
+            depths: vec![1, 2],
+            widths: vec![16],
+            seeds: 3,
+            diagnostics: Vec::new(),
+            ..DepthWidthPlan::default()
+        };
+        let mut a = shape("mnist", 1, 16, 0.9300, 0.001);
+        a.runs = 3;
+        a.final_test_acc = (0.9300, 0.9250, 0.9350);
+        let mut b = shape("mnist", 2, 16, 0.9320, 0.001);
+        b.runs = 3;
+        b.final_test_acc = (0.9320, 0.9300, 0.9330);
+        let text = findings(&plan, &[a, b]).join("\n");
+        assert!(text.contains("1×16 (0.9300) against 2×16 (0.9320): the deeper wins by 0.0020, within the seeds' spread (0.0100): no winner"), "{text}");
+        assert!(
+            text.contains("the deeper network won 0 and the shallower 0 of 1"),
+            "{text}"
+        );
+        assert!(text.contains("Across 3 seeds, one shape's final test accuracy varies by 0.0100 (median over shapes) and at most 0.0100"), "{text}");
     }
 
     #[test]
