@@ -1222,10 +1222,22 @@ pub fn findings(plan: &DepthWidthPlan, shapes: &[ShapeSummary]) -> Vec<String> {
             pairs.push((
                 if within { 0.0 } else { diff },
                 format!(
-                    "at about {} parameters, {} ({:.4}) against {} ({:.4}): {} by {:.4}{}{}",
+                    "at about {} parameters, {}{} ({:.4}) against {}{} ({:.4}): {} by {:.4}{}{}",
                     round_sig(shallow.params),
+                    if members.len() > 2 {
+                        let mut all = members.clone();
+                        all.sort_by_key(|s| s.depth);
+                        let list: Vec<String> = all
+                            .iter()
+                            .map(|s| format!("{} {:.4}", name(s), acc(s)))
+                            .collect();
+                        format!("{}; shallowest ", list.join(", "))
+                    } else {
+                        String::new()
+                    },
                     name(shallow),
                     acc(shallow),
+                    if members.len() > 2 { "deepest " } else { "" },
                     name(deep),
                     acc(deep),
                     if diff > 0.0 {
