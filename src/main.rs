@@ -6,6 +6,7 @@ use scratchnet::data::{self, DatasetKind, FetchOptions};
 use scratchnet::experiment::batch_size::{
     findings, summarise, BatchSizePlan, BatchSizeStudy, LrScaling,
 };
+use scratchnet::experiment::depth_width::{self, DepthWidthPlan, DepthWidthStudy, Setup};
 use scratchnet::experiment::runner::{self, merge_studies, run_study, Shard, Study};
 use scratchnet::experiment::Budget;
 use scratchnet::init::WeightInit;
@@ -201,6 +202,9 @@ impl NetArgs {
 enum StudyCommand {
     /// Mini-batch size versus speed and accuracy: one run per size, measured side by side.
     BatchSize(Box<BatchSizeArgs>),
+    /// Deep versus wide: a grid of depths × widths (or equal parameter counts) on MNIST and
+    /// Fashion-MNIST, with the diagnosis of why a deep sigmoid network fails to learn.
+    DepthWidth(Box<DepthWidthArgs>),
     /// Combine study folders (e.g. the shards of one study) into one, with its report.
     Merge {
         /// Study folders to combine.
@@ -249,6 +253,64 @@ struct BatchSizeArgs {
     threads: Option<usize>,
     /// Folder for the study (rerunning into it resumes a stopped study).
     #[arg(long, value_name = "DIR", default_value = "runs/study-batch-size")]
+    out: PathBuf,
+}
+
+/// `scratchnet study depth-width`'s arguments.
+#[derive(clap::Args, Debug)]
+struct DepthWidthArgs {
+    /// Datasets, comma-separated: mnist, fashion-mnist (each gets its own grid).
+    #[arg(long, value_delimiter = ',', default_value = "mnist,fashion-mnist")]
+    datasets: Vec<DatasetKind>,
+    /// Root of the data cache (as for `fetch --data-dir`).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Numbers of hidden layers, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,3,4,5")]
+    depths: Vec<usize>,
+    /// Neurons per hidden layer, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "16,50,100,200,400")]
+    widths: Vec<usize>,
+    /// Instead of --widths: for each depth, the width giving about N parameters (several N
+    /// comma-separated): deep-narrow against shallow-wide at the same size.
+    #[arg(long, value_delimiter = ',', value_name = "N")]
+    equal_params: Option<Vec<usize>>,
+    /// Training per run: epochs:N, iters:N or time:SECONDS.
+    #[arg(long, default_value = "epochs:2")]
+    budget: Budget,
+    /// Seeds per shape (0, 1, …).
+    #[arg(long, default_value_t = 1)]
+    seeds: u64,
+    /// Rows per mini-batch.
+    #[arg(long, default_value_t = 100)]
+    batch_size: usize,
+    /// The grid's hidden activation.
+    #[arg(long, value_enum, default_value_t = Activation::Relu)]
+    activation: Activation,
+    /// The grid's weight initialisation: std:σ, xavier or he (default: he for relu, xavier
+    /// for sigmoid).
+    #[arg(long, value_name = "INIT")]
+    init: Option<WeightInit>,
+    /// The grid's update rule.
+    #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]
+    optimizer: OptimizerKind,
+    /// The grid's learning rate (default: the optimizer's; adam 0.001).
+    #[arg(long = "lr")]
+    learning_rate: Option<f64>,
+    /// Leave out the diagnostic runs (sigmoid/std 0.01/SGD and chapter 6's fixes on 5×100).
+    #[arg(long)]
+    no_diagnosis: bool,
+    /// Training images (the first ones) the training accuracy is measured on.
+    #[arg(long, default_value_t = 10_000)]
+    train_eval_rows: usize,
+    /// Run only the I-th of N slices of the runs (I/N), to spread a study over machines.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<Shard>,
+    /// Threads for matrix products and evaluation (default: every core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Folder for the study (rerunning into it resumes a stopped study).
+    #[arg(long, value_name = "DIR", default_value = "runs/study-depth-width")]
     out: PathBuf,
 }
 
@@ -424,17 +486,85 @@ fn run_batch_size_study(args: &BatchSizeArgs, quiet: bool) -> Result<()> {
     Ok(())
 }
 
+fn run_depth_width_study(args: &DepthWidthArgs, quiet: bool) -> Result<()> {
+    set_threads(args.threads)?;
+    let mut datasets: Vec<String> = args.datasets.iter().map(|d| d.to_string()).collect();
+    datasets.dedup();
+    let plan = DepthWidthPlan {
+        datasets,
+        depths: args.depths.clone(),
+        widths: args.widths.clone(),
+        equal_params: args.equal_params.clone(),
+        budget: args.budget,
+        seeds: args.seeds,
+        batch_size: args.batch_size,
+        setup: Setup {
+            activation: args.activation,
+            weight_init: args
+                .init
+                .unwrap_or_else(|| WeightInit::for_activation(args.activation)),
+            optimizer: args.optimizer,
+            learning_rate: args
+                .learning_rate
+                .unwrap_or_else(|| args.optimizer.default_learning_rate()),
+        },
+        diagnostics: if args.no_diagnosis {
+            Vec::new()
+        } else {
+            Setup::diagnostics()
+        },
+        train_eval_rows: args.train_eval_rows,
+        ..DepthWidthPlan::default()
+    };
+    let study = DepthWidthStudy::new(plan)?;
+    let progress = Console::new(quiet);
+    let options = FetchOptions {
+        data_dir: args.data_dir.clone(),
+        from: None,
+    };
+    let mut loaded = Vec::new();
+    for name in &study.plan().datasets {
+        let kind = args
+            .datasets
+            .iter()
+            .find(|d| d.to_string() == *name)
+            .expect("the plan's datasets come from the flag");
+        loaded.push((name.clone(), data::load(*kind, &options, &progress)?));
+    }
+    let result = run_study(
+        &study,
+        loaded.as_slice(),
+        &args.out,
+        args.shard.unwrap_or(Shard::ALL),
+        &progress,
+    )?;
+    print_study(&result.files, result.ran, result.outcomes.len());
+    if !quiet {
+        let shapes = depth_width::summarise(study.plan(), &result.outcomes);
+        for sentence in depth_width::findings(study.plan(), &shapes) {
+            println!("- {sentence}");
+        }
+    }
+    Ok(())
+}
+
 fn run_merge(dirs: &[PathBuf], out: &std::path::Path) -> Result<()> {
     let first = dirs.first().expect("clap requires at least one folder");
     let kind = runner::study_kind(first)?;
-    let result = match kind.as_str() {
+    let (files, total) = match kind.as_str() {
         BatchSizeStudy::KIND => {
             let study = BatchSizeStudy::new(runner::read_plan::<BatchSizeStudy>(first)?)?;
-            merge_studies(&study, dirs, out)?
+            let result = merge_studies(&study, dirs, out)?;
+            (result.files, result.outcomes.len())
+        }
+        DepthWidthStudy::KIND => {
+            let study = DepthWidthStudy::new(runner::read_plan::<DepthWidthStudy>(first)?)?;
+            let result = merge_studies(&study, dirs, out)?;
+            (result.files, result.outcomes.len())
         }
         other => bail!("{}: unknown study kind {other}", first.display()),
     };
-    print_study(&result.files, 0, result.outcomes.len());
+    print_study(&files, 0, total);
     Ok(())
 }
 
@@ -581,6 +711,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Fetch(args) => run_fetch(&args, cli.quiet),
         Command::Study { study } => match study {
             StudyCommand::BatchSize(args) => run_batch_size_study(&args, cli.quiet),
+            StudyCommand::DepthWidth(args) => run_depth_width_study(&args, cli.quiet),
             StudyCommand::Merge { dirs, out } => run_merge(&dirs, &out),
         },
         Command::Demo { demo } => match demo {

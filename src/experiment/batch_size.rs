@@ -9,7 +9,8 @@
 
 use super::memory;
 use super::runner::{save_json, Study};
-use super::Budget;
+pub use super::CurvePoint;
+use super::{curve, save_charts, spread, Budget};
 use crate::data::Dataset;
 use crate::plot::lines::{Corner, LineChart, Series};
 use crate::progress::Silent;
@@ -119,21 +120,6 @@ pub struct BatchRun {
     pub batch_size: usize,
     /// The run's seed.
     pub seed: u64,
-}
-
-/// One measurement during a run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CurvePoint {
-    /// Training samples seen.
-    pub samples_seen: usize,
-    /// The same in epochs (samples / training set size).
-    pub epochs: f64,
-    /// Seconds of updates so far (evaluation excluded).
-    pub train_s: f64,
-    /// Accuracy on the training subset.
-    pub train_acc: f64,
-    /// Accuracy on the whole test set.
-    pub test_acc: f64,
 }
 
 /// What one run measured: one row of `study.csv`.
@@ -282,29 +268,9 @@ impl Study for BatchSizeStudy {
             Err(e) => return Err(e),
         };
         let h = &run.history;
-        let epochs = |samples: usize| samples as f64 / train_size as f64;
-        let mut curve: Vec<CurvePoint> = h
-            .epochs
-            .iter()
-            .map(|e| CurvePoint {
-                samples_seen: e.samples_seen,
-                epochs: epochs(e.samples_seen),
-                train_s: e.train_s,
-                train_acc: e.train_acc,
-                test_acc: e.test_acc,
-            })
-            .collect();
+        let curve = curve(h, settings.batch_size, train_size);
         let updates = h.train_loss_list.len();
         let samples_seen = updates * settings.batch_size;
-        if curve.last().map(|p| p.samples_seen) != Some(samples_seen) {
-            curve.push(CurvePoint {
-                samples_seen,
-                epochs: epochs(samples_seen),
-                train_s: h.train_seconds,
-                train_acc: h.final_train_acc,
-                test_acc: h.final_test_acc,
-            });
-        }
         let reached = curve.iter().find(|p| p.test_acc >= self.plan.target);
         outcome.updates = updates;
         outcome.samples_seen = samples_seen;
@@ -346,13 +312,11 @@ impl Study for BatchSizeStudy {
             &serde_json::json!({ "plan": self.plan, "runs": outcomes, "sizes": summaries }),
         )?;
         files.push(json);
-        let charts = charts(&self.plan, outcomes, &summaries);
-        let mut svgs = Vec::new();
-        for (stem, chart, caption) in &charts {
-            let [svg, png] = crate::plot::save(chart, dir, stem)?;
-            svgs.push((svg.clone(), *caption));
-            files.extend([svg, png]);
-        }
+        let charts: Vec<(String, LineChart, String)> = charts(&self.plan, outcomes, &summaries)
+            .into_iter()
+            .map(|(stem, chart, caption)| (stem.to_string(), chart, caption.to_string()))
+            .collect();
+        let svgs = save_charts(&charts, dir, &mut files)?;
         let report = dir.join("report.html");
         self.report(&summaries, &svgs)?.save(&report)?;
         files.push(report);
@@ -391,20 +355,6 @@ pub struct SizeSummary {
     pub train_s: f64,
     /// Largest peak resident memory, MB.
     pub peak_rss_mb: f64,
-}
-
-/// (mean, min, max) of some values (zeros when there are none).
-fn spread(values: impl Iterator<Item = f64>) -> (f64, f64, f64) {
-    let v: Vec<f64> = values.collect();
-    if v.is_empty() {
-        return (0.0, 0.0, 0.0);
-    }
-    let mean = v.iter().sum::<f64>() / v.len() as f64;
-    (
-        mean,
-        v.iter().copied().fold(f64::INFINITY, f64::min),
-        v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-    )
 }
 
 /// Per-size summaries in the plan's order of sizes (sizes with no outcome yet are left out).
@@ -632,7 +582,7 @@ fn charts(
 
 impl BatchSizeStudy {
     /// The HTML report: question, settings, findings, table, charts.
-    fn report(&self, sizes: &[SizeSummary], svgs: &[(PathBuf, &str)]) -> Result<Report> {
+    fn report(&self, sizes: &[SizeSummary], svgs: &[(PathBuf, String)]) -> Result<Report> {
         let p = &self.plan;
         let mut r = Report::new("Study: mini-batch size versus speed and accuracy");
         r.paragraph(

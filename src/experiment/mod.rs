@@ -5,13 +5,90 @@
 //! measurements and the report that answers its question from them.
 
 pub mod batch_size;
+pub mod depth_width;
 pub mod memory;
 pub mod runner;
 
+use crate::plot::Chart;
+use crate::train::History;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+
+/// (mean, min, max) of some values (zeros when there are none).
+pub fn spread(values: impl Iterator<Item = f64>) -> (f64, f64, f64) {
+    let v: Vec<f64> = values.collect();
+    if v.is_empty() {
+        return (0.0, 0.0, 0.0);
+    }
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    (
+        mean,
+        v.iter().copied().fold(f64::INFINITY, f64::min),
+        v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    )
+}
+
+/// One measurement during a study's run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CurvePoint {
+    /// Training samples seen.
+    pub samples_seen: usize,
+    /// The same in epochs (samples / training set size).
+    pub epochs: f64,
+    /// Seconds of updates so far (evaluation excluded).
+    pub train_s: f64,
+    /// Accuracy on the training subset.
+    pub train_acc: f64,
+    /// Accuracy on the whole test set.
+    pub test_acc: f64,
+}
+
+/// A run's measurements as curve points, ending with the final weights' (added when the
+/// schedule did not measure them).
+pub fn curve(h: &History, batch_size: usize, train_size: usize) -> Vec<CurvePoint> {
+    let epochs = |samples: usize| samples as f64 / train_size as f64;
+    let mut curve: Vec<CurvePoint> = h
+        .epochs
+        .iter()
+        .map(|e| CurvePoint {
+            samples_seen: e.samples_seen,
+            epochs: epochs(e.samples_seen),
+            train_s: e.train_s,
+            train_acc: e.train_acc,
+            test_acc: e.test_acc,
+        })
+        .collect();
+    let samples_seen = h.train_loss_list.len() * batch_size;
+    if curve.last().map(|p| p.samples_seen) != Some(samples_seen) {
+        curve.push(CurvePoint {
+            samples_seen,
+            epochs: epochs(samples_seen),
+            train_s: h.train_seconds,
+            train_acc: h.final_train_acc,
+            test_acc: h.final_test_acc,
+        });
+    }
+    curve
+}
+
+/// Draws each (file stem, chart, caption) into `dir` as SVG and PNG, adds both files to
+/// `files`, and returns (SVG, caption) pairs for the report.
+pub fn save_charts<C: Chart>(
+    charts: &[(String, C, String)],
+    dir: &Path,
+    files: &mut Vec<PathBuf>,
+) -> Result<Vec<(PathBuf, String)>> {
+    let mut svgs = Vec::new();
+    for (stem, chart, caption) in charts {
+        let [svg, png] = crate::plot::save(chart, dir, stem)?;
+        svgs.push((svg.clone(), caption.clone()));
+        files.extend([svg, png]);
+    }
+    Ok(svgs)
+}
 
 /// How much training each run of a study gets.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

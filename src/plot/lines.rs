@@ -64,8 +64,17 @@ const COLORS: [RGBColor; 10] = [
     RGBColor(23, 190, 207),
 ];
 
+/// `v` rounded to two significant digits: 15849 → 16000, 3.162 → 3.2.
+fn two_digits(v: f64) -> f64 {
+    if v == 0.0 || !v.is_finite() {
+        return v;
+    }
+    let scale = 10f64.powf(v.abs().log10().floor() - 1.0);
+    (v / scale).round() * scale
+}
+
 /// A number as a tick label, to three significant digits: 1, 10, 1000, 1e6; 0.5; 0.00316.
-fn tick(v: f64) -> String {
+pub fn tick(v: f64) -> String {
     if v == 0.0 {
         return "0".into();
     }
@@ -129,7 +138,14 @@ impl Chart for LineChart {
         area.fill(&WHITE)?;
         let (xr, yr) = self.extent();
         let log = self.log_x;
-        let x_fmt = move |v: &f64| if log { tick(10f64.powf(*v)) } else { tick(*v) };
+        // On a log axis the ticks fall at uneven numbers (10^4.2 = 15849): shown to two digits.
+        let x_fmt = move |v: &f64| {
+            if log {
+                tick(two_digits(10f64.powf(*v)))
+            } else {
+                tick(*v)
+            }
+        };
         let mut chart = ChartBuilder::on(area)
             .caption(&self.title, (FONT, 22))
             .margin(15)
@@ -183,6 +199,13 @@ impl Chart for LineChart {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_ticks_are_shown_to_two_digits() {
+        assert_eq!(tick(two_digits(15848.93)), "16000");
+        assert_eq!(tick(two_digits(3.1623)), "3.2");
+        assert_eq!(tick(two_digits(100.0)), "100");
+    }
 
     #[test]
     fn ticks_read_as_plain_numbers() {

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 pub mod eval;
+pub mod heatmap;
 pub mod lines;
 pub mod optimizers;
 pub mod training;

@@ -8,7 +8,9 @@ pub mod sampler;
 pub mod trainer;
 
 pub use history::{EpochRecord, History};
-pub use run::{train, train_network, NetworkSpec, RunSummary, TrainSettings};
+pub use run::{
+    train, train_network, train_network_observed, NetworkSpec, RunSummary, TrainSettings,
+};
 pub use sampler::{MiniBatchSampler, Sampling};
 pub use trainer::{
     EvalSchedule, GradientMethod, OnNan, TrainConfig, TrainData, TrainState, Trainer,

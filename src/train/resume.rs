@@ -172,5 +172,5 @@ fn resume_network<N: Network<f32> + Describe + Clone>(
         .map_err(bad)?;
     trainer.sampler.restore(&resume.sampler).map_err(bad)?;
     trainer.state = resume.state;
-    run_trainer(&mut trainer, settings, dir, progress)
+    run_trainer(&mut trainer, settings, dir, progress, &mut |_, _| {})
 }

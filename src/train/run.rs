@@ -310,6 +310,19 @@ pub fn train_network<N: Network<f32> + Describe + Clone>(
     out_dir: &Path,
     progress: &dyn Progress,
 ) -> Result<RunSummary<N>> {
+    train_network_observed(net, settings, dataset, out_dir, progress, &mut |_, _| {})
+}
+
+/// [`train_network`], showing the network to `observer` before training (with 0) and after
+/// every update (with the updates made so far): see [`Trainer::train_observed`].
+pub fn train_network_observed<N: Network<f32> + Describe + Clone>(
+    net: N,
+    settings: &TrainSettings,
+    dataset: &Dataset,
+    out_dir: &Path,
+    progress: &dyn Progress,
+    observer: &mut dyn FnMut(usize, &N),
+) -> Result<RunSummary<N>> {
     let (t_train, t_test) = (labels(&dataset.t_train), labels(&dataset.t_test));
     let data = TrainData {
         x_train: dataset.x_train.view(),
@@ -319,7 +332,7 @@ pub fn train_network<N: Network<f32> + Describe + Clone>(
     };
     let optimizer = settings.optimizer.build(settings.learning_rate)?;
     let mut trainer = Trainer::new(net, optimizer, data, settings.config())?;
-    run_trainer(&mut trainer, settings, out_dir, progress)
+    run_trainer(&mut trainer, settings, out_dir, progress, observer)
 }
 
 /// Runs `trainer` to its end (from wherever its state stands) and writes the run folder;
@@ -329,6 +342,7 @@ pub(crate) fn run_trainer<N: Network<f32> + Describe + Clone>(
     settings: &TrainSettings,
     out_dir: &Path,
     progress: &dyn Progress,
+    observer: &mut dyn FnMut(usize, &N),
 ) -> Result<RunSummary<N>> {
     let data = trainer.data();
     let config = settings.config();
@@ -347,7 +361,7 @@ pub(crate) fn run_trainer<N: Network<f32> + Describe + Clone>(
     };
     let config_json = serde_json::to_string_pretty(&config_file).expect("config serialises");
     write_atomic(&out_dir.join("config.json"), config_json.as_bytes())?;
-    let history = match trainer.train(progress) {
+    let history = match trainer.train_observed(progress, observer) {
         Ok(history) => history,
         Err(e @ Error::Interrupted { .. }) => {
             super::resume::save_checkpoint(trainer, out_dir)?;

@@ -251,6 +251,16 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
     /// loss that is not a finite number ([`Error::Diverged`], unless `on_nan` is `continue`;
     /// the weights are then those from before the failing update).
     pub fn train(&mut self, progress: &dyn Progress) -> Result<History> {
+        self.train_observed(progress, &mut |_, _| {})
+    }
+
+    /// [`Trainer::train`], showing the network to `observer` before the first update and after
+    /// every update (with the number of updates made so far), outside the timed part.
+    pub fn train_observed(
+        &mut self,
+        progress: &dyn Progress,
+        observer: &mut dyn FnMut(usize, &N),
+    ) -> Result<History> {
         let iters_num = self.config.iters_num;
         let batch_size = self.config.batch_size;
         let time_limit = self.config.time_limit_s.map(Duration::from_secs_f64);
@@ -269,6 +279,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
         let mut last_status = Instant::now();
         let mut stop = None;
         progress.begin("train", Some(iters_num as u64));
+        observer(self.state.iteration, &self.net);
 
         for i in self.state.iteration..iters_num {
             if time_limit.is_some_and(|limit| train_time >= limit) {
@@ -315,6 +326,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
             self.state.iteration = i + 1;
             self.state.history.train_loss_list.push(loss);
             self.state.history.update_seconds.push(step.as_secs_f32());
+            observer(i + 1, &self.net);
 
             if self.eval_due(i, (i + 1) * batch_size) {
                 let record = self.measure(

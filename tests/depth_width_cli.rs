@@ -1,0 +1,235 @@
+//! Whole-command tests of `scratchnet study depth-width` (and `study merge` on its folders) on
+//! real MNIST.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn scratchnet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scratchnet"))
+        .args(args)
+        .output()
+        .expect("the scratchnet binary runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = scratchnet(args);
+    assert!(
+        out.status.success(),
+        "scratchnet {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn study(dir: &Path, extra: &[&str]) -> String {
+    let mut args = vec![
+        "study",
+        "depth-width",
+        "--datasets",
+        "mnist",
+        "--out",
+        dir.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    ok(&args)
+}
+
+/// study.csv as one map of column → value per row.
+fn rows(dir: &Path) -> Vec<BTreeMap<String, String>> {
+    let csv = std::fs::read_to_string(dir.join("study.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+    lines
+        .map(|l| {
+            let cells: Vec<String> = l.split(',').map(String::from).collect();
+            assert_eq!(cells.len(), header.len(), "{l}");
+            header.iter().cloned().zip(cells).collect()
+        })
+        .collect()
+}
+
+fn num(row: &BTreeMap<String, String>, key: &str) -> f64 {
+    row[key]
+        .parse()
+        .unwrap_or_else(|_| panic!("{key} = {:?}", row[key]))
+}
+
+/// Parameters of 784 → depth × width → 10.
+fn params(depth: usize, width: usize) -> usize {
+    785 * width + (depth - 1) * (width + 1) * width + (width + 1) * 10
+}
+
+#[test]
+fn a_small_grid_writes_every_output_with_consistent_numbers() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("grid");
+    let stdout = study(
+        &dir,
+        &[
+            "--depths",
+            "1,2",
+            "--widths",
+            "16,50",
+            "--budget",
+            "iters:150",
+        ],
+    );
+    // 4 grid runs, and 4 diagnostic runs of 5×100 (not a shape of this grid).
+    assert!(
+        stdout.contains("8 runs done now, 8 in the study"),
+        "{stdout}"
+    );
+    for stem in [
+        "heatmap_mnist",
+        "accuracy_vs_params_mnist",
+        "gradients_init_mnist",
+        "gradients_epoch1_mnist",
+        "activations_mnist",
+    ] {
+        for ext in ["svg", "png"] {
+            let path = dir.join(format!("{stem}.{ext}"));
+            assert!(path.metadata().unwrap().len() > 1000, "{}", path.display());
+        }
+    }
+    for file in ["study.json", "plan.json", "report.html"] {
+        assert!(dir.join(file).exists(), "{file}");
+    }
+    let all = rows(&dir);
+    assert_eq!(all.len(), 8, "4 grid runs + 4 diagnostic");
+    for column in [
+        "dataset",
+        "depth",
+        "width",
+        "activation",
+        "weight_init",
+        "optimizer",
+        "params",
+        "macs_per_sample",
+        "train_s",
+        "final_train_acc",
+        "final_test_acc",
+        "best_test_acc",
+        "gap",
+        "grad_mean_abs_init",
+        "grad_mean_abs_epoch1",
+    ] {
+        assert!(all[0].contains_key(column), "{column}");
+    }
+    for row in &all {
+        let (d, w) = (num(row, "depth") as usize, num(row, "width") as usize);
+        assert_eq!(num(row, "params") as usize, params(d, w), "{row:?}");
+        let macs = 784 * w + (d - 1) * w * w + w * 10;
+        assert_eq!(num(row, "macs_per_sample") as usize, macs);
+        let gap = num(row, "final_train_acc") - num(row, "final_test_acc");
+        assert!((gap - num(row, "gap")).abs() < 2e-4, "{row:?}");
+        assert!(num(row, "best_test_acc") >= num(row, "final_test_acc") - 1e-9);
+        assert_eq!(row["grad_mean_abs_init"].split(';').count(), d + 1);
+        assert_eq!(num(row, "updates"), 150.0);
+        let run = format!(
+            "mnist-d{d}-w{w}-{}-{}-{}{}-seed0",
+            row["activation"],
+            row["weight_init"].replace(':', ""),
+            row["optimizer"],
+            row["learning_rate"]
+        );
+        assert!(
+            dir.join("runs").join(&run).join("outcome.json").exists(),
+            "{run}"
+        );
+        assert!(
+            dir.join("runs").join(&run).join("epochs.csv").exists(),
+            "{run}"
+        );
+    }
+    // The report's sentences carry the table's numbers.
+    let report = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let grid: Vec<_> = all
+        .iter()
+        .filter(|r| r["optimizer"] == "adam" && r["depth"] != "5")
+        .collect();
+    let best = grid
+        .iter()
+        .max_by(|a, b| num(a, "final_test_acc").total_cmp(&num(b, "final_test_acc")))
+        .unwrap();
+    let sentence = format!(
+        "the best shape is {}×{} (depth × width; {} parameters) at {}",
+        best["depth"], best["width"], best["params"], best["final_test_acc"]
+    );
+    assert!(report.contains(&sentence), "{sentence}");
+    let sigmoid = all.iter().find(|r| r["weight_init"] == "std:0.01").unwrap();
+    let sentence = format!(
+        "the 5×100 network with sigmoid, std 0.01, SGD lr 0.01 ends at {} test accuracy",
+        sigmoid["final_test_acc"]
+    );
+    assert!(report.contains(&sentence), "{sentence}");
+    let g1: f64 = sigmoid["grad_mean_abs_init"]
+        .split(';')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        report.contains(&format!("its mean |dW1| is {g1:.2e}")),
+        "{g1}"
+    );
+    assert!(report.contains("Depth on mnist") && report.contains("Width on mnist"));
+}
+
+#[test]
+fn equal_parameter_shapes_shard_resume_and_merge() {
+    let root = tempfile::tempdir().unwrap();
+    let args = [
+        "--depths",
+        "1,2,4",
+        "--equal-params",
+        "30000",
+        "--budget",
+        "iters:30",
+        "--no-diagnosis",
+    ];
+    let whole = root.path().join("whole");
+    study(&whole, &args);
+    let all = rows(&whole);
+    assert_eq!(all.len(), 3);
+    for row in &all {
+        let p = num(row, "params");
+        assert!((p - 30_000.0).abs() / 30_000.0 < 0.03, "{row:?}");
+    }
+    let mut parts = Vec::new();
+    for shard in ["1/2", "2/2"] {
+        let dir = root.path().join(shard.replace('/', "of"));
+        let mut with_shard = args.to_vec();
+        with_shard.extend(["--shard", shard]);
+        let out = study(&dir, &with_shard);
+        let ran = if shard == "1/2" { 2 } else { 1 };
+        assert!(out.contains(&format!("{ran} runs done now")), "{out}");
+        // Rerunning resumes: nothing left to do.
+        assert!(study(&dir, &with_shard).contains("0 runs done now"));
+        parts.push(dir);
+    }
+    let merged = root.path().join("merged");
+    let out = ok(&[
+        "study",
+        "merge",
+        parts[0].to_str().unwrap(),
+        parts[1].to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    assert!(out.contains("0 runs done now, 3 in the study"), "{out}");
+    let key = |r: &BTreeMap<String, String>| {
+        (
+            r["depth"].clone(),
+            r["width"].clone(),
+            r["final_test_acc"].clone(),
+        )
+    };
+    let mut a: Vec<_> = rows(&merged).iter().map(key).collect();
+    let mut b: Vec<_> = all.iter().map(key).collect();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "same seed, same shapes: the same accuracies");
+    assert!(merged.join("report.html").exists());
+}
