@@ -8,7 +8,7 @@
 //! product's sums without their zero terms, so the result is the same up to the order of
 //! additions (which is fixed, so results are reproducible).
 
-use crate::simd::add_rows;
+use crate::simd::{add_rows, axpy};
 use crate::Float;
 use ndarray::{Array1, Array2, ArrayView2};
 use std::ops::Range;
@@ -318,39 +318,60 @@ crate::kernel! {
     }
 }
 
-/// `dW = xᵀ·dout` for a sparse x, given as its transpose `x_t` (in, N) (see
-/// [`SparseRows::transpose_into`]); dout: (N, out) → dW: (in, out), each row
-/// `dW[i, :] = Σ_{n: x[n,i]≠0} x[n,i] · dout[n, :]` (rows of pixels that are 0 in every sample
-/// are 0). Overwrites dW, as every backward does.
-pub fn sparse_weight_grad<F: Float>(x_t: &SparseRows<F>, dout: ArrayView2<F>, dW: &mut Array2<F>) {
+/// `dW += xᵀ·dout` for a sparse x: (N, in), dout: (N, out), dW: (in, out): for each sample n
+/// in order and each of its nonzero pixels (i, v), `dW[i, :] += v · dout[n, :]`.
+///
+/// Starting from a dW that is 0 on the rows of x's nonzero columns, this is `xᵀ·dout` on
+/// those rows — `dW[i, :] = Σ_{n: x[n,i]≠0} x[n,i] · dout[n, :]`, samples added in order — and
+/// the other rows of xᵀ·dout are 0. So only the rows of pixels that are nonzero somewhere in
+/// the batch are touched: about 150 of MNIST's 784 at batch 1 (the `Affine` layer keeps dW
+/// zero elsewhere). No transpose of x is needed.
+pub fn sparse_weight_grad<F: Float>(x: SparseView<F>, dout: ArrayView2<F>, dW: &mut Array2<F>) {
     assert_eq!(
-        x_t.ncols(),
+        x.nrows(),
         dout.nrows(),
         "xᵀ·dout: x has {} rows, dout {}",
-        x_t.ncols(),
+        x.nrows(),
         dout.nrows()
     );
+    assert_eq!(dW.dim(), (x.ncols(), dout.ncols()), "dW is (in, out)");
     let width = dout.ncols();
-    super::ensure_shape(dW, x_t.nrows(), width);
     let dout = dout.as_standard_layout();
     let dout = dout.as_slice().expect("standard layout");
     let dW = dW.as_slice_mut().expect("dW is in standard layout");
     if width > 0 {
-        sparse_transposed_times(x_t, dout, width, dW);
+        sparse_transposed_times(x, dout, width, dW);
     }
 }
 
 crate::kernel! {
-    /// dW (in, width): row i is Σ over row i's entries (n, v) of x_t of v · dout[n, :].
-    fn sparse_transposed_times<F>(x_t: &SparseRows<F>, dout: &[F], width: usize, dW: &mut [F]) {
-        for (i, dw_row) in dW.chunks_exact_mut(width).enumerate() {
-            dw_row.fill(F::zero());
-            let (samples, values) = x_t.row(i);
-            add_rows(dw_row, values, |k| {
-                let n = samples[k] as usize;
-                &dout[n * width..(n + 1) * width]
-            });
+    /// dW (in, width) += xᵀ·dout: row i of dW gains v · dout[n, :] for each entry (i, v) of
+    /// row n of x, samples in order.
+    fn sparse_transposed_times<F>(x: SparseView<F>, dout: &[F], width: usize, dW: &mut [F]) {
+        for (n, dout_row) in dout.chunks_exact(width).enumerate().take(x.nrows()) {
+            let (indices, values) = x.row(n);
+            for (&i, &v) in indices.iter().zip(values) {
+                let i = i as usize;
+                axpy(v, dout_row, &mut dW[i * width..(i + 1) * width]);
+            }
         }
+    }
+}
+
+/// The distinct columns holding a nonzero in some row of x, into `columns` (in order of first
+/// appearance); `seen` is scratch with one flag per column, all false before and after.
+pub fn nonzero_columns<F: Float>(x: SparseView<F>, seen: &mut Vec<bool>, columns: &mut Vec<u32>) {
+    seen.resize(x.ncols(), false);
+    columns.clear();
+    let (start, end) = (x.indptr[0], x.indptr[x.nrows()]);
+    for &i in &x.indices[start..end] {
+        if !seen[i as usize] {
+            seen[i as usize] = true;
+            columns.push(i);
+        }
+    }
+    for &i in columns.iter() {
+        seen[i as usize] = false;
     }
 }
 
@@ -402,13 +423,15 @@ mod tests {
             assert!((&out - &expected).iter().all(|v| v.abs() < 1e-12));
 
             let dout = randn(&mut rng, n, d_out, 1.0);
-            let mut t = SparseRows::new();
-            s.transpose_into(&mut t);
-            let mut dw = Array2::zeros((0, 0));
-            sparse_weight_grad(&t, dout.view(), &mut dw);
+            let mut dw = Array2::zeros((d_in, d_out));
+            sparse_weight_grad(s.view(), dout.view(), &mut dw);
             let expected = x.t().dot(&dout);
             assert!((&dw - &expected).iter().all(|v| v.abs() < 1e-12));
         }
         assert!((density(Array2::<f64>::eye(4).view()) - 0.25).abs() < 1e-15);
+        let x = SparseRows::from_dense(ndarray::array![[0.0, 2.0, 1.0], [3.0, 2.0, 0.0]].view());
+        let (mut seen, mut columns) = (Vec::new(), Vec::new());
+        nonzero_columns(x.view(), &mut seen, &mut columns);
+        assert_eq!((columns, seen), (vec![1, 2, 0], vec![false; 3]));
     }
 }

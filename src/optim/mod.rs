@@ -30,13 +30,31 @@ use std::fmt;
 pub trait Optimizer<F: Float> {
     /// Moves `param` using its gradient `grad` (same shape).
     fn update(&mut self, key: &str, param: ArrayViewMutD<F>, grad: ArrayViewD<F>);
+
+    /// [`Optimizer::update`] for a 2-D `param` whose `grad` is exactly 0 outside `rows`.
+    /// Rules under which a zero gradient leaves a weight unchanged (SGD: `w − lr·0 = w`) need
+    /// only visit those rows; the default updates everything, as rules with state must
+    /// (Momentum's velocity and Adam's moments decay every step, gradient or not).
+    fn update_rows(
+        &mut self,
+        key: &str,
+        param: ArrayViewMutD<F>,
+        grad: ArrayViewD<F>,
+        rows: &[u32],
+    ) {
+        let _ = rows;
+        self.update(key, param, grad);
+    }
 }
 
 /// Applies `optimizer` to every parameter of `net`, with the gradients of its last `gradient`.
 pub fn step<F: Float, N: Network<F> + ?Sized>(net: &mut N, optimizer: &mut dyn Optimizer<F>) {
     for i in 0..net.param_names().len() {
         let p = net.param(i);
-        optimizer.update(p.name, p.value, p.grad);
+        match p.rows {
+            Some(rows) => optimizer.update_rows(p.name, p.value, p.grad, rows),
+            None => optimizer.update(p.name, p.value, p.grad),
+        }
     }
 }
 
