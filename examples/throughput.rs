@@ -4,7 +4,7 @@
 //! only, as `scratchnet train` counts them) for batch sizes 1–6000 and hidden widths 50–800;
 //! `-- numgrad` times TwoLayerNet's `numerical_gradient` on 100 MNIST training images.
 //! For instruction counts (a loaded machine makes times noisy), a fixed amount of work:
-//! `-- steps BATCH ITERS` runs ITERS training steps of the users' network (784-50-10) and
+//! `-- steps BATCH ITERS [HIDDEN]` runs ITERS training steps of a 784-HIDDEN-10 net (50) and
 //! `-- eval REPEATS` measures accuracy on all 70,000 images REPEATS times; under
 //! `valgrind --tool=callgrind --toggle-collect='*measured*'` only that work is counted.
 //! Fetches MNIST into the cache if needed.
@@ -63,7 +63,9 @@ fn main() -> scratchnet::Result<()> {
             let x_test = SparseRows::from_dense(dataset.x_test.view());
             let t_test = labels(&dataset.t_test);
             let mut rng = ChaCha8Rng::seed_from_u64(0);
-            let net = TwoLayerNet::<f32>::new(784, 50, 10, 0.01, Activation::Sigmoid, &mut rng)?;
+            let hidden = if mode == "steps" { arg(4, 50) } else { 50 };
+            let net =
+                TwoLayerNet::<f32>::new(784, hidden, 10, 0.01, Activation::Sigmoid, &mut rng)?;
             let start = Instant::now();
             let result = if mode == "steps" {
                 let (batch, iters) = (arg(2, 100), arg(3, 1000));

@@ -40,46 +40,18 @@ macro_rules! kernel {
     };
 }
 
-/// Elements handled together by the loops below: one AVX-512 register of f32 (two of AVX2).
-///
-/// The loops run over fixed-size chunks of this many elements, then the remainder one by one.
-/// A plain `for j in 0..n` is vectorised by LLVM for long rows only (it unrolls to 64 elements
-/// a pass and leaves shorter rows to a scalar loop), and the users' rows are 50 long.
-const LANES: usize = 16;
-
 /// `y += a · x`, element by element (the inner loop of every product here); x, y: same length.
 #[inline(always)]
 pub fn axpy<F: crate::Float>(a: F, x: &[F], y: &mut [F]) {
-    let n = y.len().min(x.len());
-    let (x, y) = (&x[..n], &mut y[..n]);
-    let mut y_chunks = y.chunks_exact_mut(LANES);
-    let mut x_chunks = x.chunks_exact(LANES);
-    for (y, x) in (&mut y_chunks).zip(&mut x_chunks) {
-        for l in 0..LANES {
-            y[l] += a * x[l];
-        }
-    }
-    for (y, &x) in y_chunks
-        .into_remainder()
-        .iter_mut()
-        .zip(x_chunks.remainder())
-    {
+    for (y, &x) in y.iter_mut().zip(x) {
         *y += a * x;
     }
 }
 
-/// `y = 0`, element by element, in registers (a call to `memset` costs more for short rows).
+/// `y = 0`, element by element.
 #[inline(always)]
 pub fn zero<F: crate::Float>(y: &mut [F]) {
-    let mut chunks = y.chunks_exact_mut(LANES);
-    for y in &mut chunks {
-        for v in y.iter_mut() {
-            *v = F::zero();
-        }
-    }
-    for v in chunks.into_remainder() {
-        *v = F::zero();
-    }
+    y.fill(F::zero());
 }
 
 /// `y += Σ_k coeffs[k] · row(k)` (every row as long as y), four rows per pass over y.
@@ -90,7 +62,6 @@ pub fn zero<F: crate::Float>(y: &mut [F]) {
 #[inline(always)]
 pub fn add_rows<'a, F: crate::Float>(y: &mut [F], coeffs: &[F], row: impl Fn(usize) -> &'a [F]) {
     let n = y.len();
-    let whole = n - n % LANES;
     let mut k = 0;
     while k + 4 <= coeffs.len() {
         let (r0, r1, r2, r3) = (
@@ -100,19 +71,7 @@ pub fn add_rows<'a, F: crate::Float>(y: &mut [F], coeffs: &[F], row: impl Fn(usi
             &row(k + 3)[..n],
         );
         let (a0, a1, a2, a3) = (coeffs[k], coeffs[k + 1], coeffs[k + 2], coeffs[k + 3]);
-        let mut j = 0;
-        while j < whole {
-            let y: &mut [F; LANES] = (&mut y[j..j + LANES]).try_into().expect("LANES long");
-            let r0: &[F; LANES] = r0[j..j + LANES].try_into().expect("LANES long");
-            let r1: &[F; LANES] = r1[j..j + LANES].try_into().expect("LANES long");
-            let r2: &[F; LANES] = r2[j..j + LANES].try_into().expect("LANES long");
-            let r3: &[F; LANES] = r3[j..j + LANES].try_into().expect("LANES long");
-            for l in 0..LANES {
-                y[l] = y[l] + a0 * r0[l] + a1 * r1[l] + a2 * r2[l] + a3 * r3[l];
-            }
-            j += LANES;
-        }
-        for j in whole..n {
+        for j in 0..n {
             y[j] = y[j] + a0 * r0[j] + a1 * r1[j] + a2 * r2[j] + a3 * r3[j];
         }
         k += 4;

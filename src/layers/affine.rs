@@ -13,8 +13,7 @@
 //! number of threads, so a run is reproducible bit for bit.
 
 use super::sparse::{
-    density, nonzero_columns, sparse_affine_into, sparse_weight_grad, Input, SparseRows,
-    SPARSE_MAX_DENSITY,
+    density, sparse_affine_into, sparse_weight_grad, Input, SparseRows, SPARSE_MAX_DENSITY,
 };
 use super::{copy_into, ensure_shape};
 use crate::simd::{add_rows, axpy, zero};
@@ -50,8 +49,10 @@ pub struct Affine<F: Float> {
     /// When `dW_sparse`, dW is 0 outside these rows (the input's nonzero columns).
     dW_rows: Vec<u32>,
     dW_sparse: bool,
-    /// Scratch for backward: one flag per input column, and Wᵀ (out, in).
+    /// Scratch for backward: one flag per input column, xᵀ as rows of nonzeros (in, N), Wᵀ
+    /// (out, in).
     seen: Vec<bool>,
+    x_t: SparseRows<F>,
     w_t: Array2<F>,
     out: Array2<F>,
     dx: Array2<F>,
@@ -83,6 +84,7 @@ impl<F: Float> Affine<F> {
             dW_rows: Vec::new(),
             dW_sparse: true,
             seen: Vec::new(),
+            x_t: SparseRows::new(),
             w_t: Array2::zeros((0, 0)),
             out: Array2::zeros((0, 0)),
             dx: Array2::zeros((0, 0)),
@@ -133,9 +135,9 @@ impl<F: Float> Affine<F> {
             } else {
                 dW.fill(F::zero());
             }
+            let scratch = (&mut self.x_t, &mut self.seen);
             let x = self.x_sparse.view();
-            nonzero_columns(x, &mut self.seen, &mut self.dW_rows);
-            sparse_weight_grad(x, dout, &mut self.dW);
+            sparse_weight_grad(x, dout, &mut self.dW, &mut self.dW_rows, scratch);
             self.dW_sparse = true;
         } else {
             weight_grad(self.x.view(), dout, &mut self.dW);
