@@ -3,6 +3,10 @@
 //! `cargo run --release --example throughput -- samples` prints training samples/s (updates
 //! only, as `scratchnet train` counts them) for batch sizes 1–6000 and hidden widths 50–800;
 //! `-- numgrad` times TwoLayerNet's `numerical_gradient` on 100 MNIST training images.
+//! For instruction counts (a loaded machine makes times noisy), a fixed amount of work:
+//! `-- steps BATCH ITERS [HIDDEN]` runs ITERS training steps of a 784-HIDDEN-10 net (50) and
+//! `-- eval REPEATS` measures accuracy on all 70,000 images REPEATS times; under
+//! `valgrind --tool=callgrind --toggle-collect='*measured*'` only that work is counted.
 //! Fetches MNIST into the cache if needed.
 
 use ndarray::s;
@@ -10,7 +14,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scratchnet::data::{self, DatasetKind, FetchOptions};
 use scratchnet::layers::{Activation, Input, SparseRows, Targets};
-use scratchnet::net::{numerical_gradient, Network, TwoLayerNet};
+use scratchnet::net::{accuracy_input, numerical_gradient, Network, TwoLayerNet};
 use scratchnet::optim::{self, Sgd};
 use scratchnet::progress::Silent;
 use scratchnet::train::run::labels;
@@ -48,7 +52,31 @@ fn main() -> scratchnet::Result<()> {
             times.sort_by(f64::total_cmp);
             println!("{{\"median_s\": {}}}", times[2]);
         }
-        other => eprintln!("unknown mode {other}: expected samples or numgrad"),
+        "steps" | "eval" => {
+            let arg = |i: usize, default: usize| {
+                std::env::args()
+                    .nth(i)
+                    .and_then(|a| a.parse().ok())
+                    .unwrap_or(default)
+            };
+            let x_train = SparseRows::from_dense(dataset.x_train.view());
+            let x_test = SparseRows::from_dense(dataset.x_test.view());
+            let t_test = labels(&dataset.t_test);
+            let mut rng = ChaCha8Rng::seed_from_u64(0);
+            let hidden = if mode == "steps" { arg(4, 50) } else { 50 };
+            let net =
+                TwoLayerNet::<f32>::new(784, hidden, 10, 0.01, Activation::Sigmoid, &mut rng)?;
+            let start = Instant::now();
+            let result = if mode == "steps" {
+                let (batch, iters) = (arg(2, 100), arg(3, 1000));
+                f64::from(measured_steps(net, &x_train, &t_train, batch, iters))
+            } else {
+                let sets = [(&x_train, &t_train[..]), (&x_test, &t_test[..])];
+                measured_eval(&net, &sets, arg(2, 1))
+            };
+            println!("{result} in {:.3} s", start.elapsed().as_secs_f64());
+        }
+        other => eprintln!("unknown mode {other}: expected samples, numgrad, steps or eval"),
     }
     Ok(())
 }
@@ -85,4 +113,47 @@ fn samples_per_s(
     let start = Instant::now();
     step(iters);
     Ok((iters * batch) as f64 / start.elapsed().as_secs_f64())
+}
+
+/// `iters` training steps at batch `batch` (gather, backprop, SGD); returns the last loss.
+#[inline(never)]
+fn measured_steps(
+    mut net: TwoLayerNet<f32>,
+    x_train: &SparseRows<f32>,
+    t_train: &[usize],
+    batch: usize,
+    iters: usize,
+) -> f32 {
+    let mut sgd = Sgd::new(0.1).expect("0.1 is a learning rate");
+    let rng = ChaCha8Rng::seed_from_u64(1);
+    let mut sampler = MiniBatchSampler::new(rng, Sampling::WithReplacement, t_train.len());
+    let (mut mask, mut t, mut x) = (vec![0; batch], vec![0; batch], SparseRows::new());
+    let mut loss = 0.0;
+    for _ in 0..iters {
+        sampler.next_batch(&mut mask);
+        x.gather(x_train.view(), &mask);
+        for (t, &i) in t.iter_mut().zip(&mask) {
+            *t = t_train[i];
+        }
+        loss = net.gradient_input(Input::Sparse(x.view()), Targets::Labels(&t));
+        optim::step(&mut net, &mut sgd);
+    }
+    loss
+}
+
+/// Accuracy on every (x, t) set, `repeats` times; returns the last accuracies' sum.
+#[inline(never)]
+fn measured_eval(
+    net: &TwoLayerNet<f32>,
+    sets: &[(&SparseRows<f32>, &[usize])],
+    repeats: usize,
+) -> f64 {
+    let mut total = 0.0;
+    for _ in 0..repeats {
+        total = sets
+            .iter()
+            .map(|(x, t)| accuracy_input(net, Input::Sparse(x.view()), t))
+            .sum();
+    }
+    total
 }

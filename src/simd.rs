@@ -48,6 +48,12 @@ pub fn axpy<F: crate::Float>(a: F, x: &[F], y: &mut [F]) {
     }
 }
 
+/// `y = 0`, element by element.
+#[inline(always)]
+pub fn zero<F: crate::Float>(y: &mut [F]) {
+    y.fill(F::zero());
+}
+
 /// `y += Σ_k coeffs[k] · row(k)` (every row as long as y), four rows per pass over y.
 ///
 /// Adding one row at a time would store y and load it back for every row; four at a time

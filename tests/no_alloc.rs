@@ -79,3 +79,36 @@ fn training_steps_allocate_nothing_after_warm_up() {
         );
     }
 }
+
+/// ReLU outputs straddle the Affine layer's density threshold (40 % nonzero), so the hidden
+/// layers switch between their sparse and dense paths from step to step: both keep their
+/// buffers, so the switch allocates nothing either.
+#[test]
+fn switching_between_sparse_and_dense_paths_allocates_nothing() {
+    use scratchnet::net::{MultiLayerNet, MultiLayerNetConfig};
+    use scratchnet::optim::OptimizerKind;
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let config = MultiLayerNetConfig {
+        hidden_size_list: vec![30, 20],
+        activation: Activation::Relu,
+        ..MultiLayerNetConfig::default()
+    };
+    let x = randn::<f32>(&mut rng, 16, 40, 1.0);
+    let t: Vec<usize> = (0..16).map(|i| i % 10).collect();
+    let mut net = MultiLayerNet::<f32>::new(40, 10, &config, &mut rng).unwrap();
+    let kind = OptimizerKind::RmsProp;
+    let mut optimizer = kind.build::<f32>(kind.default_learning_rate()).unwrap();
+    let mut step = || {
+        net.gradient(x.view(), Targets::Labels(&t));
+        optim::step(&mut net, optimizer.as_mut());
+    };
+    for _ in 0..50 {
+        step();
+    }
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for _ in 0..50 {
+        step();
+    }
+    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    assert_eq!(after - before, 0, "allocations in 50 RMSprop steps");
+}

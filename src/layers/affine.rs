@@ -16,10 +16,10 @@ use super::sparse::{
     density, sparse_affine_into, sparse_weight_grad, Input, SparseRows, SPARSE_MAX_DENSITY,
 };
 use super::{copy_into, ensure_shape};
-use crate::simd::{add_rows, axpy};
+use crate::simd::{add_rows, axpy, zero};
 use crate::Float;
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array1, Array2, ArrayView2};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
 /// Products of at most this many multiply-adds (N·in·out) use the row kernels; larger ones use
 /// matrixmultiply's GEMM, whose packing and threads pay off only on large matrices.
@@ -32,7 +32,9 @@ pub struct Affine<F: Float> {
     pub W: Array2<F>,
     /// Bias, (out,): the book's `b`.
     pub b: Array1<F>,
-    /// Gradient of the loss with respect to `W`, written by `backward`.
+    /// Gradient of the loss with respect to `W`, written by `backward`. After a sparse input
+    /// only the rows in [`Affine::dW_rows`] can be nonzero, and `backward` counts on the others
+    /// staying 0: change dW outside `backward` only through [`Affine::add_weight_decay`].
     pub dW: Array2<F>,
     /// Gradient of the loss with respect to `b`, written by `backward`.
     pub db: Array1<F>,
@@ -44,7 +46,12 @@ pub struct Affine<F: Float> {
     x_sparse: SparseRows<F>,
     /// Which of `x` and `x_sparse` holds the last input.
     sparse: bool,
-    /// Scratch for backward: xᵀ as rows of nonzeros (in, N), or Wᵀ (out, in).
+    /// When `dW_sparse`, dW is 0 outside these rows (the input's nonzero columns).
+    dW_rows: Vec<u32>,
+    dW_sparse: bool,
+    /// Scratch for backward: one flag per input column, xᵀ as rows of nonzeros (in, N), Wᵀ
+    /// (out, in).
+    seen: Vec<bool>,
     x_t: SparseRows<F>,
     w_t: Array2<F>,
     out: Array2<F>,
@@ -73,6 +80,10 @@ impl<F: Float> Affine<F> {
             x: Array2::zeros((0, 0)),
             x_sparse: SparseRows::new(),
             sparse: false,
+            // dW is all zeros: zero outside the empty list of rows.
+            dW_rows: Vec::new(),
+            dW_sparse: true,
+            seen: Vec::new(),
             x_t: SparseRows::new(),
             w_t: Array2::zeros((0, 0)),
             out: Array2::zeros((0, 0)),
@@ -112,10 +123,25 @@ impl<F: Float> Affine<F> {
     /// `dx = dout·Wᵀ`: (N, in) (an empty view when `needs_dx` is false).
     pub fn backward(&mut self, dout: ArrayView2<F>) -> ArrayView2<'_, F> {
         if self.sparse {
-            self.x_sparse.transpose_into(&mut self.x_t);
-            sparse_weight_grad(&self.x_t, dout, &mut self.dW);
+            // Row i of xᵀ·dout is 0 unless input column i has a nonzero: clear the rows the
+            // last backward wrote (all of dW if it was written whole), then add this batch's
+            // products into its rows only.
+            let width = self.dW.ncols();
+            let dW = self.dW.as_slice_mut().expect("dW is in standard layout");
+            if self.dW_sparse {
+                for &i in &self.dW_rows {
+                    zero(&mut dW[i as usize * width..(i as usize + 1) * width]);
+                }
+            } else {
+                dW.fill(F::zero());
+            }
+            let scratch = (&mut self.x_t, &mut self.seen);
+            let x = self.x_sparse.view();
+            sparse_weight_grad(x, dout, &mut self.dW, &mut self.dW_rows, scratch);
+            self.dW_sparse = true;
         } else {
             weight_grad(self.x.view(), dout, &mut self.dW);
+            self.dW_sparse = false;
         }
         // db[j] = Σ_n dout[n, j], rows added in order.
         self.db.fill(F::zero());
@@ -128,6 +154,27 @@ impl<F: Float> Affine<F> {
         ensure_shape(&mut self.dx, dout.nrows(), self.W.nrows());
         input_grad(dout, &self.W, &mut self.w_t, &mut self.dx);
         self.dx.view()
+    }
+}
+
+impl<F: Float> Affine<F> {
+    /// The rows of `dW` outside which it is exactly 0, when the last input was sparse (its
+    /// nonzero columns); `None` when any row may be nonzero. An update rule for which a zero
+    /// gradient changes nothing (SGD) need only touch these rows of W.
+    pub fn dW_rows(&self) -> Option<&[u32]> {
+        self.dW_sparse.then_some(&self.dW_rows[..])
+    }
+
+    /// `W` for updating, beside `dW` and [`Affine::dW_rows`] (borrowed together).
+    pub fn W_and_grad(&mut self) -> (ArrayViewMut2<'_, F>, ArrayView2<'_, F>, Option<&[u32]>) {
+        let rows = self.dW_sparse.then_some(&self.dW_rows[..]);
+        (self.W.view_mut(), self.dW.view(), rows)
+    }
+
+    /// `dW += λ·W`: the gradient of the L2 penalty `½·λ·ΣW²`, added after `backward`.
+    pub fn add_weight_decay(&mut self, lambda: F) {
+        self.dW.scaled_add(lambda, &self.W);
+        self.dW_sparse = false;
     }
 }
 

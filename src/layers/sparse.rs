@@ -8,7 +8,7 @@
 //! product's sums without their zero terms, so the result is the same up to the order of
 //! additions (which is fixed, so results are reproducible).
 
-use crate::simd::add_rows;
+use crate::simd::{add_rows, axpy};
 use crate::Float;
 use ndarray::{Array1, Array2, ArrayView2};
 use std::ops::Range;
@@ -232,22 +232,40 @@ impl<F: Float> SparseRows<F> {
         self.view().to_dense()
     }
 
+    /// The numbers of the rows that have at least one nonzero entry, into `rows` (in order).
+    pub fn nonempty_rows(&self, rows: &mut Vec<u32>) {
+        rows.clear();
+        for (i, ends) in self.indptr.windows(2).enumerate() {
+            if ends[0] != ends[1] {
+                rows.push(i as u32);
+            }
+        }
+    }
+
     /// Writes the transpose (cols, rows) into `t`, still as rows of nonzero entries — that is,
     /// this matrix's columns (CSC). A counting sort: O(nnz + cols), no allocation once `t` has
     /// grown to size.
     pub fn transpose_into(&self, t: &mut SparseRows<F>) {
+        self.view().transpose_into(t);
+    }
+}
+
+impl<'a, F: Float> SparseView<'a, F> {
+    /// Writes the transpose (cols, rows) into `t`: see [`SparseRows::transpose_into`].
+    pub fn transpose_into(&self, t: &mut SparseRows<F>) {
+        let (start, end) = (self.indptr[0], self.indptr[self.nrows()]);
         t.cols = self.nrows();
         // Count the entries of every column, then turn counts into start positions.
         t.indptr.clear();
         t.indptr.resize(self.cols + 1, 0);
-        for &i in &self.indices {
+        for &i in &self.indices[start..end] {
             t.indptr[i as usize + 1] += 1;
         }
         for i in 0..self.cols {
             t.indptr[i + 1] += t.indptr[i];
         }
-        t.indices.resize(self.nnz(), 0);
-        t.values.resize(self.nnz(), F::zero());
+        t.indices.resize(end - start, 0);
+        t.values.resize(end - start, F::zero());
         // Place each entry at its column's next free slot; rows are visited in order, so each
         // column's entries come out sorted by row. `indptr[i]` serves as column i's cursor and
         // ends at the next column's start, so shifting it back by one restores the starts.
@@ -318,39 +336,109 @@ crate::kernel! {
     }
 }
 
-/// `dW = xᵀ·dout` for a sparse x, given as its transpose `x_t` (in, N) (see
-/// [`SparseRows::transpose_into`]); dout: (N, out) → dW: (in, out), each row
-/// `dW[i, :] = Σ_{n: x[n,i]≠0} x[n,i] · dout[n, :]` (rows of pixels that are 0 in every sample
-/// are 0). Overwrites dW, as every backward does.
-pub fn sparse_weight_grad<F: Float>(x_t: &SparseRows<F>, dout: ArrayView2<F>, dW: &mut Array2<F>) {
+/// Batches of at least this many rows compute dW from xᵀ (see [`sparse_weight_grad`]).
+///
+/// Measured (CPU time, 784-hidden-10 net): at batch 100 the transposed form is 6 % (hidden 50)
+/// to 50 % (hidden 800) faster than adding sample by sample, whose every nonzero loads and
+/// stores a row of dW; at batch 1 transposing (a pass over all 784 columns) costs more than the
+/// ~150 row updates themselves.
+pub const TRANSPOSE_MIN_ROWS: usize = 4;
+
+/// `dW += xᵀ·dout` for a sparse x: (N, in), dout: (N, out), dW: (in, out), where dW is 0 on
+/// the rows of x's nonzero columns: row i becomes `Σ_{n: x[n,i]≠0} x[n,i] · dout[n, :]`,
+/// samples added in order. The other rows of xᵀ·dout are 0 and are not touched — only the
+/// pixels nonzero somewhere in the batch count (about 150 of MNIST's 784 at batch 1; the
+/// `Affine` layer keeps dW zero elsewhere).
+///
+/// Small batches add `v · dout[n, :]` into row i for each nonzero (i, v) of each sample n.
+/// From [`TRANSPOSE_MIN_ROWS`] rows on, x is first transposed into `x_t` (its columns as
+/// lists of (sample, value)), so that each row of dW sums its terms in registers, four at a
+/// time, and is stored once. Both add the same terms in the same order: same result.
+///
+/// Also writes the rows of dW it touched (x's nonzero columns) into `rows`; `x_t` and `seen`
+/// are scratch.
+pub fn sparse_weight_grad<F: Float>(
+    x: SparseView<F>,
+    dout: ArrayView2<F>,
+    dW: &mut Array2<F>,
+    rows: &mut Vec<u32>,
+    (x_t, seen): (&mut SparseRows<F>, &mut Vec<bool>),
+) {
     assert_eq!(
-        x_t.ncols(),
+        x.nrows(),
         dout.nrows(),
         "xᵀ·dout: x has {} rows, dout {}",
-        x_t.ncols(),
+        x.nrows(),
         dout.nrows()
     );
+    assert_eq!(dW.dim(), (x.ncols(), dout.ncols()), "dW is (in, out)");
     let width = dout.ncols();
-    super::ensure_shape(dW, x_t.nrows(), width);
     let dout = dout.as_standard_layout();
     let dout = dout.as_slice().expect("standard layout");
     let dW = dW.as_slice_mut().expect("dW is in standard layout");
-    if width > 0 {
-        sparse_transposed_times(x_t, dout, width, dW);
+    if x.nrows() >= TRANSPOSE_MIN_ROWS {
+        x.transpose_into(x_t);
+        x_t.nonempty_rows(rows);
+        if width > 0 {
+            transposed_times(x_t, rows, dout, width, dW);
+        }
+    } else {
+        nonzero_columns(x, seen, rows);
+        if width > 0 {
+            sample_by_sample(x, dout, width, dW);
+        }
     }
 }
 
 crate::kernel! {
-    /// dW (in, width): row i is Σ over row i's entries (n, v) of x_t of v · dout[n, :].
-    fn sparse_transposed_times<F>(x_t: &SparseRows<F>, dout: &[F], width: usize, dW: &mut [F]) {
-        for (i, dw_row) in dW.chunks_exact_mut(width).enumerate() {
-            dw_row.fill(F::zero());
+    /// dW (in, width) += xᵀ·dout: row i of dW gains v · dout[n, :] for each entry (i, v) of
+    /// row n of x, samples in order.
+    fn sample_by_sample<F>(x: SparseView<F>, dout: &[F], width: usize, dW: &mut [F]) {
+        for (n, dout_row) in dout.chunks_exact(width).enumerate().take(x.nrows()) {
+            let (indices, values) = x.row(n);
+            for (&i, &v) in indices.iter().zip(values) {
+                let i = i as usize;
+                axpy(v, dout_row, &mut dW[i * width..(i + 1) * width]);
+            }
+        }
+    }
+}
+
+crate::kernel! {
+    /// For each listed row i of x_t (in, N), dW[i, :] (in, width) += Σ over its entries (n, v)
+    /// of v · dout[n, :].
+    fn transposed_times<F>(
+        x_t: &SparseRows<F>,
+        rows: &[u32],
+        dout: &[F],
+        width: usize,
+        dW: &mut [F],
+    ) {
+        for &i in rows {
+            let i = i as usize;
             let (samples, values) = x_t.row(i);
-            add_rows(dw_row, values, |k| {
+            add_rows(&mut dW[i * width..(i + 1) * width], values, |k| {
                 let n = samples[k] as usize;
                 &dout[n * width..(n + 1) * width]
             });
         }
+    }
+}
+
+/// The distinct columns holding a nonzero in some row of x, into `columns` (in order of first
+/// appearance); `seen` is scratch with one flag per column, all false before and after.
+pub fn nonzero_columns<F: Float>(x: SparseView<F>, seen: &mut Vec<bool>, columns: &mut Vec<u32>) {
+    seen.resize(x.ncols(), false);
+    columns.clear();
+    let (start, end) = (x.indptr[0], x.indptr[x.nrows()]);
+    for &i in &x.indices[start..end] {
+        if !seen[i as usize] {
+            seen[i as usize] = true;
+            columns.push(i);
+        }
+    }
+    for &i in columns.iter() {
+        seen[i as usize] = false;
     }
 }
 
@@ -402,13 +490,24 @@ mod tests {
             assert!((&out - &expected).iter().all(|v| v.abs() < 1e-12));
 
             let dout = randn(&mut rng, n, d_out, 1.0);
-            let mut t = SparseRows::new();
-            s.transpose_into(&mut t);
-            let mut dw = Array2::zeros((0, 0));
-            sparse_weight_grad(&t, dout.view(), &mut dw);
-            let expected = x.t().dot(&dout);
-            assert!((&dw - &expected).iter().all(|v| v.abs() < 1e-12));
+            // Both ways (sample by sample below TRANSPOSE_MIN_ROWS), on a block of rows too.
+            for rows in [0..n, 0..n.min(2), n / 2..n] {
+                let mut dw = Array2::zeros((d_in, d_out));
+                let block = s.view().slice_rows(rows.clone());
+                let scratch = (&mut SparseRows::new(), &mut Vec::new());
+                let dout_block = dout.slice(ndarray::s![rows.clone(), ..]);
+                sparse_weight_grad(block, dout_block, &mut dw, &mut Vec::new(), scratch);
+                let expected = x
+                    .slice(ndarray::s![rows.clone(), ..])
+                    .t()
+                    .dot(&dout.slice(ndarray::s![rows, ..]));
+                assert!((&dw - &expected).iter().all(|v| v.abs() < 1e-12));
+            }
         }
         assert!((density(Array2::<f64>::eye(4).view()) - 0.25).abs() < 1e-15);
+        let x = SparseRows::from_dense(ndarray::array![[0.0, 2.0, 1.0], [3.0, 2.0, 0.0]].view());
+        let (mut seen, mut columns) = (Vec::new(), Vec::new());
+        nonzero_columns(x.view(), &mut seen, &mut columns);
+        assert_eq!((columns, seen), (vec![1, 2, 0], vec![false; 3]));
     }
 }

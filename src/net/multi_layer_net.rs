@@ -357,7 +357,7 @@ impl<F: Float> Network<F> for MultiLayerNet<F> {
         if lambda != F::zero() {
             for layer in &mut self.layers {
                 if let Layer::Affine(affine) = layer {
-                    affine.dW.scaled_add(lambda, &affine.W);
+                    affine.add_weight_decay(lambda);
                 }
             }
         }
@@ -370,21 +370,31 @@ impl<F: Float> Network<F> for MultiLayerNet<F> {
 
     fn param(&mut self, i: usize) -> Param<'_, F> {
         let (layer, slot) = self.slots[i];
-        let (value, grad) = match (&mut self.layers[layer], slot) {
-            (Layer::Affine(a), Slot::Weight) => (a.W.view_mut().into_dyn(), a.dW.view().into_dyn()),
-            (Layer::Affine(a), Slot::Bias) => (a.b.view_mut().into_dyn(), a.db.view().into_dyn()),
-            (Layer::BatchNorm(n), Slot::Gamma) => {
-                (n.gamma.view_mut().into_dyn(), n.dgamma.view().into_dyn())
+        let (value, grad, rows) = match (&mut self.layers[layer], slot) {
+            (Layer::Affine(a), Slot::Weight) => {
+                let (W, dW, rows) = a.W_and_grad();
+                (W.into_dyn(), dW.into_dyn(), rows)
             }
-            (Layer::BatchNorm(n), Slot::Beta) => {
-                (n.beta.view_mut().into_dyn(), n.dbeta.view().into_dyn())
+            (Layer::Affine(a), Slot::Bias) => {
+                (a.b.view_mut().into_dyn(), a.db.view().into_dyn(), None)
             }
+            (Layer::BatchNorm(n), Slot::Gamma) => (
+                n.gamma.view_mut().into_dyn(),
+                n.dgamma.view().into_dyn(),
+                None,
+            ),
+            (Layer::BatchNorm(n), Slot::Beta) => (
+                n.beta.view_mut().into_dyn(),
+                n.dbeta.view().into_dyn(),
+                None,
+            ),
             _ => unreachable!("slots are made from the layers"),
         };
         Param {
             name: &self.names[i],
             value,
             grad,
+            rows,
         }
     }
 

@@ -82,6 +82,9 @@ pub struct Param<'a, F> {
     pub value: ArrayViewMutD<'a, F>,
     /// The gradient of the loss with respect to it, from the last `gradient` call.
     pub grad: ArrayViewD<'a, F>,
+    /// For a weight matrix (in, out) whose gradient is exactly 0 outside some rows (the first
+    /// layer on sparse inputs: rows of pixels that are 0 in the whole batch), those rows.
+    pub rows: Option<&'a [u32]>,
 }
 
 /// Rows evaluated together: large enough for fast matrix products, small enough to stay in cache.

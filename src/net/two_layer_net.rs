@@ -162,15 +162,21 @@ impl<F: Float> Network<F> for TwoLayerNet<F> {
         } else {
             &mut self.affine2
         };
-        let (value, grad) = if i % 2 == 0 {
-            (layer.W.view_mut().into_dyn(), layer.dW.view().into_dyn())
+        let (value, grad, rows) = if i % 2 == 0 {
+            let (W, dW, rows) = layer.W_and_grad();
+            (W.into_dyn(), dW.into_dyn(), rows)
         } else {
-            (layer.b.view_mut().into_dyn(), layer.db.view().into_dyn())
+            (
+                layer.b.view_mut().into_dyn(),
+                layer.db.view().into_dyn(),
+                None,
+            )
         };
         Param {
             name: &self.names[i],
             value,
             grad,
+            rows,
         }
     }
 

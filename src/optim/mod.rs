@@ -31,6 +31,21 @@ pub trait Optimizer<F: Float> {
     /// Moves `param` using its gradient `grad` (same shape).
     fn update(&mut self, key: &str, param: ArrayViewMutD<F>, grad: ArrayViewD<F>);
 
+    /// [`Optimizer::update`] for a 2-D `param` whose `grad` is exactly 0 outside `rows`.
+    /// Rules under which a zero gradient leaves a weight unchanged (SGD: `w − lr·0 = w`) need
+    /// only visit those rows; the default updates everything, as rules with state must
+    /// (Momentum's velocity and Adam's moments decay every step, gradient or not).
+    fn update_rows(
+        &mut self,
+        key: &str,
+        param: ArrayViewMutD<F>,
+        grad: ArrayViewD<F>,
+        rows: &[u32],
+    ) {
+        let _ = rows;
+        self.update(key, param, grad);
+    }
+
     /// The rule's state as named arrays (`v/W1`, `m/W1`, …) for a checkpoint; SGD has none.
     fn state(&self) -> Vec<(String, ArrayD<F>)> {
         Vec::new()
@@ -100,7 +115,10 @@ fn set_single_slot<F: Float>(
 pub fn step<F: Float, N: Network<F> + ?Sized>(net: &mut N, optimizer: &mut dyn Optimizer<F>) {
     for i in 0..net.param_names().len() {
         let p = net.param(i);
-        optimizer.update(p.name, p.value, p.grad);
+        match p.rows {
+            Some(rows) => optimizer.update_rows(p.name, p.value, p.grad, rows),
+            None => optimizer.update(p.name, p.value, p.grad),
+        }
     }
 }
 

@@ -38,6 +38,34 @@ impl<F: Float> Optimizer<F> for Sgd<F> {
             _ => param.scaled_add(-self.lr, &grad),
         }
     }
+
+    /// Only the listed rows move: elsewhere the gradient is 0 and `w + (−lr)·0 = w` exactly
+    /// (adding −0 changes no float), so the result is the dense update's, bit for bit.
+    fn update_rows(
+        &mut self,
+        key: &str,
+        mut param: ArrayViewMutD<F>,
+        grad: ArrayViewD<F>,
+        rows: &[u32],
+    ) {
+        let width = param.shape().get(1).copied().unwrap_or(0);
+        match (param.ndim(), param.as_slice_mut(), grad.as_slice()) {
+            (2, Some(param), Some(grad)) if width > 0 => {
+                descend_rows(param, grad, width, rows, -self.lr)
+            }
+            _ => self.update(key, param, grad),
+        }
+    }
+}
+
+crate::kernel! {
+    /// `param[i, :] += minus_lr · grad[i, :]` for the listed rows i; param, grad: (rows, width).
+    fn descend_rows<F>(param: &mut [F], grad: &[F], width: usize, rows: &[u32], minus_lr: F) {
+        for &i in rows {
+            let range = i as usize * width..(i as usize + 1) * width;
+            crate::simd::axpy(minus_lr, &grad[range.clone()], &mut param[range]);
+        }
+    }
 }
 
 crate::kernel! {
