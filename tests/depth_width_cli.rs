@@ -1,27 +1,11 @@
 //! Whole-command tests of `scratchnet study depth-width` (and `study merge` on its folders) on
 //! real MNIST.
 
+mod common;
+use common::*;
+
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn scratchnet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scratchnet"))
-        .args(args)
-        .output()
-        .expect("the scratchnet binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = scratchnet(args);
-    assert!(
-        out.status.success(),
-        "scratchnet {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 fn study(dir: &Path, extra: &[&str]) -> String {
     let mut args = vec![
@@ -34,26 +18,6 @@ fn study(dir: &Path, extra: &[&str]) -> String {
     ];
     args.extend_from_slice(extra);
     ok(&args)
-}
-
-/// study.csv as one map of column → value per row.
-fn rows(dir: &Path) -> Vec<BTreeMap<String, String>> {
-    let csv = std::fs::read_to_string(dir.join("study.csv")).unwrap();
-    let mut lines = csv.lines();
-    let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
-    lines
-        .map(|l| {
-            let cells: Vec<String> = l.split(',').map(String::from).collect();
-            assert_eq!(cells.len(), header.len(), "{l}");
-            header.iter().cloned().zip(cells).collect()
-        })
-        .collect()
-}
-
-fn num(row: &BTreeMap<String, String>, key: &str) -> f64 {
-    row[key]
-        .parse()
-        .unwrap_or_else(|_| panic!("{key} = {:?}", row[key]))
 }
 
 /// Parameters of 784 → depth × width → 10.

@@ -1,16 +1,23 @@
 //! The training loop's hot path allocates nothing per iteration: a counting global allocator
-//! watches 200 steps (sample, gather, backprop, SGD) of the users' network after a warm-up.
+//! watches 200 steps (sample, gather, backprop, SGD) of the users' network after a warm-up,
+//! and every optimizer's steps after its first (when its state is made).
+//!
+//! The tests take turns (`SERIAL`), since the count is global.
 
 use ndarray::Array2;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scratchnet::init::randn;
 use scratchnet::layers::{Activation, Input, SparseRows, Targets};
-use scratchnet::net::{Network, TwoLayerNet};
-use scratchnet::optim::{self, Sgd};
+use scratchnet::net::{MultiLayerNet, MultiLayerNetConfig, Network, TwoLayerNet};
+use scratchnet::optim::{self, OptimizerKind, Sgd};
 use scratchnet::train::sampler::{gather_rows, MiniBatchSampler, Sampling};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// Held by each test while it counts.
+static SERIAL: Mutex<()> = Mutex::new(());
 
 struct Counting;
 
@@ -35,6 +42,7 @@ static GLOBAL: Counting = Counting;
 
 #[test]
 fn training_steps_allocate_nothing_after_warm_up() {
+    let _turn = SERIAL.lock().unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     // MNIST-like inputs: 80 % zeros.
     let x_train: Array2<f32> =
@@ -85,6 +93,7 @@ fn training_steps_allocate_nothing_after_warm_up() {
 /// buffers, so the switch allocates nothing either.
 #[test]
 fn switching_between_sparse_and_dense_paths_allocates_nothing() {
+    let _turn = SERIAL.lock().unwrap();
     use scratchnet::net::{MultiLayerNet, MultiLayerNetConfig};
     use scratchnet::optim::OptimizerKind;
     let mut rng = ChaCha8Rng::seed_from_u64(3);
@@ -111,4 +120,35 @@ fn switching_between_sparse_and_dense_paths_allocates_nothing() {
     }
     let after = ALLOCATIONS.load(Ordering::Relaxed);
     assert_eq!(after - before, 0, "allocations in 50 RMSprop steps");
+}
+
+#[test]
+fn every_optimizer_step_allocates_nothing_after_the_first() {
+    let _turn = SERIAL.lock().unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let config = MultiLayerNetConfig {
+        hidden_size_list: vec![30, 20],
+        use_batchnorm: true,
+        weight_decay_lambda: 0.01,
+        ..MultiLayerNetConfig::default()
+    };
+    let x = randn::<f32>(&mut rng, 16, 40, 1.0);
+    let t: Vec<usize> = (0..16).map(|i| i % 10).collect();
+    for kind in OptimizerKind::ALL {
+        let mut net = MultiLayerNet::<f32>::new(40, 10, &config, &mut rng).unwrap();
+        let mut optimizer = kind.build::<f32>(kind.default_learning_rate()).unwrap();
+        net.gradient(x.view(), Targets::Labels(&t));
+        optim::step(&mut net, optimizer.as_mut());
+        let mut during_steps = 0;
+        for _ in 0..20 {
+            net.gradient(x.view(), Targets::Labels(&t));
+            let before = ALLOCATIONS.load(Ordering::Relaxed);
+            optim::step(&mut net, optimizer.as_mut());
+            during_steps += ALLOCATIONS.load(Ordering::Relaxed) - before;
+        }
+        assert_eq!(
+            during_steps, 0,
+            "{kind} allocated {during_steps} times in 20 steps"
+        );
+    }
 }

@@ -1,25 +1,10 @@
 //! Whole-command tests of `scratchnet train`, `gradcheck` and `eval` on real MNIST.
 
+mod common;
+use common::*;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn scratchnet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scratchnet"))
-        .args(args)
-        .output()
-        .expect("the scratchnet binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = scratchnet(args);
-    assert!(
-        out.status.success(),
-        "scratchnet {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
+use std::process::Command;
 
 fn train(dir: &Path, extra: &[&str]) -> String {
     let mut args = vec!["--quiet", "train", "--out", dir.to_str().unwrap()];
