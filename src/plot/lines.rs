@@ -138,10 +138,18 @@ impl Chart for LineChart {
         area.fill(&WHITE)?;
         let (xr, yr) = self.extent();
         let log = self.log_x;
+        // Whole-number data (layers, counts) gets whole-number ticks only.
+        let whole = !log
+            && self
+                .series
+                .iter()
+                .all(|s| s.points.iter().all(|p| p.0.fract() == 0.0));
         // On a log axis the ticks fall at uneven numbers (10^4.2 = 15849): shown to two digits.
         let x_fmt = move |v: &f64| {
             if log {
                 tick(two_digits(10f64.powf(*v)))
+            } else if whole && v.fract() != 0.0 {
+                String::new()
             } else {
                 tick(*v)
             }
