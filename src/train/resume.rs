@@ -7,9 +7,9 @@
 //! measured so far. Resuming restores all of it, so the finished run's weights and metrics are
 //! bit-identical to those of a run that was never interrupted (timings aside).
 
-use super::run::{labels, run_trainer, NetworkSpec, RunSummary, TrainSettings};
+use super::run::{new_trainer, run_trainer, Labels, NetworkSpec, RunSummary, TrainSettings};
 use super::sampler::SamplerState;
-use super::trainer::{TrainData, TrainState, Trainer};
+use super::trainer::{TrainState, Trainer};
 use crate::checkpoint::{self, Checkpoint, Describe};
 use crate::data::Dataset;
 use crate::net::Network;
@@ -156,15 +156,8 @@ fn resume_network<N: Network<f32> + Describe + Clone>(
         )
         .collect::<Result<Vec<_>>>()?;
     net.set_random_state(&positions).map_err(bad)?;
-    let (t_train, t_test) = (labels(&dataset.t_train), labels(&dataset.t_test));
-    let data = TrainData {
-        x_train: dataset.x_train.view(),
-        t_train: &t_train,
-        x_test: dataset.x_test.view(),
-        t_test: &t_test,
-    };
-    let optimizer = settings.optimizer.build(settings.learning_rate)?;
-    let mut trainer = Trainer::new(net, optimizer, data, settings.config())?;
+    let labels = Labels::of(dataset);
+    let mut trainer = new_trainer(net, settings, labels.data(dataset))?;
     let iteration = resume.state.iteration;
     trainer
         .optimizer_mut()

@@ -323,16 +323,45 @@ pub fn train_network_observed<N: Network<f32> + Describe + Clone>(
     progress: &dyn Progress,
     observer: &mut dyn FnMut(usize, &N),
 ) -> Result<RunSummary<N>> {
-    let (t_train, t_test) = (labels(&dataset.t_train), labels(&dataset.t_test));
-    let data = TrainData {
-        x_train: dataset.x_train.view(),
-        t_train: &t_train,
-        x_test: dataset.x_test.view(),
-        t_test: &t_test,
-    };
-    let optimizer = settings.optimizer.build(settings.learning_rate)?;
-    let mut trainer = Trainer::new(net, optimizer, data, settings.config())?;
+    let labels = Labels::of(dataset);
+    let mut trainer = new_trainer(net, settings, labels.data(dataset))?;
     run_trainer(&mut trainer, settings, out_dir, progress, observer)
+}
+
+/// A dataset's labels as class indices, kept while a trainer borrows them.
+pub(crate) struct Labels {
+    t_train: Vec<usize>,
+    t_test: Vec<usize>,
+}
+
+impl Labels {
+    /// The labels of `dataset`.
+    pub(crate) fn of(dataset: &Dataset) -> Self {
+        Labels {
+            t_train: labels(&dataset.t_train),
+            t_test: labels(&dataset.t_test),
+        }
+    }
+
+    /// `dataset` with these labels, as a trainer reads it.
+    pub(crate) fn data<'a>(&'a self, dataset: &'a Dataset) -> TrainData<'a, f32> {
+        TrainData {
+            x_train: dataset.x_train.view(),
+            t_train: &self.t_train,
+            x_test: dataset.x_test.view(),
+            t_test: &self.t_test,
+        }
+    }
+}
+
+/// A trainer for `net` on `data` with the optimizer and loop of `settings`.
+pub(crate) fn new_trainer<'a, N: Network<f32> + Clone>(
+    net: N,
+    settings: &TrainSettings,
+    data: TrainData<'a, f32>,
+) -> Result<Trainer<'a, f32, N>> {
+    let optimizer = settings.optimizer.build(settings.learning_rate)?;
+    Trainer::new(net, optimizer, data, settings.config())
 }
 
 /// Runs `trainer` to its end (from wherever its state stands) and writes the run folder;
