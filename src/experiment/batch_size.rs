@@ -10,7 +10,7 @@
 use super::memory;
 use super::runner::{save_json, Study};
 pub use super::CurvePoint;
-use super::{curve, save_charts, spread, Budget};
+use super::{save_charts, spread, Budget, RunAccuracy};
 use crate::data::Dataset;
 use crate::plot::lines::{Corner, LineChart, Series};
 use crate::progress::Silent;
@@ -151,22 +151,13 @@ pub struct BatchOutcome {
     pub time_to_target_s: Option<f64>,
     /// Epochs until then.
     pub epochs_to_target: Option<f64>,
-    /// Training-subset accuracy of the final weights.
-    pub final_train_acc: f64,
-    /// Test accuracy of the final weights.
-    pub final_test_acc: f64,
-    /// Best test accuracy measured.
-    pub best_test_acc: f64,
-    /// final_train_acc − final_test_acc.
-    pub gap: f64,
     /// The process's peak resident memory during the run, MB (dataset included).
     pub peak_rss_mb: f64,
     /// Of which above the memory in use before the run, MB.
     pub run_extra_mb: f64,
-    /// Why the run stopped early, if it diverged.
-    pub diverged: Option<String>,
-    /// Every measurement, in order (the last is the final weights').
-    pub curve: Vec<CurvePoint>,
+    /// Accuracies, the gap and the curve (or why the run diverged).
+    #[serde(flatten)]
+    pub accuracy: RunAccuracy,
 }
 
 /// The batch-size study.
@@ -250,28 +241,26 @@ impl Study for BatchSizeStudy {
             updates_per_s: 0.0,
             time_to_target_s: None,
             epochs_to_target: None,
-            final_train_acc: 0.0,
-            final_test_acc: 0.0,
-            best_test_acc: 0.0,
-            gap: 0.0,
             peak_rss_mb: peak / MB,
             run_extra_mb: (peak - before).max(0.0) / MB,
-            diverged: None,
-            curve: Vec::new(),
+            accuracy: RunAccuracy::default(),
         };
         let run = match result {
             Ok(run) => run,
             Err(e @ Error::Diverged { .. }) => {
-                outcome.diverged = Some(e.to_string());
+                outcome.accuracy = RunAccuracy::diverged(&e);
                 return Ok(outcome);
             }
             Err(e) => return Err(e),
         };
         let h = &run.history;
-        let curve = curve(h, settings.batch_size, train_size);
+        let accuracy = RunAccuracy::measure(h, settings.batch_size, train_size);
         let updates = h.train_loss_list.len();
         let samples_seen = updates * settings.batch_size;
-        let reached = curve.iter().find(|p| p.test_acc >= self.plan.target);
+        let reached = accuracy
+            .curve
+            .iter()
+            .find(|p| p.test_acc >= self.plan.target);
         outcome.updates = updates;
         outcome.samples_seen = samples_seen;
         outcome.train_s = h.train_seconds;
@@ -282,20 +271,16 @@ impl Study for BatchSizeStudy {
         outcome.updates_per_s = updates as f64 / h.train_seconds.max(1e-12);
         outcome.time_to_target_s = reached.map(|p| p.train_s);
         outcome.epochs_to_target = reached.map(|p| p.epochs);
-        outcome.final_train_acc = h.final_train_acc;
-        outcome.final_test_acc = h.final_test_acc;
-        outcome.best_test_acc = curve.iter().map(|p| p.test_acc).fold(0.0, f64::max);
-        outcome.gap = h.final_train_acc - h.final_test_acc;
-        outcome.curve = curve;
+        outcome.accuracy = accuracy;
         Ok(outcome)
     }
 
     fn describe(&self, o: &BatchOutcome) -> String {
-        match &o.diverged {
+        match &o.accuracy.diverged {
             Some(why) => format!("batch {} diverged: {why}", o.batch_size),
             None => format!(
                 "batch {}: test acc {:.4}, {:.0} samples/s, {} updates in {:.2} s",
-                o.batch_size, o.final_test_acc, o.samples_per_s, o.updates, o.train_s
+                o.batch_size, o.accuracy.final_test_acc, o.samples_per_s, o.updates, o.train_s
             ),
         }
     }
@@ -366,7 +351,7 @@ pub fn summarise(plan: &BatchSizePlan, outcomes: &[BatchOutcome]) -> Vec<SizeSum
             let ok: Vec<&BatchOutcome> = all
                 .iter()
                 .copied()
-                .filter(|o| o.diverged.is_none())
+                .filter(|o| o.accuracy.diverged.is_none())
                 .collect();
             if all.is_empty() {
                 return None;
@@ -392,10 +377,10 @@ pub fn summarise(plan: &BatchSizePlan, outcomes: &[BatchOutcome]) -> Vec<SizeSum
                 samples_per_s: spread(ok.iter().map(|o| o.samples_per_s)),
                 updates_per_s: mean(|o| o.updates_per_s),
                 to_target,
-                final_test_acc: spread(ok.iter().map(|o| o.final_test_acc)),
-                final_train_acc: mean(|o| o.final_train_acc),
-                best_test_acc: mean(|o| o.best_test_acc),
-                gap: spread(ok.iter().map(|o| o.gap)),
+                final_test_acc: spread(ok.iter().map(|o| o.accuracy.final_test_acc)),
+                final_train_acc: mean(|o| o.accuracy.final_train_acc),
+                best_test_acc: mean(|o| o.accuracy.best_test_acc),
+                gap: spread(ok.iter().map(|o| o.accuracy.gap)),
                 train_s: mean(|o| o.train_s),
                 peak_rss_mb: all.iter().map(|o| o.peak_rss_mb).fold(0.0, f64::max),
             })
@@ -427,13 +412,13 @@ time_to_target_s,epochs_to_target,final_train_acc,final_test_acc,best_test_acc,g
             o.updates_per_s,
             opt(o.time_to_target_s),
             opt(o.epochs_to_target),
-            o.final_train_acc,
-            o.final_test_acc,
-            o.best_test_acc,
-            o.gap,
+            o.accuracy.final_train_acc,
+            o.accuracy.final_test_acc,
+            o.accuracy.best_test_acc,
+            o.accuracy.gap,
             o.peak_rss_mb,
             o.run_extra_mb,
-            o.diverged.is_some()
+            o.accuracy.diverged.is_some()
         );
     }
     s
@@ -443,16 +428,21 @@ time_to_target_s,epochs_to_target,final_train_acc,final_test_acc,best_test_acc,g
 fn mean_curve(outcomes: &[BatchOutcome], batch_size: usize) -> Vec<CurvePoint> {
     let runs: Vec<&BatchOutcome> = outcomes
         .iter()
-        .filter(|o| o.batch_size == batch_size && o.diverged.is_none())
+        .filter(|o| o.batch_size == batch_size && o.accuracy.diverged.is_none())
         .collect();
-    let len = runs.iter().map(|o| o.curve.len()).min().unwrap_or(0);
+    let len = runs
+        .iter()
+        .map(|o| o.accuracy.curve.len())
+        .min()
+        .unwrap_or(0);
     (0..len)
         .map(|i| {
             let n = runs.len() as f64;
-            let avg =
-                |f: fn(&CurvePoint) -> f64| runs.iter().map(|o| f(&o.curve[i])).sum::<f64>() / n;
+            let avg = |f: fn(&CurvePoint) -> f64| {
+                runs.iter().map(|o| f(&o.accuracy.curve[i])).sum::<f64>() / n
+            };
             CurvePoint {
-                samples_seen: runs[0].curve[i].samples_seen,
+                samples_seen: runs[0].accuracy.curve[i].samples_seen,
                 epochs: avg(|p| p.epochs),
                 train_s: avg(|p| p.train_s),
                 train_acc: avg(|p| p.train_acc),

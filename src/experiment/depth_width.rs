@@ -11,7 +11,7 @@
 //! recording per hidden layer the activations' distribution and per layer the mean |dW|.
 
 use super::runner::{save_json, Study};
-use super::{curve, save_charts, spread, Budget, CurvePoint};
+use super::{save_charts, spread, Budget, RunAccuracy};
 use crate::data::Dataset;
 use crate::init::WeightInit;
 use crate::layers::{activate_inplace, Activation, Targets};
@@ -456,20 +456,9 @@ pub struct DwOutcome {
     pub train_s: f64,
     /// Training samples per second of updates.
     pub samples_per_s: f64,
-    /// Training-subset accuracy of the final weights.
-    pub final_train_acc: f64,
-    /// Test accuracy of the final weights.
-    pub final_test_acc: f64,
-    /// Best training-subset accuracy measured.
-    pub best_train_acc: f64,
-    /// Best test accuracy measured.
-    pub best_test_acc: f64,
-    /// final_train_acc − final_test_acc.
-    pub gap: f64,
-    /// Why the run stopped early, if it diverged.
-    pub diverged: Option<String>,
-    /// The accuracy measurements, in order.
-    pub curve: Vec<CurvePoint>,
+    /// Accuracies, the gap and the curve (or why the run diverged).
+    #[serde(flatten)]
+    pub accuracy: RunAccuracy,
     /// The probes: at initialisation, then after the first epoch (or the end, if sooner).
     pub probes: Vec<Probe>,
 }
@@ -554,44 +543,29 @@ impl Study for DepthWidthStudy {
             updates: 0,
             train_s: 0.0,
             samples_per_s: 0.0,
-            final_train_acc: 0.0,
-            final_test_acc: 0.0,
-            best_train_acc: 0.0,
-            best_test_acc: 0.0,
-            gap: 0.0,
-            diverged: None,
-            curve: Vec::new(),
+            accuracy: RunAccuracy::default(),
             probes,
         };
         let summary = match result {
             Ok(summary) => summary,
             Err(e @ Error::Diverged { .. }) => {
-                outcome.diverged = Some(e.to_string());
+                outcome.accuracy = RunAccuracy::diverged(&e);
                 return Ok(outcome);
             }
             Err(e) => return Err(e),
         };
         debug_assert_eq!(parameter_count(&summary.net), outcome.params);
         let h = &summary.history;
-        outcome.curve = curve(h, self.plan.batch_size, train_size);
+        outcome.accuracy = RunAccuracy::measure(h, self.plan.batch_size, train_size);
         outcome.updates = h.train_loss_list.len();
         outcome.train_s = h.train_seconds;
         outcome.samples_per_s =
             (outcome.updates * self.plan.batch_size) as f64 / h.train_seconds.max(1e-12);
-        outcome.final_train_acc = h.final_train_acc;
-        outcome.final_test_acc = h.final_test_acc;
-        outcome.best_train_acc = outcome
-            .curve
-            .iter()
-            .map(|p| p.train_acc)
-            .fold(0.0, f64::max);
-        outcome.best_test_acc = outcome.curve.iter().map(|p| p.test_acc).fold(0.0, f64::max);
-        outcome.gap = h.final_train_acc - h.final_test_acc;
         Ok(outcome)
     }
 
     fn describe(&self, o: &DwOutcome) -> String {
-        match &o.diverged {
+        match &o.accuracy.diverged {
             Some(why) => format!("{} {}×{} diverged: {why}", o.dataset, o.depth, o.width),
             None => format!(
                 "{} {}×{} ({}): {} params, test acc {:.4}, gap {:+.4}, {:.1} s",
@@ -600,8 +574,8 @@ impl Study for DepthWidthStudy {
                 o.width,
                 o.setup.describe(),
                 o.params,
-                o.final_test_acc,
-                o.gap,
+                o.accuracy.final_test_acc,
+                o.accuracy.gap,
                 o.train_s
             ),
         }
@@ -683,7 +657,7 @@ pub fn summarise(plan: &DepthWidthPlan, outcomes: &[DwOutcome]) -> Vec<ShapeSumm
             let ok: Vec<&DwOutcome> = all
                 .iter()
                 .copied()
-                .filter(|o| o.diverged.is_none())
+                .filter(|o| o.accuracy.diverged.is_none())
                 .collect();
             let first = all.first()?;
             let mean = |f: fn(&DwOutcome) -> f64| spread(ok.iter().map(|o| f(o))).0;
@@ -694,10 +668,10 @@ pub fn summarise(plan: &DepthWidthPlan, outcomes: &[DwOutcome]) -> Vec<ShapeSumm
                 runs: ok.len(),
                 diverged: all.len() - ok.len(),
                 train_s: mean(|o| o.train_s),
-                final_test_acc: spread(ok.iter().map(|o| o.final_test_acc)),
-                final_train_acc: mean(|o| o.final_train_acc),
-                best_test_acc: mean(|o| o.best_test_acc),
-                gap: spread(ok.iter().map(|o| o.gap)),
+                final_test_acc: spread(ok.iter().map(|o| o.accuracy.final_test_acc)),
+                final_train_acc: mean(|o| o.accuracy.final_train_acc),
+                best_test_acc: mean(|o| o.accuracy.best_test_acc),
+                gap: spread(ok.iter().map(|o| o.accuracy.gap)),
                 probes: mean_probes(&all),
                 dataset,
                 setup,
@@ -783,12 +757,12 @@ final_train_acc,final_test_acc,best_train_acc,best_test_acc,gap,diverged,grad_me
             o.updates,
             o.train_s,
             o.samples_per_s,
-            o.final_train_acc,
-            o.final_test_acc,
-            o.best_train_acc,
-            o.best_test_acc,
-            o.gap,
-            o.diverged.is_some(),
+            o.accuracy.final_train_acc,
+            o.accuracy.final_test_acc,
+            o.accuracy.best_train_acc,
+            o.accuracy.best_test_acc,
+            o.accuracy.gap,
+            o.accuracy.diverged.is_some(),
             grads(o, 0),
             grads(o, 1)
         );

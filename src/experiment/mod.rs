@@ -46,9 +46,55 @@ pub struct CurvePoint {
     pub test_acc: f64,
 }
 
+/// How a study's run ended, measured the same way in every study: its accuracy curve, final
+/// and best accuracies, the gap, or why it diverged. Flattened into each study's outcome.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunAccuracy {
+    /// Training-subset accuracy of the final weights.
+    pub final_train_acc: f64,
+    /// Test accuracy of the final weights.
+    pub final_test_acc: f64,
+    /// Best training-subset accuracy measured.
+    pub best_train_acc: f64,
+    /// Best test accuracy measured.
+    pub best_test_acc: f64,
+    /// final_train_acc − final_test_acc.
+    pub gap: f64,
+    /// Why the run stopped early, if it diverged.
+    pub diverged: Option<String>,
+    /// Every measurement, in order (the last is the final weights').
+    pub curve: Vec<CurvePoint>,
+}
+
+impl RunAccuracy {
+    /// What a finished run's history shows; `batch_size` turns its iterations into samples
+    /// and `train_size` samples into epochs.
+    pub fn measure(h: &History, batch_size: usize, train_size: usize) -> Self {
+        let curve = curve(h, batch_size, train_size);
+        let best = |acc: fn(&CurvePoint) -> f64| curve.iter().map(acc).fold(0.0, f64::max);
+        RunAccuracy {
+            final_train_acc: h.final_train_acc,
+            final_test_acc: h.final_test_acc,
+            best_train_acc: best(|p| p.train_acc),
+            best_test_acc: best(|p| p.test_acc),
+            gap: h.final_train_acc - h.final_test_acc,
+            diverged: None,
+            curve,
+        }
+    }
+
+    /// A run that diverged with `e`: nothing else is measured.
+    pub fn diverged(e: &Error) -> Self {
+        RunAccuracy {
+            diverged: Some(e.to_string()),
+            ..RunAccuracy::default()
+        }
+    }
+}
+
 /// A run's measurements as curve points, ending with the final weights' (added when the
 /// schedule did not measure them).
-pub fn curve(h: &History, batch_size: usize, train_size: usize) -> Vec<CurvePoint> {
+fn curve(h: &History, batch_size: usize, train_size: usize) -> Vec<CurvePoint> {
     let epochs = |samples: usize| samples as f64 / train_size as f64;
     let mut curve: Vec<CurvePoint> = h
         .epochs
