@@ -4,7 +4,7 @@
 use crate::files::write_atomic;
 use crate::{Error, Result};
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// An HTML page built section by section.
 pub struct Report {
@@ -100,6 +100,15 @@ impl Report {
             &svg[start..],
             escape(caption)
         );
+        Ok(self)
+    }
+
+    /// A "Charts" section embedding every (SVG file, caption) pair, in order.
+    pub fn charts(&mut self, svgs: &[(PathBuf, String)]) -> Result<&mut Self> {
+        self.heading("Charts");
+        for (svg, caption) in svgs {
+            self.svg(svg, caption)?;
+        }
         Ok(self)
     }
 

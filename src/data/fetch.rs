@@ -125,15 +125,7 @@ pub fn fetch(
     options: &FetchOptions,
     progress: &dyn Progress,
 ) -> Result<Fetched> {
-    let cache = options.cache_dir(kind)?;
-    fetch_files(
-        kind,
-        &kind.files(),
-        &cache,
-        &sources(kind, options),
-        true,
-        progress,
-    )
+    Ok(fetch_into_cache(kind, options, true, progress)?.1)
 }
 
 /// Makes `kind`'s four files present in the cache and returns the folder; cached files are
@@ -143,16 +135,20 @@ pub fn ensure(
     options: &FetchOptions,
     progress: &dyn Progress,
 ) -> Result<PathBuf> {
+    Ok(fetch_into_cache(kind, options, false, progress)?.0)
+}
+
+/// [`fetch`] (`reverify`) or [`ensure`]: the cache folder and what was fetched.
+fn fetch_into_cache(
+    kind: DatasetKind,
+    options: &FetchOptions,
+    reverify: bool,
+    progress: &dyn Progress,
+) -> Result<(PathBuf, Fetched)> {
     let cache = options.cache_dir(kind)?;
-    fetch_files(
-        kind,
-        &kind.files(),
-        &cache,
-        &sources(kind, options),
-        false,
-        progress,
-    )?;
-    Ok(cache)
+    let sources = sources(kind, options);
+    let fetched = fetch_files(kind, &kind.files(), &cache, &sources, reverify, progress)?;
+    Ok((cache, fetched))
 }
 
 /// `dir/name` if it exists, else `dir/name.gz` if that exists, else `dir/name`.

@@ -653,10 +653,7 @@ impl BatchSizeStudy {
             &table,
         );
         r.paragraph("Peak MB is the whole process's resident memory during the run, the dataset (about 220 MB) included.");
-        r.heading("Charts");
-        for (svg, caption) in svgs {
-            r.svg(svg, caption)?;
-        }
+        r.charts(svgs)?;
         Ok(r)
     }
 }

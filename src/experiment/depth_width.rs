@@ -1128,10 +1128,7 @@ impl DepthWidthStudy {
                 r.paragraph("Inactive: ReLU outputs of exactly 0, or sigmoid outputs within 0.01 of 0 or 1 — neurons that pass no gradient back.");
             }
         }
-        r.heading("Charts");
-        for (svg, caption) in svgs {
-            r.svg(svg, caption)?;
-        }
+        r.charts(svgs)?;
         Ok(r)
     }
 }
