@@ -20,7 +20,7 @@ fn study(dir: &Path, extra: &[&str]) -> String {
     ok(&args)
 }
 
-const COLUMNS: [&str; 20] = [
+const COLUMNS: [&str; 22] = [
     "batch_size",
     "seed",
     "learning_rate",
@@ -36,8 +36,10 @@ const COLUMNS: [&str; 20] = [
     "epochs_to_target",
     "final_train_acc",
     "final_test_acc",
+    "best_train_acc",
     "best_test_acc",
     "gap",
+    "wall_s",
     "peak_rss_mb",
     "run_extra_mb",
     "diverged",
@@ -76,6 +78,8 @@ fn a_small_study_writes_every_column_chart_and_a_report_that_matches_its_table()
         assert_eq!(num(row, "updates"), 300.0, "iters:300 is 300 updates");
         assert_eq!(num(row, "samples_seen"), 300.0 * num(row, "batch_size"));
         assert!(num(row, "samples_per_s") > 0.0 && num(row, "peak_rss_mb") > 200.0);
+        assert!(num(row, "wall_s") >= num(row, "train_s") + num(row, "eval_s") - 2e-3);
+        assert!(num(row, "best_train_acc") >= num(row, "final_train_acc"));
         assert!(
             (num(row, "gap") - (num(row, "final_train_acc") - num(row, "final_test_acc"))).abs()
                 < 2e-4

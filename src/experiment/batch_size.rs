@@ -151,6 +151,9 @@ pub struct BatchOutcome {
     pub time_to_target_s: Option<f64>,
     /// Epochs until then.
     pub epochs_to_target: Option<f64>,
+    /// Wall-clock seconds of the whole run: updates, evaluation and writing its folder.
+    #[serde(default)]
+    pub wall_s: f64,
     /// The process's peak resident memory during the run, MB (dataset included).
     pub peak_rss_mb: f64,
     /// Of which above the memory in use before the run, MB.
@@ -225,7 +228,9 @@ impl Study for BatchSizeStudy {
         let settings = self.settings(run, train_size);
         memory::reset_peak();
         let before = memory::current_bytes().unwrap_or(0) as f64;
+        let started = std::time::Instant::now();
         let result = train(&settings, dataset, dir, &Silent);
+        let wall_s = started.elapsed().as_secs_f64();
         let peak = memory::peak_bytes().unwrap_or(0) as f64;
         let mut outcome = BatchOutcome {
             batch_size: run.batch_size,
@@ -241,6 +246,7 @@ impl Study for BatchSizeStudy {
             updates_per_s: 0.0,
             time_to_target_s: None,
             epochs_to_target: None,
+            wall_s,
             peak_rss_mb: peak / MB,
             run_extra_mb: (peak - before).max(0.0) / MB,
             accuracy: RunAccuracy::default(),
@@ -338,6 +344,8 @@ pub struct SizeSummary {
     pub gap: (f64, f64, f64),
     /// Mean seconds of updates per run.
     pub train_s: f64,
+    /// Mean seconds of evaluation per run.
+    pub eval_s: f64,
     /// Largest peak resident memory, MB.
     pub peak_rss_mb: f64,
 }
@@ -382,6 +390,7 @@ pub fn summarise(plan: &BatchSizePlan, outcomes: &[BatchOutcome]) -> Vec<SizeSum
                 best_test_acc: mean(|o| o.accuracy.best_test_acc),
                 gap: spread(ok.iter().map(|o| o.accuracy.gap)),
                 train_s: mean(|o| o.train_s),
+                eval_s: mean(|o| o.eval_s),
                 peak_rss_mb: all.iter().map(|o| o.peak_rss_mb).fold(0.0, f64::max),
             })
         })
@@ -392,13 +401,13 @@ pub fn summarise(plan: &BatchSizePlan, outcomes: &[BatchOutcome]) -> Vec<SizeSum
 fn study_csv(outcomes: &[BatchOutcome]) -> String {
     let mut s = String::from(
         "batch_size,seed,learning_rate,updates,samples_seen,train_s,eval_s,median_update_ms,max_update_ms,samples_per_s,updates_per_s,\
-time_to_target_s,epochs_to_target,final_train_acc,final_test_acc,best_test_acc,gap,peak_rss_mb,run_extra_mb,diverged\n",
+time_to_target_s,epochs_to_target,final_train_acc,final_test_acc,best_train_acc,best_test_acc,gap,wall_s,peak_rss_mb,run_extra_mb,diverged\n",
     );
     let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.4}"));
     for o in outcomes {
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{:.4},{:.4},{:.5},{:.5},{:.1},{:.2},{},{},{:.4},{:.4},{:.4},{:.4},{:.1},{:.1},{}",
+            "{},{},{},{},{},{:.4},{:.4},{:.5},{:.5},{:.1},{:.2},{},{},{:.4},{:.4},{:.4},{:.4},{:.4},{:.3},{:.1},{:.1},{}",
             o.batch_size,
             o.seed,
             o.learning_rate,
@@ -414,8 +423,10 @@ time_to_target_s,epochs_to_target,final_train_acc,final_test_acc,best_test_acc,g
             opt(o.epochs_to_target),
             o.accuracy.final_train_acc,
             o.accuracy.final_test_acc,
+            o.accuracy.best_train_acc,
             o.accuracy.best_test_acc,
             o.accuracy.gap,
+            o.wall_s,
             o.peak_rss_mb,
             o.run_extra_mb,
             o.accuracy.diverged.is_some()
@@ -613,18 +624,24 @@ impl BatchSizeStudy {
                 let to_target = s.to_target.map_or("never".to_string(), |(t, e)| {
                     format!("{t:.2} s / {e:.3} ep")
                 });
+                // With several seeds: the mean, then the range across seeds.
+                let ranged = |(mean, lo, hi): (f64, f64, f64), f: fn(f64) -> String| match s.runs {
+                    0 | 1 => f(mean),
+                    _ => format!("{} ({} to {})", f(mean), f(lo), f(hi)),
+                };
                 vec![
                     s.batch_size.to_string(),
                     format!("{:.0}", s.updates),
                     format!("{:.4}", s.median_update_ms),
-                    format!("{:.0}", s.samples_per_s.0),
+                    ranged(s.samples_per_s, |v| format!("{v:.0}")),
                     format!("{:.0}", s.updates_per_s),
                     to_target,
                     format!("{:.4}", s.final_train_acc),
-                    format!("{:.4}", s.final_test_acc.0),
+                    ranged(s.final_test_acc, |v| format!("{v:.4}")),
                     format!("{:.4}", s.best_test_acc),
-                    format!("{:+.4}", s.gap.0),
+                    ranged(s.gap, |v| format!("{v:+.4}")),
                     format!("{:.2}", s.train_s),
+                    format!("{:.2}", s.eval_s),
                     format!("{:.0}", s.peak_rss_mb),
                     if s.diverged > 0 {
                         format!("{} diverged", s.diverged)
@@ -647,12 +664,17 @@ impl BatchSizeStudy {
                 "best test acc",
                 "gap",
                 "train s",
+                "eval s",
                 "peak MB",
                 "",
             ],
             &table,
         );
-        r.paragraph("Peak MB is the whole process's resident memory during the run, the dataset (about 220 MB) included.");
+        r.paragraph(
+            "Figures are means over the seeds, with their range in brackets when there are several. Train s and eval s are \
+             seconds of updates and of accuracy measurement per run. Peak MB is the whole process's resident memory during \
+             the run, the dataset (about 220 MB) included.",
+        );
         r.charts(svgs)?;
         Ok(r)
     }
@@ -714,20 +736,28 @@ pub fn findings(plan: &BatchSizePlan, sizes: &[SizeSummary]) -> Vec<String> {
         .iter()
         .find(|s| s.samples_per_s.0 >= 0.9 * fastest.samples_per_s.0)
         .expect("the fastest qualifies");
-    let mut s = format!(
-        "Throughput grows from {:.0} samples/s at batch {} to a peak of {:.0} samples/s at batch {}.",
-        ok[0].samples_per_s.0, ok[0].batch_size, fastest.samples_per_s.0, fastest.batch_size
-    );
-    if plateau.batch_size == ok.last().expect("not empty").batch_size {
-        s.push_str(" It was still growing at the largest size tried.");
+    let (first, last) = (ok[0], *ok.last().expect("not empty"));
+    let mut s = if fastest.batch_size == first.batch_size {
+        format!(
+            "Throughput is highest at the smallest batch tried, {} ({:.0} samples/s), and {:.0} samples/s at batch {}.",
+            first.batch_size, first.samples_per_s.0, last.samples_per_s.0, last.batch_size
+        )
     } else {
+        format!(
+            "Throughput grows from {:.0} samples/s at batch {} to a peak of {:.0} samples/s at batch {}.",
+            first.samples_per_s.0, first.batch_size, fastest.samples_per_s.0, fastest.batch_size
+        )
+    };
+    if plateau.batch_size == last.batch_size {
+        s.push_str(" It was still growing at the largest size tried.");
+    } else if plateau.batch_size != first.batch_size {
         let _ = write!(
             s,
             " It stops growing at batch {} ({:.0} samples/s, within 10% of the peak): larger batches buy little \
              more speed per sample{}.",
             plateau.batch_size,
             plateau.samples_per_s.0,
-            if fastest.batch_size != ok.last().expect("not empty").batch_size { ", and the largest are slower again" } else { "" }
+            if fastest.batch_size != last.batch_size { ", and the largest are slower again" } else { "" }
         );
     }
     out.push(s);
@@ -761,16 +791,29 @@ pub fn findings(plan: &BatchSizePlan, sizes: &[SizeSummary]) -> Vec<String> {
             worst.batch_size, worst.final_test_acc.0
         );
     }
-    if let Some(next) = ok.iter().find(|x| x.batch_size > best.batch_size) {
+    // The smallest batch within 0.005 of the best: past it, a larger batch adds little.
+    let enough = ok
+        .iter()
+        .find(|x| x.final_test_acc.0 >= best.final_test_acc.0 - 0.005)
+        .expect("the best qualifies");
+    if enough.batch_size == last.batch_size {
         let _ = write!(
             s,
-            " Beyond batch {}, accuracy stops improving: batch {} ends at {:.4} ({:+.4}) after {:.0} updates against {:.0}.",
-            best.batch_size,
-            next.batch_size,
-            next.final_test_acc.0,
-            next.final_test_acc.0 - best.final_test_acc.0,
-            next.updates,
-            best.updates
+            " Accuracy was still improving at the largest size tried (batch {}).",
+            last.batch_size
+        );
+    } else {
+        let _ = write!(
+            s,
+            " Accuracy stops improving at batch {} ({:.4}, within 0.005 of the best): batch {} ends at {:.4} ({:+.4}), \
+             with updates of {:.4} ms against {:.4} ms.",
+            enough.batch_size,
+            enough.final_test_acc.0,
+            last.batch_size,
+            last.final_test_acc.0,
+            last.final_test_acc.0 - enough.final_test_acc.0,
+            last.median_update_ms,
+            enough.median_update_ms
         );
     }
     out.push(s);
@@ -782,12 +825,11 @@ pub fn findings(plan: &BatchSizePlan, sizes: &[SizeSummary]) -> Vec<String> {
             one.median_update_ms, one.updates_per_s, one.samples_per_s.0, one.updates, one.final_test_acc.0
         ));
     }
-    let largest = ok.last().expect("not empty");
-    if largest.batch_size > 1 && largest.batch_size != best.batch_size {
+    if last.batch_size > 1 && last.batch_size != best.batch_size {
         out.push(format!(
             "At the largest batch ({}) each update takes {:.1} ms; the budget allows {:.0} updates, and the test accuracy ends \
              at {:.4}.",
-            largest.batch_size, largest.median_update_ms, largest.updates, largest.final_test_acc.0
+            last.batch_size, last.median_update_ms, last.updates, last.final_test_acc.0
         ));
     }
     // 5. The gap.
@@ -796,7 +838,7 @@ pub fn findings(plan: &BatchSizePlan, sizes: &[SizeSummary]) -> Vec<String> {
         .max_by(|a, b| a.gap.0.abs().total_cmp(&b.gap.0.abs()))
         .expect("not empty");
     out.push(format!(
-        "The train − test gap (training accuracy on {} training images) is at most {:+.4} in size, at batch {}: {}.",
+        "The widest train − test gap (training accuracy on {} training images) is {:+.4}, at batch {}: {}.",
         plan.train_eval_rows,
         widest.gap.0,
         widest.batch_size,
@@ -840,6 +882,7 @@ mod tests {
             best_test_acc: acc,
             gap: (0.001, 0.001, 0.001),
             train_s: 1.0,
+            eval_s: 0.5,
             peak_rss_mb: 300.0,
         }
     }
@@ -864,12 +907,47 @@ mod tests {
         assert!(text.contains("highest at batch 100 (0.9500)"), "{text}");
         assert!(
             text.contains(
-                "Beyond batch 100, accuracy stops improving: batch 1000 ends at 0.9000 (-0.0500)"
+                "Accuracy stops improving at batch 100 (0.9500, within 0.005 of the best): batch 1000 ends at 0.9000 (-0.0500)"
             ),
             "{text}"
         );
         assert!(
             text.contains("At batch 1 each update takes 0.0200 ms"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn findings_cover_a_fastest_smallest_batch_and_a_best_largest_one() {
+        let plan = BatchSizePlan::new(TrainSettings::default());
+        let mut sizes = vec![
+            summary(10, 500_000.0, 0.90, None),
+            summary(100, 300_000.0, 0.94, None),
+        ];
+        sizes[1].gap = (-0.0084, -0.0084, -0.0084);
+        let text = findings(&plan, &sizes).join("\n");
+        assert!(
+            text.contains("Throughput is highest at the smallest batch tried, 10 (500000 samples/s), and 300000 samples/s at batch 100."),
+            "{text}"
+        );
+        assert!(!text.contains("stops growing"), "{text}");
+        assert!(
+            text.contains("Accuracy was still improving at the largest size tried (batch 100)."),
+            "{text}"
+        );
+        assert!(
+            text.contains("The widest train − test gap (training accuracy on 10000 training images) is -0.0084, at batch 100"),
+            "{text}"
+        );
+        // The users' own comparison: past batch 100 accuracy barely moves.
+        let sizes = vec![
+            summary(10, 200_000.0, 0.9404, None),
+            summary(100, 600_000.0, 0.9460, None),
+            summary(6000, 500_000.0, 0.9467, None),
+        ];
+        let text = findings(&plan, &sizes).join("\n");
+        assert!(
+            text.contains("Accuracy stops improving at batch 100 (0.9460, within 0.005 of the best): batch 6000 ends at 0.9467 (+0.0007), with updates of 12.0000 ms against 0.1667 ms."),
             "{text}"
         );
     }
