@@ -8,7 +8,7 @@ use crate::data::Dataset;
 use crate::layers::{Activation, Targets};
 use crate::net::{numerical_gradient, Network, TwoLayerNet};
 use crate::train::run::labels;
-use crate::{Float, Result};
+use crate::{Error, Float, Result};
 use ndarray::{s, Array2, ArrayView2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -67,7 +67,14 @@ pub fn check_two_layer_net(
     samples: usize,
     seed: u64,
 ) -> Result<Vec<ParamCheck>> {
-    let rows = samples.clamp(1, dataset.t_train.len().max(1));
+    let rows = samples.min(dataset.t_train.len());
+    if rows == 0 {
+        return Err(Error::invalid(
+            "--samples",
+            samples,
+            "at least 1 training image",
+        ));
+    }
     let x: Array2<f64> = dataset.x_train.slice(s![..rows, ..]).mapv(f64::from);
     let t = labels(&dataset.t_train.slice(s![..rows]).to_owned());
     let mut rng = ChaCha8Rng::seed_from_u64(seed);

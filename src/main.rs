@@ -398,11 +398,18 @@ fn run_fetch(args: &FetchArgs, quiet: bool) -> Result<()> {
     Ok(())
 }
 
+/// More threads than this are refused: each has its own stack, and past the number of cores
+/// they only take turns.
+const MAX_THREADS: usize = 1024;
+
 /// Sets the number of threads for rayon and for matrixmultiply's GEMM, before either starts.
 fn set_threads(threads: Option<usize>) -> Result<()> {
     let Some(n) = threads else { return Ok(()) };
-    if n == 0 {
-        bail!("invalid --threads 0: expected at least 1");
+    if !(1..=MAX_THREADS).contains(&n) {
+        bail!(
+            "invalid --threads {n}: expected 1 to {MAX_THREADS} (this machine has {} cores)",
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        );
     }
     std::env::set_var("MATMUL_NUM_THREADS", n.to_string());
     rayon::ThreadPoolBuilder::new()

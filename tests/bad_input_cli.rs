@@ -42,7 +42,9 @@ train_cases! {
     batch_size_zero: ["--batch-size", "0"] => "invalid batch size 0";
     batch_size_above_the_training_set: ["--batch-size", "60001"] => "invalid batch size 60001: at most the training set size";
     hidden_size_zero: ["--hidden-size", "0"] => "hidden size 0";
-    a_hidden_layer_of_width_zero: ["--hidden", "100,0"] => "0";
+    a_hidden_layer_of_width_zero: ["--hidden", "100,0"] => "invalid hidden layer size 0";
+    a_network_too_large_for_memory: ["--hidden-size", "100000000"] => "at most 100,000,000 weights";
+    a_deep_network_too_large_for_memory: ["--hidden", "100000,100000"] => "784-100000-100000-10";
     negative_learning_rate: ["--lr", "-0.1"] => "learning rate -0.1";
     nan_learning_rate: ["--lr", "NaN"] => "learning rate NaN";
     zero_iterations: ["--iters", "0"] => "iters_num 0";
@@ -53,6 +55,7 @@ train_cases! {
     unknown_initialisation: ["--hidden", "10", "--init", "glorot"] => "glorot";
     dropout_ratio_of_one: ["--hidden", "10", "--dropout", "1"] => "dropout";
     zero_threads: ["--threads", "0"] => "--threads 0";
+    a_hundred_thousand_threads: ["--threads", "100000"] => "invalid --threads 100000: expected 1 to 1024";
     an_unparsable_number: ["--iters", "ten"] => "ten";
 }
 
@@ -330,7 +333,15 @@ fn a_model_written_by_another_program() {
 fn a_model_that_does_not_exist() {
     fails_naming(
         &["eval", "--model", "/nonexistent/model.safetensors"],
-        "/nonexistent/model.safetensors",
+        "/nonexistent/model.safetensors: No such file or directory (os error 2)\n",
+    );
+}
+
+#[test]
+fn a_gradient_check_on_no_images() {
+    fails_naming(
+        &["gradcheck", "--samples", "0"],
+        "invalid --samples 0: at least 1 training image",
     );
 }
 

@@ -187,9 +187,9 @@ fn decompress(file: &str, bytes: Vec<u8>) -> Result<Vec<u8>, DataError> {
     MultiGzDecoder::new(&bytes[..])
         .take(MAX_IDX_BYTES as u64 + 1)
         .read_to_end(&mut out)
-        .map_err(|source| DataError::Gzip {
+        .map_err(|cause| DataError::Gzip {
             file: file.to_string(),
-            source,
+            cause,
         })?;
     if out.len() > MAX_IDX_BYTES {
         return Err(DataError::TooLarge {
@@ -221,21 +221,13 @@ fn parse_header(
         Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     };
     let found = word(0).ok_or_else(truncated_header)?;
-    if found & 0xffff_ff00 != magic & 0xffff_ff00 {
+    // The whole magic: `00 00 08` (unsigned bytes), then the number of dimensions.
+    if found != magic {
         return Err(DataError::BadMagic {
             file: file.to_string(),
             what,
             found,
             expected: magic,
-        });
-    }
-    let found_ndims = (found & 0xff) as u8;
-    if found_ndims != ndims {
-        return Err(DataError::WrongDimensions {
-            file: file.to_string(),
-            what,
-            found: found_ndims,
-            expected: ndims,
         });
     }
     let dims = (1..=usize::from(ndims))
@@ -373,18 +365,29 @@ mod tests {
             msg.contains(&name_of(&path)) && msg.contains("0x00000803"),
             "{msg}"
         );
-        // A labels file where images are expected has the right type but wrong dimensions.
+        // A labels file where images are expected: the right type, the wrong dimensions.
         let labels = encode_labels(&[1, 2, 3]).unwrap();
         let err = parse_images("labels-as-images", labels).unwrap_err();
         assert!(matches!(
             err,
-            DataError::WrongDimensions {
-                found: 1,
-                expected: 3,
+            DataError::BadMagic {
+                found: 0x0801,
+                expected: 0x0803,
                 ..
             }
         ));
         assert!(err.to_string().starts_with("labels-as-images: "));
+        // The dimension byte corrupted.
+        let mut labels = encode_labels(&[1, 2, 3]).unwrap();
+        labels[3] = 0x99;
+        let msg = parse_labels("t10k-labels-idx1-ubyte", labels)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            msg,
+            "t10k-labels-idx1-ubyte: not an IDX labels file: bad magic number 0x00000899, \
+             expected 0x00000801 (unsigned bytes, 1 dimension(s))"
+        );
     }
 
     #[test]

@@ -46,23 +46,17 @@ pub enum DataError {
         needed: usize,
         found: usize,
     },
-    /// The first bytes are not the IDX magic of unsigned-byte data (`00 00 08 nn`).
+    /// The first bytes are not the IDX magic of unsigned-byte data with the right number of
+    /// dimensions (`00 00 08 03` for images, `00 00 08 01` for labels).
     #[error(
-        "{file}: not an IDX {what} file: magic number {found:#010x}, expected {expected:#010x}"
+        "{file}: not an IDX {what} file: bad magic number {found:#010x}, expected {expected:#010x} \
+         (unsigned bytes, {} dimension(s))", expected & 0xff
     )]
     BadMagic {
         file: String,
         what: &'static str,
         found: u32,
         expected: u32,
-    },
-    /// The magic number declares the wrong number of dimensions.
-    #[error("{file}: an IDX {what} file has {expected} dimension(s), this one declares {found}")]
-    WrongDimensions {
-        file: String,
-        what: &'static str,
-        found: u8,
-        expected: u8,
     },
     /// The declared sizes multiply past what this machine can address.
     #[error("{file}: header declares {} = more {what} bytes than this machine can address", dims_text(.dims))]
@@ -90,12 +84,8 @@ pub enum DataError {
         extra: usize,
     },
     /// The file starts like gzip (1f 8b) but does not decompress.
-    #[error("{file}: corrupt gzip data: {source}")]
-    Gzip {
-        file: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("{file}: corrupt gzip data: {cause}")]
+    Gzip { file: String, cause: std::io::Error },
     /// Decompressed, the file would exceed the size limit for IDX files.
     #[error(
         "{file}: decompresses to more than {limit} bytes, far larger than any MNIST-style file"

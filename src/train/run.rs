@@ -55,6 +55,9 @@ impl Default for NetworkSpec {
     }
 }
 
+/// The most weights a network may have: training keeps about five f32 copies of each.
+pub const MAX_WEIGHTS: usize = 100_000_000;
+
 impl NetworkSpec {
     /// The network's type name (`TwoLayerNet` or `MultiLayerNet`).
     pub fn name(&self) -> &'static str {
@@ -78,6 +81,19 @@ impl NetworkSpec {
                 WeightInit::Std(*weight_init_std).validate()
             }
             NetworkSpec::MultiLayerNet(config) => config.validate(),
+        }?;
+        // Both datasets have 28×28-pixel images and 10 classes.
+        let sizes = self.all_size_list(28 * 28, NUM_CLASSES);
+        let weights = sizes
+            .windows(2)
+            .try_fold(0usize, |n, w| n.checked_add(w[0].checked_mul(w[1])?));
+        match weights {
+            Some(n) if n <= MAX_WEIGHTS => Ok(()),
+            _ => Err(Error::invalid(
+                "network",
+                self.shape(28 * 28, NUM_CLASSES),
+                "at most 100,000,000 weights (with gradients and optimizer state, about 2 GB)",
+            )),
         }
     }
 
