@@ -2,7 +2,7 @@
 
 use crate::checkpoint::Checkpoint;
 use crate::data::idx::NUM_CLASSES;
-use crate::data::Dataset;
+use crate::data::{Dataset, DatasetKind};
 use crate::net::{predict_labels, Network};
 use crate::plot::eval::{ConfusionChart, MisclassifiedGrid};
 use crate::train::run::labels;
@@ -68,6 +68,14 @@ impl Evaluation {
         }
         s
     }
+}
+
+/// The dataset a model was trained on, as the `config.json` that `train` writes beside
+/// `model.safetensors` records it (None when there is no such file, or it names none).
+pub fn trained_on(model: &Path) -> Option<DatasetKind> {
+    let config = crate::files::parent_dir(model).join("config.json");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(config).ok()?).ok()?;
+    json.get("dataset")?.as_str()?.parse().ok()
 }
 
 /// How many misclassified images the grid shows.

@@ -344,9 +344,10 @@ struct EvalArgs {
 /// reads data (`#[command(flatten)]`).
 #[derive(clap::Args, Debug, Clone)]
 struct DataArgs {
-    /// The dataset: mnist or fashion-mnist.
-    #[arg(long, default_value_t = DatasetKind::Mnist)]
-    dataset: DatasetKind,
+    /// The dataset: mnist (the default) or fashion-mnist. `eval` defaults to the dataset the
+    /// model was trained on.
+    #[arg(long)]
+    dataset: Option<DatasetKind>,
     /// Root of the data cache (files go in DIR/<dataset>/); overrides $SCRATCHNET_DATA and the
     /// default <user cache>/scratchnet.
     #[arg(long, value_name = "DIR")]
@@ -357,6 +358,11 @@ struct DataArgs {
 }
 
 impl DataArgs {
+    /// The dataset asked for, or MNIST.
+    fn dataset(&self) -> DatasetKind {
+        self.dataset.unwrap_or_default()
+    }
+
     /// The library's fetch options for these flags.
     fn fetch_options(&self) -> FetchOptions {
         FetchOptions {
@@ -376,7 +382,7 @@ struct FetchArgs {
 /// Fetches and verifies a dataset, then prints where each file is, its source and checksum.
 fn run_fetch(args: &FetchArgs, quiet: bool) -> Result<()> {
     let progress = Console::new(quiet);
-    let kind = args.data.dataset;
+    let kind = args.data.dataset();
     let fetched = data::fetch(kind, &args.data.fetch_options(), &progress)?;
     println!(
         "{kind}: {} files in {}",
@@ -441,10 +447,10 @@ fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
                 gradient: args.gradient,
                 seed: args.seed,
                 on_nan: args.on_nan,
-                ..args.net.settings(args.data.dataset)
+                ..args.net.settings(args.data.dataset())
             };
             settings.validate()?;
-            let dataset = data::load(args.data.dataset, &args.data.fetch_options(), &progress)?;
+            let dataset = data::load(args.data.dataset(), &args.data.fetch_options(), &progress)?;
             let out = args.out.clone().unwrap_or_else(default_run_dir);
             let run = train::train(&settings, &dataset, &out, &progress);
             (out, run)
@@ -472,11 +478,11 @@ fn run_batch_size_study(args: &BatchSizeArgs, quiet: bool) -> Result<()> {
         seeds: args.seeds,
         target: args.target,
         train_eval_rows: args.train_eval_rows,
-        ..BatchSizePlan::new(args.net.settings(args.data.dataset))
+        ..BatchSizePlan::new(args.net.settings(args.data.dataset()))
     };
     let study = BatchSizeStudy::new(plan)?;
     let progress = Console::new(quiet);
-    let dataset = data::load(args.data.dataset, &args.data.fetch_options(), &progress)?;
+    let dataset = data::load(args.data.dataset(), &args.data.fetch_options(), &progress)?;
     let result = run_study(
         &study,
         &dataset,
@@ -617,7 +623,7 @@ fn print_study(files: &[PathBuf], ran: usize, total: usize) {
 
 fn run_gradcheck(args: &GradcheckArgs, quiet: bool) -> Result<()> {
     let progress = Console::new(quiet);
-    let dataset = data::load(args.data.dataset, &args.data.fetch_options(), &progress)?;
+    let dataset = data::load(args.data.dataset(), &args.data.fetch_options(), &progress)?;
     let checks = gradcheck::check_two_layer_net(&dataset, args.samples, args.seed)?;
     println!(
         "mean |backprop - numerical| over {} training images (f64):",
@@ -640,7 +646,15 @@ fn run_gradcheck(args: &GradcheckArgs, quiet: bool) -> Result<()> {
 
 fn run_eval(args: &EvalArgs, quiet: bool) -> Result<()> {
     let progress = Console::new(quiet);
-    let dataset = data::load(args.data.dataset, &args.data.fetch_options(), &progress)?;
+    let trained_on = eval::trained_on(&args.model);
+    let kind = args.data.dataset.or(trained_on).unwrap_or_default();
+    if let Some(trained_on) = trained_on.filter(|&t| t != kind) {
+        eprintln!(
+            "note: {} was trained on {trained_on} (its config.json says so); evaluating on {kind} as asked",
+            args.model.display()
+        );
+    }
+    let dataset = data::load(kind, &args.data.fetch_options(), &progress)?;
     let out = match &args.out {
         Some(dir) => dir.clone(),
         None => scratchnet::files::parent_dir(&args.model).to_path_buf(),

@@ -222,3 +222,15 @@ fn batchnorm_and_dropout_runs_save_their_running_statistics() {
     assert_eq!(format!("{trained:.4}"), format!("{evaluated:.4}"));
     assert!(trained > 0.8, "{trained}");
 }
+
+#[test]
+fn eval_measures_a_model_on_the_dataset_it_was_trained_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (trained, evaluated) = train_then_eval(
+        dir.path(),
+        &["--dataset", "fashion-mnist", "--iters", "300"],
+    );
+    // Fashion-MNIST weights score about 0.1 on MNIST's digits.
+    assert_eq!(format!("{trained:.4}"), format!("{evaluated:.4}"));
+    assert!(trained > 0.5, "{trained}");
+}
