@@ -1,6 +1,6 @@
 //! The scratchnet command-line tool: parses arguments and calls the library.
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use scratchnet::data::{self, DatasetKind, FetchOptions};
 use scratchnet::experiment::batch_size::{
@@ -424,13 +424,28 @@ fn set_threads(threads: Option<usize>) -> Result<()> {
     Ok(())
 }
 
-/// runs/<UTC time>, e.g. runs/2026-11-29T11-40-00Z.
-fn default_run_dir() -> PathBuf {
+/// Creates and returns runs/<UTC time>, e.g. runs/2026-11-29T11-40-00Z — with -2, -3, …
+/// added when a run started in the same second (by this or another process) took that folder.
+fn default_run_dir() -> Result<PathBuf> {
     let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    PathBuf::from("runs").join(stamp.replace(':', "-"))
+    let base = PathBuf::from("runs").join(stamp.replace(':', "-"));
+    std::fs::create_dir_all("runs").with_context(|| "cannot create the folder runs")?;
+    for n in 1.. {
+        let dir = match n {
+            1 => base.clone(),
+            n => PathBuf::from(format!("{}-{n}", base.display())),
+        };
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => bail!("{}: {e}", dir.display()),
+        }
+    }
+    unreachable!("the suffixes never run out")
 }
 
 fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
+    let started = std::time::Instant::now();
     set_threads(args.threads)?;
     let progress = Console::new(quiet);
     let (out, run) = match &args.resume {
@@ -451,7 +466,10 @@ fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
             };
             settings.validate()?;
             let dataset = data::load(args.data.dataset(), &args.data.fetch_options(), &progress)?;
-            let out = args.out.clone().unwrap_or_else(default_run_dir);
+            let out = match &args.out {
+                Some(dir) => dir.clone(),
+                None => default_run_dir()?,
+            };
             let run = train::train(&settings, &dataset, &out, &progress);
             (out, run)
         }
@@ -462,7 +480,11 @@ fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
         "final weights: train acc {:.4}, test acc {:.4} | {:.2} s of updates ({:.0} samples/s), {:.2} s of evaluation",
         h.final_train_acc, h.final_test_acc, h.train_seconds, run.samples_per_s, h.eval_seconds
     );
-    println!("wrote {}", out.display());
+    println!(
+        "wrote {} ({:.2} s in all, loading and writing included)",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
     for file in &run.files {
         println!("  {}", file.display());
     }

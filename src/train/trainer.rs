@@ -343,7 +343,14 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
             }
             if last_status.elapsed() >= STATUS_EVERY || i + 1 == iters_num {
                 last_status = Instant::now();
-                progress.update(i as u64 + 1, &format!("loss {loss:.4}"));
+                let status = match self.state.history.epochs.last() {
+                    Some(e) => format!(
+                        "loss {loss:.4} | train acc, test acc {:.4}, {:.4}",
+                        e.train_acc, e.test_acc
+                    ),
+                    None => format!("loss {loss:.4}"),
+                };
+                progress.update(i as u64 + 1, &status);
             }
         }
         progress.end();
