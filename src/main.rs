@@ -131,17 +131,32 @@ struct NetArgs {
     #[arg(long, value_enum, default_value_t = Activation::Sigmoid)]
     activation: Activation,
     /// Standard deviation of the TwoLayerNet's initial weights (W = std · randn).
-    #[arg(long, default_value_t = 0.01, conflicts_with = "hidden")]
+    #[arg(
+        long,
+        default_value_t = 0.01,
+        conflicts_with = "hidden",
+        allow_negative_numbers = true
+    )]
     weight_init_std: f64,
     /// MultiLayerNet weight initialisation: std:σ, xavier or he (default: he for relu,
     /// xavier for sigmoid).
     #[arg(long, value_name = "INIT", requires = "hidden")]
     init: Option<WeightInit>,
     /// MultiLayerNet L2 weight decay λ (loss += ½·λ·ΣW²).
-    #[arg(long, value_name = "LAMBDA", requires = "hidden")]
+    #[arg(
+        long,
+        value_name = "LAMBDA",
+        requires = "hidden",
+        allow_negative_numbers = true
+    )]
     weight_decay: Option<f64>,
     /// MultiLayerNet: a Dropout layer of this ratio after each hidden activation.
-    #[arg(long, value_name = "RATIO", requires = "hidden")]
+    #[arg(
+        long,
+        value_name = "RATIO",
+        requires = "hidden",
+        allow_negative_numbers = true
+    )]
     dropout: Option<f64>,
     /// MultiLayerNet: a BatchNorm layer before each hidden activation.
     #[arg(long, requires = "hidden")]
@@ -240,7 +255,7 @@ struct BatchSizeArgs {
     #[arg(long, default_value_t = 1)]
     seeds: u64,
     /// The test accuracy whose first crossing is timed.
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, default_value_t = 0.9, allow_negative_numbers = true)]
     target: f64,
     /// Training images (the first ones) the training accuracy is measured on.
     #[arg(long, default_value_t = 10_000)]
@@ -273,7 +288,12 @@ struct DepthWidthArgs {
     widths: Vec<usize>,
     /// Instead of --widths: for each depth, the width giving about N parameters (several N
     /// comma-separated): deep-narrow against shallow-wide at the same size.
-    #[arg(long, value_delimiter = ',', value_name = "N")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "N",
+        conflicts_with = "widths"
+    )]
     equal_params: Option<Vec<usize>>,
     /// Training per run: epochs:N, iters:N or time:SECONDS.
     #[arg(long, default_value = "epochs:2")]
@@ -295,7 +315,7 @@ struct DepthWidthArgs {
     #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]
     optimizer: OptimizerKind,
     /// The grid's learning rate (default: the optimizer's; adam 0.001).
-    #[arg(long = "lr")]
+    #[arg(long = "lr", allow_negative_numbers = true)]
     learning_rate: Option<f64>,
     /// Leave out the diagnostic runs (sigmoid/std 0.01/SGD and chapter 6's fixes on 5×100).
     #[arg(long)]

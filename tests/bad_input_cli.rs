@@ -55,6 +55,8 @@ train_cases! {
     unknown_initialisation: ["--hidden", "10", "--init", "glorot"] => "glorot";
     dropout_ratio_of_one: ["--hidden", "10", "--dropout", "1"] => "dropout";
     zero_threads: ["--threads", "0"] => "--threads 0";
+    negative_weight_decay: ["--hidden", "10", "--weight-decay", "-1"] => "invalid weight decay -1";
+    negative_weight_init_std: ["--weight-init-std", "-1"] => "invalid weight init std -1";
     a_hundred_thousand_threads: ["--threads", "100000"] => "invalid --threads 100000: expected 1 to 1024";
     an_unparsable_number: ["--iters", "ten"] => "ten";
 }

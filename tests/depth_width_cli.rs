@@ -197,3 +197,28 @@ fn equal_parameter_shapes_shard_resume_and_merge() {
     assert_eq!(a, b, "same seed, same shapes: the same accuracies");
     assert!(merged.join("report.html").exists());
 }
+
+#[test]
+fn bad_grid_settings_are_refused_with_the_value_named() {
+    for (args, expected) in [
+        (
+            vec!["--equal-params", "10"],
+            "invalid equal-params 10 (at depth 1 the nearest width, 1, gives 805 parameters)",
+        ),
+        (
+            vec!["--equal-params", "100000", "--widths", "50"],
+            "'--equal-params <N>' cannot be used with '--widths <WIDTHS>'",
+        ),
+        (vec!["--depths", "0,1"], "invalid depths [0, 1]"),
+        (vec!["--lr", "-1"], "invalid learning rate -1"),
+    ] {
+        let mut all = vec!["study", "depth-width", "--out", "/nonexistent/never"];
+        all.extend(args);
+        let out = scratchnet(&all);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && stderr.contains(expected),
+            "{all:?}: {stderr}"
+        );
+    }
+}

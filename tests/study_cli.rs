@@ -291,6 +291,11 @@ fn bad_study_settings_are_refused_with_the_value_named() {
     for (args, expected) in [
         (vec!["--sizes", "10,x"], "x"),
         (vec!["--sizes", "0,10"], "batch sizes"),
+        (
+            vec!["--sizes", "100,10,100"],
+            "invalid batch sizes [100, 10, 100]",
+        ),
+        (vec!["--target", "-1"], "invalid target accuracy -1"),
         (vec!["--budget", "weeks:3"], "weeks:3"),
         (vec!["--shard", "3/2"], "3/2"),
         (vec!["--seeds", "0"], "seeds 0"),

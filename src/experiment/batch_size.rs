@@ -86,11 +86,12 @@ impl BatchSizePlan {
 
     /// Checks the settings before any run starts.
     pub fn validate(&self) -> Result<()> {
-        if self.sizes.is_empty() || self.sizes.contains(&0) {
+        let repeated = (1..self.sizes.len()).any(|i| self.sizes[..i].contains(&self.sizes[i]));
+        if self.sizes.is_empty() || self.sizes.contains(&0) || repeated {
             return Err(Error::invalid(
                 "batch sizes",
                 format!("{:?}", self.sizes),
-                "a list of sizes ≥ 1, e.g. 1,10,100",
+                "a list of different sizes ≥ 1, e.g. 1,10,100 (--seeds repeats a size)",
             ));
         }
         if self.seeds == 0 {

@@ -174,8 +174,9 @@ impl DepthWidthPlan {
             "numbers of hidden layers ≥ 1, e.g. 1,2,3",
         )?;
         list("widths", &self.widths, "layer widths ≥ 1, e.g. 16,50,100")?;
-        if let Some(n) = &self.equal_params {
-            list("equal-params", n, "parameter counts, e.g. 100000")?;
+        if let Some(targets) = &self.equal_params {
+            list("equal-params", targets, "parameter counts, e.g. 100000")?;
+            check_reachable(&self.depths, targets)?;
         }
         if self.datasets.is_empty() {
             return Err(Error::invalid(
@@ -312,6 +313,32 @@ pub fn width_for_params(depth: usize, target: usize, input: usize, output: usize
     } else {
         lo
     }
+}
+
+/// How far from N a shape of `--equal-params N` may be: the widths are whole numbers, so the
+/// counts land near N, not on it.
+pub const EQUAL_PARAMS_TOLERANCE: f64 = 0.03;
+
+/// Every depth has a width whose parameter count is within [`EQUAL_PARAMS_TOLERANCE`] of each
+/// target (a target below the smallest network of a depth, or between two widths' counts when
+/// a deep network's count jumps by more, is refused).
+fn check_reachable(depths: &[usize], targets: &[usize]) -> Result<()> {
+    for &n in targets {
+        for &depth in depths {
+            let width = width_for_params(depth, n, INPUT, OUTPUT);
+            let count = param_count(depth, width, INPUT, OUTPUT);
+            if count.abs_diff(n) as f64 > EQUAL_PARAMS_TOLERANCE * n as f64 {
+                return Err(Error::InvalidSetting {
+                    name: "equal-params",
+                    value: format!(
+                        "{n} (at depth {depth} the nearest width, {width}, gives {count} parameters)"
+                    ),
+                    expected: "a parameter count every depth can come within 3% of",
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One run of the study.
