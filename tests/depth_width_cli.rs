@@ -91,6 +91,9 @@ fn a_small_grid_writes_every_output_with_consistent_numbers() {
         assert!(num(row, "best_test_acc") >= num(row, "final_test_acc") - 1e-9);
         assert_eq!(row["grad_mean_abs_init"].split(';').count(), d + 1);
         assert_eq!(num(row, "updates"), 150.0);
+        // 150 updates of 100 images are a quarter epoch: the later probe is at the end.
+        assert_eq!(row["grad_mean_abs_epoch1"].split(';').count(), d + 1);
+        assert_eq!(row["probe_epochs"], "0.250");
         let run = format!(
             "mnist-d{d}-w{w}-{}-{}-{}{}-seed0",
             row["activation"],

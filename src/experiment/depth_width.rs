@@ -585,6 +585,12 @@ impl Study for DepthWidthStudy {
         let h = &summary.history;
         outcome.accuracy = RunAccuracy::measure(h, self.plan.batch_size, train_size);
         outcome.updates = h.train_loss_list.len();
+        if outcome.probes.len() < 2 {
+            // The run ended (its time budget) before the first epoch: probe where it stopped.
+            let epochs = (outcome.updates * self.plan.batch_size) as f64 / train_size as f64;
+            let last = probe(&summary.net, x_probe, &t_probe, outcome.updates, epochs);
+            outcome.probes.push(last);
+        }
         outcome.train_s = h.train_seconds;
         outcome.samples_per_s =
             (outcome.updates * self.plan.batch_size) as f64 / h.train_seconds.max(1e-12);
@@ -752,11 +758,12 @@ fn mean_probes(runs: &[&DwOutcome]) -> Vec<Probe> {
 }
 
 /// `study.csv`: one row per run, every scalar metric, and the probes' per-layer mean |dW|
-/// (`W1;W2;…`) at initialisation and after the first epoch.
+/// (`W1;W2;…`) at initialisation and after the first epoch — or at the end of a shorter run:
+/// `probe_epochs` says when.
 fn study_csv(outcomes: &[DwOutcome]) -> String {
     let mut s = String::from(
         "dataset,depth,width,activation,weight_init,optimizer,learning_rate,seed,params,macs_per_sample,updates,train_s,samples_per_s,\
-final_train_acc,final_test_acc,best_train_acc,best_test_acc,gap,diverged,grad_mean_abs_init,grad_mean_abs_epoch1\n",
+final_train_acc,final_test_acc,best_train_acc,best_test_acc,gap,diverged,grad_mean_abs_init,grad_mean_abs_epoch1,probe_epochs\n",
     );
     let grads = |o: &DwOutcome, k: usize| {
         o.probes.get(k).map_or(String::new(), |p| {
@@ -770,7 +777,7 @@ final_train_acc,final_test_acc,best_train_acc,best_test_acc,gap,diverged,grad_me
     for o in outcomes {
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.1},{:.4},{:.4},{:.4},{:.4},{:.4},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.1},{:.4},{:.4},{:.4},{:.4},{:.4},{},{},{},{}",
             o.dataset,
             o.depth,
             o.width,
@@ -791,7 +798,8 @@ final_train_acc,final_test_acc,best_train_acc,best_test_acc,gap,diverged,grad_me
             o.accuracy.gap,
             o.accuracy.diverged.is_some(),
             grads(o, 0),
-            grads(o, 1)
+            grads(o, 1),
+            o.probes.get(1).map_or(String::new(), |p| format!("{:.3}", p.epochs))
         );
     }
     s
@@ -957,7 +965,10 @@ fn charts(plan: &DepthWidthPlan, shapes: &[ShapeSummary]) -> Vec<(String, Figure
                 .collect()
         };
         let (d, w) = plan.diagnostic_shape;
-        for (k, when) in [(0, "at initialisation"), (1, "after the first epoch")] {
+        for (k, when) in [
+            (0, "at initialisation"),
+            (1, "after epoch 1 (or the run's end)"),
+        ] {
             out.push((
                 format!("gradients_{}_{dataset}", if k == 0 { "init" } else { "epoch1" }),
                 Figure::Lines(LineChart {
@@ -1004,7 +1015,8 @@ fn charts(plan: &DepthWidthPlan, shapes: &[ShapeSummary]) -> Vec<(String, Figure
             }),
             format!(
                 "{dataset}: histograms of each hidden layer's activations on {} fixed training images (fraction per bin), \
-                 per setting at initialisation and after the first epoch, as in the book's figures 6-10, 6-11 and 6-13.",
+                 per setting at initialisation and after the first epoch (or the run's end, if sooner), as in the book's \
+                 figures 6-10, 6-11 and 6-13.",
                 plan.probe_rows
             ),
         ));
@@ -1055,7 +1067,8 @@ impl DepthWidthStudy {
                 format!(
                     "test accuracy on the whole test set and training accuracy on the first {} training images, {} times \
                      per tenfold of samples seen and at the end; probes of activations and gradients on the first {} \
-                     training images, before the first update and after the first epoch",
+                     training images, before the first update and after the first epoch (or at the end of a run shorter \
+                     than an epoch: probe_epochs in study.csv)",
                     p.train_eval_rows, p.points_per_decade, p.probe_rows
                 ),
             ],
@@ -1469,8 +1482,12 @@ fn diagnosis(plan: &DepthWidthPlan, shapes: &[ShapeSummary]) -> Vec<String> {
             );
             let _ = inactive;
         }
-        if let Some((g1, _)) = grads(first, 1) {
-            let _ = write!(s, " After the first epoch its mean |dW1| is {g1:.2e}.");
+        if let (Some((g1, _)), Some(p)) = (grads(first, 1), first.probes.get(1)) {
+            let _ = write!(
+                s,
+                " After {:.2} epochs its mean |dW1| is {g1:.2e}.",
+                p.epochs
+            );
         }
         out.push(s);
         let fixes: Vec<String> = diag[1..]
