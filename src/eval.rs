@@ -50,17 +50,25 @@ impl Evaluation {
     /// The confusion matrix as text: one row per true class, one column per prediction.
     pub fn confusion_table(&self, class_names: &[&str]) -> String {
         let n = self.confusion.nrows();
-        let mut s = format!("{:>12} |", "true \\ pred");
+        // "3 Dress", or just "3" where the class's name is its number (MNIST's digits).
+        let labels: Vec<String> = (0..n)
+            .map(|i| match class_names.get(i) {
+                Some(&name) if name != i.to_string() => format!("{i} {name}"),
+                _ => i.to_string(),
+            })
+            .collect();
+        let header = "true \\ pred";
+        let width = labels
+            .iter()
+            .map(|l| l.chars().count())
+            .fold(header.len(), usize::max);
+        let mut s = format!("{header:>width$} |");
         for j in 0..n {
             s.push_str(&format!("{j:>6}"));
         }
         s.push('\n');
-        for i in 0..n {
-            let name = class_names.get(i).copied().unwrap_or("");
-            s.push_str(&format!(
-                "{:>12} |",
-                format!("{i} {name}").chars().take(12).collect::<String>()
-            ));
+        for (i, label) in labels.iter().enumerate() {
+            s.push_str(&format!("{label:>width$} |"));
             for j in 0..n {
                 s.push_str(&format!("{:>6}", self.confusion[[i, j]]));
             }
@@ -144,6 +152,21 @@ mod tests {
     use crate::layers::Activation;
     use crate::net::TwoLayerNet;
     use ndarray::{array, Array1};
+
+    #[test]
+    fn the_confusion_table_labels_rows_once_and_in_full() {
+        let e = Evaluation {
+            accuracy: 0.5,
+            confusion: array![[3, 1], [1, 0]],
+            misclassified: vec![],
+        };
+        assert_eq!(
+            e.confusion_table(&["0", "1"]),
+            "true \\ pred |     0     1\n          0 |     3     1\n          1 |     1     0\n"
+        );
+        let table = e.confusion_table(&["T-shirt/top", "Trouser"]);
+        assert_eq!(table.lines().nth(1), Some("0 T-shirt/top |     3     1"));
+    }
 
     #[test]
     fn confusion_counts_every_row_once() {

@@ -431,7 +431,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             format!(
-                "{}: truncated: header declares 10000×28×28 = 7840000 images bytes, file holds 5000",
+                "{}: truncated: header declares 10000×28×28 = 7840000 bytes of images, the file holds 5000",
                 name_of(&path)
             )
         );

@@ -59,14 +59,14 @@ pub enum DataError {
         expected: u32,
     },
     /// The declared sizes multiply past what this machine can address.
-    #[error("{file}: header declares {} = more {what} bytes than this machine can address", dims_text(.dims))]
+    #[error("{file}: header declares {} = more bytes of {what} than this machine can address", dims_text(.dims))]
     SizeOverflow {
         file: String,
         what: &'static str,
         dims: Vec<u32>,
     },
     /// The body holds fewer bytes than the header declares.
-    #[error("{file}: truncated: header declares {} = {declared} {what} bytes, file holds {found}", dims_text(.dims))]
+    #[error("{file}: truncated: header declares {} = {declared} bytes of {what}, the file holds {found}", dims_text(.dims))]
     Truncated {
         file: String,
         what: &'static str,
