@@ -487,7 +487,10 @@ fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
             settings.validate()?;
             let dataset = data::load(args.data.dataset(), &args.data.fetch_options(), &progress)?;
             let out = match &args.out {
-                Some(dir) => dir.clone(),
+                Some(dir) => {
+                    train::run::check_new_run_dir(dir)?;
+                    dir.clone()
+                }
                 None => default_run_dir()?,
             };
             let run = train::train(&settings, &dataset, &out, &progress);

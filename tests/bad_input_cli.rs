@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+use common::ok;
+
 /// Runs scratchnet and checks it fails with `expected` in its error output.
 fn fails_naming(args: &[&str], expected: &str) {
     let out = Command::new(env!("CARGO_BIN_EXE_scratchnet"))
@@ -408,5 +411,21 @@ fn merging_folders_that_hold_no_study() {
             "/tmp/never",
         ],
         "plan.json",
+    );
+}
+
+#[test]
+fn training_into_a_folder_that_holds_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    ok(&["--quiet", "train", "--iters", "5", "--out", out]);
+    let before = std::fs::read(dir.path().join("model.safetensors")).unwrap();
+    fails_naming(
+        &["train", "--iters", "5", "--seed", "1", "--out", out],
+        "already holds a run, whose files a new one would replace",
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("model.safetensors")).unwrap(),
+        before
     );
 }

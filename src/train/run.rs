@@ -234,6 +234,22 @@ impl TrainSettings {
     }
 }
 
+/// Refuses an output folder that already holds a run, whose files a new run would replace:
+/// an interrupted one (resume it with `--resume`) or a finished one.
+pub fn check_new_run_dir(dir: &Path) -> Result<()> {
+    let reason = if dir.join(super::resume::CHECKPOINT).exists() {
+        "holds an interrupted run: continue it with --resume, or choose another --out"
+    } else if dir.join("config.json").exists() {
+        "already holds a run, whose files a new one would replace: choose another --out"
+    } else {
+        return Ok(());
+    };
+    Err(Error::BadFile {
+        path: dir.to_path_buf(),
+        reason: reason.into(),
+    })
+}
+
 /// What a finished run measured and where it wrote it.
 pub struct RunSummary<N> {
     /// Losses and accuracies.
