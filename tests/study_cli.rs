@@ -322,3 +322,70 @@ fn bad_study_settings_are_refused_with_the_value_named() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("plan.json"));
 }
+
+#[test]
+fn merge_says_what_a_study_folder_is_and_refuses_two_kinds_of_study() {
+    let root = tempfile::tempdir().unwrap();
+    let out = root.path().join("merged");
+    let merge = |dirs: &[&Path]| -> String {
+        let mut args = vec!["study", "merge"];
+        args.extend(dirs.iter().map(|d| d.to_str().unwrap()));
+        args.extend(["--out", out.to_str().unwrap()]);
+        let result = scratchnet(&args);
+        assert_eq!(result.status.code(), Some(1), "{args:?}");
+        String::from_utf8_lossy(&result.stderr).into_owned()
+    };
+
+    let missing = root.path().join("missing");
+    let stderr = merge(&[&missing]);
+    assert!(
+        stderr.contains(&format!("{}: no such folder", missing.display()))
+            && stderr
+                .contains("a study folder is the --out folder of a `scratchnet study` command")
+            && stderr.contains("plan.json")
+            && !stderr.contains("os error"),
+        "{stderr}"
+    );
+    let stderr = merge(&[root.path()]);
+    assert!(
+        stderr.contains("not a study folder (it holds no plan.json)")
+            && stderr.contains("a study folder is the --out folder"),
+        "{stderr}"
+    );
+
+    let batch = root.path().join("batch");
+    study(&batch, &["--sizes", "100", "--budget", "iters:5"]);
+    let grid = root.path().join("grid");
+    ok(&[
+        "--quiet",
+        "study",
+        "depth-width",
+        "--datasets",
+        "mnist",
+        "--depths",
+        "1",
+        "--widths",
+        "16",
+        "--no-diagnosis",
+        "--budget",
+        "iters:5",
+        "--out",
+        grid.to_str().unwrap(),
+    ]);
+    let stderr = merge(&[&batch, &grid]);
+    assert!(
+        stderr.contains(&format!(
+            "{}: holds a depth-width study, which cannot be merged with a batch-size study ({})",
+            grid.display(),
+            batch.display()
+        )) && stderr.contains("only folders of the same study"),
+        "{stderr}"
+    );
+    let stderr = merge(&[&grid, &batch]);
+    assert!(
+        stderr
+            .contains("holds a batch-size study, which cannot be merged with a depth-width study"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "a refused merge writes nothing");
+}

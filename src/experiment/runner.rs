@@ -131,13 +131,32 @@ pub fn run_study<S: Study>(
 }
 
 /// Copies the run folders of the study folders `from` into `dir` and writes the study's
-/// outputs from all of them; every folder must hold the same plan as `study`.
+/// outputs from all of them; every folder must hold the same plan as `study`. Every folder is
+/// checked before anything is copied.
 pub fn merge_studies<S: Study>(
     study: &S,
     from: &[PathBuf],
     dir: &Path,
 ) -> Result<StudyResult<S::Outcome>> {
-    claim_folder(study, dir)?;
+    let kinds = from
+        .iter()
+        .map(|source| Ok((source, study_kind(source)?)))
+        .collect::<Result<Vec<_>>>()?;
+    if let Some((source, kind)) = kinds.iter().find(|(_, kind)| kind != S::KIND) {
+        let like = kinds
+            .iter()
+            .find(|(_, kind)| kind == S::KIND)
+            .map(|(folder, _)| format!(" ({})", folder.display()))
+            .unwrap_or_default();
+        return Err(Error::BadFile {
+            path: source.to_path_buf(),
+            reason: format!(
+                "holds a {kind} study, which cannot be merged with a {} study{like}; only \
+                 folders of the same study, with equal plan.json, can be merged",
+                S::KIND
+            ),
+        });
+    }
     for source in from {
         if &read_plan::<S>(source)? != study.plan() {
             return Err(Error::invalid(
@@ -146,7 +165,13 @@ pub fn merge_studies<S: Study>(
                 "folders of the same study (their plan.json must be equal)",
             ));
         }
+    }
+    claim_folder(study, dir)?;
+    for source in from {
         let runs = source.join("runs");
+        if !runs.exists() {
+            continue; // a study stopped before its first run
+        }
         let entries = std::fs::read_dir(&runs).map_err(|e| Error::io(&runs, e))?;
         for entry in entries {
             let entry = entry.map_err(|e| Error::io(&runs, e))?;
@@ -173,21 +198,42 @@ struct PlanFile<P> {
 
 /// Which study a folder holds (`batch-size`, …), read from its `plan.json`.
 pub fn study_kind(dir: &Path) -> Result<String> {
-    let file: PlanFile<serde_json::Value> = load_json(&dir.join("plan.json"))?;
-    Ok(file.study)
+    Ok(read_plan_file(dir)?.study)
 }
 
 /// The plan a study folder was made with (for `study merge`, which starts from folders).
 pub fn read_plan<S: Study>(dir: &Path) -> Result<S::Plan> {
+    let file = read_plan_file(dir)?;
     let path = dir.join("plan.json");
-    let file: PlanFile<S::Plan> = load_json(&path)?;
     if file.study != S::KIND {
         return Err(Error::BadFile {
             path,
             reason: format!("holds a {} study, not a {} study", file.study, S::KIND),
         });
     }
-    Ok(file.plan)
+    serde_json::from_value(file.plan).map_err(|e| not_ours(&path, e))
+}
+
+/// The `plan.json` of the study folder `dir`, its plan not yet read as any study's; the error
+/// says what a study folder is when `dir` is none.
+fn read_plan_file(dir: &Path) -> Result<PlanFile<serde_json::Value>> {
+    let path = dir.join("plan.json");
+    let problem = if !dir.exists() {
+        "no such folder"
+    } else if !dir.is_dir() {
+        "not a folder"
+    } else if !path.exists() {
+        "not a study folder (it holds no plan.json)"
+    } else {
+        return load_json(&path);
+    };
+    Err(Error::BadFile {
+        path: dir.to_path_buf(),
+        reason: format!(
+            "{problem}; a study folder is the --out folder of a `scratchnet study` command \
+             (it holds plan.json and runs/)"
+        ),
+    })
 }
 
 /// Writes `plan.json`, or checks that the folder's plan is this one.
@@ -235,10 +281,15 @@ pub fn save_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
 
 fn load_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| Error::BadFile {
+    serde_json::from_str(&text).map_err(|e| not_ours(path, e))
+}
+
+/// The error for a study file that does not parse.
+fn not_ours(path: &Path, e: serde_json::Error) -> Error {
+    Error::BadFile {
         path: path.to_path_buf(),
         reason: format!("not a study file written by this version of scratchnet ({e})"),
-    })
+    }
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
@@ -336,6 +387,64 @@ mod tests {
         assert_eq!(
             result.outcomes,
             vec![(1, 1), (2, 4), (3, 9), (4, 16), (5, 25)]
+        );
+    }
+
+    #[test]
+    fn merging_names_a_folder_that_is_no_study_or_another_study() {
+        let root = tempfile::tempdir().unwrap();
+        let squares = root.path().join("squares");
+        run_study(
+            &study(None),
+            &(),
+            &squares,
+            Shard::ALL,
+            &crate::progress::Silent,
+        )
+        .unwrap();
+        let out = root.path().join("merged");
+        let missing = root.path().join("missing");
+        let err = merge_studies(&study(None), &[squares.clone(), missing.clone()], &out)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.starts_with(&format!("{}: no such folder;", missing.display()))
+                && err.contains("a study folder is the --out folder")
+                && err.contains("plan.json"),
+            "{err}"
+        );
+        assert_eq!(err.matches("os error").count(), 0, "{err}");
+        let err = merge_studies(&study(None), &[root.path().to_path_buf()], &out)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("not a study folder (it holds no plan.json)"),
+            "{err}"
+        );
+        let other = root.path().join("other");
+        save_json(
+            &other.join("plan.json"),
+            &serde_json::json!({ "study": "cubes", "plan": { "edges": [2] } }),
+        )
+        .unwrap();
+        let err = merge_studies(&study(None), &[squares.clone(), other.clone()], &out)
+            .err()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{}: holds a cubes study, which cannot be merged with a squares study ({}); \
+                 only folders of the same study, with equal plan.json, can be merged",
+                other.display(),
+                squares.display()
+            )
+        );
+        assert!(
+            !out.exists(),
+            "nothing is written before every folder is checked"
         );
     }
 
