@@ -34,6 +34,14 @@ pub enum Error {
     /// Training was asked to stop (Ctrl-C or SIGTERM) and stopped after an iteration.
     #[error("interrupted after {iteration} iterations")]
     Interrupted { iteration: usize },
+    /// A study was asked to stop during one of its runs, which stopped after an iteration and
+    /// saved `checkpoint`; running the study again in its folder continues that run from there.
+    #[error("interrupted during run {run} after {iteration} iterations")]
+    StudyInterrupted {
+        run: String,
+        iteration: usize,
+        checkpoint: PathBuf,
+    },
     /// A chart could not be drawn.
     #[error("chart {path}: {reason}")]
     Plot { path: PathBuf, reason: String },
@@ -49,6 +57,14 @@ impl Error {
             path: path.into(),
             cause: source,
         }
+    }
+
+    /// Whether work stopped because it was asked to (Ctrl-C or SIGTERM), leaving a checkpoint.
+    pub fn is_interrupted(&self) -> bool {
+        matches!(
+            self,
+            Error::Interrupted { .. } | Error::StudyInterrupted { .. }
+        )
     }
 
     /// An impossible setting: `name` is the flag, `expected` says what would be valid.

@@ -534,7 +534,8 @@ fn run_batch_size_study(args: &BatchSizeArgs, quiet: bool) -> Result<()> {
         &args.out,
         args.shard.unwrap_or(Shard::ALL),
         &progress,
-    )?;
+    )
+    .map_err(|e| explain_stop(e, &args.out))?;
     print_study(&result.files, result.ran, result.outcomes.len());
     if !quiet {
         for sentence in findings(study.plan(), &summarise(study.plan(), &result.outcomes)) {
@@ -595,7 +596,8 @@ fn run_depth_width_study(args: &DepthWidthArgs, quiet: bool) -> Result<()> {
         &args.out,
         args.shard.unwrap_or(Shard::ALL),
         &progress,
-    )?;
+    )
+    .map_err(|e| explain_stop(e, &args.out))?;
     print_study(&result.files, result.ran, result.outcomes.len());
     if !quiet {
         let shapes = depth_width::summarise(study.plan(), &result.outcomes);
@@ -641,13 +643,18 @@ impl std::fmt::Display for Stopped {
 
 impl std::error::Error for Stopped {}
 
-/// Adds what to do next to an interrupted or diverged run's error.
+/// Adds what to do next to an interrupted or diverged run's (or study's) error.
 fn explain_stop(e: scratchnet::Error, out: &std::path::Path) -> anyhow::Error {
     let dir = out.display();
     let hint = match &e {
         scratchnet::Error::Interrupted { .. } => format!(
             "checkpoint saved in {dir}/{}; continue with: scratchnet train --resume {dir}",
             resume::CHECKPOINT
+        ),
+        scratchnet::Error::StudyInterrupted { checkpoint, .. } => format!(
+            "checkpoint saved in {}; rerun the same command to resume \
+             (finished runs are kept, this one continues from its checkpoint)",
+            checkpoint.display()
         ),
         scratchnet::Error::Diverged { .. } => format!(
             "what was learned until then is in {dir} (model.safetensors, epochs.csv, report.html); \
@@ -757,13 +764,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            let interrupted = matches!(
-                e.downcast_ref::<Stopped>(),
-                Some(Stopped {
-                    cause: scratchnet::Error::Interrupted { .. },
-                    ..
-                })
-            );
+            let interrupted = e
+                .downcast_ref::<Stopped>()
+                .is_some_and(|stopped| stopped.cause.is_interrupted());
             ExitCode::from(if interrupted { INTERRUPTED as u8 } else { 1 })
         }
     }

@@ -1,15 +1,18 @@
 //! Interruption, resume and divergence through the real binary.
 
+mod common;
+use common::*;
+
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn scratchnet() -> Command {
+fn command() -> Command {
     Command::new(env!("CARGO_BIN_EXE_scratchnet"))
 }
 
 fn train(out: &Path, extra: &[&str]) -> Child {
-    scratchnet()
+    command()
         .args(["--quiet", "train", "--out", out.to_str().unwrap()])
         .args(extra)
         .stdout(Stdio::null())
@@ -18,13 +21,25 @@ fn train(out: &Path, extra: &[&str]) -> Child {
         .unwrap()
 }
 
-/// Waits until training has started (its config.json is written), then a little longer.
+/// Starts scratchnet with `args`, its standard error kept.
+fn spawn(args: &[&str]) -> Child {
+    command()
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until training has started in the run folder `out` (its config.json is written),
+/// then a little longer.
 fn wait_for_training(out: &Path) {
     let start = Instant::now();
     while !out.join("config.json").exists() {
         assert!(
             start.elapsed() < Duration::from_secs(60),
-            "training never started"
+            "training never started in {}",
+            out.display()
         );
         std::thread::sleep(Duration::from_millis(2));
     }
@@ -64,7 +79,7 @@ fn interrupted_then_resumed_equals_uninterrupted(extra: &[&str], sig: i32) {
     );
     assert!(stopped.join("checkpoint.safetensors").exists());
 
-    let resumed = scratchnet()
+    let resumed = command()
         .args(["--quiet", "train", "--resume", stopped.to_str().unwrap()])
         .output()
         .unwrap();
@@ -201,4 +216,134 @@ fn a_diverging_run_stops_with_the_reason_and_keeps_what_it_learned() {
         ],
     ));
     assert_eq!(code, Some(0), "--on-nan continue keeps going: {stderr}");
+}
+
+/// Interrupts `scratchnet --quiet study <args> <folder>` (`args` ending with `--out`) with SIGINT
+/// while it trains the run `victim`, checks the message, reruns it to the end, runs the same
+/// study uninterrupted, and checks that every run folder holds the same `files`. Returns the
+/// two study folders and the rerun's standard output.
+fn interrupted_study_equals_uninterrupted(
+    args: &[&str],
+    victim: &str,
+    files: &[&str],
+) -> (tempfile::TempDir, String) {
+    let root = tempfile::tempdir().unwrap();
+    let (stopped, whole) = (root.path().join("stopped"), root.path().join("whole"));
+    fn with_out<'a>(args: &[&'a str], dir: &'a Path) -> Vec<&'a str> {
+        [&["--quiet", "study"], args, &[dir.to_str().unwrap()]].concat()
+    }
+    let child = spawn(&with_out(args, &stopped));
+    let run = stopped.join("runs").join(victim);
+    wait_for_training(&run);
+    signal(&child, libc::SIGINT);
+    let (code, stderr) = finish(child);
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(
+        stderr.contains(&format!("interrupted during run {victim} after "))
+            && stderr.contains("rerun the same command to resume"),
+        "{stderr}"
+    );
+    let checkpoint = run.join("checkpoint.safetensors");
+    assert!(
+        stderr.contains(&checkpoint.display().to_string()) && checkpoint.exists(),
+        "{stderr}"
+    );
+    assert!(!run.join("outcome.json").exists());
+
+    let rerun = ok(&with_out(args, &stopped));
+    assert!(!checkpoint.exists(), "a finished run keeps no checkpoint");
+    ok(&with_out(args, &whole));
+    for entry in std::fs::read_dir(whole.join("runs")).unwrap() {
+        let id = entry.unwrap().file_name();
+        for file in files {
+            assert!(
+                read(&stopped.join("runs").join(&id).join(file))
+                    == read(&whole.join("runs").join(&id).join(file)),
+                "{id:?}/{file} differs from the uninterrupted study's"
+            );
+        }
+    }
+    (root, rerun)
+}
+
+/// study.csv without the columns that measure time or memory.
+fn measured_results(dir: &Path) -> Vec<Vec<(String, String)>> {
+    const TIMINGS: [&str; 10] = [
+        "train_s",
+        "eval_s",
+        "wall_s",
+        "median_update_ms",
+        "max_update_ms",
+        "samples_per_s",
+        "updates_per_s",
+        "time_to_target_s",
+        "peak_rss_mb",
+        "run_extra_mb",
+    ];
+    rows(dir)
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .filter(|(column, _)| !TIMINGS.contains(&column.as_str()))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn an_interrupted_batch_size_study_exits_130_and_its_rerun_ends_as_if_never_stopped() {
+    let (root, rerun) = interrupted_study_equals_uninterrupted(
+        &[
+            "batch-size",
+            "--sizes",
+            "10,1000",
+            "--budget",
+            "iters:300",
+            "--train-eval-rows",
+            "1000",
+            "--out",
+        ],
+        "batch-1000-seed-0",
+        &["model.safetensors", "iters.csv"],
+    );
+    assert!(
+        rerun.contains("1 runs done now, 2 in the study"),
+        "the finished run is kept: {rerun}"
+    );
+    let (stopped, whole) = (root.path().join("stopped"), root.path().join("whole"));
+    assert_eq!(measured_results(&stopped), measured_results(&whole));
+}
+
+#[test]
+fn an_interrupted_depth_width_study_resumes_with_its_probes() {
+    let (root, _) = interrupted_study_equals_uninterrupted(
+        &[
+            "depth-width",
+            "--datasets",
+            "mnist",
+            "--depths",
+            "1",
+            "--widths",
+            "50",
+            "--no-diagnosis",
+            "--budget",
+            "iters:2000",
+            "--out",
+        ],
+        "mnist-d1-w50-relu-he-adam0.001-seed0",
+        &["model.safetensors", "iters.csv", "probes.json"],
+    );
+    let (stopped, whole) = (root.path().join("stopped"), root.path().join("whole"));
+    assert_eq!(measured_results(&stopped), measured_results(&whole));
+    let probes = |dir: &Path| {
+        let study: serde_json::Value =
+            serde_json::from_slice(&read(&dir.join("study.json"))).unwrap();
+        study["runs"][0]["probes"].clone()
+    };
+    assert_eq!(probes(&stopped), probes(&whole));
+    assert_eq!(
+        probes(&whole).as_array().map(Vec::len),
+        Some(2),
+        "at initialisation and after the first epoch"
+    );
 }

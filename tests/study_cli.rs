@@ -135,24 +135,24 @@ fn a_small_study_writes_every_column_chart_and_a_report_that_matches_its_table()
         .max_by(|a, b| num(a, "samples_per_s").total_cmp(&num(b, "samples_per_s")))
         .unwrap();
     // The report rounds the exact figure; study.csv keeps one decimal, so the two
-    // roundings may differ by one in the last place.
-    let said = report
-        .split("a peak of ")
-        .nth(1)
-        .and_then(|rest| rest.split_once(" samples/s at batch "))
-        .unwrap_or_else(|| panic!("the report names the throughput peak:\n{report}"));
+    // roundings may differ by one in the last place. The peak is named one of two ways.
+    let (said_rate, said_batch) = if let Some(rest) = report.split("a peak of ").nth(1) {
+        let (rate, rest) = rest.split_once(" samples/s at batch ").unwrap();
+        (rate, rest.split('.').next().unwrap())
+    } else {
+        let rest = report
+            .split("highest at the smallest batch tried, ")
+            .nth(1)
+            .unwrap_or_else(|| panic!("the report names the throughput peak:\n{report}"));
+        let (batch, rest) = rest.split_once(" (").unwrap();
+        (rest.split(' ').next().unwrap(), batch)
+    };
     assert!(
-        (said.0.parse::<f64>().unwrap() - num(fastest, "samples_per_s")).abs() <= 1.0,
-        "the report says a peak of {} samples/s, study.csv {}",
-        said.0,
+        (said_rate.parse::<f64>().unwrap() - num(fastest, "samples_per_s")).abs() <= 1.0,
+        "the report says a peak of {said_rate} samples/s, study.csv {}",
         num(fastest, "samples_per_s")
     );
-    assert!(
-        said.1.starts_with(&format!("{}.", fastest["batch_size"])),
-        "the peak should be at batch {}: {}",
-        fastest["batch_size"],
-        said.1
-    );
+    assert_eq!(said_batch, fastest["batch_size"], "the batch of the peak");
     // Times in study.csv keep four decimals: a tie there may be either way in the report.
     let reached: Vec<_> = rows
         .iter()
@@ -321,4 +321,71 @@ fn bad_study_settings_are_refused_with_the_value_named() {
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("plan.json"));
+}
+
+#[test]
+fn merge_says_what_a_study_folder_is_and_refuses_two_kinds_of_study() {
+    let root = tempfile::tempdir().unwrap();
+    let out = root.path().join("merged");
+    let merge = |dirs: &[&Path]| -> String {
+        let mut args = vec!["study", "merge"];
+        args.extend(dirs.iter().map(|d| d.to_str().unwrap()));
+        args.extend(["--out", out.to_str().unwrap()]);
+        let result = scratchnet(&args);
+        assert_eq!(result.status.code(), Some(1), "{args:?}");
+        String::from_utf8_lossy(&result.stderr).into_owned()
+    };
+
+    let missing = root.path().join("missing");
+    let stderr = merge(&[&missing]);
+    assert!(
+        stderr.contains(&format!("{}: no such folder", missing.display()))
+            && stderr
+                .contains("a study folder is the --out folder of a `scratchnet study` command")
+            && stderr.contains("plan.json")
+            && !stderr.contains("os error"),
+        "{stderr}"
+    );
+    let stderr = merge(&[root.path()]);
+    assert!(
+        stderr.contains("not a study folder (it holds no plan.json)")
+            && stderr.contains("a study folder is the --out folder"),
+        "{stderr}"
+    );
+
+    let batch = root.path().join("batch");
+    study(&batch, &["--sizes", "100", "--budget", "iters:5"]);
+    let grid = root.path().join("grid");
+    ok(&[
+        "--quiet",
+        "study",
+        "depth-width",
+        "--datasets",
+        "mnist",
+        "--depths",
+        "1",
+        "--widths",
+        "16",
+        "--no-diagnosis",
+        "--budget",
+        "iters:5",
+        "--out",
+        grid.to_str().unwrap(),
+    ]);
+    let stderr = merge(&[&batch, &grid]);
+    assert!(
+        stderr.contains(&format!(
+            "{}: holds a depth-width study, which cannot be merged with a batch-size study ({})",
+            grid.display(),
+            batch.display()
+        )) && stderr.contains("only folders of the same study"),
+        "{stderr}"
+    );
+    let stderr = merge(&[&grid, &batch]);
+    assert!(
+        stderr
+            .contains("holds a batch-size study, which cannot be merged with a depth-width study"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "a refused merge writes nothing");
 }

@@ -8,14 +8,14 @@
 //! of the training time.
 
 use super::memory;
-use super::runner::{save_json, Study};
+use super::runner::{save_json, Start, Study};
 pub use super::CurvePoint;
 use super::{save_charts, spread, Budget, RunAccuracy};
 use crate::data::Dataset;
 use crate::plot::lines::{Corner, LineChart, Series};
 use crate::progress::Silent;
 use crate::report::{label, Report};
-use crate::train::{train, EvalSchedule, TrainSettings};
+use crate::train::{resume, train, EvalSchedule, TrainSettings};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -224,13 +224,22 @@ impl Study for BatchSizeStudy {
         format!("batch-{}-seed-{}", run.batch_size, run.seed)
     }
 
-    fn execute(&self, run: &BatchRun, dataset: &Dataset, dir: &Path) -> Result<BatchOutcome> {
+    fn execute(
+        &self,
+        run: &BatchRun,
+        dataset: &Dataset,
+        dir: &Path,
+        start: Start,
+    ) -> Result<BatchOutcome> {
         let train_size = dataset.t_train.len();
         let settings = self.settings(run, train_size);
         memory::reset_peak();
         let before = memory::current_bytes().unwrap_or(0) as f64;
         let started = std::time::Instant::now();
-        let result = train(&settings, dataset, dir, &Silent);
+        let result = match start {
+            Start::Fresh => train(&settings, dataset, dir, &Silent),
+            Start::Resume => resume::resume_run(&settings, dataset, dir, &Silent),
+        };
         let wall_s = started.elapsed().as_secs_f64();
         let peak = memory::peak_bytes().unwrap_or(0) as f64;
         let mut outcome = BatchOutcome {

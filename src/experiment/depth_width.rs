@@ -10,8 +10,9 @@
 //! every run probes its network on a fixed batch at initialisation and after the first epoch,
 //! recording per hidden layer the activations' distribution and per layer the mean |dW|.
 
-use super::runner::{save_json, Study};
+use super::runner::{load_json, save_json, Start, Study};
 use super::{save_charts, spread, Budget, RunAccuracy};
+use crate::checkpoint::Checkpoint;
 use crate::data::Dataset;
 use crate::init::WeightInit;
 use crate::layers::{activate_inplace, Activation, Targets};
@@ -23,7 +24,7 @@ use crate::plot::{Chart, DrawResult};
 use crate::progress::Silent;
 use crate::report::{label, Report};
 use crate::train::run::labels;
-use crate::train::{train_network_observed, EvalSchedule, NetworkSpec, TrainSettings};
+use crate::train::{resume, train_network_observed, EvalSchedule, NetworkSpec, TrainSettings};
 use crate::{Error, Result};
 use ndarray::{s, Array2, ArrayView2};
 use plotters::coord::Shift;
@@ -37,6 +38,9 @@ use std::path::{Path, PathBuf};
 /// Pixels per image and classes: every shape is 784 → hidden… → 10.
 const INPUT: usize = 784;
 const OUTPUT: usize = 10;
+/// A run's probes so far, in its folder: written as each is taken, so that a run interrupted
+/// after a probe (whose checkpoint comes later) still has it when it continues.
+const PROBES: &str = "probes.json";
 /// Bins of each activation histogram.
 const BINS: usize = 20;
 
@@ -532,7 +536,7 @@ impl Study for DepthWidthStudy {
         )
     }
 
-    fn execute(&self, run: &DwRun, data: &Datasets, dir: &Path) -> Result<DwOutcome> {
+    fn execute(&self, run: &DwRun, data: &Datasets, dir: &Path, start: Start) -> Result<DwOutcome> {
         let dataset = data
             .iter()
             .find(|(name, _)| *name == run.dataset)
@@ -543,22 +547,50 @@ impl Study for DepthWidthStudy {
         let NetworkSpec::MultiLayerNet(config) = &settings.network else {
             unreachable!("the study trains MultiLayerNets")
         };
-        // As train::train builds it: the same seed gives the same weights.
-        let mut init_rng = ChaCha8Rng::seed_from_u64(settings.seed);
-        let net = MultiLayerNet::<f32>::new(INPUT, OUTPUT, config, &mut init_rng)?;
         let rows = self.plan.probe_rows.min(train_size);
         let x_probe = dataset.x_train.slice(s![..rows, ..]);
         let t_probe = labels(&dataset.t_train.slice(s![..rows]).to_owned());
         let iter_per_epoch = (train_size / self.plan.batch_size).max(1);
         let probe_at = iter_per_epoch.min(settings.iters_num);
-        let mut probes = Vec::new();
+        let probes_path = dir.join(PROBES);
+        // A checkpoint without its probes (left by an older scratchnet) cannot give the run's
+        // whole outcome: such a run starts again.
+        let start = match start {
+            Start::Resume if !probes_path.exists() => Start::Fresh,
+            start => start,
+        };
+        let mut probes: Vec<Probe> = match start {
+            Start::Fresh => Vec::new(),
+            Start::Resume => load_json(&probes_path)?,
+        };
+        let mut saved = Ok(());
         let mut observer = |updates: usize, net: &MultiLayerNet<f32>| {
-            if updates == 0 || updates == probe_at {
+            let taken = probes.iter().any(|p| p.updates == updates);
+            if (updates == 0 || updates == probe_at) && !taken {
                 let epochs = (updates * self.plan.batch_size) as f64 / train_size as f64;
                 probes.push(probe(net, x_probe, &t_probe, updates, epochs));
+                if saved.is_ok() {
+                    saved = save_json(&probes_path, &probes);
+                }
             }
         };
-        let result = train_network_observed(net, &settings, dataset, dir, &Silent, &mut observer);
+        let result = match start {
+            Start::Fresh => {
+                // As train::train builds it: the same seed gives the same weights.
+                let mut init_rng = ChaCha8Rng::seed_from_u64(settings.seed);
+                let net = MultiLayerNet::<f32>::new(INPUT, OUTPUT, config, &mut init_rng)?;
+                train_network_observed(net, &settings, dataset, dir, &Silent, &mut observer)
+            }
+            Start::Resume => resume::resume_observed(
+                &settings,
+                dataset,
+                dir,
+                &Silent,
+                Checkpoint::multi_layer_net::<f32>,
+                &mut observer,
+            ),
+        };
+        saved?;
         let mut outcome = DwOutcome {
             dataset: run.dataset.clone(),
             depth: run.depth,

@@ -2,13 +2,16 @@
 //!
 //! A study folder holds `plan.json` (the study's settings) and `runs/<id>/`, one folder per
 //! run, each finished run marked by its `outcome.json`. Running a study skips every run whose
-//! outcome is already there, so rerunning a stopped study resumes it; `--shard I/N` runs only
+//! outcome is already there, and continues a run interrupted by Ctrl-C or SIGTERM from the
+//! checkpoint it left in its folder ([`crate::train::resume`]), so rerunning a stopped study
+//! resumes it and ends as if it had never stopped (timings aside); `--shard I/N` runs only
 //! every N-th run from the I-th, so a study can be spread over machines; and merging copies the
 //! run folders of several study folders into one. The study's tables, charts and report are
 //! always written from all the outcomes present.
 
 use crate::files::write_atomic;
 use crate::progress::Progress;
+use crate::train::resume;
 use crate::{Error, Result};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -35,12 +38,40 @@ pub trait Study {
     fn runs(&self) -> Vec<Self::Run>;
     /// A run's folder name, unique within the study (e.g. `batch-100-seed-0`).
     fn run_id(&self, run: &Self::Run) -> String;
-    /// Does one run, writing its files into `dir`.
-    fn execute(&self, run: &Self::Run, data: &Self::Data, dir: &Path) -> Result<Self::Outcome>;
+    /// Does one run, writing its files into `dir`: from its start, or with [`Start::Resume`]
+    /// from the checkpoint an interrupted attempt left in `dir` (with [`crate::train::resume`]).
+    /// A stop request (Ctrl-C) leaves a checkpoint there and returns [`Error::Interrupted`].
+    fn execute(
+        &self,
+        run: &Self::Run,
+        data: &Self::Data,
+        dir: &Path,
+        start: Start,
+    ) -> Result<Self::Outcome>;
     /// A one-line summary of an outcome, for the log.
     fn describe(&self, outcome: &Self::Outcome) -> String;
     /// Writes the tables, charts and report from every outcome present; returns the files.
     fn write_outputs(&self, outcomes: &[Self::Outcome], dir: &Path) -> Result<Vec<PathBuf>>;
+}
+
+/// How a study's run begins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Start {
+    /// From its first iteration.
+    Fresh,
+    /// From the checkpoint that an interrupted attempt left in the run's folder.
+    Resume,
+}
+
+impl Start {
+    /// How the run whose folder is `dir` begins: from its checkpoint if it has one.
+    pub fn of(dir: &Path) -> Start {
+        if resume::has_checkpoint(dir) {
+            Start::Resume
+        } else {
+            Start::Fresh
+        }
+    }
 }
 
 /// The I-th of N slices of a study's runs (1-based): runs I, I+N, I+2N, …
@@ -90,7 +121,10 @@ pub struct StudyResult<O> {
 }
 
 /// Runs this shard's missing runs of `study` in `dir`, one at a time (so timings do not
-/// disturb each other), then writes the study's outputs from every outcome present.
+/// disturb each other), then writes the study's outputs from every outcome present. A run
+/// that an earlier attempt left interrupted continues from its checkpoint; a stop request
+/// (Ctrl-C) stops the study after the current iteration with [`Error::StudyInterrupted`],
+/// naming the run whose checkpoint was saved.
 pub fn run_study<S: Study>(
     study: &S,
     data: &S::Data,
@@ -111,7 +145,20 @@ pub fn run_study<S: Study>(
         let id = study.run_id(run);
         progress.update(done as u64, &format!("run {}/{}: {id}", i + 1, runs.len()));
         let run_dir = dir.join("runs").join(&id);
-        let outcome = study.execute(run, data, &run_dir)?;
+        let how = Start::of(&run_dir);
+        if how == Start::Resume {
+            progress.line(&format!("{id}: continuing from its checkpoint"));
+        }
+        let outcome = match study.execute(run, data, &run_dir, how) {
+            Err(Error::Interrupted { iteration }) => {
+                return Err(Error::StudyInterrupted {
+                    run: id,
+                    iteration,
+                    checkpoint: run_dir.join(resume::CHECKPOINT),
+                })
+            }
+            outcome => outcome?,
+        };
         save_json(&outcome_path(dir, &id), &outcome)?;
         progress.line(&format!(
             "{id}: {} ({:.0} s so far)",
@@ -131,13 +178,32 @@ pub fn run_study<S: Study>(
 }
 
 /// Copies the run folders of the study folders `from` into `dir` and writes the study's
-/// outputs from all of them; every folder must hold the same plan as `study`.
+/// outputs from all of them; every folder must hold the same plan as `study`. Every folder is
+/// checked before anything is copied.
 pub fn merge_studies<S: Study>(
     study: &S,
     from: &[PathBuf],
     dir: &Path,
 ) -> Result<StudyResult<S::Outcome>> {
-    claim_folder(study, dir)?;
+    let kinds = from
+        .iter()
+        .map(|source| Ok((source, study_kind(source)?)))
+        .collect::<Result<Vec<_>>>()?;
+    if let Some((source, kind)) = kinds.iter().find(|(_, kind)| kind != S::KIND) {
+        let like = kinds
+            .iter()
+            .find(|(_, kind)| kind == S::KIND)
+            .map(|(folder, _)| format!(" ({})", folder.display()))
+            .unwrap_or_default();
+        return Err(Error::BadFile {
+            path: source.to_path_buf(),
+            reason: format!(
+                "holds a {kind} study, which cannot be merged with a {} study{like}; only \
+                 folders of the same study, with equal plan.json, can be merged",
+                S::KIND
+            ),
+        });
+    }
     for source in from {
         if &read_plan::<S>(source)? != study.plan() {
             return Err(Error::invalid(
@@ -146,7 +212,13 @@ pub fn merge_studies<S: Study>(
                 "folders of the same study (their plan.json must be equal)",
             ));
         }
+    }
+    claim_folder(study, dir)?;
+    for source in from {
         let runs = source.join("runs");
+        if !runs.exists() {
+            continue; // a study stopped before its first run
+        }
         let entries = std::fs::read_dir(&runs).map_err(|e| Error::io(&runs, e))?;
         for entry in entries {
             let entry = entry.map_err(|e| Error::io(&runs, e))?;
@@ -173,21 +245,42 @@ struct PlanFile<P> {
 
 /// Which study a folder holds (`batch-size`, …), read from its `plan.json`.
 pub fn study_kind(dir: &Path) -> Result<String> {
-    let file: PlanFile<serde_json::Value> = load_json(&dir.join("plan.json"))?;
-    Ok(file.study)
+    Ok(read_plan_file(dir)?.study)
 }
 
 /// The plan a study folder was made with (for `study merge`, which starts from folders).
 pub fn read_plan<S: Study>(dir: &Path) -> Result<S::Plan> {
+    let file = read_plan_file(dir)?;
     let path = dir.join("plan.json");
-    let file: PlanFile<S::Plan> = load_json(&path)?;
     if file.study != S::KIND {
         return Err(Error::BadFile {
             path,
             reason: format!("holds a {} study, not a {} study", file.study, S::KIND),
         });
     }
-    Ok(file.plan)
+    serde_json::from_value(file.plan).map_err(|e| not_ours(&path, e))
+}
+
+/// The `plan.json` of the study folder `dir`, its plan not yet read as any study's; the error
+/// says what a study folder is when `dir` is none.
+fn read_plan_file(dir: &Path) -> Result<PlanFile<serde_json::Value>> {
+    let path = dir.join("plan.json");
+    let problem = if !dir.exists() {
+        "no such folder"
+    } else if !dir.is_dir() {
+        "not a folder"
+    } else if !path.exists() {
+        "not a study folder (it holds no plan.json)"
+    } else {
+        return load_json(&path);
+    };
+    Err(Error::BadFile {
+        path: dir.to_path_buf(),
+        reason: format!(
+            "{problem}; a study folder is the --out folder of a `scratchnet study` command \
+             (it holds plan.json and runs/)"
+        ),
+    })
 }
 
 /// Writes `plan.json`, or checks that the folder's plan is this one.
@@ -233,12 +326,18 @@ pub fn save_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
     write_atomic(path, text.as_bytes())
 }
 
-fn load_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
+/// Reads a JSON file a study wrote.
+pub fn load_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| Error::BadFile {
+    serde_json::from_str(&text).map_err(|e| not_ours(path, e))
+}
+
+/// The error for a study file that does not parse.
+fn not_ours(path: &Path, e: serde_json::Error) -> Error {
+    Error::BadFile {
         path: path.to_path_buf(),
         reason: format!("not a study file written by this version of scratchnet ({e})"),
-    })
+    }
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
@@ -261,11 +360,13 @@ mod tests {
     use super::*;
     use std::cell::RefCell;
 
-    /// A study whose runs are numbers; a run's outcome is its square. Fails on `fail_on`.
+    /// A study whose runs are numbers; a run's outcome is its square. Fails on `fail_on`;
+    /// on `interrupt_on` leaves a checkpoint and stops as training does on Ctrl-C.
     struct Squares {
         plan: Vec<u32>,
         fail_on: Option<u32>,
-        executed: RefCell<Vec<u32>>,
+        interrupt_on: Option<u32>,
+        executed: RefCell<Vec<(u32, Start)>>,
     }
 
     impl Study for Squares {
@@ -283,11 +384,16 @@ mod tests {
         fn run_id(&self, run: &u32) -> String {
             format!("run-{run}")
         }
-        fn execute(&self, run: &u32, _: &(), dir: &Path) -> Result<(u32, u32)> {
+        fn execute(&self, run: &u32, _: &(), dir: &Path, start: Start) -> Result<(u32, u32)> {
             if self.fail_on == Some(*run) {
                 return Err(Error::invalid("run", run, "not the failing one"));
             }
-            self.executed.borrow_mut().push(*run);
+            if self.interrupt_on == Some(*run) {
+                write_atomic(&dir.join(resume::CHECKPOINT), b"where it stood")?;
+                return Err(Error::Interrupted { iteration: 7 });
+            }
+            self.executed.borrow_mut().push((*run, start));
+            resume::remove_checkpoint(dir)?;
             write_atomic(&dir.join("note.txt"), b"done")?;
             Ok((*run, run * run))
         }
@@ -305,8 +411,19 @@ mod tests {
         Squares {
             plan: vec![1, 2, 3, 4, 5],
             fail_on,
+            interrupt_on: None,
             executed: RefCell::new(Vec::new()),
         }
+    }
+
+    /// The runs a study executed, in order.
+    fn executed(study: &Squares) -> Vec<u32> {
+        study
+            .executed
+            .borrow()
+            .iter()
+            .map(|(run, _)| *run)
+            .collect()
     }
 
     #[test]
@@ -321,7 +438,7 @@ mod tests {
             &crate::progress::Silent
         )
         .is_err());
-        assert_eq!(*first.executed.borrow(), vec![1, 2]);
+        assert_eq!(executed(&first), vec![1, 2]);
         let second = study(None);
         let result = run_study(
             &second,
@@ -331,11 +448,116 @@ mod tests {
             &crate::progress::Silent,
         )
         .unwrap();
-        assert_eq!(*second.executed.borrow(), vec![3, 4, 5]);
+        assert_eq!(executed(&second), vec![3, 4, 5]);
         assert_eq!(result.ran, 3);
         assert_eq!(
             result.outcomes,
             vec![(1, 1), (2, 4), (3, 9), (4, 16), (5, 25)]
+        );
+    }
+
+    #[test]
+    fn an_interrupted_run_is_named_and_continues_from_its_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Squares {
+            interrupt_on: Some(3),
+            ..study(None)
+        };
+        let err = run_study(
+            &first,
+            &(),
+            dir.path(),
+            Shard::ALL,
+            &crate::progress::Silent,
+        )
+        .err()
+        .unwrap();
+        let checkpoint = dir.path().join("runs/run-3").join(resume::CHECKPOINT);
+        match &err {
+            Error::StudyInterrupted {
+                run,
+                iteration: 7,
+                checkpoint: saved,
+            } => assert_eq!((run.as_str(), saved), ("run-3", &checkpoint)),
+            other => panic!("{other}"),
+        }
+        assert!(err.is_interrupted());
+        assert_eq!(
+            err.to_string(),
+            "interrupted during run run-3 after 7 iterations"
+        );
+        assert!(checkpoint.exists());
+        let second = study(None);
+        run_study(
+            &second,
+            &(),
+            dir.path(),
+            Shard::ALL,
+            &crate::progress::Silent,
+        )
+        .unwrap();
+        assert_eq!(
+            *second.executed.borrow(),
+            vec![(3, Start::Resume), (4, Start::Fresh), (5, Start::Fresh)]
+        );
+        assert!(!checkpoint.exists());
+    }
+
+    #[test]
+    fn merging_names_a_folder_that_is_no_study_or_another_study() {
+        let root = tempfile::tempdir().unwrap();
+        let squares = root.path().join("squares");
+        run_study(
+            &study(None),
+            &(),
+            &squares,
+            Shard::ALL,
+            &crate::progress::Silent,
+        )
+        .unwrap();
+        let out = root.path().join("merged");
+        let missing = root.path().join("missing");
+        let err = merge_studies(&study(None), &[squares.clone(), missing.clone()], &out)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.starts_with(&format!("{}: no such folder;", missing.display()))
+                && err.contains("a study folder is the --out folder")
+                && err.contains("plan.json"),
+            "{err}"
+        );
+        assert_eq!(err.matches("os error").count(), 0, "{err}");
+        let err = merge_studies(&study(None), &[root.path().to_path_buf()], &out)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("not a study folder (it holds no plan.json)"),
+            "{err}"
+        );
+        let other = root.path().join("other");
+        save_json(
+            &other.join("plan.json"),
+            &serde_json::json!({ "study": "cubes", "plan": { "edges": [2] } }),
+        )
+        .unwrap();
+        let err = merge_studies(&study(None), &[squares.clone(), other.clone()], &out)
+            .err()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{}: holds a cubes study, which cannot be merged with a squares study ({}); \
+                 only folders of the same study, with equal plan.json, can be merged",
+                other.display(),
+                squares.display()
+            )
+        );
+        assert!(
+            !out.exists(),
+            "nothing is written before every folder is checked"
         );
     }
 

@@ -90,6 +90,11 @@ pub fn read_settings(dir: &Path) -> Result<TrainSettings> {
     })
 }
 
+/// Whether `dir` holds a checkpoint to continue from: a run interrupted and not finished since.
+pub fn has_checkpoint(dir: &Path) -> bool {
+    dir.join(CHECKPOINT).exists()
+}
+
 /// Continues the interrupted run in `dir` on `dataset` (the one its settings name) to its end,
 /// writing its folder as an uninterrupted run would have.
 pub fn resume(
@@ -97,7 +102,59 @@ pub fn resume(
     dataset: &Dataset,
     progress: &dyn Progress,
 ) -> Result<RunSummary<Box<dyn Network<f32>>>> {
-    let settings = read_settings(dir)?;
+    resume_run(&read_settings(dir)?, dataset, dir, progress)
+}
+
+/// [`resume`] for a caller that knows the run's settings (a study's run): the folder's
+/// `config.json` must hold these same settings.
+pub fn resume_run(
+    settings: &TrainSettings,
+    dataset: &Dataset,
+    dir: &Path,
+    progress: &dyn Progress,
+) -> Result<RunSummary<Box<dyn Network<f32>>>> {
+    Ok(match settings.network {
+        NetworkSpec::TwoLayerNet { .. } => resume_observed(
+            settings,
+            dataset,
+            dir,
+            progress,
+            Checkpoint::two_layer_net::<f32>,
+            &mut |_, _| {},
+        )?
+        .boxed(),
+        NetworkSpec::MultiLayerNet(_) => resume_observed(
+            settings,
+            dataset,
+            dir,
+            progress,
+            Checkpoint::multi_layer_net::<f32>,
+            &mut |_, _| {},
+        )?
+        .boxed(),
+    })
+}
+
+/// [`resume_run`] for a network of a known type, which `load` rebuilds from the checkpoint,
+/// showing it to `observer` when training resumes (with the updates made before) and after
+/// every update, as [`super::run::train_network_observed`] does.
+pub fn resume_observed<N: Network<f32> + Describe + Clone>(
+    settings: &TrainSettings,
+    dataset: &Dataset,
+    dir: &Path,
+    progress: &dyn Progress,
+    load: impl FnOnce(&Checkpoint) -> Result<N>,
+    observer: &mut dyn FnMut(usize, &N),
+) -> Result<RunSummary<N>> {
+    if read_settings(dir)? != *settings {
+        return Err(Error::BadFile {
+            path: dir.join("config.json"),
+            reason: format!(
+                "holds other settings than the run being resumed, so the {CHECKPOINT} beside it \
+                 is not this run's; delete the folder to start the run again"
+            ),
+        });
+    }
     let path = dir.join(CHECKPOINT);
     if !path.exists() {
         return Err(Error::BadFile {
@@ -107,26 +164,8 @@ pub fn resume(
         });
     }
     let ckpt = Checkpoint::load(&path)?;
-    Ok(match settings.network {
-        NetworkSpec::TwoLayerNet { .. } => resume_network(
-            ckpt.two_layer_net()?,
-            &ckpt,
-            &settings,
-            dataset,
-            dir,
-            progress,
-        )?
-        .boxed(),
-        NetworkSpec::MultiLayerNet(_) => resume_network(
-            ckpt.multi_layer_net()?,
-            &ckpt,
-            &settings,
-            dataset,
-            dir,
-            progress,
-        )?
-        .boxed(),
-    })
+    let net = load(&ckpt)?;
+    resume_network(net, &ckpt, settings, dataset, dir, progress, observer)
 }
 
 fn resume_network<N: Network<f32> + Describe + Clone>(
@@ -136,6 +175,7 @@ fn resume_network<N: Network<f32> + Describe + Clone>(
     dataset: &Dataset,
     dir: &Path,
     progress: &dyn Progress,
+    observer: &mut dyn FnMut(usize, &N),
 ) -> Result<RunSummary<N>> {
     let bad = |reason: String| Error::BadFile {
         path: dir.join(CHECKPOINT),
@@ -165,5 +205,5 @@ fn resume_network<N: Network<f32> + Describe + Clone>(
         .map_err(bad)?;
     trainer.sampler.restore(&resume.sampler).map_err(bad)?;
     trainer.state = resume.state;
-    run_trainer(&mut trainer, settings, dir, progress, &mut |_, _| {})
+    run_trainer(&mut trainer, settings, dir, progress, observer)
 }
