@@ -813,15 +813,21 @@ pub fn findings(plan: &BatchSizePlan, sizes: &[SizeSummary]) -> Vec<String> {
             last.batch_size
         );
     } else {
+        let (at, acc) = (enough.batch_size, enough.final_test_acc.0);
+        let _ = if at == first.batch_size {
+            write!(s, " No larger batch improves on batch {at} ({acc:.4}):")
+        } else {
+            write!(
+                s,
+                " Accuracy stops improving at batch {at} ({acc:.4}, within 0.005 of the best):"
+            )
+        };
         let _ = write!(
             s,
-            " Accuracy stops improving at batch {} ({:.4}, within 0.005 of the best): batch {} ends at {:.4} ({:+.4}), \
-             with updates of {:.4} ms against {:.4} ms.",
-            enough.batch_size,
-            enough.final_test_acc.0,
+            " batch {} ends at {:.4} ({:+.4}), with updates of {:.4} ms against {:.4} ms.",
             last.batch_size,
             last.final_test_acc.0,
-            last.final_test_acc.0 - enough.final_test_acc.0,
+            last.final_test_acc.0 - acc,
             last.median_update_ms,
             enough.median_update_ms
         );
