@@ -1,6 +1,7 @@
 //! The users' costs, one by one: a training step (gather, backprop, SGD) at batch 1, 100 and
 //! 1000; accuracy on all 70,000 images (one epoch mark); TwoLayerNet's `numerical_gradient` on
-//! 100 images; and the first layer's product dense against sparse at MNIST's density.
+//! 100 images; the first layer's product dense against sparse at MNIST's density; and the
+//! large dense products in matrixmultiply against the `gemm` crate.
 //!
 //! Run: `cargo bench --bench train`. Fetches MNIST first if the cache is empty.
 
@@ -114,5 +115,73 @@ fn train(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, train);
+/// The large dense products, in matrixmultiply (ndarray's `general_mat_mul`, threaded: the
+/// backend in use) and in the `gemm` crate (on rayon's threads, and on one), side by side:
+/// out (m, n) = x (m, k) · w (k, n) for the shapes the studies meet — the users' first layer on
+/// dense Fashion-MNIST (100×784·784×50), a wide first layer (·784×400), a wide hidden layer
+/// (100×400·400×400) and an evaluation block (10000×784·784×50).
+fn gemm_backends(c: &mut Criterion) {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut group = c.benchmark_group("gemm_backend");
+    for (m, k, n) in [
+        (100, 784, 50),
+        (100, 784, 400),
+        (100, 400, 400),
+        (10_000, 784, 50),
+    ] {
+        let x = scratchnet::init::randn::<f32>(&mut rng, m, k, 1.0);
+        let w = scratchnet::init::randn::<f32>(&mut rng, k, n, 1.0);
+        let mut out = Array2::<f32>::zeros((m, n));
+        let shape = format!("{m}x{k}x{n}");
+        group.bench_function(BenchmarkId::new("matrixmultiply", &shape), |b| {
+            b.iter(|| {
+                ndarray::linalg::general_mat_mul(1.0, &x, &w, 0.0, &mut out);
+                black_box(&out);
+            })
+        });
+        for (name, parallelism) in [
+            ("gemm_rayon", gemm::Parallelism::Rayon(0)),
+            ("gemm_one_thread", gemm::Parallelism::None),
+        ] {
+            group.bench_function(BenchmarkId::new(name, &shape), |b| {
+                b.iter(|| {
+                    // SAFETY: the pointers and strides describe the three arrays, standard
+                    // layout (row stride = columns, column stride 1), which outlive the call.
+                    unsafe {
+                        gemm::gemm(
+                            m,
+                            n,
+                            k,
+                            out.as_mut_ptr(),
+                            1,
+                            n as isize,
+                            false,
+                            x.as_ptr(),
+                            1,
+                            k as isize,
+                            w.as_ptr(),
+                            1,
+                            n as isize,
+                            0.0,
+                            1.0,
+                            false,
+                            false,
+                            false,
+                            parallelism,
+                        )
+                    };
+                    black_box(&out);
+                })
+            });
+        }
+        // Both compute the same product (to rounding: they add in different orders).
+        let mut check = Array2::<f32>::zeros((m, n));
+        ndarray::linalg::general_mat_mul(1.0, &x, &w, 0.0, &mut check);
+        let worst = (&check - &out).iter().fold(0.0f32, |a, v| a.max(v.abs()));
+        assert!(worst < 1e-2, "gemm and matrixmultiply differ by {worst}");
+    }
+    group.finish();
+}
+
+criterion_group!(benches, train, gemm_backends);
 criterion_main!(benches);
