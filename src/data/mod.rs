@@ -1,7 +1,7 @@
 //! MNIST and Fashion-MNIST: the IDX file format, loading, and fetching from checksummed sources.
 //!
 //! [`idx`] reads and writes the file format, [`mnist`] turns the four files of a dataset into
-//! arrays ([`Dataset`], or the book's [`load_mnist`] form), and [`fetch`] makes the four files
+//! arrays ([`Dataset`], or the book's [`load_mnist`] form), and [`fetch()`] makes the four files
 //! present in a local cache, from the first source that has them.
 
 pub mod fetch;
