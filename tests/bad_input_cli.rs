@@ -429,3 +429,21 @@ fn training_into_a_folder_that_holds_a_run() {
         before
     );
 }
+
+#[test]
+fn a_demo_whose_output_folder_cannot_be_made_prints_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "not a folder").unwrap();
+    let out = file.join("charts");
+    for demo in ["chapter4", "optimizers"] {
+        let args = ["demo", demo, "--out", out.to_str().unwrap()];
+        fails_naming(&args, "a-file/charts: Not a directory");
+        let printed = Command::new(env!("CARGO_BIN_EXE_scratchnet"))
+            .args(args)
+            .output()
+            .unwrap()
+            .stdout;
+        assert!(printed.is_empty(), "{demo} printed before failing");
+    }
+}

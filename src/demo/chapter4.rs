@@ -95,6 +95,8 @@ pub const CHARTS: [&str; 3] = [
 /// Prints the chosen sections to `out` (in the notes' order, whatever order they are given
 /// in) and writes their charts into `out_dir`; returns the chart files written.
 pub fn run(sections: &[Section], out_dir: &Path, out: &mut dyn Write) -> Result<Vec<PathBuf>> {
+    // An output folder that cannot be made fails now, not after the text is printed.
+    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
     let mut demo = Demo {
         out,
         out_dir,

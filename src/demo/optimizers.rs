@@ -69,6 +69,8 @@ fn contour(c: f64) -> Vec<(f64, f64)> {
 /// Prints each optimizer's final point to `out` and draws every path into `out_dir`; returns
 /// the chart files written.
 pub fn run(out_dir: &Path, out: &mut dyn Write) -> Result<Vec<PathBuf>> {
+    // An output folder that cannot be made fails now, not after the text is printed.
+    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
     let mut say = |line: String| writeln!(out, "{line}").map_err(|e| Error::io("<output>", e));
     say(format!(
         "== Update rules on f(x, y) = x²/20 + y² from ({}, {}), {STEPS} steps (figure 6-8) ==",
