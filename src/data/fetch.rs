@@ -261,7 +261,7 @@ pub(crate) fn fetch_files(
             reason: cache_problems.join("; "),
         });
     }
-    for source in sources {
+    for (k, source) in sources.iter().enumerate() {
         let missing: Vec<usize> = (0..specs.len()).filter(|&i| origins[i].is_none()).collect();
         if missing.is_empty() {
             break;
@@ -278,7 +278,13 @@ pub(crate) fn fetch_files(
                 source: source.describe(),
                 reason: summarize(&problems),
             };
-            progress.line(&format!("{}: {}", failure.source, failure.reason));
+            // Said now when another source follows; after the last, the error lists them all.
+            if k + 1 < sources.len() {
+                progress.line(&format!(
+                    "{}: {}; trying the next source",
+                    failure.source, failure.reason
+                ));
+            }
             failures.push(failure);
         }
     }
