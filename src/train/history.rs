@@ -32,8 +32,9 @@ pub struct History {
     pub train_seconds: f64,
     /// Seconds spent measuring accuracy.
     pub eval_seconds: f64,
-    /// Seconds each update took (sampling, gradient, step), in order.
-    #[serde(skip)]
+    /// Seconds each update took (sampling, gradient, step), in order (kept in checkpoints, so
+    /// that a resumed run's median update time covers the whole run).
+    #[serde(default)]
     pub update_seconds: Vec<f32>,
     /// Accuracy of the final weights (after the last iteration) on the whole training set.
     pub final_train_acc: f64,
@@ -85,5 +86,29 @@ impl History {
         let mid = times.len() / 2;
         let (_, median, _) = times.select_nth_unstable_by(mid, f32::total_cmp);
         *median as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checkpointed_history_keeps_every_update_time() {
+        let h = History {
+            train_loss_list: vec![2.3, 2.2, 2.1],
+            update_seconds: vec![1.5e-4, 3.25e-4, 2.0e-4],
+            ..History::default()
+        };
+        let back: History = serde_json::from_str(&serde_json::to_string(&h).unwrap()).unwrap();
+        assert_eq!(back, h);
+        assert!((back.median_update_seconds() - 2.0e-4).abs() < 1e-9);
+        // Checkpoints written before the times were kept still load.
+        let old: History = serde_json::from_str(
+            r#"{"train_loss_list":[2.3],"epochs":[],"train_seconds":1.0,"eval_seconds":0.5,
+                "final_train_acc":0.1,"final_test_acc":0.1}"#,
+        )
+        .unwrap();
+        assert!(old.update_seconds.is_empty());
     }
 }
