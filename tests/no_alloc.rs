@@ -2,7 +2,8 @@
 //! watches 200 steps (sample, gather, backprop, SGD) of the users' network after a warm-up,
 //! and every optimizer's steps after its first (when its state is made).
 //!
-//! The tests take turns (`SERIAL`), since the count is global.
+//! Each thread counts its own allocations: the steps under test run on the test's thread, and
+//! the test harness's own printing on other threads cannot be mistaken for theirs.
 
 use ndarray::Array2;
 use rand::SeedableRng;
@@ -13,26 +14,35 @@ use scratchnet::net::{MultiLayerNet, MultiLayerNetConfig, Network, TwoLayerNet};
 use scratchnet::optim::{self, OptimizerKind, Sgd};
 use scratchnet::train::sampler::{gather_rows, MiniBatchSampler, Sampling};
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-
-/// Held by each test while it counts.
-static SERIAL: Mutex<()> = Mutex::new(());
+use std::cell::Cell;
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    /// Allocations (and reallocations) made by this thread.
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// This thread's allocations so far.
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
+
+/// Counts one allocation on this thread (none while the thread is being torn down).
+fn count() {
+    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         System.alloc(layout)
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         System.dealloc(ptr, layout)
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         System.realloc(ptr, layout, new_size)
     }
 }
@@ -42,7 +52,6 @@ static GLOBAL: Counting = Counting;
 
 #[test]
 fn training_steps_allocate_nothing_after_warm_up() {
-    let _turn = SERIAL.lock().unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     // MNIST-like inputs: 80 % zeros.
     let x_train: Array2<f32> =
@@ -77,9 +86,9 @@ fn training_steps_allocate_nothing_after_warm_up() {
         // Warm-up: buffers grow to the largest batch seen (a few more nonzeros may come later,
         // so warm up long enough to see a dense-ish batch).
         steps(300, sparse);
-        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        let before = allocations();
         steps(200, sparse);
-        let after = ALLOCATIONS.load(Ordering::Relaxed);
+        let after = allocations();
         assert_eq!(
             after - before,
             0,
@@ -93,7 +102,6 @@ fn training_steps_allocate_nothing_after_warm_up() {
 /// buffers, so the switch allocates nothing either.
 #[test]
 fn switching_between_sparse_and_dense_paths_allocates_nothing() {
-    let _turn = SERIAL.lock().unwrap();
     use scratchnet::net::{MultiLayerNet, MultiLayerNetConfig};
     use scratchnet::optim::OptimizerKind;
     let mut rng = ChaCha8Rng::seed_from_u64(3);
@@ -114,17 +122,16 @@ fn switching_between_sparse_and_dense_paths_allocates_nothing() {
     for _ in 0..50 {
         step();
     }
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations();
     for _ in 0..50 {
         step();
     }
-    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    let after = allocations();
     assert_eq!(after - before, 0, "allocations in 50 RMSprop steps");
 }
 
 #[test]
 fn every_optimizer_step_allocates_nothing_after_the_first() {
-    let _turn = SERIAL.lock().unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let config = MultiLayerNetConfig {
         hidden_size_list: vec![30, 20],
@@ -142,9 +149,9 @@ fn every_optimizer_step_allocates_nothing_after_the_first() {
         let mut during_steps = 0;
         for _ in 0..20 {
             net.gradient(x.view(), Targets::Labels(&t));
-            let before = ALLOCATIONS.load(Ordering::Relaxed);
+            let before = allocations();
             optim::step(&mut net, optimizer.as_mut());
-            during_steps += ALLOCATIONS.load(Ordering::Relaxed) - before;
+            during_steps += allocations() - before;
         }
         assert_eq!(
             during_steps, 0,
