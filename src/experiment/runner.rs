@@ -416,6 +416,11 @@ mod tests {
         }
     }
 
+    /// Every run of `study` into `dir`, silently.
+    fn run_whole(study: &Squares, dir: &Path) -> Result<StudyResult<(u32, u32)>> {
+        run_study(study, &(), dir, Shard::ALL, &crate::progress::Silent)
+    }
+
     /// The runs a study executed, in order.
     fn executed(study: &Squares) -> Vec<u32> {
         study
@@ -430,24 +435,10 @@ mod tests {
     fn a_stopped_study_resumes_with_only_the_missing_runs() {
         let dir = tempfile::tempdir().unwrap();
         let first = study(Some(3));
-        assert!(run_study(
-            &first,
-            &(),
-            dir.path(),
-            Shard::ALL,
-            &crate::progress::Silent
-        )
-        .is_err());
+        assert!(run_whole(&first, dir.path()).is_err());
         assert_eq!(executed(&first), vec![1, 2]);
         let second = study(None);
-        let result = run_study(
-            &second,
-            &(),
-            dir.path(),
-            Shard::ALL,
-            &crate::progress::Silent,
-        )
-        .unwrap();
+        let result = run_whole(&second, dir.path()).unwrap();
         assert_eq!(executed(&second), vec![3, 4, 5]);
         assert_eq!(result.ran, 3);
         assert_eq!(
@@ -463,15 +454,7 @@ mod tests {
             interrupt_on: Some(3),
             ..study(None)
         };
-        let err = run_study(
-            &first,
-            &(),
-            dir.path(),
-            Shard::ALL,
-            &crate::progress::Silent,
-        )
-        .err()
-        .unwrap();
+        let err = run_whole(&first, dir.path()).err().unwrap();
         let checkpoint = dir.path().join("runs/run-3").join(resume::CHECKPOINT);
         match &err {
             Error::StudyInterrupted {
@@ -488,14 +471,7 @@ mod tests {
         );
         assert!(checkpoint.exists());
         let second = study(None);
-        run_study(
-            &second,
-            &(),
-            dir.path(),
-            Shard::ALL,
-            &crate::progress::Silent,
-        )
-        .unwrap();
+        run_whole(&second, dir.path()).unwrap();
         assert_eq!(
             *second.executed.borrow(),
             vec![(3, Start::Resume), (4, Start::Fresh), (5, Start::Fresh)]
@@ -507,14 +483,7 @@ mod tests {
     fn merging_names_a_folder_that_is_no_study_or_another_study() {
         let root = tempfile::tempdir().unwrap();
         let squares = root.path().join("squares");
-        run_study(
-            &study(None),
-            &(),
-            &squares,
-            Shard::ALL,
-            &crate::progress::Silent,
-        )
-        .unwrap();
+        run_whole(&study(None), &squares).unwrap();
         let out = root.path().join("merged");
         let missing = root.path().join("missing");
         let err = merge_studies(&study(None), &[squares.clone(), missing.clone()], &out)
@@ -564,14 +533,7 @@ mod tests {
     #[test]
     fn shards_merged_equal_the_whole_study() {
         let root = tempfile::tempdir().unwrap();
-        let whole = run_study(
-            &study(None),
-            &(),
-            &root.path().join("whole"),
-            Shard::ALL,
-            &crate::progress::Silent,
-        )
-        .unwrap();
+        let whole = run_whole(&study(None), &root.path().join("whole")).unwrap();
         let mut parts = Vec::new();
         for index in 1..=2 {
             let dir = root.path().join(format!("part{index}"));
@@ -600,25 +562,10 @@ mod tests {
     #[test]
     fn a_folder_of_another_study_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        run_study(
-            &study(None),
-            &(),
-            dir.path(),
-            Shard::ALL,
-            &crate::progress::Silent,
-        )
-        .unwrap();
+        run_whole(&study(None), dir.path()).unwrap();
         let mut other = study(None);
         other.plan = vec![7];
-        let err = run_study(
-            &other,
-            &(),
-            dir.path(),
-            Shard::ALL,
-            &crate::progress::Silent,
-        )
-        .err()
-        .unwrap();
+        let err = run_whole(&other, dir.path()).err().unwrap();
         assert!(err.to_string().contains("plan.json"), "{err}");
         let err = merge_studies(&other, &[dir.path().to_path_buf()], &dir.path().join("m"))
             .err()
