@@ -16,13 +16,13 @@ use std::ops::Range;
 /// Inputs with at most this fraction of nonzero entries take the sparse path.
 ///
 /// Measured (`cargo bench --bench train -- first_layer_batch_100`, x·W1 + b1 for 100 rows,
-/// 784-50): dense GEMM takes 85 µs whatever the density; the sparse kernel about 39 µs at
-/// MNIST's 19 % (81 µs including building the nonzero list from a dense batch), 161 µs at 50 %
-/// and 257 µs at 100 % including the build. Its cost grows with the nonzeros, so without the
-/// build (the trainer builds a dataset's list once) it crosses dense GEMM near 40 %; with the
-/// build, near 20 %. On this project's workloads the choice between the two changes nothing
-/// measurable: the users' run and a 784-100-100-10 ReLU/Adam run train at the same speed, to
-/// the same weights, with 0.2 or 0.4. Backward's xᵀ·dout follows the same route.
+/// 784-50, medians): the dense route (gemm) takes 76 µs whatever the density; the sparse one,
+/// including building the nonzero list from a dense batch, 68 µs at MNIST's 19 %, 127 µs at
+/// 50 % and 197 µs at 100 % — so with the build the two cross near 23 %. The trainer builds a
+/// dataset's list once, so its batches skip the build and cross higher (not measured apart).
+/// On this project's workloads the choice between 0.2 and 0.4 changes nothing measurable: the
+/// users' run and a 784-100-100-10 ReLU/Adam run train at the same speed, to the same weights,
+/// with either. Backward's xᵀ·dout follows the same route.
 pub const SPARSE_MAX_DENSITY: f64 = 0.4;
 
 /// A (rows, cols) matrix stored row by row as its nonzero entries (CSR).
