@@ -428,7 +428,8 @@ fn run_fetch(args: &FetchArgs, quiet: bool) -> Result<()> {
 /// they only take turns.
 const MAX_THREADS: usize = 1024;
 
-/// Sets the number of threads for rayon and for matrixmultiply's GEMM, before either starts.
+/// Sets the number of threads for rayon (which the gemm products also use) and for
+/// matrixmultiply (ndarray's `dot`), before either starts.
 fn set_threads(threads: Option<usize>) -> Result<()> {
     let Some(n) = threads else { return Ok(()) };
     if !(1..=MAX_THREADS).contains(&n) {
@@ -485,12 +486,12 @@ fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
                 ..args.net.settings(args.data.dataset())
             };
             settings.validate()?;
+            if let Some(dir) = &args.out {
+                train::run::check_new_run_dir(dir)?;
+            }
             let dataset = data::load(args.data.dataset(), &args.data.fetch_options(), &progress)?;
             let out = match &args.out {
-                Some(dir) => {
-                    train::run::check_new_run_dir(dir)?;
-                    dir.clone()
-                }
+                Some(dir) => dir.clone(),
                 None => default_run_dir()?,
             };
             let run = train::train(&settings, &dataset, &out, &progress);

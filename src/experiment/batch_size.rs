@@ -692,7 +692,10 @@ impl BatchSizeStudy {
 
 /// The answer to the study's question in sentences, each carrying the numbers behind it.
 pub fn findings(plan: &BatchSizePlan, sizes: &[SizeSummary]) -> Vec<String> {
-    let ok: Vec<&SizeSummary> = sizes.iter().filter(|s| s.runs > 0).collect();
+    // Smallest batch first, whatever order --sizes gave: "first", "largest" and "past it" below
+    // rely on it.
+    let mut ok: Vec<&SizeSummary> = sizes.iter().filter(|s| s.runs > 0).collect();
+    ok.sort_by_key(|s| s.batch_size);
     let mut out = Vec::new();
     if ok.is_empty() {
         out.push("No run has finished yet.".into());
@@ -966,6 +969,9 @@ mod tests {
             text.contains("Accuracy stops improving at batch 100 (0.9460, within 0.005 of the best): batch 6000 ends at 0.9467 (+0.0007), with updates of 12.0000 ms against 0.1667 ms."),
             "{text}"
         );
+        // The same sizes given largest first say the same.
+        let reversed: Vec<SizeSummary> = sizes.into_iter().rev().collect();
+        assert_eq!(findings(&plan, &reversed).join("\n"), text);
     }
 
     #[test]

@@ -36,7 +36,12 @@ pub const PARALLEL_PRODUCT: usize = 1 << 23;
 /// studies' large shapes it is about 1.5× faster (100×784·784×400: 287 µs against 448 µs;
 /// 10000×784·784×50: 4.4 ms against 6.6 ms). Each output element is summed over k by one
 /// thread in a fixed order, so the result does not depend on the number of threads.
-pub fn gemm_into<F: Float>(x: ArrayView2<F>, w: ArrayView2<F>, out: &mut Array2<F>, accumulate: bool) {
+pub fn gemm_into<F: Float>(
+    x: ArrayView2<F>,
+    w: ArrayView2<F>,
+    out: &mut Array2<F>,
+    accumulate: bool,
+) {
     let ((m, k), n) = (x.dim(), w.ncols());
     assert_eq!(w.nrows(), k, "x·w: x has {k} columns, w {} rows", w.nrows());
     assert_eq!(out.dim(), (m, n), "x·w is ({m}, {n})");

@@ -237,7 +237,7 @@ impl TrainSettings {
 /// Refuses an output folder that already holds a run, whose files a new run would replace:
 /// an interrupted one (resume it with `--resume`) or a finished one.
 pub fn check_new_run_dir(dir: &Path) -> Result<()> {
-    let reason = if dir.join(super::resume::CHECKPOINT).exists() {
+    let reason = if super::resume::has_checkpoint(dir) {
         "holds an interrupted run: continue it with --resume, or choose another --out"
     } else if dir.join("config.json").exists() {
         "already holds a run, whose files a new one would replace: choose another --out"
