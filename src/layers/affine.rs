@@ -413,6 +413,85 @@ mod tests {
         assert_eq!(out, array![[-3.5, -4.5]]);
     }
 
+    /// `[x·W + b, xᵀ·dout, dout·Wᵀ]` by plain loops, each sum in the order the kernels
+    /// promise: from b (or 0), terms in ascending order of the summed index.
+    fn plain_products(
+        x: &Array2<f64>,
+        w: &Array2<f64>,
+        b: &Array1<f64>,
+        dout: &Array2<f64>,
+    ) -> [Array2<f64>; 3] {
+        let ((n, d_in), d_out) = (x.dim(), w.ncols());
+        let out = Array2::from_shape_fn((n, d_out), |(r, j)| {
+            (0..d_in).fold(b[j], |s, i| s + x[[r, i]] * w[[i, j]])
+        });
+        let dw = Array2::from_shape_fn((d_in, d_out), |(i, j)| {
+            (0..n).fold(0.0, |s, r| s + x[[r, i]] * dout[[r, j]])
+        });
+        let dx = Array2::from_shape_fn((n, d_in), |(r, i)| {
+            (0..d_out).fold(0.0, |s, j| s + dout[[r, j]] * w[[i, j]])
+        });
+        [out, dw, dx]
+    }
+
+    #[test]
+    fn both_routes_are_the_plain_ordered_sums_at_every_simd_level() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let mut uniform = |rows, cols, zeros: f64| {
+            Array2::from_shape_fn((rows, cols), |_| {
+                let v: f64 = rng.random_range(-1.0..1.0);
+                if rng.random::<f64>() < zeros {
+                    0.0
+                } else {
+                    v
+                }
+            })
+        };
+        // (batch, in, out, fraction of zero inputs): output widths around each case of
+        // add_rows, batches on both sides of the sparse route's transposed dW.
+        let shapes = [
+            (5, 7, 10, 0.0),
+            (5, 9, 16, 0.0),
+            (2, 6, 33, 0.0),
+            (5, 7, 40, 0.7),
+            (3, 20, 48, 0.0),
+            (5, 33, 50, 0.7),
+            (2, 17, 64, 0.7),
+            (5, 8, 65, 0.0),
+            (4, 40, 200, 0.8),
+        ];
+        let cases: Vec<_> = shapes
+            .iter()
+            .map(|&(n, d_in, d_out, zeros)| {
+                let x = uniform(n, d_in, zeros);
+                let (w, b, dout) = (
+                    uniform(d_in, d_out, 0.0),
+                    uniform(1, d_out, 0.0).remove_axis(ndarray::Axis(0)),
+                    uniform(n, d_out, 0.0),
+                );
+                (x, w, b, dout)
+            })
+            .collect();
+        crate::simd::tests::at_every_level(|level| {
+            for (x, w, b, dout) in &cases {
+                let sparse = density(x.view()) <= SPARSE_MAX_DENSITY;
+                let mut layer = Affine::new(w.clone(), b.clone());
+                let out = layer.forward(x.view()).to_owned();
+                let dx = layer.backward(dout.view()).to_owned();
+                let got = [out, layer.dW.clone(), dx];
+                let what = ["x·W + b", "dW", "dx"];
+                for ((got, want), what) in got.iter().zip(plain_products(x, w, b, dout)).zip(what) {
+                    assert!(
+                        got == want,
+                        "{level:?}, {:?} (sparse route: {sparse}): {what}\n{got}\nvs\n{want}",
+                        x.dim()
+                    );
+                }
+            }
+        });
+    }
+
     #[test]
     fn backward_matches_numerical_gradients() {
         let w = array![[0.2, -0.4], [0.7, 0.1], [-0.3, 0.5]];
