@@ -90,4 +90,31 @@ mod tests {
         assert!(Sgd::<f64>::new(-0.1).is_err());
         assert!(Sgd::<f64>::new(f64::NAN).is_err());
     }
+
+    #[test]
+    fn update_rows_moves_the_listed_rows_by_minus_lr_times_grad_and_no_other() {
+        use crate::optim::tests::{row_sparse_gradients, start_weights};
+        crate::simd::tests::at_every_level(|level| {
+            for width in [1, 3, 16, 40, 70] {
+                let start = start_weights(width);
+                let mut sgd = Sgd::new(0.1).unwrap();
+                let (mut by_rows, mut dense, mut expected) =
+                    (start.clone(), start.clone(), start.clone());
+                for (g, rows) in row_sparse_gradients(width) {
+                    sgd.update_rows("W1", by_rows.view_mut(), g.view(), &rows);
+                    sgd.update("W1", dense.view_mut(), g.view());
+                    // By hand: w − lr·g on the listed rows only.
+                    for &i in &rows {
+                        for j in 0..width {
+                            let at = [i as usize, j];
+                            expected[&at[..]] -= 0.1 * g[&at[..]];
+                        }
+                    }
+                    let at = format!("{level:?}, width {width}, rows {rows:?}");
+                    assert_eq!(by_rows, expected, "update_rows, {at}");
+                    assert_eq!(dense, expected, "update, {at}");
+                }
+            }
+        });
+    }
 }
