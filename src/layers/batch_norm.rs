@@ -252,9 +252,55 @@ mod tests {
         assert!((&layer.running_mean - &(&mu * 0.1))
             .iter()
             .all(|v| v.abs() < 1e-15));
-        let mut y = x.clone();
-        layer.forward_eval_inplace(&mut y);
-        assert_eq!(layer.forward(x.view(), false), y);
+    }
+
+    #[test]
+    fn running_statistics_follow_the_books_momentum_and_drive_evaluation() {
+        let mut layer = BatchNorm::<f64>::from_params(array![2.0, -1.0], array![0.5, 1.0]);
+        // Batch 1: means (2, 5), variances (1, 4); batch 2: means (2, 1), variances (4, 0).
+        layer.forward(array![[1.0, 3.0], [3.0, 7.0]].view(), true);
+        layer.forward(array![[0.0, 1.0], [4.0, 1.0]].view(), true);
+        // running ← 0.9·running + 0.1·batch, from 0: mean 0.1·(2, 5) = (0.2, 0.5), then
+        // 0.9·(0.2, 0.5) + 0.1·(2, 1) = (0.38, 0.55); variance (0.1, 0.4), then
+        // 0.9·(0.1, 0.4) + 0.1·(4, 0) = (0.49, 0.36).
+        let close = |a: &Array1<f64>, b: [f64; 2]| {
+            (a[0] - b[0]).abs() < 1e-15 && (a[1] - b[1]).abs() < 1e-15
+        };
+        assert!(
+            close(&layer.running_mean, [0.38, 0.55]),
+            "{}",
+            layer.running_mean
+        );
+        assert!(
+            close(&layer.running_var, [0.49, 0.36]),
+            "{}",
+            layer.running_var
+        );
+        // Evaluation: gamma·(x − 0.38)/√(0.49 + 1e-6) + beta per feature, 1e-6 aside
+        // (1.78 − 0.38)/0.7 = 2 → 4.5 and (1.15 − 0.55)/0.6 = 1 → 0.
+        let x = array![[1.78, 1.15], [0.38, 0.55]];
+        let by_hand = |x: f64, mean: f64, var: f64, gamma: f64, beta: f64| {
+            gamma * (x - mean) / (var + 1e-6f64).sqrt() + beta
+        };
+        let expected = array![
+            [
+                by_hand(1.78, 0.38, 0.49, 2.0, 0.5),
+                by_hand(1.15, 0.55, 0.36, -1.0, 1.0)
+            ],
+            [0.5, 1.0]
+        ];
+        assert!((expected[[0, 0]] - 4.5).abs() < 1e-5 && expected[[0, 1]].abs() < 1e-5);
+        let mut in_place = x.clone();
+        layer.forward_eval_inplace(&mut in_place);
+        let out = layer.forward(x.view(), false).to_owned();
+        for got in [out, in_place] {
+            assert!(
+                max_diff(&expected, got.view()) < 1e-14,
+                "{got} vs {expected}"
+            );
+        }
+        // Evaluation leaves the running statistics alone.
+        assert!(close(&layer.running_var, [0.49, 0.36]));
     }
 
     #[test]

@@ -126,7 +126,7 @@ mod tests {
     }
 
     #[test]
-    fn a_fixed_mask_repeats_and_evaluation_scales() {
+    fn a_fixed_mask_repeats() {
         let x = Array2::from_shape_fn((4, 6), |(i, j)| (i * 6 + j) as f64 + 1.0);
         let mut layer = Dropout::new(0.5, 1).unwrap();
         let first = layer.forward(x.view(), true).to_owned();
@@ -134,11 +134,30 @@ mod tests {
         layer.fixed_mask = true;
         let fixed = layer.forward(x.view(), true).to_owned();
         assert_eq!(layer.forward(x.view(), true), fixed);
-        assert_eq!(layer.forward(x.view(), false), x.mapv(|v| v * 0.5));
-        let mut y = x.clone();
-        layer.forward_eval_inplace(&mut y);
-        assert_eq!(y, x.mapv(|v| v * 0.5));
         assert!(Dropout::<f64>::new(1.0, 0).is_err());
         assert!(Dropout::<f64>::new(-0.1, 0).is_err());
+    }
+
+    #[test]
+    fn training_keeps_the_draws_above_the_ratio_and_evaluation_scales_by_one_minus_it() {
+        let x = Array2::from_shape_fn((4, 6), |(i, j)| (i * 6 + j) as f64 - 7.5);
+        // The mask is the seeded generator's uniform draws in row order, an element kept
+        // (unscaled, as in the book) where its draw exceeds the ratio; drawn again here.
+        let mut draws = ChaCha8Rng::seed_from_u64(11);
+        let expected = x.mapv(|v| if draws.random::<f64>() > 0.3 { v } else { 0.0 });
+        let mut layer = Dropout::new(0.3, 11).unwrap();
+        assert_eq!(layer.forward(x.view(), true), expected);
+        let dropped = expected.iter().filter(|&&v| v == 0.0).count();
+        assert!((3..=12).contains(&dropped), "{dropped} of 24 dropped");
+        // Ratio 0: a mask of ones, whatever the draws.
+        let mut keep_all = Dropout::new(0.0, 3).unwrap();
+        assert_eq!(keep_all.forward(x.view(), true), x);
+        // Evaluation: every output times 1 − 0.3 = 0.7 (not 0.3: a ratio of 0.5 would hide it).
+        let by_hand = x.mapv(|v| v * 0.7);
+        let mut in_place = x.clone();
+        layer.forward_eval_inplace(&mut in_place);
+        for got in [layer.forward(x.view(), false).to_owned(), in_place] {
+            assert!((&got - &by_hand).iter().all(|d| d.abs() < 1e-14), "{got}");
+        }
     }
 }

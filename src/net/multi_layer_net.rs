@@ -587,21 +587,106 @@ mod tests {
         assert!((loss - expected).abs() < 1e-14);
     }
 
+    /// The parameter or buffer called `name` (`W1`, `gamma2`, `running_var3`, …), as (rows,
+    /// cols): a vector as one row.
+    fn named(net: &MultiLayerNet<f64>, name: &str) -> Array2<f64> {
+        let names = net.param_names().iter().map(String::as_str);
+        let array = match names.clone().position(|n| n == name) {
+            Some(i) => net.param_view(i),
+            None => {
+                net.buffers()
+                    .into_iter()
+                    .find(|b| b.0 == name)
+                    .expect(name)
+                    .1
+            }
+        };
+        let cols = array.shape().last().copied().unwrap_or(1);
+        array
+            .to_shape((array.len() / cols, cols))
+            .unwrap()
+            .to_owned()
+    }
+
+    /// `x·W + b` by plain loops; x: (N, in), W: (in, out), b: (1, out).
+    fn plain_affine(x: &Array2<f64>, w: &Array2<f64>, b: &Array2<f64>) -> Array2<f64> {
+        Array2::from_shape_fn((x.nrows(), w.ncols()), |(n, j)| {
+            b[[0, j]] + (0..x.ncols()).map(|i| x[[n, i]] * w[[i, j]]).sum::<f64>()
+        })
+    }
+
     #[test]
     fn predict_uses_running_statistics_and_dropout_scaling() {
+        let ratio = 0.3;
         let (mut net, x, t) = setup(MultiLayerNetConfig {
             use_batchnorm: true,
             use_dropout: true,
+            dropout_ratio: ratio,
             ..config(Activation::Relu)
         });
-        let before = net.predict(x.view());
+        // gamma and beta away from their initial 1 and 0, each entry different.
+        for i in 0..net.param_names().len() {
+            let mut p = net.param(i);
+            if p.name.starts_with("gamma") || p.name.starts_with("beta") {
+                for (j, v) in p.value.iter_mut().enumerate() {
+                    *v = 0.5 + 0.1 * (i + j) as f64;
+                }
+            }
+        }
+        // Two training forwards on different batches move the running statistics.
+        let x2 = x.mapv(|v| 0.5 * v + 0.3);
         net.loss(x.view(), Targets::Labels(&t));
-        assert_ne!(net.predict(x.view()), before, "running statistics moved");
-        let buffers = net.buffers();
-        assert_eq!(buffers.len(), 6);
-        assert_eq!(buffers[0].0, "running_mean1");
-        assert_eq!(buffers[5].0, "running_var3");
-        assert!(buffers[1].1.iter().all(|&v| v > 0.0));
+        net.loss(x2.view(), Targets::Labels(&t));
+
+        // BatchNorm1's input is x·W1 + b1 whatever the masks: running = 0.9·(0.1·s₁) + 0.1·s₂
+        // for the batch mean and variance s of each batch.
+        let (w1, b1) = (named(&net, "W1"), named(&net, "b1"));
+        let stats = |x: &Array2<f64>| {
+            let a = plain_affine(x, &w1, &b1);
+            let n = a.nrows() as f64;
+            let mean: Vec<f64> = a.columns().into_iter().map(|c| c.sum() / n).collect();
+            let var: Vec<f64> = (a.columns().into_iter().zip(&mean))
+                .map(|(c, m)| c.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n)
+                .collect();
+            [mean, var]
+        };
+        let (first, second) = (stats(&x), stats(&x2));
+        for (k, name) in ["running_mean1", "running_var1"].into_iter().enumerate() {
+            let running = named(&net, name);
+            for j in 0..running.ncols() {
+                let expected = 0.09 * first[k][j] + 0.1 * second[k][j];
+                let got = running[[0, j]];
+                assert!(
+                    (got - expected).abs() < 1e-12,
+                    "{name}[{j}]: {got} vs {expected}"
+                );
+            }
+        }
+
+        // predict by hand: per hidden layer, affine, BatchNorm with the running statistics
+        // gamma·(a − mean)/√(var + 1e-6) + beta, ReLU, then Dropout's scaling by 1 − ratio.
+        let mut h = x.clone();
+        for k in 1..=3 {
+            let a = plain_affine(
+                &h,
+                &named(&net, &format!("W{k}")),
+                &named(&net, &format!("b{k}")),
+            );
+            let [mean, var, gamma, beta] = ["running_mean", "running_var", "gamma", "beta"]
+                .map(|what| named(&net, &format!("{what}{k}")));
+            h = Array2::from_shape_fn(a.dim(), |(n, j)| {
+                let normalized = (a[[n, j]] - mean[[0, j]]) / (var[[0, j]] + 1e-6).sqrt();
+                let bn = gamma[[0, j]] * normalized + beta[[0, j]];
+                bn.max(0.0) * (1.0 - ratio)
+            });
+        }
+        let expected = plain_affine(&h, &named(&net, "W4"), &named(&net, "b4"));
+        let scores = net.predict(x.view());
+        assert!(
+            (&scores - &expected).iter().all(|d| d.abs() < 1e-12),
+            "{scores}\nvs by hand\n{expected}"
+        );
+        assert_eq!(net.buffers().len(), 6);
     }
 
     #[test]
