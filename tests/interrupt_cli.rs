@@ -28,6 +28,16 @@ struct Watched {
     stderr_seen: String,
 }
 
+impl Drop for Watched {
+    /// Ends the process if a failed test left it running.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// Sends every line of `from` to the returned receiver, as it comes.
 fn lines_of(from: impl Read + Send + 'static) -> Receiver<String> {
     let (send, receive) = mpsc::channel();
@@ -130,7 +140,7 @@ impl Watched {
             self.stderr_seen.push_str(&line);
             self.stderr_seen.push('\n');
         }
-        (status.code(), self.stderr_seen)
+        (status.code(), std::mem::take(&mut self.stderr_seen))
     }
 
     fn finish(self) -> (Option<i32>, String) {
