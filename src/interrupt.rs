@@ -23,3 +23,17 @@ pub fn stop_requested() -> bool {
 pub fn clear() {
     STOP.store(false, Ordering::SeqCst);
 }
+
+/// The environment variable that makes a stopped run wait this many milliseconds before it
+/// saves its checkpoint: a test seam, so that a test can send a second Ctrl-C while the first
+/// one's checkpoint is surely not yet written, and see the second quit at once.
+pub const CHECKPOINT_DELAY_ENV: &str = "SCRATCHNET_TEST_CHECKPOINT_DELAY_MS";
+
+/// Waits as long as [`CHECKPOINT_DELAY_ENV`] says (not at all when it is unset); called before
+/// a stopped run saves its checkpoint.
+pub fn delay_before_checkpoint() {
+    let delay = std::env::var(CHECKPOINT_DELAY_ENV).ok();
+    if let Some(ms) = delay.and_then(|ms| ms.parse().ok()) {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}

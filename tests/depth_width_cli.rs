@@ -225,3 +225,153 @@ fn bad_grid_settings_are_refused_with_the_value_named() {
         );
     }
 }
+
+#[test]
+fn several_seeds_are_summarised_from_the_runs() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("grid");
+    let widths = [8, 16, 32];
+    study(
+        &dir,
+        &[
+            "--depths",
+            "1",
+            "--widths",
+            "8,16,32",
+            "--seeds",
+            "2",
+            "--no-diagnosis",
+            "--budget",
+            "iters:40",
+            "--train-eval-rows",
+            "1000",
+        ],
+    );
+    assert_eq!(rows(&dir).len(), 6);
+    let shapes = study_json(&dir)["shapes"].clone();
+    let report = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let mut ranges = Vec::new();
+    let mut means = Vec::new();
+    for (k, width) in widths.into_iter().enumerate() {
+        let ids = [0, 1].map(|seed| format!("mnist-d1-w{width}-relu-he-adam0.001-seed{seed}"));
+        let model = |id: &String| {
+            std::fs::read(dir.join("runs").join(id).join("model.safetensors")).unwrap()
+        };
+        assert_ne!(
+            model(&ids[0]),
+            model(&ids[1]),
+            "two seeds, two different runs"
+        );
+        let outcomes = ids.clone().map(|id| run_json(&dir, &id, "outcome.json"));
+        let values = |key: &str| outcomes.clone().map(|o| o[key].as_f64().unwrap());
+        let shape = &shapes[k];
+        assert_eq!(
+            (
+                shape["width"].as_u64(),
+                shape["runs"].as_u64(),
+                shape["diverged"].as_u64()
+            ),
+            (Some(width), Some(2), Some(0))
+        );
+        for key in ["final_test_acc", "gap"] {
+            assert_mean_and_range(&shape[key], &values(key), &format!("width {width} {key}"));
+        }
+        for key in ["final_train_acc", "best_test_acc", "train_s"] {
+            let (said, mean) = (shape[key].as_f64().unwrap(), mean_and_range(&values(key)).0);
+            assert!(
+                close(said, mean),
+                "width {width} {key}: {said} against {:?}",
+                values(key)
+            );
+        }
+        let (mean, lo, hi) = mean_and_range(&values("final_test_acc"));
+        ranges.push(hi - lo);
+        means.push((mean, width));
+    }
+    // The report's sentences use the means, and the spread across seeds.
+    ranges.sort_by(f64::total_cmp);
+    let sentence = format!(
+        "final test accuracy varies by {:.4} (median over shapes) and at most {:.4}",
+        ranges[1], ranges[2]
+    );
+    assert!(
+        report.contains(&sentence),
+        "the report should say {sentence}"
+    );
+    let (best, width) = means
+        .into_iter()
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .unwrap();
+    let sentence = format!(
+        "On mnist, the best shape is 1×{width} (depth × width; {} parameters) at {best:.4}",
+        params(1, width as usize)
+    );
+    assert!(
+        report.contains(&sentence),
+        "the report should say {sentence}"
+    );
+}
+
+#[test]
+fn by_default_both_datasets_are_studied_each_with_its_runs_and_findings() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("grid");
+    let stdout = ok(&[
+        "study",
+        "depth-width",
+        "--out",
+        dir.to_str().unwrap(),
+        "--depths",
+        "1",
+        "--widths",
+        "16",
+        "--no-diagnosis",
+        "--budget",
+        "iters:300",
+        "--train-eval-rows",
+        "1000",
+    ]);
+    assert!(
+        stdout.contains("2 runs done now, 2 in the study"),
+        "{stdout}"
+    );
+    let all = rows(&dir);
+    let datasets: Vec<&str> = all.iter().map(|r| r["dataset"].as_str()).collect();
+    assert_eq!(datasets, ["mnist", "fashion-mnist"]);
+    let report = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    for row in &all {
+        let dataset = &row["dataset"];
+        let id = format!("{dataset}-d1-w16-relu-he-adam0.001-seed0");
+        assert_eq!(
+            run_json(&dir, &id, "config.json")["dataset"],
+            dataset.as_str()
+        );
+        // One shape per dataset: it is the best, and the finding gives its accuracy.
+        let finding = format!(
+            "On {dataset}, the best shape is 1×16 (depth × width; {} parameters) at {}",
+            params(1, 16),
+            row["final_test_acc"]
+        );
+        assert!(
+            report.contains(&finding) && stdout.contains(&finding),
+            "{finding}"
+        );
+        for stem in ["heatmap", "accuracy_vs_params"] {
+            let chart = dir.join(format!("{stem}_{dataset}.svg"));
+            assert!(
+                chart.metadata().unwrap().len() > 1000,
+                "{}",
+                chart.display()
+            );
+        }
+    }
+    // 300 updates learn both, and clothes are harder to tell apart than digits.
+    let (mnist, fashion) = (
+        num(&all[0], "final_test_acc"),
+        num(&all[1], "final_test_acc"),
+    );
+    assert!(
+        fashion > 0.6 && mnist > fashion + 0.05,
+        "mnist {mnist}, fashion-mnist {fashion}"
+    );
+}

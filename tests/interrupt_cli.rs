@@ -1,88 +1,206 @@
 //! Interruption, resume and divergence through the real binary.
+//!
+//! A test interrupts a run only once a line it prints says how far it has got (an epoch's
+//! accuracies), and checks from the checkpoint that the interruption came in the middle, so
+//! that it tests the same thing on a fast machine as on a slow one.
 
 mod common;
 use common::*;
 
-use std::path::Path;
+use scratchnet::checkpoint::Checkpoint;
+use scratchnet::interrupt::CHECKPOINT_DELAY_ENV;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-fn command() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_scratchnet"))
+/// How long a test waits for a line or for the end of a run before it fails.
+const PATIENCE: Duration = Duration::from_secs(120);
+
+/// A running scratchnet whose standard output and error are read line by line as it writes
+/// them, so that a test can wait for the line that says how far it has got.
+struct Watched {
+    child: Child,
+    stdout: Receiver<String>,
+    stderr: Receiver<String>,
+    /// The standard error read so far.
+    stderr_seen: String,
 }
 
-fn train(out: &Path, extra: &[&str]) -> Child {
-    command()
-        .args(["--quiet", "train", "--out", out.to_str().unwrap()])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-/// Starts scratchnet with `args`, its standard error kept.
-fn spawn(args: &[&str]) -> Child {
-    command()
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-/// Waits until training has started in the run folder `out` (its config.json is written),
-/// then a little longer.
-fn wait_for_training(out: &Path) {
-    let start = Instant::now();
-    while !out.join("config.json").exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "training never started in {}",
-            out.display()
-        );
-        std::thread::sleep(Duration::from_millis(2));
+impl Drop for Watched {
+    /// Ends the process if a failed test left it running.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
-    std::thread::sleep(Duration::from_millis(150));
 }
 
-fn signal(child: &Child, sig: i32) {
-    // SAFETY: sending a signal to a child process we started.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, sig) }, 0);
+/// Sends every line of `from` to the returned receiver, as it comes.
+fn lines_of(from: impl Read + Send + 'static) -> Receiver<String> {
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(from).lines() {
+            if send.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    receive
 }
 
-fn finish(child: Child) -> (Option<i32>, String) {
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+/// The next line from `lines` that satisfies `wanted`, each line read added to `seen`; fails
+/// when the process closes the stream first or after [`PATIENCE`].
+fn wait_for(
+    lines: &Receiver<String>,
+    seen: &mut String,
+    what: &str,
+    wanted: impl Fn(&str) -> bool,
+) -> String {
+    let start = Instant::now();
+    loop {
+        let left = PATIENCE.saturating_sub(start.elapsed());
+        match lines.recv_timeout(left) {
+            Ok(line) => {
+                seen.push_str(&line);
+                seen.push('\n');
+                if wanted(&line) {
+                    return line;
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => panic!("no {what} after {PATIENCE:?}:\n{seen}"),
+            Err(RecvTimeoutError::Disconnected) => panic!("the run ended before {what}:\n{seen}"),
+        }
+    }
+}
+
+impl Watched {
+    /// Starts scratchnet with `args` and the environment variables `env`.
+    fn spawn(args: &[&str], env: &[(&str, &str)]) -> Watched {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_scratchnet"))
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        Watched {
+            stdout: lines_of(child.stdout.take().unwrap()),
+            stderr: lines_of(child.stderr.take().unwrap()),
+            child,
+            stderr_seen: String::new(),
+        }
+    }
+
+    /// `scratchnet train --out out extra…` (not quiet: it prints a line per epoch).
+    fn train(out: &Path, extra: &[&str]) -> Watched {
+        Watched::spawn(
+            &[&["train", "--out", out.to_str().unwrap()], extra].concat(),
+            &[],
+        )
+    }
+
+    /// Waits for a line of standard output that starts with `start`.
+    fn stdout_line(&mut self, start: &str) -> String {
+        let mut seen = String::new();
+        wait_for(&self.stdout, &mut seen, start, |l| l.starts_with(start))
+    }
+
+    /// Waits for a line of standard error that holds `text`.
+    fn stderr_line(&mut self, text: &str) -> String {
+        wait_for(&self.stderr, &mut self.stderr_seen, text, |l| {
+            l.contains(text)
+        })
+    }
+
+    fn signal(&self, sig: i32) {
+        // SAFETY: sending a signal to a child process we started.
+        assert_eq!(unsafe { libc::kill(self.child.id() as i32, sig) }, 0);
+    }
+
+    /// Waits for the process to end, at most `limit` (else kills it and fails); returns its
+    /// exit code and its whole standard error.
+    fn finish_within(mut self, limit: Duration) -> (Option<i32>, String) {
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if start.elapsed() > limit {
+                self.child.kill().unwrap();
+                self.child.wait().unwrap();
+                panic!("still running after {limit:?}:\n{}", self.stderr_seen);
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        // The stream ends with the process: the rest of its lines are there.
+        while let Ok(line) = self.stderr.recv_timeout(PATIENCE) {
+            self.stderr_seen.push_str(&line);
+            self.stderr_seen.push('\n');
+        }
+        (status.code(), std::mem::take(&mut self.stderr_seen))
+    }
+
+    fn finish(self) -> (Option<i32>, String) {
+        self.finish_within(PATIENCE)
+    }
 }
 
 fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// Interrupts a run with `sig`, resumes it, and checks that weights, losses and accuracies
-/// equal those of the same run never interrupted.
+/// A number from the config.json of the run folder `dir`.
+fn config_number(dir: &Path, key: &str) -> usize {
+    let config: serde_json::Value =
+        serde_json::from_slice(&read(&dir.join("config.json"))).unwrap();
+    config[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{key} in {config}")) as usize
+}
+
+/// Where the checkpoint in the run folder `dir` was saved: the iterations done, and how many
+/// accuracy measurements (lines printed) came before.
+fn checkpoint_state(dir: &Path) -> (usize, usize) {
+    let checkpoint = Checkpoint::load(&dir.join("checkpoint.safetensors")).unwrap();
+    let resume: serde_json::Value =
+        serde_json::from_str(checkpoint.meta("resume").unwrap()).unwrap();
+    let state = &resume["state"];
+    (
+        state["iteration"].as_u64().unwrap() as usize,
+        state["history"]["epochs"].as_array().unwrap().len(),
+    )
+}
+
+/// Interrupts a run with `sig` once it has printed its second epoch's accuracies, checks that
+/// it stopped in the middle, resumes it, and checks that weights, losses and accuracies equal
+/// those of the same run never interrupted.
 fn interrupted_then_resumed_equals_uninterrupted(extra: &[&str], sig: i32) {
     let root = tempfile::tempdir().unwrap();
     let (stopped, whole) = (root.path().join("stopped"), root.path().join("whole"));
-    let child = train(&stopped, extra);
-    wait_for_training(&stopped);
-    signal(&child, sig);
-    let (code, stderr) = finish(child);
+    let mut run = Watched::train(&stopped, extra);
+    // Printed after iteration iter_per_epoch, so more than that many are done.
+    run.stdout_line("epoch 1 |");
+    run.signal(sig);
+    let (code, stderr) = run.finish();
     assert_eq!(code, Some(130), "{stderr}");
+    let ((iteration, measured), per_epoch) = (
+        checkpoint_state(&stopped),
+        config_number(&stopped, "iter_per_epoch"),
+    );
     assert!(
-        stderr.contains("interrupted after") && stderr.contains("--resume"),
+        measured >= 2 && per_epoch < iteration && iteration < config_number(&stopped, "iters_num"),
+        "stopped at iteration {iteration} after {measured} epochs, not in the middle"
+    );
+    assert!(
+        stderr.contains(&format!("interrupted after {iteration} iterations"))
+            && stderr.contains("--resume"),
         "{stderr}"
     );
-    assert!(stopped.join("checkpoint.safetensors").exists());
 
-    let resumed = command()
-        .args(["--quiet", "train", "--resume", stopped.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let resumed = scratchnet(&["--quiet", "train", "--resume", stopped.to_str().unwrap()]);
     assert!(
         resumed.status.success(),
         "{}",
@@ -92,17 +210,18 @@ fn interrupted_then_resumed_equals_uninterrupted(extra: &[&str], sig: i32) {
         !stopped.join("checkpoint.safetensors").exists(),
         "a finished run keeps no checkpoint"
     );
-    let (code, stderr) = finish(train(&whole, extra));
-    assert_eq!(code, Some(0), "{stderr}");
+    ok(&[
+        &["--quiet", "train", "--out", whole.to_str().unwrap()],
+        extra,
+    ]
+    .concat());
 
-    assert_eq!(
-        read(&stopped.join("model.safetensors")),
-        read(&whole.join("model.safetensors"))
-    );
-    assert_eq!(
-        read(&stopped.join("iters.csv")),
-        read(&whole.join("iters.csv"))
-    );
+    for file in ["model.safetensors", "iters.csv"] {
+        assert!(
+            read(&stopped.join(file)) == read(&whole.join(file)),
+            "{file} differs from the uninterrupted run's"
+        );
+    }
     let accuracies = |dir: &Path| -> Vec<String> {
         String::from_utf8(read(&dir.join("epochs.csv")))
             .unwrap()
@@ -142,34 +261,129 @@ fn sigterm_resumes_bit_for_bit_with_adam_dropout_and_shuffled_epochs() {
     interrupted_then_resumed_equals_uninterrupted(&extra, libc::SIGTERM);
 }
 
+/// A small TwoLayerNet trained by `optimizer`: cheap enough to interrupt and resume.
+fn small_run(optimizer: &str, seed: &str) -> [String; 8] {
+    [
+        "--iters",
+        "3000",
+        "--hidden-size",
+        "20",
+        "--optimizer",
+        optimizer,
+        "--seed",
+        seed,
+    ]
+    .map(String::from)
+}
+
+/// [`interrupted_then_resumed_equals_uninterrupted`] for a [`small_run`].
+fn small_run_resumes_bit_for_bit(optimizer: &str, seed: &str, sig: i32) {
+    let args = small_run(optimizer, seed);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    interrupted_then_resumed_equals_uninterrupted(&args, sig);
+}
+
 #[test]
-fn a_second_ctrl_c_exits_at_once_leaving_valid_files() {
+fn momentum_resumes_bit_for_bit() {
+    small_run_resumes_bit_for_bit("momentum", "13", libc::SIGINT);
+}
+
+#[test]
+fn nesterov_resumes_bit_for_bit() {
+    small_run_resumes_bit_for_bit("nesterov", "14", libc::SIGTERM);
+}
+
+#[test]
+fn adagrad_resumes_bit_for_bit() {
+    small_run_resumes_bit_for_bit("adagrad", "15", libc::SIGINT);
+}
+
+#[test]
+fn rmsprop_resumes_bit_for_bit() {
+    small_run_resumes_bit_for_bit("rmsprop", "16", libc::SIGTERM);
+}
+
+#[test]
+fn batchnorm_resumes_bit_for_bit_with_its_running_statistics() {
+    // The running statistics forget their past at 0.9 per update: resumed at most 100 updates
+    // before the end (epochs of 60 updates, stopped after the second), a run that lost them
+    // would not end bit for bit the same.
+    let extra = [
+        "--iters",
+        "160",
+        "--batch-size",
+        "1000",
+        "--seed",
+        "17",
+        "--hidden",
+        "100,100",
+        "--activation",
+        "relu",
+        "--batchnorm",
+    ];
+    interrupted_then_resumed_equals_uninterrupted(&extra, libc::SIGINT);
+}
+
+#[test]
+fn a_second_ctrl_c_exits_at_once_where_one_waits_to_save_its_checkpoint() {
+    // The test seam holds a stopped run this long before it writes its checkpoint: long
+    // enough that the second Ctrl-C surely comes before the checkpoint is written.
+    const HOLD: Duration = Duration::from_secs(2);
+    let hold_ms = HOLD.as_millis().to_string();
     let root = tempfile::tempdir().unwrap();
-    let out = root.path().join("run");
-    let child = train(&out, &["--iters", "10000"]);
-    wait_for_training(&out);
-    signal(&child, libc::SIGINT);
-    signal(&child, libc::SIGINT);
-    let (code, _) = finish(child);
-    assert_eq!(code, Some(130));
-    let config: serde_json::Value =
-        serde_json::from_slice(&read(&out.join("config.json"))).unwrap();
-    assert_eq!(config["iters_num"], 10000);
-    let checkpoint = out.join("checkpoint.safetensors");
-    if checkpoint.exists() {
-        let bytes = read(&checkpoint);
-        assert!(
-            safetensors::SafeTensors::deserialize(&bytes).is_ok(),
-            "a checkpoint, if any, is whole"
-        );
-    }
+    // Starts a run, waits for its first epoch, sends Ctrl-C and waits until it has been
+    // heard; returns the run, its folder and when the Ctrl-C was sent.
+    let stopping = |name: &str| -> (Watched, PathBuf, Instant) {
+        let out = root.path().join(name);
+        let args = ["train", "--out", out.to_str().unwrap(), "--iters", "10000"];
+        let mut run = Watched::spawn(&args, &[(CHECKPOINT_DELAY_ENV, &hold_ms)]);
+        run.stdout_line("epoch 0 |");
+        let sent = Instant::now();
+        run.signal(libc::SIGINT);
+        run.stderr_line("stopping after this iteration (Ctrl-C again to quit at once)");
+        (run, out, sent)
+    };
+
+    // One Ctrl-C: the run waits out the hold, saves its checkpoint and says how to resume.
+    let (once, dir, sent) = stopping("once");
+    let (code, stderr) = once.finish();
+    assert!(sent.elapsed() >= HOLD, "the hold was not kept");
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted after") && stderr.contains("--resume"));
+    assert!(Checkpoint::load(&dir.join("checkpoint.safetensors")).is_ok());
+
+    // Two: the second exits in less than half the hold, before any checkpoint, saying
+    // nothing more, and leaves only the whole config.json written before training.
+    let (twice, dir, _) = stopping("twice");
+    twice.signal(libc::SIGINT);
+    let (code, stderr) = twice.finish_within(HOLD / 2);
+    assert_eq!(code, Some(130), "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        "stopping after this iteration (Ctrl-C again to quit at once)"
+    );
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(files, ["config.json"]);
+    assert_eq!(config_number(&dir, "iters_num"), 10000);
+}
+
+/// `scratchnet --quiet train --out out extra…` to its end: its exit code and standard error.
+fn quiet_train(out: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let done = scratchnet(&[&["--quiet", "train", "--out", out.to_str().unwrap()], extra].concat());
+    (
+        done.status.code(),
+        String::from_utf8_lossy(&done.stderr).into_owned(),
+    )
 }
 
 #[test]
 fn a_diverging_run_stops_with_the_reason_and_keeps_what_it_learned() {
     let root = tempfile::tempdir().unwrap();
     let out = root.path().join("run");
-    let (code, stderr) = finish(train(
+    let (code, stderr) = quiet_train(
         &out,
         &[
             "--hidden",
@@ -181,7 +395,7 @@ fn a_diverging_run_stops_with_the_reason_and_keeps_what_it_learned() {
             "--iters",
             "2000",
         ],
-    ));
+    );
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains("training diverged at iteration"),
@@ -200,7 +414,7 @@ fn a_diverging_run_stops_with_the_reason_and_keeps_what_it_learned() {
         "the report says why"
     );
 
-    let (code, stderr) = finish(train(
+    let (code, stderr) = quiet_train(
         &root.path().join("watched"),
         &[
             "--hidden",
@@ -214,85 +428,64 @@ fn a_diverging_run_stops_with_the_reason_and_keeps_what_it_learned() {
             "--on-nan",
             "continue",
         ],
-    ));
+    );
     assert_eq!(code, Some(0), "--on-nan continue keeps going: {stderr}");
 }
 
-/// Interrupts `scratchnet --quiet study <args> <folder>` (`args` ending with `--out`) with SIGINT
-/// while it trains the run `victim`, checks the message, reruns it to the end, runs the same
-/// study uninterrupted, and checks that every run folder holds the same `files`. Returns the
+/// Interrupts `scratchnet study <args> <folder>` (`args` ending with `--out`) with SIGINT once
+/// the run `victim` has printed the accuracies of its measurement number `measurement`, checks
+/// the message and that the run stopped in its middle, hands the run's folder to
+/// `when_stopped`, reruns the study to the end, runs the same study uninterrupted, and checks
+/// that the two studies' measured results and every run's `files` are the same. Returns the
 /// two study folders and the rerun's standard output.
 fn interrupted_study_equals_uninterrupted(
     args: &[&str],
-    victim: &str,
+    (victim, measurement): (&str, usize),
+    when_stopped: impl Fn(&Path),
     files: &[&str],
 ) -> (tempfile::TempDir, String) {
     let root = tempfile::tempdir().unwrap();
     let (stopped, whole) = (root.path().join("stopped"), root.path().join("whole"));
     fn with_out<'a>(args: &[&'a str], dir: &'a Path) -> Vec<&'a str> {
-        [&["--quiet", "study"], args, &[dir.to_str().unwrap()]].concat()
+        [&["study"], args, &[dir.to_str().unwrap()]].concat()
     }
-    let child = spawn(&with_out(args, &stopped));
-    let run = stopped.join("runs").join(victim);
-    wait_for_training(&run);
-    signal(&child, libc::SIGINT);
-    let (code, stderr) = finish(child);
+    let mut study = Watched::spawn(&with_out(args, &stopped), &[]);
+    study.stdout_line(&format!("{victim}: epoch {measurement} |"));
+    study.signal(libc::SIGINT);
+    let (code, stderr) = study.finish();
     assert_eq!(code, Some(130), "{stderr}");
+    let run = stopped.join("runs").join(victim);
+    let (iteration, measured) = checkpoint_state(&run);
     assert!(
-        stderr.contains(&format!("interrupted during run {victim} after "))
-            && stderr.contains("rerun the same command to resume"),
+        measured > measurement && iteration < config_number(&run, "iters_num"),
+        "stopped at iteration {iteration} after {measured} measurements, not in the middle"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "interrupted during run {victim} after {iteration} iterations"
+        )) && stderr.contains("rerun the same command to resume"),
         "{stderr}"
     );
     let checkpoint = run.join("checkpoint.safetensors");
     assert!(
-        stderr.contains(&checkpoint.display().to_string()) && checkpoint.exists(),
+        stderr.contains(&checkpoint.display().to_string()),
         "{stderr}"
     );
     assert!(!run.join("outcome.json").exists());
+    when_stopped(&run);
 
-    let rerun = ok(&with_out(args, &stopped));
+    let quiet = |dir| [&["--quiet"], &with_out(args, dir)[..]].concat();
+    let rerun = ok(&quiet(&stopped));
     assert!(!checkpoint.exists(), "a finished run keeps no checkpoint");
-    ok(&with_out(args, &whole));
-    for entry in std::fs::read_dir(whole.join("runs")).unwrap() {
-        let id = entry.unwrap().file_name();
-        for file in files {
-            assert!(
-                read(&stopped.join("runs").join(&id).join(file))
-                    == read(&whole.join("runs").join(&id).join(file)),
-                "{id:?}/{file} differs from the uninterrupted study's"
-            );
-        }
-    }
+    ok(&quiet(&whole));
+    assert_eq!(measured_results(&stopped), measured_results(&whole));
+    assert_same_run_files(&stopped, &whole, files);
     (root, rerun)
-}
-
-/// study.csv without the columns that measure time or memory.
-fn measured_results(dir: &Path) -> Vec<Vec<(String, String)>> {
-    const TIMINGS: [&str; 10] = [
-        "train_s",
-        "eval_s",
-        "wall_s",
-        "median_update_ms",
-        "max_update_ms",
-        "samples_per_s",
-        "updates_per_s",
-        "time_to_target_s",
-        "peak_rss_mb",
-        "run_extra_mb",
-    ];
-    rows(dir)
-        .into_iter()
-        .map(|row| {
-            row.into_iter()
-                .filter(|(column, _)| !TIMINGS.contains(&column.as_str()))
-                .collect()
-        })
-        .collect()
 }
 
 #[test]
 fn an_interrupted_batch_size_study_exits_130_and_its_rerun_ends_as_if_never_stopped() {
-    let (root, rerun) = interrupted_study_equals_uninterrupted(
+    let (_root, rerun) = interrupted_study_equals_uninterrupted(
         &[
             "batch-size",
             "--sizes",
@@ -303,15 +496,15 @@ fn an_interrupted_batch_size_study_exits_130_and_its_rerun_ends_as_if_never_stop
             "1000",
             "--out",
         ],
-        "batch-1000-seed-0",
+        // Measured after 1, 2, 3, 4, 6, 7, … updates: the sixth is 7 of the 300 in.
+        ("batch-1000-seed-0", 5),
+        |_| {},
         &["model.safetensors", "iters.csv"],
     );
     assert!(
         rerun.contains("1 runs done now, 2 in the study"),
         "the finished run is kept: {rerun}"
     );
-    let (stopped, whole) = (root.path().join("stopped"), root.path().join("whole"));
-    assert_eq!(measured_results(&stopped), measured_results(&whole));
 }
 
 #[test]
@@ -330,11 +523,28 @@ fn an_interrupted_depth_width_study_resumes_with_its_probes() {
             "iters:2000",
             "--out",
         ],
-        "mnist-d1-w50-relu-he-adam0.001-seed0",
+        // Measured at 1, 3, 5, 10, 22, 47, 100, 216, 465, 1000 updates: the tenth comes after
+        // the probe of the first epoch (600 updates), before the end (2000).
+        ("mnist-d1-w50-relu-he-adam0.001-seed0", 9),
+        |run| {
+            let probes: serde_json::Value =
+                serde_json::from_slice(&read(&run.join("probes.json"))).unwrap();
+            let updates: Vec<_> = probes
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["updates"].as_u64().unwrap())
+                .collect();
+            assert_eq!(
+                updates,
+                [0, 600],
+                "the probes taken before the interruption"
+            );
+            assert!(checkpoint_state(run).0 > 1000);
+        },
         &["model.safetensors", "iters.csv", "probes.json"],
     );
     let (stopped, whole) = (root.path().join("stopped"), root.path().join("whole"));
-    assert_eq!(measured_results(&stopped), measured_results(&whole));
     let probes = |dir: &Path| {
         let study: serde_json::Value =
             serde_json::from_slice(&read(&dir.join("study.json"))).unwrap();

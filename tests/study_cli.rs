@@ -264,25 +264,119 @@ fn a_killed_study_resumes_and_shards_merge_into_the_whole() {
         "--out",
         merged.to_str().unwrap(),
     ]);
-    let key = |dir: &Path| -> Vec<(String, String, String)> {
-        rows(dir)
-            .iter()
-            .map(|r| {
-                (
-                    r["batch_size"].clone(),
-                    r["seed"].clone(),
-                    r["updates"].clone(),
-                )
-            })
-            .collect()
-    };
-    assert_eq!(key(&merged), key(&whole));
-    assert_eq!(key(&killed), key(&whole));
+    // The same runs, learning the same: accuracies, losses and weights.
+    for dir in [&merged, &killed] {
+        assert_eq!(measured_results(dir), measured_results(&whole));
+        assert_same_run_files(dir, &whole, &["model.safetensors", "iters.csv"]);
+    }
     for dir in [&merged, &killed] {
         assert_eq!(
             std::fs::read(dir.join("plan.json")).unwrap(),
             std::fs::read(whole.join("plan.json")).unwrap()
         );
+    }
+}
+
+#[test]
+fn several_seeds_are_summarised_from_the_runs_and_linear_scaling_sets_each_learning_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    study(
+        dir.path(),
+        &[
+            "--sizes",
+            "10,1000",
+            "--seeds",
+            "2",
+            "--lr-scaling",
+            "linear",
+            "--budget",
+            "iters:40",
+            "--train-eval-rows",
+            "1000",
+        ],
+    );
+    assert_eq!(rows(dir.path()).len(), 4);
+    let summaries = study_json(dir.path())["sizes"].clone();
+    let report = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    for (k, batch) in [10, 1000].into_iter().enumerate() {
+        let ids = [0, 1].map(|seed| format!("batch-{batch}-seed-{seed}"));
+        // Linear scaling: the learning rate given for batch 100 (sgd's 0.1) times batch / 100.
+        for (seed, id) in ids.iter().enumerate() {
+            let config = run_json(dir.path(), id, "config.json");
+            let lr = config["learning_rate"].as_f64().unwrap();
+            assert!(close(lr, 0.1 * batch as f64 / 100.0), "{id}: lr {lr}");
+            assert_eq!(
+                (config["batch_size"].as_u64(), config["seed"].as_u64()),
+                (Some(batch), Some(seed as u64))
+            );
+        }
+        let model = |id: &String| {
+            std::fs::read(dir.path().join("runs").join(id).join("model.safetensors")).unwrap()
+        };
+        assert_ne!(
+            model(&ids[0]),
+            model(&ids[1]),
+            "two seeds, two different runs"
+        );
+        // The size's summary is the mean and range of what its two runs wrote.
+        let outcomes = ids
+            .clone()
+            .map(|id| run_json(dir.path(), &id, "outcome.json"));
+        let values = |key: &str| outcomes.clone().map(|o| o[key].as_f64().unwrap());
+        let of = |key: &str| mean_and_range(&values(key));
+        let summary = &summaries[k];
+        assert_eq!(summary["batch_size"], batch);
+        assert_eq!(
+            (summary["runs"].as_u64(), summary["diverged"].as_u64()),
+            (Some(2), Some(0))
+        );
+        for key in ["final_test_acc", "gap", "samples_per_s"] {
+            assert_mean_and_range(&summary[key], &values(key), &format!("batch {batch} {key}"));
+        }
+        for key in ["final_train_acc", "best_test_acc", "updates", "train_s"] {
+            let said = summary[key].as_f64().unwrap();
+            assert!(
+                close(said, of(key).0),
+                "batch {batch} {key}: {said} against {:?}",
+                values(key)
+            );
+        }
+        // The report's table: the mean, then the range across the seeds.
+        let (mean, lo, hi) = of("final_test_acc");
+        let cell = format!("{mean:.4} ({lo:.4} to {hi:.4})");
+        assert!(
+            report.contains(&cell),
+            "batch {batch}: the report should show {cell}"
+        );
+        let (mean, lo, hi) = of("gap");
+        let cell = format!("{mean:+.4} ({lo:+.4} to {hi:+.4})");
+        assert!(
+            report.contains(&cell),
+            "batch {batch}: the report should show {cell}"
+        );
+    }
+
+    // Square-root scaling from another learning rate: lr · sqrt(batch / 100).
+    let dir = tempfile::tempdir().unwrap();
+    study(
+        dir.path(),
+        &[
+            "--sizes",
+            "25,400",
+            "--lr",
+            "0.05",
+            "--lr-scaling",
+            "sqrt",
+            "--budget",
+            "iters:5",
+        ],
+    );
+    for (batch, lr) in [(25, 0.025), (400, 0.1)] {
+        let id = format!("batch-{batch}-seed-0");
+        let said = run_json(dir.path(), &id, "config.json")["learning_rate"]
+            .as_f64()
+            .unwrap();
+        assert!(close(said, lr), "{id}: lr {said}, not {lr}");
     }
 }
 

@@ -13,7 +13,7 @@ pub use super::CurvePoint;
 use super::{save_charts, spread, Budget, RunAccuracy};
 use crate::data::Dataset;
 use crate::plot::lines::{Corner, LineChart, Series};
-use crate::progress::Silent;
+use crate::progress::Progress;
 use crate::report::{label, Report};
 use crate::train::{resume, train, EvalSchedule, TrainSettings};
 use crate::{Error, Result};
@@ -230,6 +230,7 @@ impl Study for BatchSizeStudy {
         dataset: &Dataset,
         dir: &Path,
         start: Start,
+        progress: &dyn Progress,
     ) -> Result<BatchOutcome> {
         let train_size = dataset.t_train.len();
         let settings = self.settings(run, train_size);
@@ -237,8 +238,8 @@ impl Study for BatchSizeStudy {
         let before = memory::current_bytes().unwrap_or(0) as f64;
         let started = std::time::Instant::now();
         let result = match start {
-            Start::Fresh => train(&settings, dataset, dir, &Silent),
-            Start::Resume => resume::resume_run(&settings, dataset, dir, &Silent),
+            Start::Fresh => train(&settings, dataset, dir, progress),
+            Start::Resume => resume::resume_run(&settings, dataset, dir, progress),
         };
         let wall_s = started.elapsed().as_secs_f64();
         let peak = memory::peak_bytes().unwrap_or(0) as f64;

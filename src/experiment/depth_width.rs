@@ -21,7 +21,7 @@ use crate::optim::OptimizerKind;
 use crate::plot::heatmap::{Heatmap, HistogramGrid, HistogramRow};
 use crate::plot::lines::{Corner, LineChart, Series};
 use crate::plot::{Chart, DrawResult};
-use crate::progress::Silent;
+use crate::progress::Progress;
 use crate::report::{label, Report};
 use crate::train::run::labels;
 use crate::train::{resume, train_network_observed, EvalSchedule, NetworkSpec, TrainSettings};
@@ -536,7 +536,14 @@ impl Study for DepthWidthStudy {
         )
     }
 
-    fn execute(&self, run: &DwRun, data: &Datasets, dir: &Path, start: Start) -> Result<DwOutcome> {
+    fn execute(
+        &self,
+        run: &DwRun,
+        data: &Datasets,
+        dir: &Path,
+        start: Start,
+        progress: &dyn Progress,
+    ) -> Result<DwOutcome> {
         let dataset = data
             .iter()
             .find(|(name, _)| *name == run.dataset)
@@ -579,13 +586,13 @@ impl Study for DepthWidthStudy {
                 // As train::train builds it: the same seed gives the same weights.
                 let mut init_rng = ChaCha8Rng::seed_from_u64(settings.seed);
                 let net = MultiLayerNet::<f32>::new(INPUT, OUTPUT, config, &mut init_rng)?;
-                train_network_observed(net, &settings, dataset, dir, &Silent, &mut observer)
+                train_network_observed(net, &settings, dataset, dir, progress, &mut observer)
             }
             Start::Resume => resume::resume_observed(
                 &settings,
                 dataset,
                 dir,
-                &Silent,
+                progress,
                 Checkpoint::multi_layer_net::<f32>,
                 &mut observer,
             ),

@@ -41,12 +41,15 @@ pub trait Study {
     /// Does one run, writing its files into `dir`: from its start, or with [`Start::Resume`]
     /// from the checkpoint an interrupted attempt left in `dir` (with [`crate::train::resume`]).
     /// A stop request (Ctrl-C) leaves a checkpoint there and returns [`Error::Interrupted`].
+    /// `progress` takes the run's own lines (its accuracy measurements), each shown with the
+    /// run's id.
     fn execute(
         &self,
         run: &Self::Run,
         data: &Self::Data,
         dir: &Path,
         start: Start,
+        progress: &dyn Progress,
     ) -> Result<Self::Outcome>;
     /// A one-line summary of an outcome, for the log.
     fn describe(&self, outcome: &Self::Outcome) -> String;
@@ -149,7 +152,11 @@ pub fn run_study<S: Study>(
         if how == Start::Resume {
             progress.line(&format!("{id}: continuing from its checkpoint"));
         }
-        let outcome = match study.execute(run, data, &run_dir, how) {
+        let lines = RunLines {
+            id: &id,
+            to: progress,
+        };
+        let outcome = match study.execute(run, data, &run_dir, how, &lines) {
             Err(Error::Interrupted { iteration }) => {
                 return Err(Error::StudyInterrupted {
                     run: id,
@@ -175,6 +182,20 @@ pub fn run_study<S: Study>(
         ran: todo.len(),
         files,
     })
+}
+
+/// A run's progress inside a study: its result lines (`epoch 3 | train acc, test acc | …`)
+/// go to the study's progress with the run's id in front, so that a study's log shows how far
+/// its current run has got; its bar and status are left out (the study has its own).
+struct RunLines<'a> {
+    id: &'a str,
+    to: &'a dyn Progress,
+}
+
+impl Progress for RunLines<'_> {
+    fn line(&self, text: &str) {
+        self.to.line(&format!("{}: {text}", self.id));
+    }
 }
 
 /// Copies the run folders of the study folders `from` into `dir` and writes the study's
@@ -384,7 +405,15 @@ mod tests {
         fn run_id(&self, run: &u32) -> String {
             format!("run-{run}")
         }
-        fn execute(&self, run: &u32, _: &(), dir: &Path, start: Start) -> Result<(u32, u32)> {
+        fn execute(
+            &self,
+            run: &u32,
+            _: &(),
+            dir: &Path,
+            start: Start,
+            progress: &dyn Progress,
+        ) -> Result<(u32, u32)> {
+            progress.line(&format!("squaring {run}"));
             if self.fail_on == Some(*run) {
                 return Err(Error::invalid("run", run, "not the failing one"));
             }
@@ -477,6 +506,39 @@ mod tests {
             vec![(3, Start::Resume), (4, Start::Fresh), (5, Start::Fresh)]
         );
         assert!(!checkpoint.exists());
+    }
+
+    /// Keeps every line it is given.
+    #[derive(Default)]
+    struct Lines(std::sync::Mutex<Vec<String>>);
+
+    impl Progress for Lines {
+        fn line(&self, text: &str) {
+            self.0.lock().unwrap().push(text.to_string());
+        }
+    }
+
+    #[test]
+    fn a_runs_lines_reach_the_study_log_named_by_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Lines::default();
+        run_study(
+            &study(None),
+            &(),
+            dir.path(),
+            Shard { index: 2, count: 2 },
+            &log,
+        )
+        .unwrap();
+        let from_runs: Vec<String> = log
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains("squaring"))
+            .cloned()
+            .collect();
+        assert_eq!(from_runs, vec!["run-2: squaring 2", "run-4: squaring 4"]);
     }
 
     #[test]

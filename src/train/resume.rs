@@ -42,6 +42,7 @@ pub fn save_checkpoint<N: Network<f32> + Describe + Clone>(
     trainer: &Trainer<f32, N>,
     dir: &Path,
 ) -> Result<PathBuf> {
+    crate::interrupt::delay_before_checkpoint();
     let resume = ResumeState {
         state: trainer.state.clone(),
         sampler: trainer.sampler.state(),
