@@ -355,8 +355,10 @@ fn hint(kind: DatasetKind, cache: &Path) -> String {
         }
     };
     format!(
-        "To fix: put the four files (raw or .gz) in a folder and pass --from DIR; or {extra}; \
-         or set HTTPS_PROXY if a proxy reaches the mirrors. The files are cached in {}.",
+        "To fix: put the four files (raw or .gz) in a folder and run `scratchnet fetch --from DIR` \
+         (or give --from DIR to this command); or {extra}; or set HTTPS_PROXY if a proxy reaches \
+         the mirrors. The files are cached in {}, where every command and the test suite look \
+         for them first.",
         cache.display()
     )
 }

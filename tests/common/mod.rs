@@ -200,6 +200,31 @@ pub fn polylines(svg: &str, stroke: &str) -> Vec<Vec<(f64, f64)>> {
         .collect()
 }
 
+/// Checks that the drawn `points` (pixels) are `values` put on a chart's axes: x and y each an
+/// affine function of the value, fixed by the two values furthest apart, to within the 2 pixels
+/// that rounding every point to whole pixels allows.
+pub fn assert_plotted(points: &[(f64, f64)], values: &[(f64, f64)]) {
+    assert_eq!(points.len(), values.len(), "one point per value");
+    let axes: [fn(&(f64, f64)) -> f64; 2] = [|p| p.0, |p| p.1];
+    for (axis, get) in axes.iter().enumerate() {
+        let by_value = |a: &usize, b: &usize| get(&values[*a]).total_cmp(&get(&values[*b]));
+        let lo = (0..values.len()).min_by(by_value).unwrap();
+        let hi = (0..values.len()).max_by(by_value).unwrap();
+        let span = get(&values[hi]) - get(&values[lo]);
+        assert!(span > 0.0, "axis {axis}: the values do not spread");
+        let scale = (get(&points[hi]) - get(&points[lo])) / span;
+        for (k, (p, v)) in points.iter().zip(values).enumerate() {
+            let expected = get(&points[lo]) + scale * (get(v) - get(&values[lo]));
+            assert!(
+                (get(p) - expected).abs() <= 2.0,
+                "axis {axis}, point {k}: drawn at {}, value {} belongs at {expected}",
+                get(p),
+                get(v)
+            );
+        }
+    }
+}
+
 /// The text of every `<text>` element of an SVG document, in order.
 pub fn svg_texts(svg: &str) -> Vec<String> {
     svg.split("<text ")
