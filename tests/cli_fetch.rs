@@ -135,7 +135,7 @@ fn when_every_source_fails_the_error_lists_them_and_says_how_to_fix_it() {
     );
     // What to do: fill the cache from a folder, or install what reaches a source.
     assert!(
-        stderr.contains("run `scratchnet fetch --from DIR`"),
+        stderr.contains("run `scratchnet fetch --dataset mnist --from DIR`"),
         "{stderr}"
     );
     assert!(stderr.contains("`apt-get install npm`"), "{stderr}");

@@ -91,6 +91,18 @@ pub fn interrupted_run(out: &Path, extra: &[&str]) {
     assert!(out.join("checkpoint.safetensors").is_file(), "{stderr}");
 }
 
+/// The files directly in `dir` that are not as `before` held them (changed, added or gone).
+pub fn changed_files(dir: &Path, before: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
+    let after = snapshot(dir);
+    let mut names: Vec<String> = before.keys().chain(after.keys()).cloned().collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .filter(|name| before.get(name) != after.get(name))
+        .collect()
+}
+
 /// Every file directly in `dir`, name → bytes.
 pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     std::fs::read_dir(dir)
