@@ -54,9 +54,7 @@ fn number_after(text: &str, label: &str) -> f64 {
         .find(label)
         .unwrap_or_else(|| panic!("no {label:?} in {text}"))
         + label.len()..];
-    let end = rest
-        .find(|c: char| c == ' ' || c == ',' || c == '(' || c == '\n')
-        .unwrap_or(rest.len());
+    let end = rest.find([' ', ',', '(', '\n']).unwrap_or(rest.len());
     rest[..end]
         .parse()
         .unwrap_or_else(|_| panic!("{label:?} is followed by {:?}", &rest[..end]))

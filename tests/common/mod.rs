@@ -217,8 +217,8 @@ pub fn polylines(svg: &str, stroke: &str) -> Vec<Vec<(f64, f64)>> {
 /// that rounding every point to whole pixels allows.
 pub fn assert_plotted(points: &[(f64, f64)], values: &[(f64, f64)]) {
     assert_eq!(points.len(), values.len(), "one point per value");
-    let axes: [fn(&(f64, f64)) -> f64; 2] = [|p| p.0, |p| p.1];
-    for (axis, get) in axes.iter().enumerate() {
+    for axis in 0..2 {
+        let get = |p: &(f64, f64)| if axis == 0 { p.0 } else { p.1 };
         let by_value = |a: &usize, b: &usize| get(&values[*a]).total_cmp(&get(&values[*b]));
         let lo = (0..values.len()).min_by(by_value).unwrap();
         let hi = (0..values.len()).max_by(by_value).unwrap();
