@@ -13,8 +13,26 @@ use ndarray::{s, Array2, ArrayView2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-/// The largest mean absolute difference that counts as agreement.
+/// The largest mean absolute difference that counts as agreement, unless another is asked for.
 pub const TOLERANCE: f64 = 1e-7;
+
+/// Refuses a tolerance no difference can be held to: negative, infinite or NaN.
+pub fn check_tolerance(tolerance: f64) -> Result<()> {
+    if tolerance.is_finite() && tolerance >= 0.0 {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "--tolerance",
+            tolerance,
+            "a finite number of at least 0",
+        ))
+    }
+}
+
+/// The first parameter whose difference is above `tolerance`: the check fails on it.
+pub fn first_failure(checks: &[ParamCheck], tolerance: f64) -> Option<&ParamCheck> {
+    checks.iter().find(|c| !c.passed(tolerance))
+}
 
 /// One parameter's comparison: the mean of |backprop − numerical| over its elements.
 #[derive(Clone, Debug)]
@@ -26,9 +44,9 @@ pub struct ParamCheck {
 }
 
 impl ParamCheck {
-    /// Whether the difference is within [`TOLERANCE`] (a NaN difference fails).
-    pub fn passed(&self) -> bool {
-        self.mean_abs_diff <= TOLERANCE
+    /// Whether the difference is within `tolerance` (a NaN difference fails).
+    pub fn passed(&self, tolerance: f64) -> bool {
+        self.mean_abs_diff <= tolerance
     }
 }
 

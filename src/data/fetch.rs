@@ -355,8 +355,11 @@ fn hint(kind: DatasetKind, cache: &Path) -> String {
         }
     };
     format!(
-        "To fix: put the four files (raw or .gz) in a folder and pass --from DIR; or {extra}; \
-         or set HTTPS_PROXY if a proxy reaches the mirrors. The files are cached in {}.",
+        "To fix: put the four files (raw or .gz) in a folder and run \
+         `scratchnet fetch --dataset {} --from DIR` (or give --from DIR to this command); \
+         or {extra}; or set HTTPS_PROXY if a proxy reaches the mirrors. The files are cached in \
+         {}, where every command and the test suite look for them first.",
+        kind.name(),
         cache.display()
     )
 }
@@ -1030,7 +1033,14 @@ mod tests {
         let (failures, msg) = all_failed(err);
         assert_eq!(failures.len(), 2, "{msg}");
         assert_eq!(failures[1].source, "http://127.0.0.1:9/mnist/");
-        assert!(msg.contains("dataset-fashion-mnist"), "{msg}");
+        assert!(
+            msg.contains("`apt-get install dataset-fashion-mnist`"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("run `scratchnet fetch --dataset fashion-mnist --from DIR`"),
+            "{msg}"
+        );
         assert!(msg.contains(&cache.path().display().to_string()), "{msg}");
         assert!(names_in(cache.path()).is_empty());
     }

@@ -190,34 +190,3 @@ impl Chart for HistogramGrid {
         Ok(())
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn heatmaps_and_histogram_grids_draw_to_both_formats() {
-        let dir = tempfile::tempdir().unwrap();
-        let map = Heatmap {
-            title: "t".into(),
-            columns: vec!["16".into(), "50".into()],
-            rows: vec!["2".into(), "1".into()],
-            values: vec![vec![Some(0.9), None], vec![Some(0.8), Some(0.95)]],
-            decimals: 3,
-            ..Heatmap::default()
-        };
-        let [svg, png] = crate::plot::save(&map, dir.path(), "map").unwrap();
-        assert!(std::fs::read_to_string(svg).unwrap().contains("0.950"));
-        assert!(png.exists());
-        let grid = HistogramGrid {
-            title: "h".into(),
-            rows: vec![HistogramRow {
-                label: "row".into(),
-                range: (0.0, 1.0),
-                layers: vec![vec![0.5, 0.5], vec![1.0, 0.0]],
-            }],
-        };
-        let [svg, _] = crate::plot::save(&grid, dir.path(), "hist").unwrap();
-        assert!(std::fs::read_to_string(svg).unwrap().contains("layer 2"));
-    }
-}

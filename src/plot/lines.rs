@@ -225,25 +225,4 @@ mod tests {
         assert_eq!(tick(31.6227766), "31.6");
         assert_eq!(tick(0.25), "0.25");
     }
-
-    #[test]
-    fn a_log_chart_is_drawn_to_both_formats() {
-        let dir = tempfile::tempdir().unwrap();
-        let chart = LineChart {
-            title: "t".into(),
-            x_label: "batch size".into(),
-            y_label: "samples/s".into(),
-            log_x: true,
-            series: vec![Series {
-                name: "a".into(),
-                points: vec![(1.0, 2.0), (100.0, 5.0), (60000.0, 4.0)],
-                spread: Some(vec![(1.5, 2.5), (4.0, 6.0), (3.0, 4.5)]),
-                ..Series::default()
-            }],
-            ..LineChart::default()
-        };
-        let [svg, png] = super::super::save(&chart, dir.path(), "c").unwrap();
-        assert!(std::fs::read_to_string(svg).unwrap().contains("<svg"));
-        assert!(std::fs::read(png).unwrap().starts_with(b"\x89PNG"));
-    }
 }

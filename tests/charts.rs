@@ -1,0 +1,243 @@
+//! The chart types drawn from numbers whose picture is known: both files are read back (the
+//! SVG's elements, the PNG's pixels) to check that what the numbers say is what is drawn.
+
+mod common;
+use common::*;
+
+use ndarray::{array, Array2};
+use scratchnet::plot::eval::{ConfusionChart, MisclassifiedGrid};
+use scratchnet::plot::heatmap::{Heatmap, HistogramGrid, HistogramRow};
+use scratchnet::plot::lines::{LineChart, Series};
+use scratchnet::plot::save;
+
+/// The first series' colour (matplotlib's blue).
+const BLUE: &str = "#1F77B4";
+
+#[test]
+fn a_log_axis_line_chart_places_its_points_by_log10_and_draws_their_spreads() {
+    let dir = tempfile::tempdir().unwrap();
+    let points = vec![(1.0, 2.0), (100.0, 5.0), (60000.0, 4.0)];
+    let spread = vec![(1.5, 2.5), (4.0, 6.0), (3.0, 4.5)];
+    let chart = LineChart {
+        title: "throughput".into(),
+        x_label: "batch size".into(),
+        y_label: "samples/s".into(),
+        log_x: true,
+        series: vec![Series {
+            name: "seed 0".into(),
+            points: points.clone(),
+            spread: Some(spread.clone()),
+            ..Series::default()
+        }],
+        ..LineChart::default()
+    };
+    let [svg_path, png_path] = save(&chart, dir.path(), "c").unwrap();
+    let text = svg(&svg_path, (800, 500));
+    let lines = polylines(&text, BLUE);
+    let line = lines
+        .iter()
+        .find(|l| l.len() == 3)
+        .unwrap_or_else(|| panic!("no 3-point line: {lines:?}"));
+    // x = 1, 100, 60000 on a log axis: 0, 2 and 4.778 decades (linear, the first two would
+    // nearly coincide).
+    let placed: Vec<(f64, f64)> = points.iter().map(|&(x, y)| (x.log10(), y)).collect();
+    assert_plotted(line, &placed);
+    // y = 2, 5, 4: SVG's y grows downwards.
+    assert!(line[1].1 < line[2].1 && line[2].1 < line[0].1, "{line:?}");
+    // One vertical bar per point, from its low to its high, around the point.
+    let bars: Vec<&Vec<(f64, f64)>> = lines
+        .iter()
+        .filter(|l| l.len() == 2 && l[0].0 == l[1].0)
+        .collect();
+    assert_eq!(bars.len(), 3, "{lines:?}");
+    for ((bar, point), (lo, hi)) in bars.iter().zip(line).zip(&spread) {
+        assert_eq!(bar[0].0, point.0);
+        let (top, bottom) = (bar[0].1.min(bar[1].1), bar[0].1.max(bar[1].1));
+        assert!(
+            top < point.1 && point.1 < bottom,
+            "{bar:?} around {point:?}"
+        );
+        // Pixels per unit of y, as the bar and the line agree.
+        let scale = (bottom - top) / (hi - lo);
+        assert!(scale > 10.0, "{bar:?} for {lo}..{hi}");
+    }
+    let texts = svg_texts(&text);
+    for label in ["throughput", "batch size", "samples/s", "seed 0"] {
+        assert!(texts.iter().any(|t| t == label), "{label} not in {texts:?}");
+    }
+    let image = png(&png_path, (800, 500));
+    let drawn = pixels_of(&image, rgb(BLUE));
+    assert!(drawn > 300, "{drawn} pixels of the series' colour");
+}
+
+#[test]
+fn a_heatmap_shades_each_cell_by_its_value_and_leaves_missing_ones_blank() {
+    let dir = tempfile::tempdir().unwrap();
+    let map = Heatmap {
+        title: "test accuracy".into(),
+        columns: vec!["16".into(), "50".into()],
+        rows: vec!["2".into(), "1".into()],
+        values: vec![vec![Some(0.9), None], vec![Some(0.8), Some(0.95)]],
+        decimals: 3,
+        ..Heatmap::default()
+    };
+    let [svg_path, png_path] = save(&map, dir.path(), "map").unwrap();
+    // (170 + 110·2).max(500) × (150 + 70·2)
+    let text = svg(&svg_path, (500, 290));
+    let mut cells: Vec<_> = svg_elements(&text, "rect")
+        .into_iter()
+        .filter(|r| attr(r, "width") < 500.0)
+        .collect();
+    assert_eq!(cells.len(), 3, "the missing cell is not drawn");
+    cells.sort_by(|a, b| {
+        (attr(a, "y"), attr(a, "x"))
+            .partial_cmp(&(attr(b, "y"), attr(b, "x")))
+            .unwrap()
+    });
+    // Row "2" holds 0.9 on the left; row "1" holds 0.8 and 0.95.
+    let (high_left, low, highest) = (&cells[0], &cells[1], &cells[2]);
+    assert_eq!(attr(high_left, "x"), attr(low, "x"));
+    assert!(attr(highest, "x") > attr(low, "x"));
+    let [a, b, c] = [high_left, low, highest].map(|cell| rgb(&cell["fill"]));
+    // Lowest light, highest dark, 0.9 between: every channel in between, and darker.
+    let brightness = |c: [u8; 3]| c.iter().map(|&v| u32::from(v)).sum::<u32>();
+    assert!(
+        brightness(b) > brightness(a) && brightness(a) > brightness(c),
+        "{b:?} {a:?} {c:?}"
+    );
+    assert!(brightness(b) > 600 && brightness(c) < 300, "{b:?} … {c:?}");
+    let image = png(&png_path, (500, 290));
+    for cell in &cells {
+        let (x, y) = (attr(cell, "x") as u32 + 3, attr(cell, "y") as u32 + 3);
+        assert_eq!(image.get_pixel(x, y).0, rgb(&cell["fill"]), "({x}, {y})");
+    }
+    // Where the missing cell would be (the right column, the top row): white.
+    let (x, y) = (
+        attr(highest, "x") as u32 + 3,
+        attr(high_left, "y") as u32 + 3,
+    );
+    assert_eq!(image.get_pixel(x, y).0, [255, 255, 255]);
+    let texts = svg_texts(&text);
+    for value in ["0.900", "0.800", "0.950"] {
+        assert_eq!(
+            texts.iter().filter(|t| *t == value).count(),
+            1,
+            "{value}: {texts:?}"
+        );
+    }
+}
+
+#[test]
+fn a_histogram_grid_draws_each_bar_to_its_fraction() {
+    let dir = tempfile::tempdir().unwrap();
+    let grid = HistogramGrid {
+        title: "activations".into(),
+        rows: vec![HistogramRow {
+            label: "sigmoid, std 1".into(),
+            range: (0.0, 1.0),
+            layers: vec![vec![0.5, 0.5], vec![1.0, 0.0], vec![0.2, 0.8]],
+        }],
+    };
+    let [svg_path, png_path] = save(&grid, dir.path(), "hist").unwrap();
+    // 3 columns of 200 + 20, one row of 170 + 26, + 50.
+    let text = svg(&svg_path, (620, 246));
+    let texts = svg_texts(&text);
+    for label in [
+        "activations",
+        "sigmoid, std 1",
+        "layer 1",
+        "layer 2",
+        "layer 3",
+    ] {
+        assert!(texts.iter().any(|t| t == label), "{label} not in {texts:?}");
+    }
+    let mut bars: Vec<(f64, f64)> = svg_elements(&text, "rect")
+        .iter()
+        .filter(|r| r["fill"] == BLUE)
+        .map(|r| (attr(r, "x"), attr(r, "height")))
+        .collect();
+    bars.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let heights: Vec<f64> = bars.iter().map(|b| b.1).collect();
+    // Each histogram is scaled to its own tallest bin: 0.5|0.5 and 1.0 reach the same height,
+    // 0.0 none, and 0.2 a quarter of 0.8's.
+    assert!(heights.len() >= 5, "{bars:?}");
+    let full = heights[0];
+    assert!(full > 50.0, "{heights:?}");
+    let close = |a: f64, b: f64| (a - b).abs() <= 1.0;
+    let nonzero: Vec<f64> = heights.iter().copied().filter(|&h| h > 0.0).collect();
+    assert_eq!(nonzero.len(), 5, "{heights:?}");
+    assert!(
+        close(nonzero[1], full) && close(nonzero[2], full),
+        "{heights:?}"
+    );
+    assert!(
+        close(nonzero[4], full) && close(nonzero[3], full / 4.0),
+        "{heights:?}"
+    );
+    let image = png(&png_path, (620, 246));
+    assert!(pixels_of(&image, rgb(BLUE)) > 5 * 50 * 20);
+}
+
+#[test]
+fn a_confusion_chart_shades_its_cells_by_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let confusion: Array2<usize> = array![[50, 0, 3], [2, 40, 0], [0, 7, 45]];
+    let [svg_path, png_path] = save(
+        &ConfusionChart {
+            confusion: &confusion,
+        },
+        dir.path(),
+        "confusion",
+    )
+    .unwrap();
+    let counts: Vec<Vec<u64>> = confusion
+        .rows()
+        .into_iter()
+        .map(|r| r.iter().map(|&c| c as u64).collect())
+        .collect();
+    confusion_chart(&svg_path, &png_path, &counts);
+}
+
+#[test]
+fn the_misclassified_grid_draws_each_image_with_its_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    // An all-ink image, then a blank one.
+    let mut images = Array2::<f32>::zeros((2, 784));
+    images.row_mut(0).fill(1.0);
+    let names = [
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ];
+    let grid = MisclassifiedGrid {
+        images: images.view(),
+        labels: &[(0, 8), (9, 5)],
+        class_names: &names,
+    };
+    let [svg_path, png_path] = save(&grid, dir.path(), "misclassified").unwrap();
+    // Ten 80-pixel columns + 20; one 82-pixel row + 60.
+    let text = svg(&svg_path, (820, 142));
+    let texts = svg_texts(&text);
+    assert_eq!(
+        texts[1..],
+        ["T-shirt/top → Bag", "Ankle boot → Sandal"],
+        "{texts:?}"
+    );
+    let image = png(&png_path, (820, 142));
+    // Each image is 56×56 pixels (28×28, twice), the first at (10, 45), the next 80 to its right.
+    let ink = |x0: u32| {
+        (0..56)
+            .flat_map(|dy| (0..56).map(move |dx| (x0 + dx, 45 + dy)))
+            .filter(|&(x, y)| image.get_pixel(x, y).0 == [0, 0, 0])
+            .count()
+    };
+    assert_eq!(ink(10), 56 * 56, "the all-ink image is black");
+    assert_eq!(ink(90), 0, "the blank image is white");
+}
