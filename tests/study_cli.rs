@@ -3,7 +3,7 @@
 mod common;
 use common::*;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -85,22 +85,7 @@ fn a_small_study_writes_every_column_chart_and_a_report_that_matches_its_table()
                 < 2e-4
         );
     }
-    for chart in [
-        "accuracy_vs_time",
-        "accuracy_vs_epochs",
-        "throughput",
-        "final_accuracy",
-        "gap",
-    ] {
-        assert!(std::fs::read(dir.path().join(format!("{chart}.png")))
-            .unwrap()
-            .starts_with(b"\x89PNG"));
-        assert!(
-            std::fs::read_to_string(dir.path().join(format!("{chart}.svg")))
-                .unwrap()
-                .contains("<svg")
-        );
-    }
+    check_study_charts(dir.path(), &rows);
     for run in ["batch-10-seed-0", "batch-100-seed-0", "batch-1000-seed-0"] {
         for file in [
             "config.json",
@@ -172,6 +157,73 @@ fn a_small_study_writes_every_column_chart_and_a_report_that_matches_its_table()
             )))),
         None => assert!(report.contains("No batch size reached 0.50")),
     }
+}
+
+/// The batch-size study's five charts in `dir`, against its own numbers: each run's accuracy
+/// curve (outcome.json, one seed per size) and study.csv's columns, point by point.
+fn check_study_charts(dir: &Path, rows: &[BTreeMap<String, String>]) {
+    let expected = |name: String, dashed: bool, values: Vec<(f64, f64)>| ExpectedSeries {
+        name,
+        dashed,
+        values,
+    };
+    // Test accuracy against seconds of updates, and against epochs: one curve per size, from
+    // the run's measurements (those at 0 s or 0 epochs have no place on a log axis).
+    for (stem, x) in [
+        ("accuracy_vs_time", "train_s"),
+        ("accuracy_vs_epochs", "epochs"),
+    ] {
+        let series: Vec<ExpectedSeries> = rows
+            .iter()
+            .map(|row| {
+                let run = format!("batch-{}-seed-0", row["batch_size"]);
+                let curve = run_json(dir, &run, "outcome.json")["curve"].clone();
+                let values: Vec<(f64, f64)> = curve
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| (p[x].as_f64().unwrap(), p["test_acc"].as_f64().unwrap()))
+                    .filter(|p| p.0 > 0.0)
+                    .collect();
+                assert!(values.len() > 5, "{run}: {curve}");
+                expected(format!("batch {}", row["batch_size"]), false, values)
+            })
+            .collect();
+        check_chart(dir, stem, series);
+    }
+    // One point per size from study.csv's columns.
+    let column = |key: &str| -> Vec<(f64, f64)> {
+        rows.iter()
+            .map(|row| (num(row, "batch_size"), num(row, key)))
+            .collect()
+    };
+    let charts = [
+        (
+            "throughput",
+            vec![expected("samples/s".into(), false, column("samples_per_s"))],
+        ),
+        (
+            "final_accuracy",
+            vec![
+                expected("test".into(), false, column("final_test_acc")),
+                expected("train (subset)".into(), true, column("final_train_acc")),
+            ],
+        ),
+        ("gap", vec![expected("gap".into(), false, column("gap"))]),
+    ];
+    for (stem, series) in charts {
+        check_chart(dir, stem, series);
+    }
+}
+
+/// `dir/stem.svg` and `.png`, a line chart over a log x axis, against `series`.
+fn check_chart(dir: &Path, stem: &str, series: Vec<ExpectedSeries>) {
+    assert_line_chart(
+        &dir.join(format!("{stem}.svg")),
+        &dir.join(format!("{stem}.png")),
+        true,
+        &series,
+    );
 }
 
 #[test]

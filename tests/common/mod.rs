@@ -394,3 +394,252 @@ pub fn study_json(dir: &Path) -> serde_json::Value {
 pub fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-12 * a.abs().max(1.0)
 }
+
+// Reading a chart's points, legend and axes back (study_cli, depth_width_cli, demo_optimizers,
+// demo_chapter4).
+
+/// The centres of every `<circle>` filled `fill` (`#RRGGBB`), in drawing order: the marks a
+/// chart puts on its points.
+pub fn circles(svg: &str, fill: &str) -> Vec<(f64, f64)> {
+    svg_elements(svg, "circle")
+        .iter()
+        .filter(|c| c["fill"] == fill)
+        .map(|c| (attr(c, "cx"), attr(c, "cy")))
+        .collect()
+}
+
+/// Every `<text>` element of an SVG document: (its attributes, its text), in order.
+pub fn svg_text_elements(svg: &str) -> Vec<(BTreeMap<String, String>, String)> {
+    svg_elements(svg, "text")
+        .into_iter()
+        .zip(svg_texts(svg))
+        .collect()
+}
+
+/// A chart's legend, top to bottom: (entry's text, colour of its sample line). The legend is
+/// the see-through white box plotters draws (`opacity` below 1); its samples are the
+/// horizontal lines along its left edge, each beside its text.
+pub fn legend(svg: &str) -> Vec<(String, String)> {
+    let boxes: Vec<_> = svg_elements(svg, "rect")
+        .into_iter()
+        .filter(|r| r["fill"] == "#FFFFFF" && attr(r, "opacity") < 1.0)
+        .collect();
+    assert_eq!(boxes.len(), 1, "one legend box");
+    let b = &boxes[0];
+    let (x0, y0) = (attr(b, "x"), attr(b, "y"));
+    let (x1, y1) = (x0 + attr(b, "width"), y0 + attr(b, "height"));
+    let inside = |(x, y): (f64, f64)| (x0..=x1).contains(&x) && (y0..=y1).contains(&y);
+    let mut texts: Vec<(f64, f64, String)> = svg_text_elements(svg)
+        .into_iter()
+        .filter(|(a, _)| inside((attr(a, "x"), attr(a, "y"))))
+        .map(|(a, text)| (attr(&a, "y"), attr(&a, "x"), text))
+        .collect();
+    let mut samples: Vec<(f64, f64, String)> = svg_elements(svg, "polyline")
+        .into_iter()
+        .filter_map(|e| {
+            let points = polyline_points(&e["points"]);
+            // A sample is 20 or more pixels long and starts near the box's left edge (data
+            // drawn under the box, such as dashes, does not).
+            let sample = points.len() == 2
+                && points[0].1 == points[1].1
+                && points[1].0 - points[0].0 >= 15.0
+                && points[0].0 - x0 <= 15.0;
+            (sample && inside(points[0]) && inside(points[1]))
+                .then(|| (points[0].1, points[1].0, e["stroke"].clone()))
+        })
+        .collect();
+    texts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    samples.sort_by(|a, b| a.0.total_cmp(&b.0));
+    assert_eq!(texts.len(), samples.len(), "{texts:?} {samples:?}");
+    texts
+        .into_iter()
+        .zip(samples)
+        .map(|((text_y, text_x, text), (line_y, line_end, colour))| {
+            // The sample sits on the text's level (the text's y is its top), just left of it.
+            assert!(
+                (0.0..=14.0).contains(&(line_y - text_y)) && line_end < text_x,
+                "{text} at ({text_x}, {text_y}), its sample ending at ({line_end}, {line_y})"
+            );
+            (text, colour)
+        })
+        .collect()
+}
+
+/// The (x, y) points of a `points="x,y x,y …"` attribute.
+fn polyline_points(points: &str) -> Vec<(f64, f64)> {
+    points
+        .split_whitespace()
+        .map(|p| {
+            let (x, y) = p.split_once(',').expect("x,y");
+            (x.parse().unwrap(), y.parse().unwrap())
+        })
+        .collect()
+}
+
+/// A chart's numeric tick labels on one axis (0 for x, 1 for y), as (value, pixel): x labels
+/// are centred under the plot (`dy="0.76em"`), y labels right-aligned to its left.
+pub fn ticks(svg: &str, axis: usize) -> Vec<(f64, f64)> {
+    svg_text_elements(svg)
+        .into_iter()
+        .filter(|(a, _)| {
+            if axis == 0 {
+                a["text-anchor"] == "middle" && a["dy"] == "0.76em" && !a.contains_key("transform")
+            } else {
+                a["text-anchor"] == "end"
+            }
+        })
+        .filter_map(|(a, text)| {
+            let pixel = attr(&a, if axis == 0 { "x" } else { "y" });
+            text.replace('−', "-").parse().ok().map(|v: f64| (v, pixel))
+        })
+        .collect()
+}
+
+/// Checks that the `axis` coordinate (0 for x, 1 for y) of each drawn point (pixels) is where
+/// the chart's own tick labels put its value, to within 2 pixels: the ticks fix the axis'
+/// scale (all of them on one line, to within the pixel their rounding allows).
+pub fn assert_on_axis(svg: &str, axis: usize, points: &[(f64, f64)], values: &[(f64, f64)]) {
+    let ticks = ticks(svg, axis);
+    assert!(ticks.len() >= 2, "axis {axis}: ticks {ticks:?}");
+    let (first, last) = (ticks[0], ticks[ticks.len() - 1]);
+    let scale = (last.1 - first.1) / (last.0 - first.0);
+    let place = |v: f64| first.1 + scale * (v - first.0);
+    for &(v, pixel) in &ticks {
+        assert!(
+            (place(v) - pixel).abs() <= 1.0,
+            "axis {axis}: ticks {ticks:?}"
+        );
+    }
+    assert_eq!(points.len(), values.len(), "one point per value");
+    let get = |p: &(f64, f64)| if axis == 0 { p.0 } else { p.1 };
+    for (k, (p, v)) in points.iter().zip(values).enumerate() {
+        assert!(
+            (get(p) - place(get(v))).abs() <= 2.0,
+            "axis {axis}, point {k}: drawn at {}, the ticks put {} at {}",
+            get(p),
+            get(v),
+            place(get(v))
+        );
+    }
+}
+
+/// Checks that the PNG `image` draws what the SVG `svg` draws in `colour` (`#RRGGBB`): more
+/// than `min` pixels of that colour, none more than 4 pixels outside the box around the SVG's
+/// lines, marks and cells of that colour, and something (not white) under each of `points`.
+pub fn assert_png_agrees(
+    image: &image::RgbImage,
+    svg: &str,
+    colour: &str,
+    points: &[(f64, f64)],
+    min: usize,
+) {
+    let mut drawn: Vec<(f64, f64)> = svg_elements(svg, "polyline")
+        .iter()
+        .filter(|e| e["stroke"] == colour)
+        .flat_map(|e| polyline_points(&e["points"]))
+        .collect();
+    for c in svg_elements(svg, "circle")
+        .iter()
+        .filter(|c| c["fill"] == colour)
+    {
+        let (x, y, r) = (attr(c, "cx"), attr(c, "cy"), attr(c, "r"));
+        drawn.extend([(x - r, y - r), (x + r, y + r)]);
+    }
+    for r in svg_elements(svg, "rect")
+        .iter()
+        .filter(|r| r["fill"] == colour)
+    {
+        let (x, y) = (attr(r, "x"), attr(r, "y"));
+        drawn.extend([(x, y), (x + attr(r, "width"), y + attr(r, "height"))]);
+    }
+    assert!(!drawn.is_empty(), "the SVG draws nothing in {colour}");
+    let lo = drawn.iter().fold((f64::INFINITY, f64::INFINITY), |a, p| {
+        (a.0.min(p.0), a.1.min(p.1))
+    });
+    let hi = drawn
+        .iter()
+        .fold((f64::NEG_INFINITY, f64::NEG_INFINITY), |a, p| {
+            (a.0.max(p.0), a.1.max(p.1))
+        });
+    let want = rgb(colour);
+    let mut count = 0;
+    for (x, y, pixel) in image.enumerate_pixels().filter(|(_, _, p)| p.0 == want) {
+        let (x, y) = (f64::from(x), f64::from(y));
+        assert!(
+            x >= lo.0 - 4.0 && x <= hi.0 + 4.0 && y >= lo.1 - 4.0 && y <= hi.1 + 4.0,
+            "a {colour} pixel at ({x}, {y}), outside the SVG's {lo:?}..{hi:?}: {pixel:?}"
+        );
+        count += 1;
+    }
+    assert!(
+        count > min,
+        "{count} pixels of {colour}, expected more than {min}"
+    );
+    for &(x, y) in points {
+        let pixel = image.get_pixel(x.round() as u32, y.round() as u32).0;
+        assert_ne!(pixel, [255, 255, 255], "nothing drawn at ({x}, {y})");
+    }
+}
+
+/// One series of a [`LineChart`](scratchnet::plot::lines::LineChart) as a test expects it: the
+/// legend's name for it, whether it is dashed, and its (x, y) values (x as given, not yet on a
+/// log scale).
+pub struct ExpectedSeries {
+    /// The legend's text for it.
+    pub name: String,
+    /// Drawn dashed rather than solid.
+    pub dashed: bool,
+    /// Its (x, y) values, in order.
+    pub values: Vec<(f64, f64)>,
+}
+
+/// Checks a line chart (800×500, SVG and PNG) against the series it should show: each named in
+/// the legend, its colour's marks at its values, in order, on axes shared by all the series
+/// (log10 of x when `log_x`; y as the y axis' ticks read), joined by one solid line through
+/// them or by dashes, and drawn in that colour in the PNG too. Returns the SVG's text.
+pub fn assert_line_chart(
+    svg_path: &Path,
+    png_path: &Path,
+    log_x: bool,
+    series: &[ExpectedSeries],
+) -> String {
+    let text = svg(svg_path, (800, 500));
+    let image = png(png_path, (800, 500));
+    let entries = legend(&text);
+    let names: Vec<&str> = entries.iter().map(|e| e.0.as_str()).collect();
+    let expected: Vec<&str> = series.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, expected, "{}: the legend", svg_path.display());
+    let (mut all_points, mut all_values) = (Vec::new(), Vec::new());
+    for (s, (_, colour)) in series.iter().zip(&entries) {
+        let marks = circles(&text, colour);
+        let lines = polylines(&text, colour);
+        // A solid line passes through the marks; dashes are many short pieces.
+        let through = lines.iter().filter(|l| **l == marks).count();
+        assert_eq!(
+            (through, lines.len() > 3 * marks.len()),
+            (usize::from(!s.dashed), s.dashed),
+            "{}: {} (dashed: {}), lines {lines:?}",
+            svg_path.display(),
+            s.name,
+            s.dashed
+        );
+        let placed: Vec<(f64, f64)> = s
+            .values
+            .iter()
+            .map(|&(x, y)| (if log_x { x.log10() } else { x }, y))
+            .collect();
+        assert_eq!(
+            marks.len(),
+            placed.len(),
+            "{}: {}",
+            svg_path.display(),
+            s.name
+        );
+        assert_png_agrees(&image, &text, colour, &marks, 10 * marks.len());
+        all_points.extend(marks);
+        all_values.extend(placed);
+    }
+    assert_plotted(&all_points, &all_values);
+    assert_on_axis(&text, 1, &all_points, &all_values);
+    text
+}
