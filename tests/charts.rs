@@ -83,48 +83,15 @@ fn a_heatmap_shades_each_cell_by_its_value_and_leaves_missing_ones_blank() {
     };
     let [svg_path, png_path] = save(&map, dir.path(), "map").unwrap();
     // (170 + 110·2).max(500) × (150 + 70·2)
-    let text = svg(&svg_path, (500, 290));
-    let mut cells: Vec<_> = svg_elements(&text, "rect")
-        .into_iter()
-        .filter(|r| attr(r, "width") < 500.0)
-        .collect();
-    assert_eq!(cells.len(), 3, "the missing cell is not drawn");
-    cells.sort_by(|a, b| {
-        (attr(a, "y"), attr(a, "x"))
-            .partial_cmp(&(attr(b, "y"), attr(b, "x")))
-            .unwrap()
-    });
-    // Row "2" holds 0.9 on the left; row "1" holds 0.8 and 0.95.
-    let (high_left, low, highest) = (&cells[0], &cells[1], &cells[2]);
-    assert_eq!(attr(high_left, "x"), attr(low, "x"));
-    assert!(attr(highest, "x") > attr(low, "x"));
-    let [a, b, c] = [high_left, low, highest].map(|cell| rgb(&cell["fill"]));
-    // Lowest light, highest dark, 0.9 between: every channel in between, and darker.
-    let brightness = |c: [u8; 3]| c.iter().map(|&v| u32::from(v)).sum::<u32>();
-    assert!(
-        brightness(b) > brightness(a) && brightness(a) > brightness(c),
-        "{b:?} {a:?} {c:?}"
+    assert_heatmap(
+        &svg_path,
+        &png_path,
+        (500, 290),
+        &["16", "50"],
+        &["2", "1"],
+        &map.values,
+        3,
     );
-    assert!(brightness(b) > 600 && brightness(c) < 300, "{b:?} … {c:?}");
-    let image = png(&png_path, (500, 290));
-    for cell in &cells {
-        let (x, y) = (attr(cell, "x") as u32 + 3, attr(cell, "y") as u32 + 3);
-        assert_eq!(image.get_pixel(x, y).0, rgb(&cell["fill"]), "({x}, {y})");
-    }
-    // Where the missing cell would be (the right column, the top row): white.
-    let (x, y) = (
-        attr(highest, "x") as u32 + 3,
-        attr(high_left, "y") as u32 + 3,
-    );
-    assert_eq!(image.get_pixel(x, y).0, [255, 255, 255]);
-    let texts = svg_texts(&text);
-    for value in ["0.900", "0.800", "0.950"] {
-        assert_eq!(
-            texts.iter().filter(|t| *t == value).count(),
-            1,
-            "{value}: {texts:?}"
-        );
-    }
 }
 
 #[test]

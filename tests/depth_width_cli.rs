@@ -45,23 +45,12 @@ fn a_small_grid_writes_every_output_with_consistent_numbers() {
         stdout.contains("8 runs done now, 8 in the study"),
         "{stdout}"
     );
-    for stem in [
-        "heatmap_mnist",
-        "accuracy_vs_params_mnist",
-        "gradients_init_mnist",
-        "gradients_epoch1_mnist",
-        "activations_mnist",
-    ] {
-        for ext in ["svg", "png"] {
-            let path = dir.join(format!("{stem}.{ext}"));
-            assert!(path.metadata().unwrap().len() > 1000, "{}", path.display());
-        }
-    }
     for file in ["study.json", "plan.json", "report.html"] {
         assert!(dir.join(file).exists(), "{file}");
     }
     let all = rows(&dir);
     assert_eq!(all.len(), 8, "4 grid runs + 4 diagnostic");
+    check_grid_charts(&dir, &all);
     for column in [
         "dataset",
         "depth",
@@ -142,6 +131,104 @@ fn a_small_grid_writes_every_output_with_consistent_numbers() {
         "{g1}"
     );
     assert!(report.contains("Depth on mnist") && report.contains("Width on mnist"));
+}
+
+/// The 2×2 grid's charts in `dir` against its study.csv (`all`: the grid's 4 rows, then the
+/// 4 diagnostic runs of 5×100): the heatmap's cells, accuracy against parameters, and the
+/// diagnostic runs' gradients per layer.
+fn check_grid_charts(dir: &Path, all: &[BTreeMap<String, String>]) {
+    let file = |stem: &str, ext: &str| dir.join(format!("{stem}_mnist.{ext}"));
+    let (grid, diagnostic) = all.split_at(4);
+    let accuracy = |depth: &str, width: &str| {
+        let row = grid
+            .iter()
+            .find(|r| r["depth"] == depth && r["width"] == width)
+            .unwrap();
+        Some(num(row, "final_test_acc"))
+    };
+    // Deepest row on top, widths left to right; (170 + 110·2).max(500) × (150 + 70·2).
+    assert_heatmap(
+        &file("heatmap", "svg"),
+        &file("heatmap", "png"),
+        (500, 290),
+        &["16", "50"],
+        &["2", "1"],
+        &[
+            vec![accuracy("2", "16"), accuracy("2", "50")],
+            vec![accuracy("1", "16"), accuracy("1", "50")],
+        ],
+        4,
+    );
+    // One line per depth, widths growing with the parameters; the shallowest dashed.
+    let by_depth = |depth: &str, name: &str| ExpectedSeries {
+        name: name.into(),
+        dashed: depth == "1",
+        values: grid
+            .iter()
+            .filter(|r| r["depth"] == depth)
+            .map(|r| (num(r, "params"), num(r, "final_test_acc")))
+            .collect(),
+    };
+    assert_line_chart(
+        &file("accuracy_vs_params", "svg"),
+        &file("accuracy_vs_params", "png"),
+        true,
+        &[
+            by_depth("1", "1 hidden layer"),
+            by_depth("2", "2 hidden layers"),
+        ],
+    );
+    // log10 of each layer's mean |dW|, one line per diagnostic setting, sigmoid dashed.
+    let activations = svg_texts(&std::fs::read_to_string(file("activations", "svg")).unwrap());
+    for column in ["grad_mean_abs_init", "grad_mean_abs_epoch1"] {
+        let series: Vec<ExpectedSeries> = diagnostic
+            .iter()
+            .map(|r| {
+                let optimizer = match r["optimizer"].as_str() {
+                    "sgd" => "SGD",
+                    other => {
+                        assert_eq!(other, "adam");
+                        "Adam"
+                    }
+                };
+                let name = format!(
+                    "{}, {}, {optimizer} lr {}",
+                    r["activation"],
+                    r["weight_init"].replace(':', " "),
+                    r["learning_rate"]
+                );
+                // The activation histograms have a row per setting and probe.
+                let when = if column.ends_with("init") {
+                    "at initialisation".to_string()
+                } else {
+                    format!("after {} epochs", &r["probe_epochs"][..4])
+                };
+                let row = format!("{name} — {when}");
+                assert!(activations.contains(&row), "{row} not in {activations:?}");
+                ExpectedSeries {
+                    dashed: r["activation"] == "sigmoid",
+                    values: r[column]
+                        .split(';')
+                        .enumerate()
+                        .map(|(l, g)| ((l + 1) as f64, g.parse::<f64>().unwrap().log10()))
+                        .collect(),
+                    name,
+                }
+            })
+            .collect();
+        let stem = if column.ends_with("init") {
+            "gradients_init"
+        } else {
+            "gradients_epoch1"
+        };
+        let text = assert_line_chart(&file(stem, "svg"), &file(stem, "png"), false, &series);
+        let all_points: Vec<(f64, f64)> = legend(&text)
+            .iter()
+            .flat_map(|(_, colour)| circles(&text, colour))
+            .collect();
+        let all_values: Vec<(f64, f64)> = series.iter().flat_map(|s| s.values.clone()).collect();
+        assert_on_axis(&text, 0, &all_points, &all_values);
+    }
 }
 
 #[test]
@@ -356,14 +443,22 @@ fn by_default_both_datasets_are_studied_each_with_its_runs_and_findings() {
             report.contains(&finding) && stdout.contains(&finding),
             "{finding}"
         );
-        for stem in ["heatmap", "accuracy_vs_params"] {
-            let chart = dir.join(format!("{stem}_{dataset}.svg"));
-            assert!(
-                chart.metadata().unwrap().len() > 1000,
-                "{}",
-                chart.display()
-            );
-        }
+        // One shape: one dark cell labelled with its accuracy, and one point.
+        let stem = |name: &str, ext: &str| dir.join(format!("{name}_{dataset}.{ext}"));
+        assert_heatmap(
+            &stem("heatmap", "svg"),
+            &stem("heatmap", "png"),
+            (500, 220),
+            &["16"],
+            &["1"],
+            &[vec![Some(num(row, "final_test_acc"))]],
+            4,
+        );
+        let chart = svg(&stem("accuracy_vs_params", "svg"), (800, 500));
+        let entries = legend(&chart);
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].0, "1 hidden layer");
+        assert_eq!(circles(&chart, &entries[0].1).len(), 1);
     }
     // 300 updates learn both, and clothes are harder to tell apart than digits.
     let (mnist, fashion) = (

@@ -635,11 +635,112 @@ pub fn assert_line_chart(
             svg_path.display(),
             s.name
         );
-        assert_png_agrees(&image, &text, colour, &marks, 10 * marks.len());
+        // More than the legend's 20×2-pixel sample: a pixel per mark at least (a series drawn
+        // under a later one that coincides with it shows little more).
+        assert_png_agrees(&image, &text, colour, &marks, 40 + marks.len());
         all_points.extend(marks);
         all_values.extend(placed);
     }
     assert_plotted(&all_points, &all_values);
     assert_on_axis(&text, 1, &all_points, &all_values);
     text
+}
+
+/// Checks a heatmap (SVG and PNG, `size` pixels) against `values[row][column]`, rows top to
+/// bottom: each present value is one cell centred under its column's label and beside its
+/// row's label, shaded from light yellow (#FFF7BC, the lowest value) to dark blue (#214EA0,
+/// the highest) in proportion to the value, labelled with it to `decimals` decimals at its
+/// centre, and the same colour in the PNG; a missing value leaves its place blank.
+pub fn assert_heatmap(
+    svg_path: &Path,
+    png_path: &Path,
+    size: (u32, u32),
+    columns: &[&str],
+    rows: &[&str],
+    values: &[Vec<Option<f64>>],
+    decimals: usize,
+) {
+    let text = svg(svg_path, size);
+    let image = png(png_path, size);
+    let texts = svg_text_elements(&text);
+    // A label's centre: x for a column's (under the plot), y for a row's (right-aligned).
+    let label_at = |name: &str, column: bool| -> f64 {
+        let found: Vec<f64> = texts
+            .iter()
+            .filter(|(a, t)| {
+                t == name
+                    && if column {
+                        a["text-anchor"] == "middle" && a["dy"] == "0.76em"
+                    } else {
+                        a["text-anchor"] == "end"
+                    }
+            })
+            .map(|(a, _)| attr(a, if column { "x" } else { "y" }))
+            .collect();
+        assert_eq!(found.len(), 1, "{}: label {name:?}", svg_path.display());
+        found[0]
+    };
+    let cells: Vec<_> = svg_elements(&text, "rect")
+        .into_iter()
+        .filter(|r| attr(r, "width") < f64::from(size.0))
+        .collect();
+    let present: Vec<f64> = values.iter().flatten().flatten().copied().collect();
+    assert_eq!(
+        cells.len(),
+        present.len(),
+        "{}: one cell per value",
+        svg_path.display()
+    );
+    let lo = present.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = present.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (light, dark) = ([255.0, 247.0, 188.0], [33.0, 78.0, 160.0]);
+    for (r, row) in rows.iter().enumerate() {
+        let y = label_at(row, false);
+        for (c, column) in columns.iter().enumerate() {
+            let x = label_at(column, true);
+            let holding: Vec<_> = cells
+                .iter()
+                .filter(|e| {
+                    let (x0, y0) = (attr(e, "x"), attr(e, "y"));
+                    (x0..x0 + attr(e, "width")).contains(&x)
+                        && (y0..y0 + attr(e, "height")).contains(&y)
+                })
+                .collect();
+            let Some(v) = values[r][c] else {
+                assert!(
+                    holding.is_empty(),
+                    "({row}, {column}) is blank: {holding:?}"
+                );
+                assert_eq!(image.get_pixel(x as u32, y as u32).0, [255, 255, 255]);
+                continue;
+            };
+            let at = format!("{}: cell ({row}, {column}) = {v}", svg_path.display());
+            assert_eq!(holding.len(), 1, "{at}");
+            let cell = holding[0];
+            let centre = (
+                attr(cell, "x") + attr(cell, "width") / 2.0,
+                attr(cell, "y") + attr(cell, "height") / 2.0,
+            );
+            assert!(
+                (centre.0 - x).abs() <= 1.0 && (centre.1 - y).abs() <= 1.0,
+                "{at}"
+            );
+            let level = if hi > lo { (v - lo) / (hi - lo) } else { 1.0 };
+            let fill = rgb(&cell["fill"]);
+            for k in 0..3 {
+                let want = light[k] + (dark[k] - light[k]) * level;
+                assert!(
+                    (f64::from(fill[k]) - want).abs() <= 1.0,
+                    "{at}: {fill:?}, level {level}"
+                );
+            }
+            let corner = (attr(cell, "x") as u32 + 3, attr(cell, "y") as u32 + 3);
+            assert_eq!(image.get_pixel(corner.0, corner.1).0, fill, "{at}: the PNG");
+            let label = format!("{v:.decimals$}");
+            let labelled = texts.iter().any(|(a, t)| {
+                *t == label && (attr(a, "x") - x).abs() <= 1.0 && (attr(a, "y") - y).abs() <= 1.0
+            });
+            assert!(labelled, "{at}: no {label} at its centre");
+        }
+    }
 }
