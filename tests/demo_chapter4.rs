@@ -1,5 +1,10 @@
 //! `scratchnet demo chapter4` as a user runs it: the built binary, its stdout, its chart files.
 
+mod common;
+use common::{
+    assert_on_axis, assert_plotted, assert_png_agrees, circles, png, polylines, svg, svg_elements,
+};
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -98,6 +103,92 @@ fn prints_every_figure_and_writes_every_chart() {
     }
     // Nothing else in the folder: no temporaries left behind.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 6);
+    check_tangents(dir.path());
+    check_gradient_field(dir.path());
+    check_descent_path(dir.path());
+}
+
+/// The charts' colours: plotters' BLUE_600, ORANGE_800, RED_700 and GREY_700.
+const BLUE: &str = "#1E88E5";
+const ORANGE: &str = "#EF6C00";
+const RED: &str = "#D32F2F";
+const GREY: &str = "#616161";
+
+/// function_1(x) = 0.01x² + 0.1x sampled every 0.1 on 0..20, drawn where the axes put it, and
+/// the tangents' touching points (5, 0.75) and (10, 2) marked on it.
+fn check_tangents(dir: &Path) {
+    let text = svg(&dir.join("function_1_tangents.svg"), (800, 500));
+    let curve = polylines(&text, BLUE)
+        .into_iter()
+        .max_by_key(Vec::len)
+        .unwrap();
+    let values: Vec<(f64, f64)> = (0..=200)
+        .map(|i| {
+            let x = i as f64 * 0.1;
+            (x, 0.01 * x * x + 0.1 * x)
+        })
+        .collect();
+    assert_plotted(&curve, &values);
+    assert_on_axis(&text, 0, &curve, &values);
+    assert_on_axis(&text, 1, &curve, &values);
+    let touching = [circles(&text, ORANGE), circles(&text, RED)].concat();
+    let at = [(5.0, 0.75), (10.0, 2.0)];
+    assert_on_axis(&text, 0, &touching, &at);
+    assert_on_axis(&text, 1, &touching, &at);
+    let image = png(&dir.join("function_1_tangents.png"), (800, 500));
+    // The 3-pixel curve, 750 pixels long, under the tangents' dashes where they cross it.
+    assert_png_agrees(&image, &text, BLUE, &curve, 1500);
+}
+
+/// One arrow per point of the grid −2, −1.75, …, 2.25 on both axes (x1 outer, x0 inner) but
+/// the origin, where −∇ is 0: each starts at its point and, where long enough to tell, points
+/// at the origin.
+fn check_gradient_field(dir: &Path) {
+    let text = svg(&dir.join("function_2_gradient_field.svg"), (700, 700));
+    let shafts = polylines(&text, GREY);
+    let grid: Vec<f64> = (0..18).map(|i| -2.0 + 0.25 * i as f64).collect();
+    let points: Vec<(f64, f64)> = grid
+        .iter()
+        .flat_map(|&x1| grid.iter().map(move |&x0| (x0, x1)))
+        .filter(|&p| p != (0.0, 0.0))
+        .collect();
+    assert_eq!(shafts.len(), points.len());
+    let tails: Vec<(f64, f64)> = shafts.iter().map(|s| s[0]).collect();
+    assert_on_axis(&text, 0, &tails, &points);
+    assert_on_axis(&text, 1, &tails, &points);
+    let origin = circles(&text, RED)[0];
+    for shaft in &shafts {
+        let (tail, neck) = (shaft[0], shaft[shaft.len() - 1]);
+        let along = (neck.0 - tail.0, neck.1 - tail.1);
+        let home = (origin.0 - tail.0, origin.1 - tail.1);
+        let cos =
+            (along.0 * home.0 + along.1 * home.1) / along.0.hypot(along.1) / home.0.hypot(home.1);
+        assert!(
+            along.0.hypot(along.1) < 10.0 || cos > 0.98,
+            "{shaft:?} towards {origin:?}"
+        );
+    }
+    let heads = svg_elements(&text, "polygon").len();
+    assert_eq!(heads, points.len());
+    let image = png(&dir.join("function_2_gradient_field.png"), (700, 700));
+    let grey = image.pixels().filter(|p| p.0 == [97, 97, 97]).count();
+    assert!(grey > 20 * points.len(), "{grey} grey pixels");
+}
+
+/// gradient_descent from (−3, 4) with lr 0.1: each step multiplies x by 1 − 2·0.1 = 0.8, so
+/// the 20 points are (−3, 4)·0.8^k, marked where the axes put them.
+fn check_descent_path(dir: &Path) {
+    let text = svg(&dir.join("gradient_descent_path.svg"), (640, 840));
+    let marks = circles(&text, BLUE);
+    // The 20 points, then the legend's sample mark.
+    assert_eq!(marks.len(), 21);
+    let path: Vec<(f64, f64)> = (0..20)
+        .map(|k| (-3.0 * 0.8f64.powi(k), 4.0 * 0.8f64.powi(k)))
+        .collect();
+    assert_on_axis(&text, 0, &marks[..20], &path);
+    assert_on_axis(&text, 1, &marks[..20], &path);
+    let image = png(&dir.join("gradient_descent_path.png"), (640, 840));
+    assert_png_agrees(&image, &text, BLUE, &marks, 20 * 40);
 }
 
 #[test]

@@ -1,5 +1,10 @@
 //! `scratchnet demo optimizers`: every rule's final point printed, the chart written.
 
+mod common;
+use common::*;
+
+use scratchnet::demo::optimizers::{path, RUNS};
+use std::path::Path;
 use std::process::Command;
 
 include!("fixtures/optimizers/book_runs.rs");
@@ -42,7 +47,59 @@ fn prints_every_final_point_and_writes_the_chart() {
             assert!((got - want).abs() < 5.01e-7, "{line}: {got} vs {want}");
         }
     }
-    for ext in ["svg", "png"] {
-        assert!(dir.path().join(format!("optimizer_paths.{ext}")).is_file());
+    check_chart(dir.path());
+}
+
+/// optimizer_paths.svg/png: one 600×330 panel per rule, two to a row, each drawing the rule's
+/// 31 points (start, then after each step) in red where the panel's own ticks put them.
+fn check_chart(dir: &Path) {
+    let text = svg(&dir.join("optimizer_paths.svg"), (1200, 990));
+    let image = png(&dir.join("optimizer_paths.png"), (1200, 990));
+    let red = "#D32F2F";
+    let marks = circles(&text, red);
+    let lines = polylines(&text, red);
+    assert_eq!((marks.len(), lines.len()), (6 * 31, 6), "{lines:?}");
+    let texts = svg_text_elements(&text);
+    for (k, (name, lr, end)) in BOOK_RUNS.into_iter().enumerate() {
+        let (kind, run_lr) = RUNS[k];
+        assert_eq!((kind.book_name(), run_lr), (name, lr));
+        let points = if name == "SGD" {
+            // Closed form: x ← 0.905·x, y ← −0.9·y.
+            (0..=30)
+                .map(|i| (-7.0 * 0.905f64.powi(i), 2.0 * (-0.9f64).powi(i)))
+                .collect()
+        } else {
+            path(kind, lr, 30).unwrap()
+        };
+        assert_eq!(points[0], (-7.0, 2.0), "{name}");
+        let last = points[30];
+        assert!(
+            (last.0 - end.0).abs() < 1e-9 && (last.1 - end.1).abs() < 1e-9,
+            "{name}: {last:?}, NumPy's {end:?}"
+        );
+        let (x0, y0) = ((k % 2) as f64 * 600.0, (k / 2) as f64 * 330.0);
+        let area = [x0, y0, x0 + 600.0, y0 + 330.0];
+        let drawn = &marks[31 * k..31 * (k + 1)];
+        assert_eq!(lines[k], drawn, "{name}: the line joins the marks");
+        assert_on_ticks(&ticks_in(&text, 0, area), 0, drawn, &points);
+        assert_on_ticks(&ticks_in(&text, 1, area), 1, drawn, &points);
+        for &(x, y) in drawn {
+            assert_eq!(
+                image.get_pixel(x as u32, y as u32).0,
+                rgb(red),
+                "{name}: ({x}, {y})"
+            );
+        }
+        let in_panel = |want: &str| {
+            texts.iter().any(|(a, t)| {
+                t == want
+                    && (x0..x0 + 600.0).contains(&attr(a, "x"))
+                    && (y0..y0 + 330.0).contains(&attr(a, "y"))
+            })
+        };
+        let title = format!("{name}, lr = {lr}");
+        let label = format!("after 30 steps: ({:.3}, {:.3})", end.0, end.1);
+        assert!(in_panel(&title) && in_panel(&label), "{title}, {label}");
     }
+    assert_png_agrees(&image, &text, red, &marks, 6 * 31 * 20);
 }

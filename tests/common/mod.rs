@@ -479,14 +479,27 @@ fn polyline_points(points: &str) -> Vec<(f64, f64)> {
 /// A chart's numeric tick labels on one axis (0 for x, 1 for y), as (value, pixel): x labels
 /// are centred under the plot (`dy="0.76em"`), y labels right-aligned to its left.
 pub fn ticks(svg: &str, axis: usize) -> Vec<(f64, f64)> {
+    let everywhere = f64::INFINITY;
+    ticks_in(
+        svg,
+        axis,
+        [-everywhere, -everywhere, everywhere, everywhere],
+    )
+}
+
+/// [`ticks`] of the one panel of a chart whose labels are anchored inside `[x0, y0, x1, y1]`.
+pub fn ticks_in(svg: &str, axis: usize, [x0, y0, x1, y1]: [f64; 4]) -> Vec<(f64, f64)> {
     svg_text_elements(svg)
         .into_iter()
         .filter(|(a, _)| {
-            if axis == 0 {
+            let (x, y) = (attr(a, "x"), attr(a, "y"));
+            let inside = (x0..x1).contains(&x) && (y0..y1).contains(&y);
+            let kind = if axis == 0 {
                 a["text-anchor"] == "middle" && a["dy"] == "0.76em" && !a.contains_key("transform")
             } else {
                 a["text-anchor"] == "end"
-            }
+            };
+            inside && kind
         })
         .filter_map(|(a, text)| {
             let pixel = attr(&a, if axis == 0 { "x" } else { "y" });
@@ -496,15 +509,26 @@ pub fn ticks(svg: &str, axis: usize) -> Vec<(f64, f64)> {
 }
 
 /// Checks that the `axis` coordinate (0 for x, 1 for y) of each drawn point (pixels) is where
-/// the chart's own tick labels put its value, to within 2 pixels: the ticks fix the axis'
-/// scale (all of them on one line, to within the pixel their rounding allows).
+/// the chart's own tick labels put its value (see [`assert_on_ticks`]).
 pub fn assert_on_axis(svg: &str, axis: usize, points: &[(f64, f64)], values: &[(f64, f64)]) {
-    let ticks = ticks(svg, axis);
+    assert_on_ticks(&ticks(svg, axis), axis, points, values);
+}
+
+/// Checks that the `axis` coordinate (0 for x, 1 for y) of each drawn point (pixels) is where
+/// the tick labels `ticks` ((value, pixel), as [`ticks`] reads them) put its value, to within
+/// 2 pixels: the ticks fix the axis' scale (all of them on one line, to within the pixel their
+/// rounding allows).
+pub fn assert_on_ticks(
+    ticks: &[(f64, f64)],
+    axis: usize,
+    points: &[(f64, f64)],
+    values: &[(f64, f64)],
+) {
     assert!(ticks.len() >= 2, "axis {axis}: ticks {ticks:?}");
     let (first, last) = (ticks[0], ticks[ticks.len() - 1]);
     let scale = (last.1 - first.1) / (last.0 - first.0);
     let place = |v: f64| first.1 + scale * (v - first.0);
-    for &(v, pixel) in &ticks {
+    for &(v, pixel) in ticks {
         assert!(
             (place(v) - pixel).abs() <= 1.0,
             "axis {axis}: ticks {ticks:?}"
