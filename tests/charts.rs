@@ -5,6 +5,7 @@ mod common;
 use common::*;
 
 use ndarray::{array, Array2};
+use scratchnet::data::DatasetKind;
 use scratchnet::plot::eval::{ConfusionChart, MisclassifiedGrid};
 use scratchnet::plot::heatmap::{Heatmap, HistogramGrid, HistogramRow};
 use scratchnet::plot::lines::{LineChart, Series};
@@ -171,22 +172,10 @@ fn the_misclassified_grid_draws_each_image_with_its_labels() {
     // An all-ink image, then a blank one.
     let mut images = Array2::<f32>::zeros((2, 784));
     images.row_mut(0).fill(1.0);
-    let names = [
-        "T-shirt/top",
-        "Trouser",
-        "Pullover",
-        "Dress",
-        "Coat",
-        "Sandal",
-        "Shirt",
-        "Sneaker",
-        "Bag",
-        "Ankle boot",
-    ];
     let grid = MisclassifiedGrid {
         images: images.view(),
         labels: &[(0, 8), (9, 5)],
-        class_names: &names,
+        class_names: &DatasetKind::FashionMnist.class_names(),
     };
     let [svg_path, png_path] = save(&grid, dir.path(), "misclassified").unwrap();
     // Ten 80-pixel columns + 20; one 82-pixel row + 60.

@@ -12,6 +12,19 @@ fn train(dir: &Path, extra: &[&str]) -> String {
     ok(&args)
 }
 
+/// `scratchnet --quiet eval --model model`, its charts written beside the model; its output.
+fn eval_beside(model: &Path) -> String {
+    let dir = model.parent().unwrap();
+    ok(&[
+        "--quiet",
+        "eval",
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+    ])
+}
+
 /// (train_acc, test_acc) of every row of epochs.csv.
 fn accuracies(dir: &Path) -> Vec<(f64, f64)> {
     let csv = std::fs::read_to_string(dir.join("epochs.csv")).unwrap();
@@ -167,14 +180,7 @@ fn the_users_run_starts_at_chance_loss_learns_and_reports_its_saved_weights() {
         .unwrap()
         .contains("after 10000 iterations of batch 100"));
     let model = dir.path().join("model.safetensors");
-    let eval = ok(&[
-        "--quiet",
-        "eval",
-        "--model",
-        model.to_str().unwrap(),
-        "--out",
-        dir.path().to_str().unwrap(),
-    ]);
+    let eval = eval_beside(&model);
     assert_eq!(number_after(&eval, "test accuracy "), printed.1, "{eval}");
     let mnist = scratchnet::data::load(
         scratchnet::data::DatasetKind::Mnist,
@@ -627,14 +633,7 @@ fn python_reads_the_weights_and_numpy_gets_the_same_test_accuracy() {
     let dir = tempfile::tempdir().unwrap();
     train(dir.path(), &["--iters", "1500", "--seed", "3"]);
     let model = dir.path().join("model.safetensors");
-    let eval = ok(&[
-        "--quiet",
-        "eval",
-        "--model",
-        model.to_str().unwrap(),
-        "--out",
-        dir.path().to_str().unwrap(),
-    ]);
+    let eval = eval_beside(&model);
     let ours: f64 = eval.split_whitespace().nth(2).unwrap().parse().unwrap();
     let data_dir = fetched_dir("mnist");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/numpy_forward.py");
