@@ -17,7 +17,7 @@ use scratchnet::layers::{Activation, Input, SparseRows, Targets};
 use scratchnet::net::{accuracy_input, numerical_gradient, Network, TwoLayerNet};
 use scratchnet::optim::{self, Sgd};
 use scratchnet::progress::Silent;
-use scratchnet::train::run::labels;
+use scratchnet::run::labels;
 use scratchnet::train::sampler::{MiniBatchSampler, Sampling};
 use std::time::Instant;
 

@@ -28,12 +28,6 @@ pub enum Error {
     /// A file scratchnet wrote earlier (a study's plan or outcome) cannot be read back.
     #[error("{path}: {reason}")]
     BadFile { path: PathBuf, reason: String },
-    /// Training diverged: the loss became NaN or infinite, or stayed far worse than guessing.
-    #[error("training diverged at iteration {iteration}: {reason}; the learning rate is probably too large")]
-    Diverged { iteration: usize, reason: String },
-    /// Training was asked to stop (Ctrl-C or SIGTERM) and stopped after an iteration.
-    #[error("interrupted after {iteration} iterations")]
-    Interrupted { iteration: usize },
     /// A study was asked to stop during one of its runs, which stopped after an iteration and
     /// saved `checkpoint`; running the study again in its folder continues that run from there.
     #[error("interrupted during run {run} after {iteration} iterations")]
@@ -61,10 +55,7 @@ impl Error {
 
     /// Whether work stopped because it was asked to (Ctrl-C or SIGTERM), leaving a checkpoint.
     pub fn is_interrupted(&self) -> bool {
-        matches!(
-            self,
-            Error::Interrupted { .. } | Error::StudyInterrupted { .. }
-        )
+        matches!(self, Error::StudyInterrupted { .. })
     }
 
     /// An impossible setting: `name` is the flag, `expected` says what would be valid.

@@ -5,7 +5,7 @@ use crate::data::idx::NUM_CLASSES;
 use crate::data::{Dataset, DatasetKind};
 use crate::net::{predict_labels, Network};
 use crate::plot::eval::{ConfusionChart, MisclassifiedGrid};
-use crate::train::run::labels;
+use crate::run::labels;
 use crate::{Error, Float, Result};
 use ndarray::{Array2, ArrayView2, Axis};
 use std::path::{Path, PathBuf};

@@ -7,7 +7,7 @@ use crate::data::idx::NUM_CLASSES;
 use crate::data::Dataset;
 use crate::layers::{Activation, Targets};
 use crate::net::{numerical_gradient, Network, TwoLayerNet};
-use crate::train::run::labels;
+use crate::run::labels;
 use crate::{Error, Float, Result};
 use ndarray::{s, Array2, ArrayView2};
 use rand::SeedableRng;

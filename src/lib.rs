@@ -29,6 +29,7 @@ pub mod optim;
 pub mod plot;
 pub mod progress;
 pub mod report;
+pub mod run;
 pub mod simd;
 pub mod train;
 

@@ -1,6 +1,6 @@
 //! The scratchnet command-line tool: parses arguments and calls the library.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
 use scratchnet::data::{self, DatasetKind, FetchOptions};
 use scratchnet::experiment::batch_size::{
@@ -15,11 +15,10 @@ use scratchnet::layers::Activation;
 use scratchnet::net::MultiLayerNetConfig;
 use scratchnet::optim::OptimizerKind;
 use scratchnet::progress::Console;
-use scratchnet::train::{
-    self, resume, GradientMethod, NetworkSpec, OnNan, Sampling, TrainSettings,
-};
+use scratchnet::run::{self, NetworkSpec, Outcome, RunDir, Start, TrainSettings};
+use scratchnet::train::{GradientMethod, OnNan, Sampling};
 use scratchnet::{demo, eval, gradcheck};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// scratchnet: neural-network training from scratch, and a lab for measuring it.
@@ -449,36 +448,15 @@ fn set_threads(threads: Option<usize>) -> Result<()> {
     Ok(())
 }
 
-/// Creates and returns runs/<UTC time>, e.g. runs/2026-11-29T11-40-00Z — with -2, -3, …
-/// added when a run started in the same second (by this or another process) took that folder.
-fn default_run_dir() -> Result<PathBuf> {
-    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let base = PathBuf::from("runs").join(stamp.replace(':', "-"));
-    std::fs::create_dir_all("runs").with_context(|| "cannot create the folder runs")?;
-    for n in 1.. {
-        let dir = match n {
-            1 => base.clone(),
-            n => PathBuf::from(format!("{}-{n}", base.display())),
-        };
-        match std::fs::create_dir(&dir) {
-            Ok(()) => return Ok(dir),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => bail!("{}: {e}", dir.display()),
-        }
-    }
-    unreachable!("the suffixes never run out")
-}
-
 fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
     let started = std::time::Instant::now();
     set_threads(args.threads)?;
     let progress = Console::new(quiet);
-    let (out, run) = match &args.resume {
+    let (dir, settings, start) = match &args.resume {
         Some(dir) => {
-            let settings = resume::read_settings(dir)?;
-            let kind: DatasetKind = settings.dataset.parse()?;
-            let dataset = data::load(kind, &args.data.fetch_options(), &progress)?;
-            (dir.clone(), resume::resume(dir, &dataset, &progress))
+            let dir = RunDir::open(dir);
+            let settings = dir.settings()?;
+            (Some(dir), settings, Start::Resume)
         }
         None => {
             let settings = TrainSettings {
@@ -490,19 +468,51 @@ fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
                 ..args.net.settings(args.data.dataset())
             };
             settings.validate()?;
-            if let Some(dir) = &args.out {
-                train::run::check_new_run_dir(dir)?;
+            let dir = args.out.as_deref().map(RunDir::open);
+            if let Some(dir) = &dir {
+                dir.check_new()?;
             }
-            let dataset = data::load(args.data.dataset(), &args.data.fetch_options(), &progress)?;
-            let out = match &args.out {
-                Some(dir) => dir.clone(),
-                None => default_run_dir()?,
-            };
-            let run = train::train(&settings, &dataset, &out, &progress);
-            (out, run)
+            (dir, settings, Start::Fresh)
         }
     };
-    let run = run.map_err(|e| explain_stop(e, &out))?;
+    let kind: DatasetKind = settings.dataset.parse()?;
+    let dataset = data::load(kind, &args.data.fetch_options(), &progress)?;
+    let dir = match (dir, start) {
+        (Some(dir), Start::Resume) => dir,
+        (Some(dir), Start::Fresh) => RunDir::claim(dir.path())?,
+        (None, _) => RunDir::claim_new_in(Path::new("runs"))?,
+    };
+    let out = dir.path();
+    let run = match run::run(&dir, &settings, start, &dataset, &progress)? {
+        Outcome::Finished(run) => run,
+        Outcome::Interrupted {
+            iteration,
+            checkpoint,
+        } => {
+            return Err(Stopped {
+                cause: format!("interrupted after {iteration} iterations"),
+                hint: format!(
+                    "checkpoint saved in {}; continue with: scratchnet train --resume {}",
+                    checkpoint.display(),
+                    out.display()
+                ),
+                interrupted: true,
+            }
+            .into())
+        }
+        Outcome::Diverged(d) => {
+            return Err(Stopped {
+                cause: d.to_string(),
+                hint: format!(
+                    "what was learned until then is in {} (model.safetensors, epochs.csv, report.html); \
+                     try a smaller --lr, or --on-nan continue to watch it",
+                    out.display()
+                ),
+                interrupted: false,
+            }
+            .into())
+        }
+    };
     let h = &run.history;
     println!(
         "final weights: train acc {:.4}, test acc {:.4} | {:.2} s of updates ({:.0} samples/s), {:.2} s of evaluation",
@@ -540,7 +550,7 @@ fn run_batch_size_study(args: &BatchSizeArgs, quiet: bool) -> Result<()> {
         args.shard.unwrap_or(Shard::ALL),
         &progress,
     )
-    .map_err(|e| explain_stop(e, &args.out))?;
+    .map_err(|e| explain_stop(e))?;
     print_study(&result.files, result.ran, result.outcomes.len());
     if !quiet {
         for sentence in findings(study.plan(), &summarise(study.plan(), &result.outcomes)) {
@@ -602,7 +612,7 @@ fn run_depth_width_study(args: &DepthWidthArgs, quiet: bool) -> Result<()> {
         args.shard.unwrap_or(Shard::ALL),
         &progress,
     )
-    .map_err(|e| explain_stop(e, &args.out))?;
+    .map_err(|e| explain_stop(e))?;
     print_study(&result.files, result.ran, result.outcomes.len());
     if !quiet {
         let shapes = depth_width::summarise(study.plan(), &result.outcomes);
@@ -633,11 +643,13 @@ fn run_merge(dirs: &[PathBuf], out: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
-/// A run that stopped early, with what to do next.
+/// A run or study that stopped early, with what to do next.
 #[derive(Debug)]
 struct Stopped {
-    cause: scratchnet::Error,
+    cause: String,
     hint: String,
+    /// Stopped by Ctrl-C or SIGTERM (exit status 130), rather than by divergence.
+    interrupted: bool,
 }
 
 impl std::fmt::Display for Stopped {
@@ -648,26 +660,21 @@ impl std::fmt::Display for Stopped {
 
 impl std::error::Error for Stopped {}
 
-/// Adds what to do next to an interrupted or diverged run's (or study's) error.
-fn explain_stop(e: scratchnet::Error, out: &std::path::Path) -> anyhow::Error {
-    let dir = out.display();
-    let hint = match &e {
-        scratchnet::Error::Interrupted { .. } => format!(
-            "checkpoint saved in {dir}/{}; continue with: scratchnet train --resume {dir}",
-            resume::CHECKPOINT
-        ),
-        scratchnet::Error::StudyInterrupted { checkpoint, .. } => format!(
-            "checkpoint saved in {}; rerun the same command to resume \
-             (finished runs are kept, this one continues from its checkpoint)",
-            checkpoint.display()
-        ),
-        scratchnet::Error::Diverged { .. } => format!(
-            "what was learned until then is in {dir} (model.safetensors, epochs.csv, report.html); \
-             try a smaller --lr, or --on-nan continue to watch it"
-        ),
-        _ => return e.into(),
-    };
-    Stopped { cause: e, hint }.into()
+/// Adds what to do next to an interrupted study's error.
+fn explain_stop(e: scratchnet::Error) -> anyhow::Error {
+    match &e {
+        scratchnet::Error::StudyInterrupted { checkpoint, .. } => Stopped {
+            cause: e.to_string(),
+            hint: format!(
+                "checkpoint saved in {}; rerun the same command to resume \
+                 (finished runs are kept, this one continues from its checkpoint)",
+                checkpoint.display()
+            ),
+            interrupted: true,
+        }
+        .into(),
+        _ => e.into(),
+    }
 }
 
 /// What a study command wrote.
@@ -772,7 +779,7 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             let interrupted = e
                 .downcast_ref::<Stopped>()
-                .is_some_and(|stopped| stopped.cause.is_interrupted());
+                .is_some_and(|stopped| stopped.interrupted);
             ExitCode::from(if interrupted { INTERRUPTED as u8 } else { 1 })
         }
     }

@@ -9,8 +9,8 @@ use scratchnet::layers::Activation;
 use scratchnet::net::{MultiLayerNet, MultiLayerNetConfig};
 use scratchnet::optim::OptimizerKind;
 use scratchnet::progress::Silent;
-use scratchnet::train::run::labels;
-use scratchnet::train::{History, TrainConfig, TrainData, Trainer};
+use scratchnet::run::labels;
+use scratchnet::train::{Ended, History, TrainConfig, TrainData, Trainer};
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -55,7 +55,8 @@ fn train(
         ..TrainConfig::default()
     };
     let mut trainer = Trainer::new(net, optimizer.build(lr).unwrap(), data, config).unwrap();
-    let history = trainer.train(&Silent).unwrap();
+    assert_eq!(trainer.train(&mut ()), Ended::Finished);
+    let history = trainer.history().clone();
     eprintln!(
         "{hidden_size_list:?} {activation:?} {weight_init} {optimizer} lr {lr}, {iters_num} iterations: test acc per epoch {:?}, final {:.4}, {:.2} s of updates",
         history.epochs.iter().map(|e| e.test_acc).collect::<Vec<_>>(),

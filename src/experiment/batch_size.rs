@@ -8,14 +8,15 @@
 //! of the training time.
 
 use super::memory;
-use super::runner::{save_json, Start, Study};
+use super::runner::{save_json, Executed, Start, Study};
 pub use super::CurvePoint;
 use super::{save_charts, spread, Budget, RunAccuracy};
 use crate::data::Dataset;
 use crate::plot::lines::{Corner, LineChart, Series};
 use crate::progress::Progress;
 use crate::report::{label, Report};
-use crate::train::{resume, train, EvalSchedule, TrainSettings};
+use crate::run::{self, Outcome, RunDir, TrainSettings};
+use crate::train::EvalSchedule;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -228,19 +229,16 @@ impl Study for BatchSizeStudy {
         &self,
         run: &BatchRun,
         dataset: &Dataset,
-        dir: &Path,
+        dir: &RunDir,
         start: Start,
         progress: &dyn Progress,
-    ) -> Result<BatchOutcome> {
+    ) -> Result<Executed<BatchOutcome>> {
         let train_size = dataset.t_train.len();
         let settings = self.settings(run, train_size);
         memory::reset_peak();
         let before = memory::current_bytes().unwrap_or(0) as f64;
         let started = std::time::Instant::now();
-        let result = match start {
-            Start::Fresh => train(&settings, dataset, dir, progress),
-            Start::Resume => resume::resume_run(&settings, dataset, dir, progress),
-        };
+        let result = run::run(dir, &settings, start, dataset, progress)?;
         let wall_s = started.elapsed().as_secs_f64();
         let peak = memory::peak_bytes().unwrap_or(0) as f64;
         let mut outcome = BatchOutcome {
@@ -263,12 +261,14 @@ impl Study for BatchSizeStudy {
             accuracy: RunAccuracy::default(),
         };
         let run = match result {
-            Ok(run) => run,
-            Err(e @ Error::Diverged { .. }) => {
-                outcome.accuracy = RunAccuracy::diverged(&e);
-                return Ok(outcome);
+            Outcome::Finished(run) => run,
+            Outcome::Diverged(d) => {
+                outcome.accuracy = RunAccuracy::diverged(&d);
+                return Ok(Executed::Kept(outcome));
             }
-            Err(e) => return Err(e),
+            Outcome::Interrupted { iteration, .. } => {
+                return Ok(Executed::Interrupted { iteration })
+            }
         };
         let h = &run.history;
         let accuracy = RunAccuracy::measure(h, settings.batch_size, train_size);
@@ -289,7 +289,7 @@ impl Study for BatchSizeStudy {
         outcome.time_to_target_s = reached.map(|p| p.train_s);
         outcome.epochs_to_target = reached.map(|p| p.epochs);
         outcome.accuracy = accuracy;
-        Ok(outcome)
+        Ok(Executed::Kept(outcome))
     }
 
     fn describe(&self, o: &BatchOutcome) -> String {

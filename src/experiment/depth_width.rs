@@ -10,9 +10,8 @@
 //! every run probes its network on a fixed batch at initialisation and after the first epoch,
 //! recording per hidden layer the activations' distribution and per layer the mean |dW|.
 
-use super::runner::{load_json, save_json, Start, Study};
+use super::runner::{load_json, save_json, Executed, Start, Study};
 use super::{save_charts, spread, Budget, RunAccuracy};
-use crate::checkpoint::Checkpoint;
 use crate::data::Dataset;
 use crate::init::WeightInit;
 use crate::layers::{activate_inplace, Activation, Targets};
@@ -23,14 +22,12 @@ use crate::plot::lines::{Corner, LineChart, Series};
 use crate::plot::{Chart, DrawResult};
 use crate::progress::Progress;
 use crate::report::{label, Report};
-use crate::train::run::labels;
-use crate::train::{resume, train_network_observed, EvalSchedule, NetworkSpec, TrainSettings};
+use crate::run::{labels, run_observed, NetworkSpec, Outcome, RunDir, TrainSettings};
+use crate::train::EvalSchedule;
 use crate::{Error, Result};
 use ndarray::{s, Array2, ArrayView2};
 use plotters::coord::Shift;
 use plotters::prelude::{DrawingArea, DrawingBackend};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -540,10 +537,10 @@ impl Study for DepthWidthStudy {
         &self,
         run: &DwRun,
         data: &Datasets,
-        dir: &Path,
+        dir: &RunDir,
         start: Start,
         progress: &dyn Progress,
-    ) -> Result<DwOutcome> {
+    ) -> Result<Executed<DwOutcome>> {
         let dataset = data
             .iter()
             .find(|(name, _)| *name == run.dataset)
@@ -551,15 +548,12 @@ impl Study for DepthWidthStudy {
             .ok_or_else(|| Error::invalid("dataset", &run.dataset, "one that was loaded"))?;
         let train_size = dataset.t_train.len();
         let settings = self.plan.settings(run, train_size);
-        let NetworkSpec::MultiLayerNet(config) = &settings.network else {
-            unreachable!("the study trains MultiLayerNets")
-        };
         let rows = self.plan.probe_rows.min(train_size);
         let x_probe = dataset.x_train.slice(s![..rows, ..]);
         let t_probe = labels(&dataset.t_train.slice(s![..rows]).to_owned());
         let iter_per_epoch = (train_size / self.plan.batch_size).max(1);
         let probe_at = iter_per_epoch.min(settings.iters_num);
-        let probes_path = dir.join(PROBES);
+        let probes_path = dir.path().join(PROBES);
         // A checkpoint without its probes (left by an older scratchnet) cannot give the run's
         // whole outcome: such a run starts again.
         let start = match start {
@@ -581,22 +575,7 @@ impl Study for DepthWidthStudy {
                 }
             }
         };
-        let result = match start {
-            Start::Fresh => {
-                // As train::train builds it: the same seed gives the same weights.
-                let mut init_rng = ChaCha8Rng::seed_from_u64(settings.seed);
-                let net = MultiLayerNet::<f32>::new(INPUT, OUTPUT, config, &mut init_rng)?;
-                train_network_observed(net, &settings, dataset, dir, progress, &mut observer)
-            }
-            Start::Resume => resume::resume_observed(
-                &settings,
-                dataset,
-                dir,
-                progress,
-                Checkpoint::multi_layer_net::<f32>,
-                &mut observer,
-            ),
-        };
+        let result = run_observed(dir, &settings, start, dataset, progress, &mut observer);
         saved?;
         let mut outcome = DwOutcome {
             dataset: run.dataset.clone(),
@@ -612,13 +591,15 @@ impl Study for DepthWidthStudy {
             accuracy: RunAccuracy::default(),
             probes,
         };
-        let summary = match result {
-            Ok(summary) => summary,
-            Err(e @ Error::Diverged { .. }) => {
-                outcome.accuracy = RunAccuracy::diverged(&e);
-                return Ok(outcome);
+        let summary = match result? {
+            Outcome::Finished(summary) => summary,
+            Outcome::Diverged(d) => {
+                outcome.accuracy = RunAccuracy::diverged(&d);
+                return Ok(Executed::Kept(outcome));
             }
-            Err(e) => return Err(e),
+            Outcome::Interrupted { iteration, .. } => {
+                return Ok(Executed::Interrupted { iteration })
+            }
         };
         debug_assert_eq!(parameter_count(&summary.net), outcome.params);
         let h = &summary.history;
@@ -633,7 +614,7 @@ impl Study for DepthWidthStudy {
         outcome.train_s = h.train_seconds;
         outcome.samples_per_s =
             (outcome.updates * self.plan.batch_size) as f64 / h.train_seconds.max(1e-12);
-        Ok(outcome)
+        Ok(Executed::Kept(outcome))
     }
 
     fn describe(&self, o: &DwOutcome) -> String {

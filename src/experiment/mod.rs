@@ -83,8 +83,8 @@ impl RunAccuracy {
         }
     }
 
-    /// A run that diverged with `e`: nothing else is measured.
-    pub fn diverged(e: &Error) -> Self {
+    /// A run that diverged as `e` says: nothing else is measured.
+    pub fn diverged(e: &crate::train::Divergence) -> Self {
         RunAccuracy {
             diverged: Some(e.to_string()),
             ..RunAccuracy::default()

@@ -3,7 +3,7 @@
 //! A study folder holds `plan.json` (the study's settings) and `runs/<id>/`, one folder per
 //! run, each finished run marked by its `outcome.json`. Running a study skips every run whose
 //! outcome is already there, and continues a run interrupted by Ctrl-C or SIGTERM from the
-//! checkpoint it left in its folder ([`crate::train::resume`]), so rerunning a stopped study
+//! checkpoint it left in its folder ([`crate::run::Start::Resume`]), so rerunning a stopped study
 //! resumes it and ends as if it had never stopped (timings aside); `--shard I/N` runs only
 //! every N-th run from the I-th, so a study can be spread over machines; and merging copies the
 //! run folders of several study folders into one. The study's tables, charts and report are
@@ -11,7 +11,8 @@
 
 use crate::files::write_atomic;
 use crate::progress::Progress;
-use crate::train::resume;
+pub use crate::run::Start;
+use crate::run::{Outcome, RunDir};
 use crate::{Error, Result};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -39,40 +40,43 @@ pub trait Study {
     /// A run's folder name, unique within the study (e.g. `batch-100-seed-0`).
     fn run_id(&self, run: &Self::Run) -> String;
     /// Does one run, writing its files into `dir`: from its start, or with [`Start::Resume`]
-    /// from the checkpoint an interrupted attempt left in `dir` (with [`crate::train::resume`]).
-    /// A stop request (Ctrl-C) leaves a checkpoint there and returns [`Error::Interrupted`].
-    /// `progress` takes the run's own lines (its accuracy measurements), each shown with the
-    /// run's id.
+    /// from the checkpoint an interrupted attempt left in `dir`. A stop request (Ctrl-C)
+    /// leaves a checkpoint there and returns [`Executed::Interrupted`]. `progress` takes the
+    /// run's own lines (its accuracy measurements), each shown with the run's id.
     fn execute(
         &self,
         run: &Self::Run,
         data: &Self::Data,
-        dir: &Path,
+        dir: &RunDir,
         start: Start,
         progress: &dyn Progress,
-    ) -> Result<Self::Outcome>;
+    ) -> Result<Executed<Self::Outcome>>;
     /// A one-line summary of an outcome, for the log.
     fn describe(&self, outcome: &Self::Outcome) -> String;
     /// Writes the tables, charts and report from every outcome present; returns the files.
     fn write_outputs(&self, outcomes: &[Self::Outcome], dir: &Path) -> Result<Vec<PathBuf>>;
 }
 
-/// How a study's run begins.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Start {
-    /// From its first iteration.
-    Fresh,
-    /// From the checkpoint that an interrupted attempt left in the run's folder.
-    Resume,
+/// How a study's run ended: measured, or interrupted with a checkpoint to continue from.
+pub enum Executed<O> {
+    /// The run's outcome (a diverged run's included).
+    Kept(O),
+    /// A stop was asked for after `iteration` updates; the checkpoint is in the run's folder.
+    Interrupted { iteration: usize },
 }
 
-impl Start {
-    /// How the run whose folder is `dir` begins: from its checkpoint if it has one.
-    pub fn of(dir: &Path) -> Start {
-        if resume::has_checkpoint(dir) {
-            Start::Resume
-        } else {
-            Start::Fresh
+impl<O> Executed<O> {
+    /// What a study keeps of a run's `outcome`: `measure` turns a finished run into the
+    /// study's outcome, `diverged` a diverged one's reason.
+    pub fn of<N>(
+        outcome: Outcome<N>,
+        measure: impl FnOnce(crate::run::RunSummary<N>) -> O,
+        diverged: impl FnOnce(String) -> O,
+    ) -> Self {
+        match outcome {
+            Outcome::Finished(summary) => Executed::Kept(measure(summary)),
+            Outcome::Diverged(d) => Executed::Kept(diverged(d.to_string())),
+            Outcome::Interrupted { iteration, .. } => Executed::Interrupted { iteration },
         }
     }
 }
@@ -147,7 +151,7 @@ pub fn run_study<S: Study>(
     for (done, (i, run)) in todo.iter().enumerate() {
         let id = study.run_id(run);
         progress.update(done as u64, &format!("run {}/{}: {id}", i + 1, runs.len()));
-        let run_dir = dir.join("runs").join(&id);
+        let run_dir = RunDir::open(&dir.join("runs").join(&id));
         let how = Start::of(&run_dir);
         if how == Start::Resume {
             progress.line(&format!("{id}: continuing from its checkpoint"));
@@ -156,15 +160,15 @@ pub fn run_study<S: Study>(
             id: &id,
             to: progress,
         };
-        let outcome = match study.execute(run, data, &run_dir, how, &lines) {
-            Err(Error::Interrupted { iteration }) => {
+        let outcome = match study.execute(run, data, &run_dir, how, &lines)? {
+            Executed::Kept(outcome) => outcome,
+            Executed::Interrupted { iteration } => {
                 return Err(Error::StudyInterrupted {
                     run: id,
                     iteration,
-                    checkpoint: run_dir.join(resume::CHECKPOINT),
+                    checkpoint: run_dir.checkpoint(),
                 })
             }
-            outcome => outcome?,
         };
         save_json(&outcome_path(dir, &id), &outcome)?;
         progress.line(&format!(
@@ -409,22 +413,22 @@ mod tests {
             &self,
             run: &u32,
             _: &(),
-            dir: &Path,
+            dir: &RunDir,
             start: Start,
             progress: &dyn Progress,
-        ) -> Result<(u32, u32)> {
+        ) -> Result<Executed<(u32, u32)>> {
             progress.line(&format!("squaring {run}"));
             if self.fail_on == Some(*run) {
                 return Err(Error::invalid("run", run, "not the failing one"));
             }
             if self.interrupt_on == Some(*run) {
-                write_atomic(&dir.join(resume::CHECKPOINT), b"where it stood")?;
-                return Err(Error::Interrupted { iteration: 7 });
+                write_atomic(&dir.checkpoint(), b"where it stood")?;
+                return Ok(Executed::Interrupted { iteration: 7 });
             }
             self.executed.borrow_mut().push((*run, start));
-            resume::remove_checkpoint(dir)?;
-            write_atomic(&dir.join("note.txt"), b"done")?;
-            Ok((*run, run * run))
+            dir.remove_checkpoint()?;
+            write_atomic(&dir.path().join("note.txt"), b"done")?;
+            Ok(Executed::Kept((*run, run * run)))
         }
         fn describe(&self, o: &(u32, u32)) -> String {
             format!("{o:?}")
@@ -484,7 +488,7 @@ mod tests {
             ..study(None)
         };
         let err = run_whole(&first, dir.path()).err().unwrap();
-        let checkpoint = dir.path().join("runs/run-3").join(resume::CHECKPOINT);
+        let checkpoint = RunDir::open(&dir.path().join("runs/run-3")).checkpoint();
         match &err {
             Error::StudyInterrupted {
                 run,

@@ -1,17 +1,14 @@
-//! Training: the book's mini-batch loop ([`Trainer`]), its sampler, and what it records
-//! ([`History`]).
+//! Training: the book's mini-batch loop ([`Trainer`]), its sampler, what it records
+//! ([`History`]) and how it talks to the world around it ([`Hooks`]).
 
 pub mod history;
-pub mod resume;
-pub mod run;
+pub mod hooks;
 pub mod sampler;
 pub mod trainer;
 
 pub use history::{EpochRecord, History};
-pub use run::{
-    train, train_network, train_network_observed, NetworkSpec, RunSummary, TrainSettings,
-};
+pub use hooks::{Divergence, Ended, Hooks};
 pub use sampler::{MiniBatchSampler, Sampling};
 pub use trainer::{
-    EvalSchedule, GradientMethod, OnNan, TrainConfig, TrainData, TrainState, Trainer,
+    EvalSchedule, GradientMethod, OnNan, Snapshot, TrainConfig, TrainData, TrainState, Trainer,
 };

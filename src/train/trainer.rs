@@ -9,16 +9,15 @@
 //!     if i % iter_per_epoch == 0: record train and test accuracy on the whole sets
 //! ```
 
-use super::sampler::{gather_rows, MiniBatchSampler, Sampling};
+use super::hooks::{Divergence, Ended, Hooks};
+use super::sampler::{gather_rows, MiniBatchSampler, SamplerState, Sampling};
 use super::{EpochRecord, History};
-use crate::interrupt;
 use crate::layers::sparse::{density, SPARSE_MAX_DENSITY};
 use crate::layers::{Input, SparseRows, Targets};
 use crate::net::{accuracy_input, numerical_gradient, Network};
 use crate::optim::{self, Optimizer};
-use crate::progress::Progress;
 use crate::{Error, Float, Result};
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayD, ArrayView2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -100,6 +99,19 @@ pub struct TrainState {
     pub history: History,
 }
 
+/// What a checkpoint holds besides the network's weights: see [`Trainer::snapshot`].
+#[derive(Clone, Debug)]
+pub struct Snapshot<F> {
+    /// Where the loop stands and what it measured.
+    pub state: TrainState,
+    /// The mini-batch sampler's position.
+    pub sampler: SamplerState,
+    /// The network's own random generators: (seed, words used) each (Dropout's masks).
+    pub network_random: Vec<(u64, u128)>,
+    /// The optimizer's state as named arrays (`v/W1`, `m/W1`, …).
+    pub optimizer: Vec<(String, ArrayD<F>)>,
+}
+
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
@@ -176,15 +188,13 @@ pub struct TrainData<'a, F> {
 
 /// Trains a network with mini-batch gradient descent and records its [`History`].
 pub struct Trainer<'a, F: Float, N: Network<F>> {
-    /// The network being trained.
-    pub net: N,
+    net: N,
     optimizer: Box<dyn Optimizer<F> + 'a>,
     data: TrainData<'a, F>,
     config: TrainConfig,
-    /// The mini-batch sampler (its position is part of a checkpoint).
-    pub sampler: MiniBatchSampler,
+    sampler: MiniBatchSampler,
     /// Iterations done and everything measured so far.
-    pub state: TrainState,
+    state: TrainState,
     /// The loss of a network that guesses every class equally: ln(classes).
     guessing_loss: f64,
     /// The training and test inputs as their nonzero entries, when mostly zeros (MNIST: 19 %
@@ -197,9 +207,6 @@ pub struct Trainer<'a, F: Float, N: Network<F>> {
 fn sparse_copy<F: Float>(x: ArrayView2<F>) -> Option<SparseRows<F>> {
     (density(x) <= SPARSE_MAX_DENSITY).then(|| SparseRows::from_dense(x))
 }
-
-/// How often the progress bar's status is refreshed.
-const STATUS_EVERY: Duration = Duration::from_millis(200);
 
 impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
     /// A trainer for `net` on `data`; fails on impossible settings.
@@ -233,34 +240,57 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
         self.data
     }
 
-    /// The optimizer (its state is part of a checkpoint).
-    pub fn optimizer(&self) -> &dyn Optimizer<F> {
-        self.optimizer.as_ref()
+    /// The network being trained.
+    pub fn net(&self) -> &N {
+        &self.net
     }
 
-    /// The optimizer, to restore its state when resuming.
-    pub fn optimizer_mut(&mut self) -> &mut dyn Optimizer<F> {
-        self.optimizer.as_mut()
+    /// The network, handed back once training is over.
+    pub fn into_net(self) -> N {
+        self.net
+    }
+
+    /// Iterations done and everything measured so far.
+    pub fn state(&self) -> &TrainState {
+        &self.state
+    }
+
+    /// What was measured so far: losses, accuracies, timings.
+    pub fn history(&self) -> &History {
+        &self.state.history
+    }
+
+    /// Everything besides the network's weights that a checkpoint must hold for training to
+    /// continue bit for bit: where the loop stands, the sampler's and the network's random
+    /// positions, and the optimizer's state.
+    pub fn snapshot(&self) -> Snapshot<F> {
+        Snapshot {
+            state: self.state.clone(),
+            sampler: self.sampler.state(),
+            network_random: self.net.random_state(),
+            optimizer: self.optimizer.state(),
+        }
+    }
+
+    /// Puts the trainer back where [`Trainer::snapshot`] found it (the network's weights are
+    /// restored by whoever rebuilt the network); says what does not fit.
+    pub fn restore(&mut self, snapshot: Snapshot<F>) -> std::result::Result<(), String> {
+        self.net.set_random_state(&snapshot.network_random)?;
+        self.optimizer
+            .set_state(snapshot.optimizer, snapshot.state.iteration)?;
+        self.sampler.restore(&snapshot.sampler)?;
+        self.state = snapshot.state;
+        Ok(())
     }
 
     /// Runs the remaining of `iters_num` updates (fewer if the time limit comes first),
-    /// measuring accuracy on the schedule, and returns everything measured.
+    /// measuring accuracy on the schedule; what was measured is in [`Trainer::history`].
     ///
-    /// Stops early, with `self.state` and the network as they were after the last whole
-    /// iteration (ready for a checkpoint), on a stop request ([`Error::Interrupted`]) or on a
-    /// loss that is not a finite number ([`Error::Diverged`], unless `on_nan` is `continue`;
-    /// the weights are then those from before the failing update).
-    pub fn train(&mut self, progress: &dyn Progress) -> Result<History> {
-        self.train_observed(progress, &mut |_, _| {})
-    }
-
-    /// [`Trainer::train`], showing the network to `observer` before the first update and after
-    /// every update (with the number of updates made so far), outside the timed part.
-    pub fn train_observed(
-        &mut self,
-        progress: &dyn Progress,
-        observer: &mut dyn FnMut(usize, &N),
-    ) -> Result<History> {
+    /// Ends early, with the trainer as it was after the last whole iteration (ready for a
+    /// [`Trainer::snapshot`]), when `hooks` asks to stop ([`Ended::Stopped`]) or on a loss that
+    /// is not a finite number ([`Ended::Diverged`], unless `on_nan` is `continue`; the weights
+    /// are then those from before the failing update).
+    pub fn train(&mut self, hooks: &mut dyn Hooks<N>) -> Ended {
         let iters_num = self.config.iters_num;
         let batch_size = self.config.batch_size;
         let time_limit = self.config.time_limit_s.map(Duration::from_secs_f64);
@@ -276,17 +306,15 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
         let start = Instant::now();
         let before = self.state.history.train_seconds + self.state.history.eval_seconds;
         let mut train_time = Duration::from_secs_f64(self.state.history.train_seconds);
-        let mut last_status = Instant::now();
-        let mut stop = None;
-        progress.begin("train", Some(iters_num as u64));
-        observer(self.state.iteration, &self.net);
+        let mut ended = Ended::Finished;
+        hooks.begin(self.state.iteration, iters_num, &self.net);
 
         for i in self.state.iteration..iters_num {
             if time_limit.is_some_and(|limit| train_time >= limit) {
                 break;
             }
-            if interrupt::stop_requested() {
-                stop = Some(Error::Interrupted { iteration: i });
+            if hooks.should_stop() {
+                ended = Ended::Stopped { iteration: i };
                 break;
             }
             let step_start = Instant::now();
@@ -316,7 +344,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
             let loss = loss.to_f64();
             if self.config.on_nan == OnNan::Stop {
                 if let Some(reason) = self.divergence(loss) {
-                    stop = Some(Error::Diverged {
+                    ended = Ended::Diverged(Divergence {
                         iteration: i,
                         reason,
                     });
@@ -326,8 +354,6 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
             self.state.iteration = i + 1;
             self.state.history.train_loss_list.push(loss);
             self.state.history.update_seconds.push(step.as_secs_f32());
-            observer(i + 1, &self.net);
-
             if self.eval_due(i, (i + 1) * batch_size) {
                 let record = self.measure(
                     self.state.history.epochs.len(),
@@ -335,30 +361,17 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
                     (before, start),
                     train_time,
                 );
-                progress.line(&format!(
-                    "epoch {} | train acc, test acc | {:.4}, {:.4}",
-                    record.epoch, record.train_acc, record.test_acc
-                ));
+                hooks.measured(&record);
                 self.state.history.epochs.push(record);
             }
-            if last_status.elapsed() >= STATUS_EVERY || i + 1 == iters_num {
-                last_status = Instant::now();
-                let status = match self.state.history.epochs.last() {
-                    Some(e) => format!(
-                        "loss {loss:.4} | train acc, test acc {:.4}, {:.4}",
-                        e.train_acc, e.test_acc
-                    ),
-                    None => format!("loss {loss:.4}"),
-                };
-                progress.update(i as u64 + 1, &status);
-            }
+            hooks.step(i + 1, loss, &self.net);
         }
-        progress.end();
+        hooks.end();
         let history = &mut self.state.history;
         history.train_seconds = train_time.as_secs_f64();
         history.eval_seconds = before + start.elapsed().as_secs_f64() - history.train_seconds;
-        if let Some(e @ Error::Interrupted { .. }) = stop {
-            return Err(e);
+        if let Ended::Stopped { .. } = ended {
+            return ended;
         }
         let last_iteration = self.state.iteration.saturating_sub(1);
         let last = match self.state.history.epochs.last() {
@@ -374,10 +387,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
         history.final_train_acc = last.train_acc;
         history.final_test_acc = last.test_acc;
         history.eval_seconds = before + start.elapsed().as_secs_f64() - history.train_seconds;
-        match stop {
-            Some(e) => Err(e),
-            None => Ok(history.clone()),
-        }
+        ended
     }
 
     /// Why training has diverged, given this iteration's `loss` (the history holds the ones
@@ -529,7 +539,6 @@ mod tests {
     use crate::layers::Activation;
     use crate::net::TwoLayerNet;
     use crate::optim::Sgd;
-    use crate::progress::Silent;
 
     fn run(config: TrainConfig) -> History {
         let mut rng = ChaCha8Rng::seed_from_u64(5);
@@ -544,7 +553,8 @@ mod tests {
         let net = TwoLayerNet::new(4, 5, 3, 0.1, Activation::Sigmoid, &mut rng).unwrap();
         let mut trainer =
             Trainer::new(net, Box::new(Sgd::new(0.1).unwrap()), data, config).unwrap();
-        trainer.train(&Silent).unwrap()
+        assert_eq!(trainer.train(&mut ()), Ended::Finished);
+        trainer.history().clone()
     }
 
     fn iterations(h: &History) -> Vec<usize> {

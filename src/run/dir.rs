@@ -1,0 +1,302 @@
+//! A run folder, and the only code that knows its files' names.
+//!
+//! ```text
+//! config.json              the settings and the sizes around them (written first)
+//! checkpoint.safetensors   while interrupted: weights + where training stood (see below)
+//! iters.csv, epochs.csv    every loss; every accuracy measurement
+//! model.safetensors        the final weights, by the book's names
+//! loss.svg/png, accuracy.svg/png, report.html
+//! ```
+//!
+//! The checkpoint holds the weights (and BatchNorm's running statistics) under their book
+//! names, the optimizer's state as `optimizer/<slot>/<name>` tensors (`optimizer/m/W1` for
+//! Adam), and, in its metadata under `resume`, the trainer's [`Snapshot`] (iteration reached,
+//! sampler and Dropout positions, everything measured so far). Restoring all of it makes the
+//! finished run's weights and metrics bit-identical to a run never interrupted (timings aside).
+
+use super::report::run_report;
+use super::settings::TrainSettings;
+use crate::checkpoint::{self, Checkpoint, Describe};
+use crate::files::write_atomic;
+use crate::interrupt;
+use crate::net::Network;
+use crate::plot::training::{AccuracyChart, LossChart};
+use crate::train::{History, Snapshot, TrainState};
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+const CONFIG: &str = "config.json";
+const CHECKPOINT: &str = "checkpoint.safetensors";
+const MODEL: &str = "model.safetensors";
+/// The prefix of the optimizer's tensors in a checkpoint.
+const OPTIMIZER: &str = "optimizer/";
+/// The metadata key of the resume state.
+const RESUME: &str = "resume";
+
+/// A folder holding one run: its settings, its checkpoint while interrupted, its results.
+#[derive(Clone, Debug)]
+pub struct RunDir {
+    path: PathBuf,
+}
+
+/// The config.json document: the settings plus what describes the run around them.
+#[derive(Serialize)]
+pub struct ConfigFile<'a> {
+    pub scratchnet_version: &'static str,
+    pub input_size: usize,
+    pub output_size: usize,
+    pub parameters: usize,
+    pub train_size: usize,
+    pub test_size: usize,
+    pub iter_per_epoch: usize,
+    #[serde(flatten)]
+    pub settings: &'a TrainSettings,
+}
+
+/// Everything besides tensors in a checkpoint's `resume` metadata.
+#[derive(Serialize, Deserialize)]
+struct ResumeState {
+    state: TrainState,
+    sampler: crate::train::sampler::SamplerState,
+    /// The network's own random generators: (seed, words used), as text (u128 exceeds JSON's
+    /// exact integers).
+    network_random: Vec<(String, String)>,
+}
+
+impl RunDir {
+    /// A folder for a new run at `path`, created if missing; refused when it already holds a
+    /// run, whose files a new one would replace (an interrupted one: resume it instead).
+    pub fn claim(path: &Path) -> Result<RunDir> {
+        let dir = RunDir {
+            path: path.to_path_buf(),
+        };
+        dir.check_new()?;
+        std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
+        Ok(dir)
+    }
+
+    /// Refuses a folder that holds a run, without creating anything (checked before the data
+    /// is loaded, so a refusal comes at once).
+    pub fn check_new(&self) -> Result<()> {
+        let reason = if self.has_checkpoint() {
+            "holds an interrupted run: continue it with --resume, or choose another --out"
+        } else if self.path.join(CONFIG).exists() {
+            "already holds a run, whose files a new one would replace: choose another --out"
+        } else {
+            return Ok(());
+        };
+        Err(Error::BadFile {
+            path: self.path.clone(),
+            reason: reason.into(),
+        })
+    }
+
+    /// Creates `<root>/<UTC time>`, e.g. runs/2026-11-29T11-40-00Z — with -2, -3, … added when
+    /// a run started in the same second (by this or another process) took that folder.
+    pub fn claim_new_in(root: &Path) -> Result<RunDir> {
+        let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        let base = root.join(stamp.replace(':', "-"));
+        std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
+        for n in 1.. {
+            let path = match n {
+                1 => base.clone(),
+                n => PathBuf::from(format!("{}-{n}", base.display())),
+            };
+            match std::fs::create_dir(&path) {
+                Ok(()) => return Ok(RunDir { path }),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(Error::io(path, e)),
+            }
+        }
+        unreachable!("the suffixes never run out")
+    }
+
+    /// An existing run's folder (to resume, evaluate or read); nothing is checked yet.
+    pub fn open(path: &Path) -> RunDir {
+        RunDir {
+            path: path.to_path_buf(),
+        }
+    }
+
+    /// The folder's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The final weights' file.
+    pub fn model(&self) -> PathBuf {
+        self.path.join(MODEL)
+    }
+
+    /// The checkpoint's file (present while the run is interrupted).
+    pub fn checkpoint(&self) -> PathBuf {
+        self.path.join(CHECKPOINT)
+    }
+
+    /// Whether the folder holds a checkpoint to continue from.
+    pub fn has_checkpoint(&self) -> bool {
+        self.checkpoint().exists()
+    }
+
+    /// The run's settings, read from its config.json.
+    pub fn settings(&self) -> Result<TrainSettings> {
+        let path = self.path.join(CONFIG);
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::BadFile {
+            path: path.clone(),
+            reason: format!("not a scratchnet run folder ({e})"),
+        })?;
+        serde_json::from_str(&text).map_err(|e| Error::BadFile {
+            path,
+            reason: format!("not the config.json of a scratchnet run ({e})"),
+        })
+    }
+
+    /// The settings of the run beside a model file, when its config.json can be read.
+    pub fn settings_beside(model: &Path) -> Option<TrainSettings> {
+        RunDir::open(crate::files::parent_dir(model))
+            .settings()
+            .ok()
+    }
+
+    /// Writes config.json (first thing a run does, so the folder is claimed as a run).
+    pub fn write_config(&self, config: &ConfigFile) -> Result<PathBuf> {
+        let path = self.path.join(CONFIG);
+        let json = serde_json::to_string_pretty(config).expect("config serialises");
+        write_atomic(&path, json.as_bytes())?;
+        Ok(path)
+    }
+
+    /// Saves the network's weights and the trainer's `snapshot` as the checkpoint.
+    pub fn save_checkpoint<N: Network<f32> + Describe + ?Sized>(
+        &self,
+        net: &N,
+        snapshot: Snapshot<f32>,
+    ) -> Result<PathBuf> {
+        interrupt::delay_before_checkpoint();
+        let resume = ResumeState {
+            state: snapshot.state,
+            sampler: snapshot.sampler,
+            network_random: snapshot
+                .network_random
+                .iter()
+                .map(|(seed, pos)| (seed.to_string(), pos.to_string()))
+                .collect(),
+        };
+        let mut metadata = net.metadata();
+        metadata.insert(
+            RESUME.into(),
+            serde_json::to_string(&resume).expect("resume state serialises"),
+        );
+        let optimizer: Vec<_> = snapshot
+            .optimizer
+            .into_iter()
+            .map(|(name, a)| (format!("{OPTIMIZER}{name}"), a))
+            .collect();
+        let path = self.checkpoint();
+        checkpoint::save_with(net, metadata, &optimizer, &path)?;
+        Ok(path)
+    }
+
+    /// Reads the checkpoint of an interrupted run whose settings must be `settings`: the
+    /// loaded file (to rebuild the network from) and the trainer's snapshot.
+    pub fn load_checkpoint(&self, settings: &TrainSettings) -> Result<(Checkpoint, Snapshot<f32>)> {
+        if self.settings()? != *settings {
+            return Err(Error::BadFile {
+                path: self.path.join(CONFIG),
+                reason: format!(
+                    "holds other settings than the run being resumed, so the {CHECKPOINT} beside \
+                     it is not this run's; delete the folder to start the run again"
+                ),
+            });
+        }
+        let path = self.checkpoint();
+        if !path.exists() {
+            return Err(Error::BadFile {
+                path,
+                reason:
+                    "missing: nothing to resume (the run finished, or it was never interrupted)"
+                        .into(),
+            });
+        }
+        let ckpt = Checkpoint::load(&path)?;
+        let bad = |reason: String| Error::BadFile {
+            path: path.clone(),
+            reason,
+        };
+        let resume: ResumeState = serde_json::from_str(ckpt.meta(RESUME)?)
+            .map_err(|e| bad(format!("resume state unreadable ({e})")))?;
+        let network_random = resume
+            .network_random
+            .iter()
+            .map(
+                |(seed, pos)| match (seed.parse::<u64>(), pos.parse::<u128>()) {
+                    (Ok(seed), Ok(pos)) => Ok((seed, pos)),
+                    _ => Err(bad(format!(
+                        "random state ({seed:?}, {pos:?}) is not two numbers"
+                    ))),
+                },
+            )
+            .collect::<Result<Vec<_>>>()?;
+        let snapshot = Snapshot {
+            state: resume.state,
+            sampler: resume.sampler,
+            network_random,
+            optimizer: ckpt.tensors_with_prefix(OPTIMIZER),
+        };
+        Ok((ckpt, snapshot))
+    }
+
+    /// Turns a restore failure into an error naming the checkpoint.
+    pub fn bad_checkpoint(&self, reason: String) -> Error {
+        Error::BadFile {
+            path: self.checkpoint(),
+            reason,
+        }
+    }
+
+    /// Deletes a finished run's checkpoint (nothing is left to resume).
+    pub fn remove_checkpoint(&self) -> Result<()> {
+        let path = self.checkpoint();
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path, e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Writes every result of a run (atomically): config.json again, iters.csv, epochs.csv,
+    /// model.safetensors, the charts and report.html (with `note` at its top); returns the
+    /// files in order.
+    pub fn write_results<N: Network<f32> + Describe + ?Sized>(
+        &self,
+        config: &ConfigFile,
+        history: &History,
+        net: &N,
+        note: Option<&str>,
+    ) -> Result<Vec<PathBuf>> {
+        let mut files = vec![self.write_config(config)?];
+        let mut write = |name: &str, bytes: &[u8]| -> Result<()> {
+            let path = self.path.join(name);
+            write_atomic(&path, bytes)?;
+            files.push(path);
+            Ok(())
+        };
+        write("iters.csv", history.iters_csv().as_bytes())?;
+        write("epochs.csv", history.epochs_csv().as_bytes())?;
+        let model = self.model();
+        checkpoint::save(net, net.metadata(), &model)?;
+        files.push(model);
+        let losses = LossChart {
+            losses: &history.train_loss_list,
+        };
+        let [loss_svg, loss_png] = crate::plot::save(&losses, &self.path, "loss")?;
+        let accuracy = AccuracyChart {
+            epochs: &history.epochs,
+        };
+        let [acc_svg, acc_png] = crate::plot::save(&accuracy, &self.path, "accuracy")?;
+        let report = self.path.join("report.html");
+        run_report(config, history, &acc_svg, &loss_svg, note)?.save(&report)?;
+        files.extend([loss_svg, loss_png, acc_svg, acc_png, report]);
+        Ok(files)
+    }
+}

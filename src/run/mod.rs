@@ -1,0 +1,371 @@
+//! One run: settings in, a folder of results out. [`run`] starts a run afresh or resumes it
+//! from its checkpoint ([`Start`]) and says how it ended ([`Outcome`]); [`RunDir`] owns the
+//! folder and its files; [`TrainSettings`] is what config.json holds.
+
+pub mod dir;
+mod report;
+pub mod settings;
+
+pub use dir::RunDir;
+pub use settings::{NetworkSpec, TrainSettings, MAX_WEIGHTS};
+
+use crate::checkpoint::{Checkpoint, Describe};
+use crate::data::idx::NUM_CLASSES;
+use crate::data::Dataset;
+use crate::interrupt;
+use crate::layers::Targets;
+use crate::net::{numerical_gradient, parameter_count, MultiLayerNet, Network, TwoLayerNet};
+use crate::progress::Progress;
+use crate::train::{
+    Divergence, Ended, EpochRecord, GradientMethod, History, Hooks, TrainConfig, TrainData, Trainer,
+};
+use crate::{Error, Result};
+use dir::ConfigFile;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// How a run begins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Start {
+    /// From its first iteration, with weights drawn from the settings' seed.
+    Fresh,
+    /// From the checkpoint an interrupted attempt left in the folder.
+    Resume,
+}
+
+impl Start {
+    /// How the run in `dir` begins: from its checkpoint if it has one.
+    pub fn of(dir: &RunDir) -> Start {
+        if dir.has_checkpoint() {
+            Start::Resume
+        } else {
+            Start::Fresh
+        }
+    }
+}
+
+/// How a run ended.
+pub enum Outcome<N> {
+    /// Every update was made; the folder holds every result.
+    Finished(RunSummary<N>),
+    /// The loss diverged; the folder holds what was learned until then (no checkpoint: the
+    /// same settings would diverge again).
+    Diverged(Divergence),
+    /// A stop was asked for (Ctrl-C, SIGTERM); the checkpoint lets the run continue.
+    Interrupted {
+        /// Updates made before the stop.
+        iteration: usize,
+        /// Where the checkpoint was saved.
+        checkpoint: PathBuf,
+    },
+}
+
+/// What a finished run measured and where it wrote it.
+pub struct RunSummary<N> {
+    /// Losses and accuracies.
+    pub history: History,
+    /// The trained network.
+    pub net: N,
+    /// Every file written, in order.
+    pub files: Vec<PathBuf>,
+    /// Training samples processed per second of update time (evaluation excluded).
+    pub samples_per_s: f64,
+}
+
+/// A network a run can train: built afresh from the settings, or rebuilt from a checkpoint.
+pub trait RunNetwork: Network<f32> + Describe + Clone + 'static {
+    /// The network `spec` describes for `input` → `output`, weights drawn from `rng`.
+    fn fresh(spec: &NetworkSpec, input: usize, output: usize, rng: &mut ChaCha8Rng)
+        -> Result<Self>;
+    /// The network a checkpoint holds.
+    fn load(ckpt: &Checkpoint) -> Result<Self>;
+}
+
+impl RunNetwork for TwoLayerNet<f32> {
+    fn fresh(
+        spec: &NetworkSpec,
+        input: usize,
+        output: usize,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Self> {
+        match spec {
+            NetworkSpec::TwoLayerNet {
+                hidden_size,
+                activation,
+                weight_init_std,
+            } => TwoLayerNet::new(
+                input,
+                *hidden_size,
+                output,
+                *weight_init_std,
+                *activation,
+                rng,
+            ),
+            other => Err(Error::invalid("network", other.name(), "TwoLayerNet")),
+        }
+    }
+
+    fn load(ckpt: &Checkpoint) -> Result<Self> {
+        ckpt.two_layer_net()
+    }
+}
+
+impl RunNetwork for MultiLayerNet<f32> {
+    fn fresh(
+        spec: &NetworkSpec,
+        input: usize,
+        output: usize,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Self> {
+        match spec {
+            NetworkSpec::MultiLayerNet(config) => MultiLayerNet::new(input, output, config, rng),
+            other => Err(Error::invalid("network", other.name(), "MultiLayerNet")),
+        }
+    }
+
+    fn load(ckpt: &Checkpoint) -> Result<Self> {
+        ckpt.multi_layer_net()
+    }
+}
+
+/// Trains the network `settings` describe on `dataset` — from scratch or from the checkpoint
+/// in `dir` — and writes every result into `dir`; see [`run_observed`].
+pub fn run(
+    dir: &RunDir,
+    settings: &TrainSettings,
+    start: Start,
+    dataset: &Dataset,
+    progress: &dyn Progress,
+) -> Result<Outcome<Box<dyn Network<f32>>>> {
+    fn boxed<N: RunNetwork>(outcome: Outcome<N>) -> Outcome<Box<dyn Network<f32>>> {
+        match outcome {
+            Outcome::Finished(s) => Outcome::Finished(RunSummary {
+                history: s.history,
+                net: Box::new(s.net),
+                files: s.files,
+                samples_per_s: s.samples_per_s,
+            }),
+            Outcome::Diverged(d) => Outcome::Diverged(d),
+            Outcome::Interrupted {
+                iteration,
+                checkpoint,
+            } => Outcome::Interrupted {
+                iteration,
+                checkpoint,
+            },
+        }
+    }
+    Ok(match settings.network {
+        NetworkSpec::TwoLayerNet { .. } => boxed(run_observed::<TwoLayerNet<f32>>(
+            dir,
+            settings,
+            start,
+            dataset,
+            progress,
+            &mut |_, _| {},
+        )?),
+        NetworkSpec::MultiLayerNet(_) => boxed(run_observed::<MultiLayerNet<f32>>(
+            dir,
+            settings,
+            start,
+            dataset,
+            progress,
+            &mut |_, _| {},
+        )?),
+    })
+}
+
+/// [`run`] for a network of a known type, shown to `observer` before the first update (with
+/// the updates made so far) and after every update, outside the timed part.
+///
+/// Writes config.json first; a finished run writes every result and removes the checkpoint; a
+/// stop request saves the checkpoint; a diverging loss writes the results learned until then.
+pub fn run_observed<N: RunNetwork>(
+    dir: &RunDir,
+    settings: &TrainSettings,
+    start: Start,
+    dataset: &Dataset,
+    progress: &dyn Progress,
+    observer: &mut dyn FnMut(usize, &N),
+) -> Result<Outcome<N>> {
+    settings.validate()?;
+    let (input, output) = (dataset.x_train.ncols(), NUM_CLASSES);
+    let (net, snapshot) = match start {
+        Start::Fresh => {
+            let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
+            (N::fresh(&settings.network, input, output, &mut rng)?, None)
+        }
+        Start::Resume => {
+            let (ckpt, snapshot) = dir.load_checkpoint(settings)?;
+            (N::load(&ckpt)?, Some(snapshot))
+        }
+    };
+    let labels = Labels::of(dataset);
+    let optimizer = settings.optimizer.build(settings.learning_rate)?;
+    let data = labels.data(dataset);
+    let mut trainer = Trainer::new(net, optimizer, data, settings.config())?;
+    if let Some(snapshot) = snapshot {
+        trainer
+            .restore(snapshot)
+            .map_err(|e| dir.bad_checkpoint(e))?;
+    }
+    let config = settings.config();
+    if settings.gradient == GradientMethod::Numerical && trainer.state().iteration == 0 {
+        progress.line(&estimate_numerical(trainer.net(), data, &config));
+    }
+    let config_file = ConfigFile {
+        scratchnet_version: env!("CARGO_PKG_VERSION"),
+        input_size: input,
+        output_size: output,
+        parameters: parameter_count(trainer.net()),
+        train_size: data.t_train.len(),
+        test_size: data.t_test.len(),
+        iter_per_epoch: config.iter_per_epoch(data.t_train.len()),
+        settings,
+    };
+    dir.write_config(&config_file)?;
+    let mut hooks = Console {
+        progress,
+        observer,
+        last_status: Instant::now(),
+        iters_num: config.iters_num,
+        last: None,
+    };
+    match trainer.train(&mut hooks) {
+        Ended::Finished => {}
+        Ended::Stopped { iteration } => {
+            let checkpoint = dir.save_checkpoint(trainer.net(), trainer.snapshot())?;
+            return Ok(Outcome::Interrupted {
+                iteration,
+                checkpoint,
+            });
+        }
+        Ended::Diverged(divergence) => {
+            let note = format!("Stopped early: {divergence}.");
+            dir.write_results(&config_file, trainer.history(), trainer.net(), Some(&note))?;
+            return Ok(Outcome::Diverged(divergence));
+        }
+    }
+    let files = dir.write_results(&config_file, trainer.history(), trainer.net(), None)?;
+    dir.remove_checkpoint()?;
+    let history = trainer.history().clone();
+    let samples = history.train_loss_list.len() * settings.batch_size;
+    Ok(Outcome::Finished(RunSummary {
+        samples_per_s: samples as f64 / history.train_seconds.max(1e-9),
+        history,
+        net: trainer.into_net(),
+        files,
+    }))
+}
+
+/// How often the progress bar's status is refreshed.
+const STATUS_EVERY: Duration = Duration::from_millis(200);
+
+/// The training loop's hooks for a run: progress on the console, the observer, and Ctrl-C.
+struct Console<'a, N> {
+    progress: &'a dyn Progress,
+    observer: &'a mut dyn FnMut(usize, &N),
+    last_status: Instant,
+    iters_num: usize,
+    /// The last accuracies measured (train, test), shown in the status.
+    last: Option<(f64, f64)>,
+}
+
+impl<N> Hooks<N> for Console<'_, N> {
+    fn begin(&mut self, iteration: usize, iters_num: usize, net: &N) {
+        self.progress.begin("train", Some(iters_num as u64));
+        (self.observer)(iteration, net);
+    }
+
+    fn step(&mut self, iteration: usize, loss: f64, net: &N) {
+        (self.observer)(iteration, net);
+        if self.last_status.elapsed() < STATUS_EVERY && iteration != self.iters_num {
+            return;
+        }
+        self.last_status = Instant::now();
+        let status = match self.last {
+            Some((train, test)) => {
+                format!("loss {loss:.4} | train acc, test acc {train:.4}, {test:.4}")
+            }
+            None => format!("loss {loss:.4}"),
+        };
+        self.progress.update(iteration as u64, &status);
+    }
+
+    fn measured(&mut self, e: &EpochRecord) {
+        self.progress.line(&format!(
+            "epoch {} | train acc, test acc | {:.4}, {:.4}",
+            e.epoch, e.train_acc, e.test_acc
+        ));
+        self.last = Some((e.train_acc, e.test_acc));
+    }
+
+    fn should_stop(&mut self) -> bool {
+        interrupt::stop_requested()
+    }
+
+    fn end(&mut self) {
+        self.progress.end();
+    }
+}
+
+/// A dataset's labels as class indices, kept while a trainer borrows them.
+struct Labels {
+    t_train: Vec<usize>,
+    t_test: Vec<usize>,
+}
+
+impl Labels {
+    fn of(dataset: &Dataset) -> Self {
+        Labels {
+            t_train: labels(&dataset.t_train),
+            t_test: labels(&dataset.t_test),
+        }
+    }
+
+    fn data<'a>(&'a self, dataset: &'a Dataset) -> TrainData<'a, f32> {
+        TrainData {
+            x_train: dataset.x_train.view(),
+            t_train: &self.t_train,
+            x_test: dataset.x_test.view(),
+            t_test: &self.t_test,
+        }
+    }
+}
+
+/// Class labels as indices (the dataset stores them as bytes).
+pub fn labels(t: &ndarray::Array1<u8>) -> Vec<usize> {
+    t.iter().map(|&v| v as usize).collect()
+}
+
+/// Times one numerical gradient and says how long the whole run would take.
+fn estimate_numerical<N: Network<f32> + Clone>(
+    net: &N,
+    data: TrainData<f32>,
+    config: &TrainConfig,
+) -> String {
+    let rows = config.batch_size.min(data.t_train.len());
+    let start = Instant::now();
+    numerical_gradient(
+        net,
+        data.x_train.slice(ndarray::s![..rows, ..]),
+        Targets::Labels(&data.t_train[..rows]),
+    );
+    let per_iter = start.elapsed().as_secs_f64();
+    format!(
+        "numerical gradients: one iteration takes {per_iter:.2} s, so {} iterations will take about {}",
+        config.iters_num,
+        human_duration(per_iter * config.iters_num as f64)
+    )
+}
+
+/// "3.2 s", "4.5 min", "2.1 h".
+pub fn human_duration(seconds: f64) -> String {
+    match seconds {
+        s if s < 120.0 => format!("{s:.1} s"),
+        s if s < 7200.0 => format!("{:.1} min", s / 60.0),
+        s => format!("{:.1} h", s / 3600.0),
+    }
+}
