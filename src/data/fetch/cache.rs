@@ -1,11 +1,12 @@
-//! The cache folder's contents: which files are already there and good, the `.origin` note
-//! beside each, and the temporaries a killed fetch left behind.
+//! The cache folder's contents: which files are already there and good, and the temporaries a
+//! killed fetch left behind.
 
+use super::origin::origin_path;
 use super::verify::hash_file;
 use crate::data::catalog::FileSpec;
 use crate::progress::Progress;
 use crate::{files, Error, Result};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// How long a temporary file in the cache must be untouched before it counts as left behind.
@@ -51,25 +52,6 @@ pub(crate) fn check_cached(
             Ok(Err(Some(problem)))
         }
     }
-}
-
-/// Where the note saying which source `spec` came from is kept.
-fn origin_path(cache: &Path, spec: &FileSpec) -> PathBuf {
-    cache.join(format!("{}.origin", spec.name))
-}
-
-/// Notes that `spec`, now in the cache, came from `origin`.
-pub(crate) fn write_origin(cache: &Path, spec: &FileSpec, origin: &str) -> Result<()> {
-    files::write_atomic(&origin_path(cache, spec), origin.as_bytes())
-}
-
-/// The source `spec` came from, as noted when it entered the cache (`cache` if unknown).
-pub(crate) fn read_origin(cache: &Path, spec: &FileSpec) -> String {
-    std::fs::read_to_string(origin_path(cache, spec))
-        .map(|s| s.trim().to_string())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "cache".to_string())
 }
 
 /// Removes temporary files that a killed fetch left in `cache` (an interrupted process cannot

@@ -1,6 +1,6 @@
 //! Downloading the original gzip files from an HTTPS mirror.
 
-use super::source::{Failure, Tally};
+use super::tally::{Failure, Tally};
 use super::verify::store_verified_sized;
 use crate::data::catalog::FileSpec;
 use crate::progress::Progress;

@@ -20,7 +20,9 @@ mod error;
 mod mirror;
 mod npm;
 mod options;
+mod origin;
 mod source;
+mod tally;
 mod verify;
 
 #[cfg(test)]
@@ -33,9 +35,11 @@ pub use options::{FetchOptions, DATA_ENV};
 use crate::data::catalog::{DatasetKind, FileSpec};
 use crate::progress::Progress;
 use crate::{Error, Result};
-use cache::{check_cached, read_origin, sweep_stale_temporaries};
-use source::{sources, take_from, Source, Tally};
+use cache::{check_cached, sweep_stale_temporaries};
+use origin::read_origin;
+use source::{sources, take_from, Source};
 use std::path::{Path, PathBuf};
+use tally::Tally;
 
 /// The outcome of a fetch: where the files are and what was verified.
 #[derive(Debug, Clone, PartialEq, Eq)]

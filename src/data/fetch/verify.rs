@@ -4,9 +4,9 @@
 //! folder while its SHA-256 is computed, and is renamed into place only if the digest is the
 //! pinned one: a wrong checksum, a dropped connection or a full disk leave nothing behind.
 
-use super::cache::write_origin;
-use super::source::Failure;
-use super::FetchError;
+use super::error::FetchError;
+use super::origin::write_origin;
+use super::tally::Failure;
 use crate::data::catalog::FileSpec;
 use crate::data::idx::is_gzip;
 use crate::progress::Progress;
