@@ -12,9 +12,12 @@ pub enum Error {
         path: PathBuf,
         cause: std::io::Error,
     },
-    /// A dataset file is malformed, or the data could not be fetched.
+    /// A dataset file is malformed, or a dataset's name unknown.
     #[error(transparent)]
     Data(#[from] crate::data::DataError),
+    /// A dataset's files could not be fetched.
+    #[error(transparent)]
+    Fetch(#[from] crate::data::FetchError),
     /// A setting is impossible (batch size 0, negative learning rate, …).
     #[error("invalid {name} {value}: {expected}")]
     InvalidSetting {

