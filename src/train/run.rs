@@ -250,6 +250,27 @@ pub fn check_new_run_dir(dir: &Path) -> Result<()> {
     })
 }
 
+/// Creates and returns runs/<UTC time>, e.g. runs/2026-11-29T11-40-00Z — with -2, -3, …
+/// added when a run started in the same second (by this or another process) took that folder:
+/// where a run goes when no folder is given.
+pub fn new_run_dir() -> Result<PathBuf> {
+    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let base = PathBuf::from("runs").join(stamp.replace(':', "-"));
+    std::fs::create_dir_all("runs").map_err(|e| Error::io("runs", e))?;
+    for n in 1.. {
+        let dir = match n {
+            1 => base.clone(),
+            n => PathBuf::from(format!("{}-{n}", base.display())),
+        };
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(Error::io(dir, e)),
+        }
+    }
+    unreachable!("the suffixes never run out")
+}
+
 /// What a finished run measured and where it wrote it.
 pub struct RunSummary<N> {
     /// Losses and accuracies.
