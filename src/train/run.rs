@@ -250,7 +250,7 @@ pub fn check_new_run_dir(dir: &Path) -> Result<()> {
     })
 }
 
-/// Creates and returns runs/<UTC time>, e.g. runs/2026-11-29T11-40-00Z — with -2, -3, …
+/// Creates and returns `runs/<UTC time>`, e.g. `runs/2026-11-29T11-40-00Z` — with -2, -3, …
 /// added when a run started in the same second (by this or another process) took that folder:
 /// where a run goes when no folder is given.
 pub fn new_run_dir() -> Result<PathBuf> {
