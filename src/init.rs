@@ -46,6 +46,11 @@ impl WeightInit {
         }
     }
 
+    /// `init`, or when none is given the book's default for `activation` ([`for_activation`](Self::for_activation)).
+    pub fn or_default_for(init: Option<WeightInit>, activation: Activation) -> Self {
+        init.unwrap_or_else(|| WeightInit::for_activation(activation))
+    }
+
     /// σ for a layer with `n_in` inputs.
     pub fn std(self, n_in: usize) -> f64 {
         let n = n_in.max(1) as f64;

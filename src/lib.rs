@@ -5,12 +5,14 @@
 //! descent), [`layers`] (forward beside backward), [`net`] (`SimpleNet`, `TwoLayerNet`,
 //! `MultiLayerNet`), [`init`] (`std:σ`, Xavier, He), [`optim`] (SGD, Momentum, Nesterov,
 //! AdaGrad, RMSprop, Adam), [`data`] (MNIST), [`train`] (the mini-batch loop), [`checkpoint`], [`plot`] and
-//! [`report`]. The command-line tool in `main.rs` only parses arguments and calls these.
+//! [`report`]. The command-line tool ([`cli`]) only parses arguments and calls these.
 
 // The book's names for the book's ideas: `W1`, `dW`, `SoftmaxWithLoss`'s `t`.
 #![allow(non_snake_case)]
 
 pub mod checkpoint;
+pub mod choice;
+pub mod cli;
 pub mod data;
 pub mod demo;
 pub mod error;
@@ -31,6 +33,7 @@ pub mod progress;
 pub mod report;
 pub mod run;
 pub mod simd;
+pub mod threads;
 pub mod train;
 
 pub use error::{Error, Result};

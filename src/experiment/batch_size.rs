@@ -11,6 +11,7 @@ use super::memory;
 use super::runner::{save_json, Executed, Start, Study};
 pub use super::CurvePoint;
 use super::{save_charts, spread, Budget, RunAccuracy};
+use crate::choice::{display_and_parse, Choice};
 use crate::data::Dataset;
 use crate::plot::lines::{Corner, LineChart, Series};
 use crate::progress::Progress;
@@ -26,7 +27,7 @@ use std::path::{Path, PathBuf};
 pub const REFERENCE_BATCH: usize = 100;
 
 /// How the learning rate follows the batch size: `lr · (B / 100)^p`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LrScaling {
     /// The same learning rate for every size (p = 0).
@@ -36,6 +37,28 @@ pub enum LrScaling {
     /// Proportional to its square root (p = ½).
     Sqrt,
 }
+
+impl Choice for LrScaling {
+    const ALL: &'static [Self] = &[LrScaling::None, LrScaling::Linear, LrScaling::Sqrt];
+
+    fn name(self) -> &'static str {
+        match self {
+            LrScaling::None => "none",
+            LrScaling::Linear => "linear",
+            LrScaling::Sqrt => "sqrt",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            LrScaling::None => "The same learning rate for every size (p = 0)",
+            LrScaling::Linear => "Proportional to the batch size (p = 1)",
+            LrScaling::Sqrt => "Proportional to its square root (p = ½)",
+        }
+    }
+}
+
+display_and_parse!(LrScaling);
 
 impl LrScaling {
     /// The learning rate for `batch_size` given `lr` at the reference batch.

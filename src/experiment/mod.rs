@@ -7,6 +7,7 @@
 pub mod batch_size;
 pub mod depth_width;
 pub mod memory;
+pub mod registry;
 pub mod runner;
 
 use crate::plot::Chart;

@@ -23,12 +23,13 @@ pub use sigmoid::Sigmoid;
 pub use softmax_with_loss::{SoftmaxWithLoss, Targets};
 pub use sparse::{Input, SparseRows, SparseView};
 
+use crate::choice::{display_and_parse, Choice};
 use crate::Float;
 use ndarray::{Array2, ArrayView2, Zip};
 use serde::{Deserialize, Serialize};
 
 /// The hidden layers' activation function.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Activation {
     /// The book's chapter-4 choice: smooth, but its gradient vanishes in deep stacks.
@@ -36,6 +37,28 @@ pub enum Activation {
     /// `max(0, x)`: the chapter-5/6 choice for deeper networks.
     Relu,
 }
+
+impl Choice for Activation {
+    const ALL: &'static [Self] = &[Activation::Sigmoid, Activation::Relu];
+
+    fn name(self) -> &'static str {
+        match self {
+            Activation::Sigmoid => "sigmoid",
+            Activation::Relu => "relu",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            Activation::Sigmoid => {
+                "The book's chapter-4 choice: smooth, but its gradient vanishes in deep stacks"
+            }
+            Activation::Relu => "`max(0, x)`: the chapter-5/6 choice for deeper networks",
+        }
+    }
+}
+
+display_and_parse!(Activation);
 
 /// A Sigmoid or ReLU layer, chosen at run time.
 #[derive(Clone)]

@@ -18,12 +18,12 @@ pub use nesterov::Nesterov;
 pub use rmsprop::RmsProp;
 pub use sgd::{check_learning_rate, Sgd};
 
+use crate::choice::{display_and_parse, Choice};
 use crate::net::Network;
 use crate::{Float, Result};
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::fmt;
 
 /// An update rule, applied parameter by parameter; `key` names the parameter (`W1`, `b1`, …)
 /// so that rules with state (momentum, Adam) keep one state per parameter.
@@ -134,7 +134,7 @@ fn state<'a, S>(map: &'a mut HashMap<String, S>, key: &str, init: impl FnOnce() 
 }
 
 /// The update rules by name, for the command line and the settings files.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OptimizerKind {
     /// [`Sgd`]: `W ← W − lr·dW`.
@@ -144,10 +144,8 @@ pub enum OptimizerKind {
     /// [`Nesterov`] (0.9).
     Nesterov,
     /// [`AdaGrad`].
-    #[value(name = "adagrad")]
     AdaGrad,
     /// [`RmsProp`] (decay 0.99).
-    #[value(name = "rmsprop")]
     RmsProp,
     /// [`Adam`] (β1 0.9, β2 0.999).
     Adam,
@@ -186,6 +184,11 @@ impl OptimizerKind {
         }
     }
 
+    /// `lr`, or when none is given this rule's [`default_learning_rate`](Self::default_learning_rate).
+    pub fn learning_rate_or_default(self, lr: Option<f64>) -> f64 {
+        lr.unwrap_or_else(|| self.default_learning_rate())
+    }
+
     /// A fresh optimizer of this kind with learning rate `lr` (positive, finite).
     pub fn build<F: Float>(self, lr: f64) -> Result<Box<dyn Optimizer<F> + Send>> {
         Ok(match self {
@@ -199,12 +202,33 @@ impl OptimizerKind {
     }
 }
 
-impl fmt::Display for OptimizerKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let value = clap::ValueEnum::to_possible_value(self).expect("no variant is skipped");
-        f.write_str(value.get_name())
+impl Choice for OptimizerKind {
+    const ALL: &'static [Self] = &OptimizerKind::ALL;
+
+    fn name(self) -> &'static str {
+        match self {
+            OptimizerKind::Sgd => "sgd",
+            OptimizerKind::Momentum => "momentum",
+            OptimizerKind::Nesterov => "nesterov",
+            OptimizerKind::AdaGrad => "adagrad",
+            OptimizerKind::RmsProp => "rmsprop",
+            OptimizerKind::Adam => "adam",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            OptimizerKind::Sgd => "SGD: W ← W − lr·dW",
+            OptimizerKind::Momentum => "Momentum (0.9)",
+            OptimizerKind::Nesterov => "Nesterov (0.9)",
+            OptimizerKind::AdaGrad => "AdaGrad",
+            OptimizerKind::RmsProp => "RMSprop (decay 0.99)",
+            OptimizerKind::Adam => "Adam (β1 0.9, β2 0.999)",
+        }
     }
 }
+
+display_and_parse!(OptimizerKind);
 
 #[cfg(test)]
 pub(crate) mod tests {

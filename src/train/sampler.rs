@@ -6,18 +6,42 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::choice::{display_and_parse, Choice};
 use crate::Float;
 
 /// How mini-batches are drawn from the training set.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-#[clap(rename_all = "kebab-case")]
 pub enum Sampling {
     /// The book's `np.random.choice(train_size, batch_size)`: uniform, with replacement.
     WithReplacement,
     /// Shuffle once per epoch and walk through it: every row seen once per epoch.
     ShuffledEpochs,
 }
+
+impl Choice for Sampling {
+    const ALL: &'static [Self] = &[Sampling::WithReplacement, Sampling::ShuffledEpochs];
+
+    fn name(self) -> &'static str {
+        match self {
+            Sampling::WithReplacement => "with-replacement",
+            Sampling::ShuffledEpochs => "shuffled-epochs",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            Sampling::WithReplacement => {
+                "The book's `np.random.choice(train_size, batch_size)`: uniform, with replacement"
+            }
+            Sampling::ShuffledEpochs => {
+                "Shuffle once per epoch and walk through it: every row seen once per epoch"
+            }
+        }
+    }
+}
+
+display_and_parse!(Sampling);
 
 /// Draws `batch_size` row indices per call from `0..train_size`, reproducibly from its RNG.
 #[derive(Clone)]

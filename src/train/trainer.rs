@@ -12,6 +12,7 @@
 use super::hooks::{Divergence, Ended, Hooks};
 use super::sampler::{gather_rows, MiniBatchSampler, SamplerState, Sampling};
 use super::{EpochRecord, History};
+use crate::choice::{display_and_parse, Choice};
 use crate::layers::sparse::{density, SPARSE_MAX_DENSITY};
 use crate::layers::{Input, SparseRows, Targets};
 use crate::net::{accuracy_input, numerical_gradient, Network};
@@ -24,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
 /// How the gradient is computed each iteration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum GradientMethod {
     /// Backpropagation (chapter 5): one forward and one backward pass.
@@ -32,6 +33,26 @@ pub enum GradientMethod {
     /// Numerical differentiation (chapter 4): two forward passes per parameter — very slow.
     Numerical,
 }
+
+impl Choice for GradientMethod {
+    const ALL: &'static [Self] = &[GradientMethod::Backprop, GradientMethod::Numerical];
+
+    fn name(self) -> &'static str {
+        match self {
+            GradientMethod::Backprop => "backprop",
+            GradientMethod::Numerical => "numerical",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            GradientMethod::Backprop => "Backpropagation (chapter 5): one forward and one backward pass",
+            GradientMethod::Numerical => "Numerical differentiation (chapter 4): two forward passes per parameter — very slow",
+        }
+    }
+}
+
+display_and_parse!(GradientMethod);
 
 /// When accuracy is measured during training, and on which training rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,7 +96,7 @@ pub struct TrainConfig {
 /// How training reacts to divergence — a loss that is NaN or infinite, or whose mean over
 /// [`DIVERGENCE_WINDOW`] iterations is more than twice that of guessing (ln of the number of
 /// classes): signs of a learning rate far too large.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OnNan {
     /// Stop at that iteration, keeping the weights from before it.
@@ -84,6 +105,26 @@ pub enum OnNan {
     /// Keep going, to watch what happens.
     Continue,
 }
+
+impl Choice for OnNan {
+    const ALL: &'static [Self] = &[OnNan::Stop, OnNan::Continue];
+
+    fn name(self) -> &'static str {
+        match self {
+            OnNan::Stop => "stop",
+            OnNan::Continue => "continue",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            OnNan::Stop => "Stop at that iteration, keeping the weights from before it",
+            OnNan::Continue => "Keep going, to watch what happens",
+        }
+    }
+}
+
+display_and_parse!(OnNan);
 
 /// Iterations over which the mean loss is compared with guessing's.
 pub const DIVERGENCE_WINDOW: usize = 100;

@@ -1,0 +1,168 @@
+//! The command-line tool: parses the arguments, calls the library, prints what it returns.
+//! One file per command group; the defaults and rules the commands apply live in the library.
+
+mod data;
+mod demo;
+mod net;
+mod study;
+mod train;
+mod value;
+
+use crate::{interrupt, Error};
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::path::Path;
+use std::process::ExitCode;
+
+/// scratchnet: neural-network training from scratch, and a lab for measuring it.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Print nothing but results (no progress bars or log lines).
+    #[arg(long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train the book's TwoLayerNet (784-50-10, sigmoid, SGD), or with --hidden a MultiLayerNet,
+    /// and write charts, metrics, weights and an HTML report. Defaults are the users' chapter-4
+    /// run (≈0.94 test accuracy).
+    Train(train::TrainArgs),
+    /// Check backpropagation against numerical gradients on 3 training images (f64).
+    Gradcheck(train::GradcheckArgs),
+    /// Test accuracy of saved weights, with the confusion matrix and the misclassified images.
+    Eval(train::EvalArgs),
+    /// Download (or copy) a dataset into the cache, verify its checksums and say where it is.
+    Fetch(data::FetchArgs),
+    /// Run a study — many training runs measured side by side — ending in an HTML report.
+    Study {
+        #[command(subcommand)]
+        study: study::StudyCommand,
+    },
+    /// Print a chapter's figures and draw its charts, as the book shows them.
+    Demo {
+        #[command(subcommand)]
+        demo: demo::Demo,
+    },
+}
+
+/// Runs the command line's command; the exit status is 130 after Ctrl-C, 1 after an error.
+pub fn main() -> ExitCode {
+    restore_default_sigpipe();
+    install_interrupt_handler();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            let interrupted = e
+                .downcast_ref::<Stopped>()
+                .is_some_and(|stopped| stopped.interrupted);
+            ExitCode::from(if interrupted { INTERRUPTED as u8 } else { 1 })
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Train(args) => train::run_train(&args, cli.quiet),
+        Command::Gradcheck(args) => train::run_gradcheck(&args, cli.quiet),
+        Command::Eval(args) => train::run_eval(&args, cli.quiet),
+        Command::Fetch(args) => data::run_fetch(&args, cli.quiet),
+        Command::Study { study } => study::run(study, cli.quiet),
+        Command::Demo { demo } => demo::run(demo),
+    }
+}
+
+/// Lets a closed pipe (`scratchnet … | head`) end the program quietly, as it does other
+/// command-line tools, instead of making every later print fail.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to the default is async-signal-safe and happens
+    // before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// Ctrl-C or SIGTERM: the first asks training to stop after its current iteration and save a
+/// checkpoint; a second exits at once (every file is written atomically, so none is torn).
+fn install_interrupt_handler() {
+    let installed = ctrlc::set_handler(|| {
+        if interrupt::request_stop() {
+            std::process::exit(INTERRUPTED);
+        }
+        eprintln!("\nstopping after this iteration (Ctrl-C again to quit at once)");
+    });
+    if let Err(e) = installed {
+        eprintln!("warning: Ctrl-C will not save a checkpoint ({e})");
+    }
+}
+
+/// The exit status of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells use).
+const INTERRUPTED: i32 = 130;
+
+/// A run or study that stopped early, with what to do next.
+#[derive(Debug)]
+struct Stopped {
+    cause: String,
+    hint: String,
+    /// Stopped by Ctrl-C or SIGTERM (exit status 130), rather than by divergence.
+    interrupted: bool,
+}
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}\n{}", self.cause, self.hint)
+    }
+}
+
+impl std::error::Error for Stopped {}
+
+impl Stopped {
+    /// A run stopped by Ctrl-C after `iteration` updates, its checkpoint in `dir`.
+    fn interrupted(iteration: usize, checkpoint: &Path, dir: &Path) -> Self {
+        Stopped {
+            cause: format!("interrupted after {iteration} iterations"),
+            hint: format!(
+                "checkpoint saved in {}; continue with: scratchnet train --resume {}",
+                checkpoint.display(),
+                dir.display()
+            ),
+            interrupted: true,
+        }
+    }
+
+    /// A run whose loss diverged, what it learned until then written into `dir`.
+    fn diverged(divergence: &crate::train::Divergence, dir: &Path) -> Self {
+        Stopped {
+            cause: divergence.to_string(),
+            hint: format!(
+                "what was learned until then is in {} (model.safetensors, epochs.csv, \
+                 report.html); try a smaller --lr, or --on-nan continue to watch it",
+                dir.display()
+            ),
+            interrupted: false,
+        }
+    }
+}
+
+/// Adds what to do next to an interrupted study's error.
+fn explain_stop(e: Error) -> anyhow::Error {
+    match &e {
+        Error::StudyInterrupted { checkpoint, .. } => Stopped {
+            cause: e.to_string(),
+            hint: format!(
+                "checkpoint saved in {}; rerun the same command to resume \
+                 (finished runs are kept, this one continues from its checkpoint)",
+                checkpoint.display()
+            ),
+            interrupted: true,
+        }
+        .into(),
+        _ => e.into(),
+    }
+}

@@ -1,0 +1,100 @@
+//! The network and learning flags that `train` and the batch-size study share.
+
+use super::value::choice;
+use crate::data::DatasetKind;
+use crate::init::WeightInit;
+use crate::layers::Activation;
+use crate::net::MultiLayerNetConfig;
+use crate::optim::OptimizerKind;
+use crate::run::{NetworkSpec, TrainSettings};
+use crate::train::Sampling;
+
+/// The network and how it learns.
+#[derive(clap::Args, Debug, Clone)]
+pub(super) struct NetArgs {
+    /// Neurons in the hidden layer of the TwoLayerNet.
+    #[arg(long, default_value_t = 50, conflicts_with = "hidden")]
+    hidden_size: usize,
+    /// Train a MultiLayerNet with these hidden layer sizes, comma-separated (100,100,100).
+    #[arg(long, value_delimiter = ',', value_name = "SIZES")]
+    hidden: Option<Vec<usize>>,
+    /// The hidden layers' activation.
+    #[arg(long, value_parser = choice::<Activation>(), default_value_t = Activation::Sigmoid)]
+    activation: Activation,
+    /// Standard deviation of the TwoLayerNet's initial weights (W = std · randn).
+    #[arg(
+        long,
+        default_value_t = 0.01,
+        conflicts_with = "hidden",
+        allow_negative_numbers = true
+    )]
+    weight_init_std: f64,
+    /// MultiLayerNet weight initialisation: std:σ, xavier or he (default: he for relu,
+    /// xavier for sigmoid).
+    #[arg(long, value_name = "INIT", requires = "hidden")]
+    init: Option<WeightInit>,
+    /// MultiLayerNet L2 weight decay λ (loss += ½·λ·ΣW²).
+    #[arg(
+        long,
+        value_name = "LAMBDA",
+        requires = "hidden",
+        allow_negative_numbers = true
+    )]
+    weight_decay: Option<f64>,
+    /// MultiLayerNet: a Dropout layer of this ratio after each hidden activation.
+    #[arg(
+        long,
+        value_name = "RATIO",
+        requires = "hidden",
+        allow_negative_numbers = true
+    )]
+    dropout: Option<f64>,
+    /// MultiLayerNet: a BatchNorm layer before each hidden activation.
+    #[arg(long, requires = "hidden")]
+    batchnorm: bool,
+    /// The update rule.
+    #[arg(long, value_parser = choice::<OptimizerKind>(), default_value_t = OptimizerKind::Sgd)]
+    optimizer: OptimizerKind,
+    /// The learning rate (default: 0.1 for sgd, the book's defaults for the others:
+    /// 0.01, adam 0.001).
+    #[arg(long = "lr", alias = "learning-rate", allow_negative_numbers = true)]
+    learning_rate: Option<f64>,
+    /// How mini-batches are drawn: with replacement (the book's np.random.choice) or shuffled epochs.
+    #[arg(long, value_parser = choice::<Sampling>(), default_value_t = Sampling::WithReplacement)]
+    sampling: Sampling,
+}
+
+impl NetArgs {
+    /// These settings on `dataset`, the rest the users' run.
+    pub(super) fn settings(&self, dataset: DatasetKind) -> TrainSettings {
+        TrainSettings {
+            dataset: dataset.to_string(),
+            network: self.network(),
+            optimizer: self.optimizer,
+            learning_rate: self.optimizer.learning_rate_or_default(self.learning_rate),
+            sampling: self.sampling,
+            ..TrainSettings::default()
+        }
+    }
+
+    /// The TwoLayerNet of `--hidden-size`, or with `--hidden` a MultiLayerNet.
+    fn network(&self) -> NetworkSpec {
+        let Some(hidden_size_list) = &self.hidden else {
+            return NetworkSpec::TwoLayerNet {
+                hidden_size: self.hidden_size,
+                activation: self.activation,
+                weight_init_std: self.weight_init_std,
+            };
+        };
+        let defaults = MultiLayerNetConfig::default();
+        NetworkSpec::MultiLayerNet(MultiLayerNetConfig {
+            hidden_size_list: hidden_size_list.clone(),
+            activation: self.activation,
+            weight_init: WeightInit::or_default_for(self.init, self.activation),
+            weight_decay_lambda: self.weight_decay.unwrap_or(0.0),
+            use_dropout: self.dropout.is_some(),
+            dropout_ratio: self.dropout.unwrap_or(defaults.dropout_ratio),
+            use_batchnorm: self.batchnorm,
+        })
+    }
+}

@@ -1,0 +1,199 @@
+//! `scratchnet train`, `gradcheck` and `eval`: one network, trained, checked or evaluated.
+
+use super::data::DataArgs;
+use super::net::NetArgs;
+use super::value::choice;
+use super::Stopped;
+use crate::data::{self, DatasetKind};
+use crate::progress::Console;
+use crate::run::{self, Outcome, RunDir, Start, TrainSettings};
+use crate::train::{GradientMethod, OnNan};
+use crate::{eval, files, gradcheck, threads};
+use anyhow::{bail, Result};
+use std::path::{Path, PathBuf};
+
+/// `scratchnet train`'s arguments: one flag per setting of the book's loop.
+#[derive(clap::Args, Debug)]
+pub(super) struct TrainArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    net: NetArgs,
+    /// Number of updates (the book's iters_num).
+    #[arg(long = "iters", alias = "iters-num", default_value_t = 10_000)]
+    iters_num: usize,
+    /// Images per mini-batch.
+    #[arg(long, default_value_t = 100)]
+    batch_size: usize,
+    /// How gradients are computed: backprop, or numerical (chapter 4's way; very slow).
+    #[arg(long, value_parser = choice::<GradientMethod>(), default_value_t = GradientMethod::Backprop)]
+    gradient: GradientMethod,
+    /// Seed of the initial weights and the mini-batch draws; the same seed gives the same run.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Threads for matrix products and evaluation (default: every core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Folder for the results (default: runs/<UTC time>).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// What a NaN or infinite loss does: stop (saving what was learned) or continue.
+    #[arg(long, value_parser = choice::<OnNan>(), default_value_t = OnNan::Stop)]
+    on_nan: OnNan,
+    /// Continue the interrupted run in DIR (its settings come from DIR/config.json).
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with_all = ["iters_num", "batch_size", "gradient", "seed", "out", "on_nan", "hidden_size", "hidden", "activation", "learning_rate", "dataset"]
+    )]
+    resume: Option<PathBuf>,
+}
+
+/// Trains (or resumes) a run, then prints its final accuracies and the files it wrote.
+pub(super) fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
+    let started = std::time::Instant::now();
+    threads::init(args.threads)?;
+    let progress = Console::new(quiet);
+    let (dir, settings, start) = match &args.resume {
+        Some(dir) => {
+            let dir = RunDir::open(dir);
+            let settings = dir.settings()?;
+            (Some(dir), settings, Start::Resume)
+        }
+        None => {
+            let settings = TrainSettings {
+                iters_num: args.iters_num,
+                batch_size: args.batch_size,
+                gradient: args.gradient,
+                seed: args.seed,
+                on_nan: args.on_nan,
+                ..args.net.settings(args.data.dataset())
+            };
+            settings.validate()?;
+            // Refused before the data is loaded, so a refusal comes at once.
+            let dir = args.out.as_deref().map(RunDir::open);
+            if let Some(dir) = &dir {
+                dir.check_new()?;
+            }
+            (dir, settings, Start::Fresh)
+        }
+    };
+    let kind: DatasetKind = settings.dataset.parse()?;
+    let dataset = data::load(kind, &args.data.fetch_options(), &progress)?;
+    let dir = match (dir, start) {
+        (Some(dir), Start::Resume) => dir,
+        (Some(dir), Start::Fresh) => RunDir::claim(dir.path())?,
+        (None, _) => RunDir::claim_new_in(Path::new("runs"))?,
+    };
+    let out = dir.path();
+    let run = match run::run(&dir, &settings, start, &dataset, &progress)? {
+        Outcome::Finished(run) => run,
+        Outcome::Interrupted {
+            iteration,
+            checkpoint,
+        } => return Err(Stopped::interrupted(iteration, &checkpoint, out).into()),
+        Outcome::Diverged(d) => return Err(Stopped::diverged(&d, out).into()),
+    };
+    let h = &run.history;
+    println!(
+        "final weights: train acc {:.4}, test acc {:.4} | {:.2} s of updates ({:.0} samples/s), {:.2} s of evaluation",
+        h.final_train_acc, h.final_test_acc, h.train_seconds, run.samples_per_s, h.eval_seconds
+    );
+    println!(
+        "wrote {} ({:.2} s in all, loading and writing included)",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    for file in &run.files {
+        println!("  {}", file.display());
+    }
+    Ok(())
+}
+
+/// `scratchnet gradcheck`'s arguments.
+#[derive(clap::Args, Debug)]
+pub(super) struct GradcheckArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Seed of the network's initial weights.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Training images to check on.
+    #[arg(long, default_value_t = 3)]
+    samples: usize,
+    /// The largest mean |backprop - numerical| that passes; a parameter above it fails the
+    /// check (exit status 1).
+    #[arg(long, default_value_t = gradcheck::TOLERANCE, allow_negative_numbers = true)]
+    tolerance: f64,
+}
+
+/// Compares backprop with numerical gradients and prints each parameter's difference.
+pub(super) fn run_gradcheck(args: &GradcheckArgs, quiet: bool) -> Result<()> {
+    gradcheck::check_tolerance(args.tolerance)?;
+    let progress = Console::new(quiet);
+    let dataset = data::load(args.data.dataset(), &args.data.fetch_options(), &progress)?;
+    let checks = gradcheck::check_two_layer_net(&dataset, args.samples, args.seed)?;
+    println!(
+        "mean |backprop - numerical| over {} training images (f64):",
+        args.samples
+    );
+    for c in &checks {
+        println!("{}: {:e}", c.name, c.mean_abs_diff);
+    }
+    if let Some(bad) = gradcheck::first_failure(&checks, args.tolerance) {
+        bail!(
+            "gradient check failed: {} differs by {:e}, more than {:e}",
+            bad.name,
+            bad.mean_abs_diff,
+            args.tolerance
+        );
+    }
+    println!("ok: every difference is below {:e}", args.tolerance);
+    Ok(())
+}
+
+/// `scratchnet eval`'s arguments.
+#[derive(clap::Args, Debug)]
+pub(super) struct EvalArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// A model.safetensors written by `scratchnet train`.
+    #[arg(long, value_name = "PATH")]
+    model: PathBuf,
+    /// Folder for the charts (default: the model's folder).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+/// Evaluates saved weights on the test set: accuracy, confusion table, charts.
+pub(super) fn run_eval(args: &EvalArgs, quiet: bool) -> Result<()> {
+    let progress = Console::new(quiet);
+    let trained_on = eval::trained_on(&args.model);
+    let kind = args.data.dataset.or(trained_on).unwrap_or_default();
+    if let Some(trained_on) = trained_on.filter(|&t| t != kind) {
+        eprintln!(
+            "note: {} was trained on {trained_on} (its config.json says so); evaluating on {kind} as asked",
+            args.model.display()
+        );
+    }
+    let dataset = data::load(kind, &args.data.fetch_options(), &progress)?;
+    let out = match &args.out {
+        Some(dir) => dir.clone(),
+        None => files::parent_dir(&args.model).to_path_buf(),
+    };
+    let (evaluation, files) = eval::evaluate_model(&args.model, &dataset, &out)?;
+    println!(
+        "test accuracy {:.4} ({} of {} misclassified)",
+        evaluation.accuracy,
+        evaluation.misclassified.len(),
+        dataset.t_test.len()
+    );
+    print!(
+        "{}",
+        evaluation.confusion_table(&dataset.kind.class_names())
+    );
+    for file in &files {
+        println!("  {}", file.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,86 @@
+//! The studies scratchnet knows, by the kind a study folder's `plan.json` names, and what is
+//! done to a folder whatever study it holds.
+
+use super::batch_size::BatchSizeStudy;
+use super::depth_width::DepthWidthStudy;
+use super::runner::{self, merge_studies, Study};
+use crate::choice::{self, display_and_parse, Choice};
+use crate::{Error, Result};
+use std::path::{Path, PathBuf};
+
+/// A kind of study.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StudyKind {
+    /// [`BatchSizeStudy`].
+    BatchSize,
+    /// [`DepthWidthStudy`].
+    DepthWidth,
+}
+
+impl Choice for StudyKind {
+    const ALL: &'static [Self] = &[StudyKind::BatchSize, StudyKind::DepthWidth];
+
+    fn name(self) -> &'static str {
+        match self {
+            StudyKind::BatchSize => BatchSizeStudy::KIND,
+            StudyKind::DepthWidth => DepthWidthStudy::KIND,
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            StudyKind::BatchSize => "Mini-batch size versus speed and accuracy",
+            StudyKind::DepthWidth => "Deep versus wide networks",
+        }
+    }
+}
+
+display_and_parse!(StudyKind);
+
+impl StudyKind {
+    /// The kind of study the folder `dir` holds.
+    pub fn of(dir: &Path) -> Result<Self> {
+        let kind = runner::study_kind(dir)?;
+        choice::parse(&kind).map_err(|_| Error::BadFile {
+            path: dir.to_path_buf(),
+            reason: format!("unknown study kind {kind}"),
+        })
+    }
+}
+
+/// What [`merge`] wrote.
+pub struct Merged {
+    /// The files written.
+    pub files: Vec<PathBuf>,
+    /// The runs in the merged study.
+    pub runs: usize,
+}
+
+/// Combines the study folders `dirs` (of one study, with equal plans) into `out`, whichever
+/// study the first one holds.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged> {
+    let first = dirs
+        .first()
+        .ok_or_else(|| Error::invalid("study folders", "none", "at least one folder"))?;
+    match StudyKind::of(first)? {
+        StudyKind::BatchSize => merge_as(
+            &BatchSizeStudy::new(runner::read_plan::<BatchSizeStudy>(first)?)?,
+            dirs,
+            out,
+        ),
+        StudyKind::DepthWidth => merge_as(
+            &DepthWidthStudy::new(runner::read_plan::<DepthWidthStudy>(first)?)?,
+            dirs,
+            out,
+        ),
+    }
+}
+
+/// [`merge_studies`] for `study`, counted.
+fn merge_as<S: Study>(study: &S, dirs: &[PathBuf], out: &Path) -> Result<Merged> {
+    let result = merge_studies(study, dirs, out)?;
+    Ok(Merged {
+        files: result.files,
+        runs: result.outcomes.len(),
+    })
+}
