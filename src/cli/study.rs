@@ -177,7 +177,7 @@ fn run_batch_size(args: &BatchSizeArgs, quiet: bool) -> Result<()> {
         common.shard.unwrap_or(Shard::ALL),
         &progress,
     )
-    .map_err(|e| explain_stop(e))?;
+    .map_err(explain_stop)?;
     print_study(&result.files, result.ran, result.outcomes.len());
     if !quiet {
         for sentence in findings(study.plan(), &summarise(study.plan(), &result.outcomes)) {
@@ -228,7 +228,7 @@ fn run_depth_width(args: &DepthWidthArgs, quiet: bool) -> Result<()> {
         common.shard.unwrap_or(Shard::ALL),
         &progress,
     )
-    .map_err(|e| explain_stop(e))?;
+    .map_err(explain_stop)?;
     print_study(&result.files, result.ran, result.outcomes.len());
     if !quiet {
         let shapes = depth_width::summarise(study.plan(), &result.outcomes);
