@@ -22,6 +22,7 @@ pub mod functions;
 pub mod gradcheck;
 pub mod init;
 pub mod interrupt;
+pub mod kernels;
 pub mod layers;
 pub mod net;
 pub mod numerical;
@@ -29,7 +30,6 @@ pub mod optim;
 pub mod plot;
 pub mod progress;
 pub mod report;
-pub mod simd;
 pub mod train;
 
 pub use error::{Error, Result};

@@ -12,9 +12,7 @@ use crate::data::Dataset;
 use crate::files::write_atomic;
 use crate::init::WeightInit;
 use crate::layers::{Activation, Targets};
-use crate::net::{
-    numerical_gradient, parameter_count, MultiLayerNet, MultiLayerNetConfig, Network, TwoLayerNet,
-};
+use crate::net::{parameter_count, MultiLayerNet, MultiLayerNetConfig, Network, TwoLayerNet};
 use crate::optim::{check_learning_rate, OptimizerKind};
 use crate::plot::training::{AccuracyChart, LossChart};
 use crate::progress::Progress;
@@ -460,9 +458,8 @@ fn estimate_numerical<N: Network<f32> + Clone>(
 ) -> String {
     let rows = config.batch_size.min(data.t_train.len());
     let start = Instant::now();
-    numerical_gradient(
-        net,
-        data.x_train.slice(ndarray::s![..rows, ..]),
+    net.numerical_gradient(
+        &data.x_train.slice(ndarray::s![..rows, ..]),
         Targets::Labels(&data.t_train[..rows]),
     );
     let per_iter = start.elapsed().as_secs_f64();
