@@ -19,7 +19,7 @@ pub fn zero<F: Float>(y: &mut [F]) {
 }
 
 /// Lanes summed together in one register-held accumulator: one AVX-512 register of f32.
-const LANES: usize = 16;
+pub const LANES: usize = 16;
 
 /// `y += Σ_k coeffs[k] · row(k)` (every row as long as y); for y of 16 to 64 lanes (the users'
 /// hidden layer of 50), each lane summed in a register.
