@@ -13,10 +13,10 @@ use ndarray::{s, Array2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scratchnet::data::{self, DatasetKind, FetchOptions};
-use scratchnet::layers::affine::gemm_into;
-use scratchnet::layers::sparse::sparse_affine_into;
-use scratchnet::layers::{Activation, Input, SparseRows, Targets};
-use scratchnet::net::{accuracy_input, numerical_gradient, Network, TwoLayerNet};
+use scratchnet::kernels::dense::gemm_into;
+use scratchnet::kernels::{sparse, SparseRows};
+use scratchnet::layers::{Activation, Targets};
+use scratchnet::net::{Network, TwoLayerNet};
 use scratchnet::optim::{self, Sgd};
 use scratchnet::progress::Silent;
 use scratchnet::run::labels;
@@ -45,7 +45,7 @@ fn train(c: &mut Criterion) {
                 for (t, &i) in t.iter_mut().zip(&mask) {
                     *t = t_train[i];
                 }
-                let loss = net.gradient_input(Input::Sparse(x.view()), Targets::Labels(&t));
+                let loss = net.gradient(&x, Targets::Labels(&t));
                 optim::step(&mut net, &mut sgd);
                 black_box(loss)
             })
@@ -58,8 +58,8 @@ fn train(c: &mut Criterion) {
     let t_test = labels(&dataset.t_test);
     group.bench_function("accuracy_70000", |b| {
         b.iter(|| {
-            let train = accuracy_input(&net, Input::Sparse(x_train.view()), &t_train);
-            let test = accuracy_input(&net, Input::Sparse(x_test.view()), &t_test);
+            let train = net.accuracy(&x_train, &t_train);
+            let test = net.accuracy(&x_test, &t_test);
             black_box((train, test))
         })
     });
@@ -70,13 +70,7 @@ fn train(c: &mut Criterion) {
     let x = dataset.x_train.slice(s![..100, ..]).mapv(f64::from);
     let net64 = TwoLayerNet::<f64>::new(784, 50, 10, 0.01, Activation::Sigmoid, &mut rng).unwrap();
     group.bench_function("two_layer_net_batch_100_f64", |b| {
-        b.iter(|| {
-            black_box(numerical_gradient(
-                &net64,
-                x.view(),
-                Targets::Labels(&t_train[..100]),
-            ))
-        })
+        b.iter(|| black_box(net64.numerical_gradient(&x, Targets::Labels(&t_train[..100]))))
     });
     group.finish();
 
@@ -104,11 +98,11 @@ fn train(c: &mut Criterion) {
                 black_box(&out);
             })
         });
-        let mut sparse = SparseRows::new();
+        let mut rows = SparseRows::new();
         group.bench_function(BenchmarkId::new("sparse_incl_build", name), |b| {
             b.iter(|| {
-                sparse.assign(x.view());
-                sparse_affine_into(sparse.view(), W1.view(), &b1, &mut out);
+                rows.assign(x.view());
+                sparse::affine_into(rows.view(), W1.view(), &b1, &mut out);
                 black_box(&out);
             })
         });

@@ -13,8 +13,8 @@ use ndarray::s;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scratchnet::data::{self, DatasetKind, FetchOptions};
-use scratchnet::layers::{Activation, Input, SparseRows, Targets};
-use scratchnet::net::{accuracy_input, numerical_gradient, Network, TwoLayerNet};
+use scratchnet::layers::{Activation, SparseRows, Targets};
+use scratchnet::net::{Network, TwoLayerNet};
 use scratchnet::optim::{self, Sgd};
 use scratchnet::progress::Silent;
 use scratchnet::run::labels;
@@ -41,11 +41,11 @@ fn main() -> scratchnet::Result<()> {
             let mut rng = ChaCha8Rng::seed_from_u64(0);
             let net = TwoLayerNet::<f64>::new(784, 50, 10, 0.01, Activation::Sigmoid, &mut rng)?;
             let t = Targets::Labels(&t_train[..100]);
-            numerical_gradient(&net, x.view(), t);
+            net.numerical_gradient(&x, t);
             let mut times: Vec<f64> = (0..5)
                 .map(|_| {
                     let start = Instant::now();
-                    numerical_gradient(&net, x.view(), t);
+                    net.numerical_gradient(&x, t);
                     start.elapsed().as_secs_f64()
                 })
                 .collect();
@@ -101,7 +101,7 @@ fn samples_per_s(
             for (t, &i) in t.iter_mut().zip(&mask) {
                 *t = t_train[i];
             }
-            net.gradient_input(Input::Sparse(x.view()), Targets::Labels(&t));
+            net.gradient(&x, Targets::Labels(&t));
             optim::step(&mut net, &mut sgd);
         }
     };
@@ -135,7 +135,7 @@ fn measured_steps(
         for (t, &i) in t.iter_mut().zip(&mask) {
             *t = t_train[i];
         }
-        loss = net.gradient_input(Input::Sparse(x.view()), Targets::Labels(&t));
+        loss = net.gradient(&x, Targets::Labels(&t));
         optim::step(&mut net, &mut sgd);
     }
     loss
@@ -150,10 +150,7 @@ fn measured_eval(
 ) -> f64 {
     let mut total = 0.0;
     for _ in 0..repeats {
-        total = sets
-            .iter()
-            .map(|(x, t)| accuracy_input(net, Input::Sparse(x.view()), t))
-            .sum();
+        total = sets.iter().map(|(x, t)| net.accuracy(*x, t)).sum();
     }
     total
 }

@@ -387,7 +387,7 @@ mod tests {
         save(&net, two_layer_metadata(&net), &path).unwrap();
         let loaded: TwoLayerNet<f32> = Checkpoint::load(&path).unwrap().two_layer_net().unwrap();
         let x = crate::init::randn::<f32>(&mut ChaCha8Rng::seed_from_u64(1), 7, 12, 1.0);
-        assert_eq!(net.predict(x.view()), loaded.predict(x.view()));
+        assert_eq!(net.predict(&x), loaded.predict(&x));
         assert_eq!(loaded.activation_kind(), Activation::Relu);
     }
 
@@ -437,10 +437,7 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(4);
         let mut net = MultiLayerNet::<f32>::new(12, 3, &config, &mut rng).unwrap();
         let x = crate::init::randn::<f32>(&mut rng, 7, 12, 1.0);
-        net.loss(
-            x.view(),
-            crate::layers::Targets::Labels(&[0, 1, 2, 0, 1, 2, 0]),
-        );
+        net.loss(&x, crate::layers::Targets::Labels(&[0, 1, 2, 0, 1, 2, 0]));
         save(&net, net.metadata(), &path).unwrap();
         let meta = &Checkpoint::load(&path).unwrap().metadata;
         assert_eq!(meta["network"], "MultiLayerNet");
@@ -451,9 +448,9 @@ mod tests {
             Checkpoint::load(&path).unwrap().multi_layer_net().unwrap();
         assert_eq!(loaded.config(), &config);
         assert_eq!(loaded.buffers().len(), 4);
-        assert_eq!(net.predict(x.view()), loaded.predict(x.view()));
+        assert_eq!(net.predict(&x), loaded.predict(&x));
         let boxed = Checkpoint::load(&path).unwrap().network::<f32>().unwrap();
-        assert_eq!(net.predict(x.view()), boxed.predict(x.view()));
+        assert_eq!(net.predict(&x), boxed.predict(&x));
         let two = Checkpoint::load(&path).unwrap().two_layer_net::<f32>();
         assert!(two.is_err(), "a deep net is not a TwoLayerNet");
     }

@@ -3,7 +3,7 @@
 use crate::checkpoint::Checkpoint;
 use crate::data::idx::NUM_CLASSES;
 use crate::data::{Dataset, DatasetKind};
-use crate::net::{predict_labels, Network};
+use crate::net::Network;
 use crate::plot::eval::{ConfusionChart, MisclassifiedGrid};
 use crate::run::labels;
 use crate::{Error, Float, Result};
@@ -27,7 +27,7 @@ pub fn evaluate<F: Float, N: Network<F> + ?Sized>(
     t: &[usize],
     classes: usize,
 ) -> Evaluation {
-    let predicted = predict_labels(net, x);
+    let predicted = net.predict_labels(&x);
     let mut confusion = Array2::zeros((classes, classes));
     let mut misclassified = Vec::new();
     for (row, (&truth, &guess)) in t.iter().zip(&predicted).enumerate() {

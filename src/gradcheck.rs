@@ -6,7 +6,7 @@
 use crate::data::idx::NUM_CLASSES;
 use crate::data::Dataset;
 use crate::layers::{Activation, Targets};
-use crate::net::{numerical_gradient, Network, TwoLayerNet};
+use crate::net::{Network, TwoLayerNet};
 use crate::run::labels;
 use crate::{Error, Float, Result};
 use ndarray::{s, Array2, ArrayView2};
@@ -56,9 +56,9 @@ pub fn gradient_check<F: Float, N: Network<F> + Clone>(
     x: ArrayView2<F>,
     t: &[usize],
 ) -> Vec<ParamCheck> {
-    let numerical = numerical_gradient(net, x, Targets::Labels(t));
+    let numerical = net.numerical_gradient(&x, Targets::Labels(t));
     let mut net = net.clone();
-    net.gradient(x, Targets::Labels(t));
+    net.gradient(&x, Targets::Labels(t));
     numerical
         .iter()
         .enumerate()

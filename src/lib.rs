@@ -24,6 +24,7 @@ pub mod functions;
 pub mod gradcheck;
 pub mod init;
 pub mod interrupt;
+pub mod kernels;
 pub mod layers;
 pub mod net;
 pub mod numerical;
@@ -32,7 +33,6 @@ pub mod plot;
 pub mod progress;
 pub mod report;
 pub mod run;
-pub mod simd;
 pub mod threads;
 pub mod train;
 

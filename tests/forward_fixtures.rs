@@ -8,7 +8,7 @@ use ndarray::{Array1, Array2, ArrayD, ArrayView, Dimension, IxDyn};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scratchnet::init::WeightInit;
-use scratchnet::layers::sparse::{density, SPARSE_MAX_DENSITY};
+use scratchnet::kernels::{density, SPARSE_MAX_DENSITY};
 use scratchnet::layers::{Activation, Affine, BatchNorm, Relu, Sigmoid, SoftmaxWithLoss, Targets};
 use scratchnet::net::{MultiLayerNet, MultiLayerNetConfig, Network, TwoLayerNet};
 use serde_json::Value;
@@ -217,8 +217,8 @@ fn two_layer_net_predict_and_loss_are_numpys_for_each_activation() {
         let mut net = TwoLayerNet::from_params(w1, b1, w2, b2, activation);
         let (x, t) = (matrix(&case["x"]), whole_numbers(&case["labels"]));
         let what = format!("{activation:?}");
-        assert_all_close(&what, net.predict(x.view()).view(), &case["scores"]);
-        let loss = net.loss(x.view(), Targets::Labels(&t));
+        assert_all_close(&what, net.predict(&x).view(), &case["scores"]);
+        let loss = net.loss(&x, Targets::Labels(&t));
         assert_close(&format!("{what} loss"), loss, number(&case["loss"]));
     }
 }
@@ -234,7 +234,7 @@ fn multi_layer_net_predict_uses_running_statistics_and_scales_by_one_minus_the_r
             ..MultiLayerNetConfig::default()
         },
     );
-    let scores = net.predict(matrix(&case["x"]).view());
+    let scores = net.predict(&matrix(&case["x"]));
     assert_all_close("MultiLayerNet predict", scores.view(), &case["scores"]);
 }
 
@@ -249,7 +249,7 @@ fn multi_layer_net_training_loss_uses_batch_statistics_and_weight_decay() {
         },
     );
     let (x, t) = (matrix(&case["x"]), whole_numbers(&case["labels"]));
-    let loss = net.loss(x.view(), Targets::Labels(&t));
+    let loss = net.loss(&x, Targets::Labels(&t));
     assert_close("MultiLayerNet training loss", loss, number(&case["loss"]));
     let buffers = net.buffers();
     assert_eq!(buffers.len(), 4);

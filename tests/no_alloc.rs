@@ -78,7 +78,7 @@ fn training_steps_allocate_nothing_after_warm_up() {
                 gather_rows(x_train.view(), &mask, &mut x_dense);
                 Input::Dense(x_dense.view())
             };
-            net.gradient_input(input, Targets::Labels(&t));
+            net.gradient(&input, Targets::Labels(&t));
             optim::step(&mut net, &mut sgd);
         }
     };
@@ -116,7 +116,7 @@ fn switching_between_sparse_and_dense_paths_allocates_nothing() {
     let kind = OptimizerKind::RmsProp;
     let mut optimizer = kind.build::<f32>(kind.default_learning_rate()).unwrap();
     let mut step = || {
-        net.gradient(x.view(), Targets::Labels(&t));
+        net.gradient(&x, Targets::Labels(&t));
         optim::step(&mut net, optimizer.as_mut());
     };
     for _ in 0..50 {
@@ -144,11 +144,11 @@ fn every_optimizer_step_allocates_nothing_after_the_first() {
     for kind in OptimizerKind::ALL {
         let mut net = MultiLayerNet::<f32>::new(40, 10, &config, &mut rng).unwrap();
         let mut optimizer = kind.build::<f32>(kind.default_learning_rate()).unwrap();
-        net.gradient(x.view(), Targets::Labels(&t));
+        net.gradient(&x, Targets::Labels(&t));
         optim::step(&mut net, optimizer.as_mut());
         let mut during_steps = 0;
         for _ in 0..20 {
-            net.gradient(x.view(), Targets::Labels(&t));
+            net.gradient(&x, Targets::Labels(&t));
             let before = allocations();
             optim::step(&mut net, optimizer.as_mut());
             during_steps += allocations() - before;

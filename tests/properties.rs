@@ -19,9 +19,9 @@ use proptest::test_runner::{RngSeed, TestCaseError};
 use scratchnet::functions::{
     cross_entropy_error, cross_entropy_error_labels, softmax, sum_squared_error, CEE_DELTA,
 };
-use scratchnet::layers::sparse::{density, SPARSE_MAX_DENSITY};
+use scratchnet::kernels::{density, SPARSE_MAX_DENSITY};
 use scratchnet::layers::{
-    Affine, BatchNorm, Dropout, Input, Relu, Sigmoid, SoftmaxWithLoss, SparseRows, Targets,
+    Affine, BatchNorm, Dropout, Relu, Sigmoid, SoftmaxWithLoss, SparseRows, Targets,
 };
 use scratchnet::numerical::{numerical_gradient, H};
 
@@ -378,7 +378,7 @@ proptest! {
         // The trainer's way in: the batch already as its nonzero entries.
         let mut given_sparse = Affine::new(w.clone(), b.clone());
         let x_rows = SparseRows::from_dense(x.view());
-        let out_given = given_sparse.forward_input(Input::Sparse(x_rows.view())).to_owned();
+        let out_given = given_sparse.forward(x_rows.view()).to_owned();
         let [_, dw_given, _] = affine_grads(&mut given_sparse, &dout);
         close("out (sparse input)", &out_given, &out_dense, ROUTE_TOL)?;
         close("dW (sparse input)", &dw_given, &dw_dense, ROUTE_TOL)?;

@@ -406,7 +406,7 @@ pub fn probe(
         h = a;
     }
     let mut copy = net.clone();
-    let loss = copy.gradient(x, Targets::Labels(t)) as f64;
+    let loss = copy.gradient(&x, Targets::Labels(t)) as f64;
     let grad_mean_abs = (0..=depth)
         .map(|k| {
             let g = copy.param(2 * k).grad;

@@ -13,19 +13,18 @@ pub mod dropout;
 pub mod relu;
 pub mod sigmoid;
 pub mod softmax_with_loss;
-pub mod sparse;
 
+pub use crate::kernels::{copy_into, ensure_shape, AsInput, Input, SparseRows, SparseView};
 pub use affine::Affine;
 pub use batch_norm::BatchNorm;
 pub use dropout::Dropout;
 pub use relu::Relu;
 pub use sigmoid::Sigmoid;
 pub use softmax_with_loss::{SoftmaxWithLoss, Targets};
-pub use sparse::{Input, SparseRows, SparseView};
 
 use crate::choice::{display_and_parse, Choice};
 use crate::Float;
-use ndarray::{Array2, ArrayView2, Zip};
+use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 /// The hidden layers' activation function.
@@ -101,19 +100,6 @@ pub fn activate_inplace<F: Float>(kind: Activation, x: &mut Array2<F>) {
         Activation::Sigmoid => x.mapv_inplace(crate::functions::sigmoid_scalar),
         Activation::Relu => x.mapv_inplace(|v| v.max(F::zero())),
     }
-}
-
-/// Makes `buf` a (rows, cols) array, reallocating only when its shape changes.
-pub fn ensure_shape<F: Float>(buf: &mut Array2<F>, rows: usize, cols: usize) {
-    if buf.dim() != (rows, cols) {
-        *buf = Array2::zeros((rows, cols));
-    }
-}
-
-/// Copies `src` into `buf`, resizing `buf` first if needed.
-pub fn copy_into<F: Float>(buf: &mut Array2<F>, src: ArrayView2<F>) {
-    ensure_shape(buf, src.nrows(), src.ncols());
-    Zip::from(buf).and(src).for_each(|b, &s| *b = s);
 }
 
 #[cfg(test)]

@@ -7,10 +7,7 @@ pub mod simple_net;
 pub mod two_layer_net;
 
 pub use multi_layer_net::{MultiLayerNet, MultiLayerNetConfig};
-pub use network::{
-    accuracy, accuracy_input, numerical_gradient, numerical_gradient_by_definition,
-    parameter_count, predict_labels, predict_labels_input, Network, Param,
-};
+pub use network::{numerical_gradient_by_definition, parameter_count, Network, Param};
 pub use two_layer_net::TwoLayerNet;
 
 pub use simple_net::SimpleNet;

@@ -12,12 +12,11 @@
 
 use super::{Network, Param};
 use crate::init::WeightInit;
-use crate::layers::affine::affine_into;
+use crate::kernels::AsInput;
 use crate::layers::dropout::check_dropout_ratio;
-use crate::layers::sparse::sparse_affine_into;
 use crate::layers::{
-    activate_inplace, Activation, ActivationLayer, Affine, BatchNorm, Dropout, Input,
-    SoftmaxWithLoss, Targets,
+    activate_inplace, Activation, ActivationLayer, Affine, BatchNorm, Dropout, SoftmaxWithLoss,
+    Targets,
 };
 use crate::{Error, Float, Result};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewD, ArrayViewMutD};
@@ -277,11 +276,11 @@ impl<F: Float> MultiLayerNet<F> {
 
     /// The training forward (batch statistics, which also update the running ones; dropout
     /// masks) on a dense or sparse x: (N, input), and the loss with weight decay.
-    fn forward_loss(&mut self, x: Input<F>, t: Targets<F>) -> F {
+    fn forward_loss(&mut self, x: &dyn AsInput<F>, t: Targets<F>) -> F {
         let Some((Layer::Affine(first), rest)) = self.layers.split_first_mut() else {
             unreachable!("the first layer is an Affine")
         };
-        let mut h = first.forward_input(x);
+        let mut h = first.forward(x.as_input());
         for layer in rest {
             h = layer.forward(h, true);
         }
@@ -308,25 +307,18 @@ impl<F: Float> MultiLayerNet<F> {
 }
 
 impl<F: Float> Network<F> for MultiLayerNet<F> {
-    fn predict(&self, x: ArrayView2<F>) -> Array2<F> {
-        self.predict_input(Input::Dense(x))
-    }
-
     /// The evaluation forward: BatchNorm uses its running statistics, Dropout scales.
-    fn predict_input(&self, x: Input<F>) -> Array2<F> {
+    fn predict(&self, x: &dyn AsInput<F>) -> Array2<F> {
         let Some((Layer::Affine(first), rest)) = self.layers.split_first() else {
             unreachable!("the first layer is an Affine")
         };
         let mut h = Array2::zeros((0, 0));
-        match x {
-            Input::Dense(x) => affine_into(x, &first.W, &first.b, &mut h),
-            Input::Sparse(x) => sparse_affine_into(x, first.W.view(), &first.b, &mut h),
-        }
+        first.forward_eval_into(x.as_input(), &mut h);
         let mut next = Array2::zeros((0, 0));
         for layer in rest {
             match layer {
                 Layer::Affine(affine) => {
-                    affine_into(h.view(), &affine.W, &affine.b, &mut next);
+                    affine.forward_eval_into(h.view(), &mut next);
                     std::mem::swap(&mut h, &mut next);
                 }
                 Layer::BatchNorm(bn) => bn.forward_eval_inplace(&mut h),
@@ -339,15 +331,11 @@ impl<F: Float> Network<F> for MultiLayerNet<F> {
 
     /// The training forward (batch statistics, which also update the running ones; dropout
     /// masks) and the loss with weight decay.
-    fn loss(&mut self, x: ArrayView2<F>, t: Targets<F>) -> F {
-        self.forward_loss(Input::Dense(x), t)
+    fn loss(&mut self, x: &dyn AsInput<F>, t: Targets<F>) -> F {
+        self.forward_loss(x, t)
     }
 
-    fn gradient(&mut self, x: ArrayView2<F>, t: Targets<F>) -> F {
-        self.gradient_input(Input::Dense(x), t)
-    }
-
-    fn gradient_input(&mut self, x: Input<F>, t: Targets<F>) -> F {
+    fn gradient(&mut self, x: &dyn AsInput<F>, t: Targets<F>) -> F {
         let loss = self.forward_loss(x, t);
         let mut dout = self.last_layer.backward(t);
         for layer in self.layers.iter_mut().rev() {
@@ -461,7 +449,6 @@ impl<F: Float> Network<F> for MultiLayerNet<F> {
 mod tests {
     use super::*;
     use crate::init::randn;
-    use crate::net::numerical_gradient;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
@@ -487,8 +474,8 @@ mod tests {
     /// Backprop against `numerical_gradient`, mean |diff| per parameter ≤ 1e-7 (f64).
     fn assert_gradients_agree(mut net: MultiLayerNet<f64>, x: &Array2<f64>, t: &[usize]) {
         let t = Targets::Labels(t);
-        let numerical = numerical_gradient(&net, x.view(), t);
-        net.gradient(x.view(), t);
+        let numerical = net.numerical_gradient(&x, t);
+        net.gradient(&x, t);
         assert_eq!(numerical.len(), net.param_names().len());
         for (i, num) in numerical.iter().enumerate() {
             let p = net.param(i);
@@ -534,7 +521,7 @@ mod tests {
             ..config(Activation::Relu)
         });
         net.fix_dropout_masks(true);
-        net.loss(x.view(), Targets::Labels(&t)); // draws the masks, kept from now on
+        net.loss(&x, Targets::Labels(&t)); // draws the masks, kept from now on
         assert_gradients_agree(net, &x, &t);
     }
 
@@ -557,7 +544,7 @@ mod tests {
             ..config(Activation::Sigmoid)
         });
         net.fix_dropout_masks(true);
-        net.loss(x.view(), Targets::Labels(&t));
+        net.loss(&x, Targets::Labels(&t));
         assert_gradients_agree(net, &x, &t);
     }
 
@@ -573,15 +560,15 @@ mod tests {
             .map(|i| plain.param_view(i).mapv(|w| w * w).sum())
             .sum();
         let t = Targets::Labels(&t);
-        let gap = decayed.loss(x.view(), t) - plain.loss(x.view(), t);
+        let gap = decayed.loss(&x, t) - plain.loss(&x, t);
         assert!((gap - 0.05 * squares).abs() < 1e-12, "{gap}");
     }
 
     #[test]
     fn predict_is_the_training_forward_without_dropout_and_batchnorm() {
         let (mut net, x, t) = setup(config(Activation::Sigmoid));
-        let scores = net.predict(x.view());
-        let loss = net.loss(x.view(), Targets::Labels(&t));
+        let scores = net.predict(&x);
+        let loss = net.loss(&x, Targets::Labels(&t));
         let expected =
             crate::functions::cross_entropy_error_labels(&crate::functions::softmax(&scores), &t);
         assert!((loss - expected).abs() < 1e-14);
@@ -635,8 +622,8 @@ mod tests {
         }
         // Two training forwards on different batches move the running statistics.
         let x2 = x.mapv(|v| 0.5 * v + 0.3);
-        net.loss(x.view(), Targets::Labels(&t));
-        net.loss(x2.view(), Targets::Labels(&t));
+        net.loss(&x, Targets::Labels(&t));
+        net.loss(&x2, Targets::Labels(&t));
 
         // BatchNorm1's input is x·W1 + b1 whatever the masks: running = 0.9·(0.1·s₁) + 0.1·s₂
         // for the batch mean and variance s of each batch.
@@ -681,7 +668,7 @@ mod tests {
             });
         }
         let expected = plain_affine(&h, &named(&net, "W4"), &named(&net, "b4"));
-        let scores = net.predict(x.view());
+        let scores = net.predict(&x);
         assert!(
             (&scores - &expected).iter().all(|d| d.abs() < 1e-12),
             "{scores}\nvs by hand\n{expected}"
@@ -754,7 +741,7 @@ mod tests {
         let t = Targets::Labels(&[0, 2, 1, 2, 1]);
         let mut sgd = crate::optim::Sgd::new(0.5).unwrap();
         for _ in 0..3 {
-            assert_eq!(two.gradient(x.view(), t), deep.gradient(x.view(), t));
+            assert_eq!(two.gradient(&x, t), deep.gradient(&x, t));
             crate::optim::step(&mut two, &mut sgd);
             crate::optim::step(&mut deep, &mut sgd);
         }
@@ -762,7 +749,7 @@ mod tests {
         for i in 0..4 {
             assert_eq!(deep.param_view(i), two.param_view(i));
         }
-        assert_eq!(deep.predict(x.view()), two.predict(x.view()));
+        assert_eq!(deep.predict(&x), two.predict(&x));
     }
 
     #[test]
@@ -776,10 +763,10 @@ mod tests {
         let mut sparse = dense.clone();
         // Mostly zeros, as MNIST's pixels are.
         let x = x.mapv(|v| if v > 0.6 { v } else { 0.0 });
-        let rows = crate::layers::SparseRows::from_dense(x.view());
+        let rows = crate::kernels::SparseRows::from_dense(x.view());
         let t = Targets::Labels(&t);
-        let a = dense.gradient(x.view(), t);
-        let b = sparse.gradient_input(Input::Sparse(rows.view()), t);
+        let a = dense.gradient(&x, t);
+        let b = sparse.gradient(&rows, t);
         assert!((a - b).abs() < 1e-12);
         for i in 0..dense.param_names().len() {
             let (p, q) = (
@@ -792,10 +779,7 @@ mod tests {
                 dense.param_names()[i]
             );
         }
-        let (p, q) = (
-            dense.predict(x.view()),
-            sparse.predict_input(Input::Sparse(rows.view())),
-        );
+        let (p, q) = (dense.predict(&x), sparse.predict(&rows));
         assert!((&p - &q).iter().all(|d| d.abs() < 1e-12));
     }
 }

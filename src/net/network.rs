@@ -1,40 +1,61 @@
 //! What every trainable network offers the trainer, the optimizers and the checkpoints.
 
 use crate::functions::argmax;
-use crate::layers::{Input, Targets};
+use crate::kernels::{AsInput, Input};
+use crate::layers::Targets;
 use crate::Float;
-use ndarray::{Array2, ArrayView2, ArrayViewD, ArrayViewMutD};
+use ndarray::{Array2, ArrayViewD, ArrayViewMutD};
 use rayon::prelude::*;
 
 /// A network trained by mini-batch gradient descent, with named parameters (`W1`, `b1`, …).
+///
+/// Every method that takes an input batch x: (N, in) takes it dense or as its nonzero entries
+/// (an `Array2`, an `ArrayView2`, a [`SparseRows`](crate::kernels::SparseRows) or its view:
+/// see [`AsInput`]); the numbers are the same either way.
 pub trait Network<F: Float>: Send + Sync {
     /// Class scores before softmax; x: (N, in) → (N, classes). For evaluation: keeps nothing.
-    fn predict(&self, x: ArrayView2<F>) -> Array2<F>;
+    fn predict(&self, x: &dyn AsInput<F>) -> Array2<F>;
 
     /// The loss on a batch (forward only); x: (N, in), t: N labels or (N, classes) one-hot.
-    fn loss(&mut self, x: ArrayView2<F>, t: Targets<F>) -> F;
+    fn loss(&mut self, x: &dyn AsInput<F>, t: Targets<F>) -> F;
 
     /// Forward and backward on a batch: returns the loss and leaves every parameter's
     /// gradient ready for [`Network::param`].
-    fn gradient(&mut self, x: ArrayView2<F>, t: Targets<F>) -> F;
+    fn gradient(&mut self, x: &dyn AsInput<F>, t: Targets<F>) -> F;
 
-    /// [`Network::gradient`] for a dense or sparse batch (the trainer hands MNIST batches over
-    /// as their nonzero pixels). The default makes a sparse batch dense; networks whose first
-    /// layer can use the nonzeros directly override it.
-    fn gradient_input(&mut self, x: Input<F>, t: Targets<F>) -> F {
-        self.gradient(x.to_dense().view(), t)
+    /// Fraction of rows whose highest score is the true label; x: (N, in), t: N labels.
+    fn accuracy(&self, x: &dyn AsInput<F>, t: &[usize]) -> f64 {
+        if t.is_empty() {
+            return 0.0;
+        }
+        let predicted = self.predict_labels(x);
+        let correct = predicted.iter().zip(t).filter(|(p, t)| p == t).count();
+        correct as f64 / t.len() as f64
     }
 
-    /// [`Network::predict`] for a dense or sparse batch; the default makes a sparse batch dense.
-    fn predict_input(&self, x: Input<F>) -> Array2<F> {
-        self.predict(x.to_dense().view())
+    /// The predicted class of every row (argmax of its scores); x: (N, in) → N labels.
+    ///
+    /// The rows are split into blocks evaluated on all cores; the result does not depend on
+    /// the number of threads.
+    fn predict_labels(&self, x: &dyn AsInput<F>) -> Vec<usize> {
+        let x = x.as_input();
+        let n = x.nrows();
+        let blocks: Vec<Vec<usize>> = (0..n.div_ceil(EVAL_BLOCK))
+            .into_par_iter()
+            .map(|b| {
+                let block = x.slice_rows(b * EVAL_BLOCK..((b + 1) * EVAL_BLOCK).min(n));
+                self.predict(&block).outer_iter().map(argmax).collect()
+            })
+            .collect();
+        blocks.concat()
     }
 
-    /// The chapter-4 numerical gradient of the loss on (x, t), one array per parameter in
-    /// `param_names` order: see [`numerical_gradient`]. The default follows the definition
-    /// ([`numerical_gradient_by_definition`]); a network may compute the same quantity faster
-    /// (equal to rounding), as `TwoLayerNet` does.
-    fn numerical_gradient(&self, x: ArrayView2<F>, t: Targets<F>) -> Vec<ndarray::ArrayD<F>>
+    /// The chapter-4 numerical gradient: every parameter element nudged by ±h (h = 1e-4) and
+    /// the loss on (x, t) recomputed, `(L(w+h) - L(w-h)) / 2h`, for checking backpropagation.
+    /// Returns one array per parameter, in `param_names` order. The default follows the
+    /// definition ([`numerical_gradient_by_definition`]); a network may compute the same
+    /// quantity faster (equal to rounding), as `TwoLayerNet` does.
+    fn numerical_gradient(&self, x: &dyn AsInput<F>, t: Targets<F>) -> Vec<ndarray::ArrayD<F>>
     where
         Self: Sized + Clone,
     {
@@ -90,46 +111,6 @@ pub struct Param<'a, F> {
 /// Rows evaluated together: large enough for fast matrix products, small enough to stay in cache.
 const EVAL_BLOCK: usize = 2000;
 
-/// Fraction of rows whose highest score is the true label; x: (N, in), t: N labels.
-pub fn accuracy<F: Float, N: Network<F> + ?Sized>(net: &N, x: ArrayView2<F>, t: &[usize]) -> f64 {
-    accuracy_input(net, Input::Dense(x), t)
-}
-
-/// [`accuracy`] for a dense or sparse x: (N, in).
-pub fn accuracy_input<F: Float, N: Network<F> + ?Sized>(net: &N, x: Input<F>, t: &[usize]) -> f64 {
-    if t.is_empty() {
-        return 0.0;
-    }
-    let predicted = predict_labels_input(net, x);
-    let correct = predicted.iter().zip(t).filter(|(p, t)| p == t).count();
-    correct as f64 / t.len() as f64
-}
-
-/// The predicted class of every row (argmax of its scores); x: (N, in) → N labels.
-///
-/// The rows are split into blocks evaluated on all cores; the result does not depend on the
-/// number of threads.
-pub fn predict_labels<F: Float, N: Network<F> + ?Sized>(net: &N, x: ArrayView2<F>) -> Vec<usize> {
-    predict_labels_input(net, Input::Dense(x))
-}
-
-/// [`predict_labels`] for a dense or sparse x: (N, in).
-pub fn predict_labels_input<F: Float, N: Network<F> + ?Sized>(net: &N, x: Input<F>) -> Vec<usize> {
-    let n = x.nrows();
-    let blocks: Vec<Vec<usize>> = (0..n.div_ceil(EVAL_BLOCK))
-        .into_par_iter()
-        .map(|b| {
-            let rows = b * EVAL_BLOCK..((b + 1) * EVAL_BLOCK).min(n);
-            let block = match x {
-                Input::Dense(x) => Input::Dense(x.slice_move(ndarray::s![rows, ..])),
-                Input::Sparse(x) => Input::Sparse(x.slice_rows(rows)),
-            };
-            net.predict_input(block).outer_iter().map(argmax).collect()
-        })
-        .collect();
-    blocks.concat()
-}
-
 /// The total number of scalar parameters (weights and biases) of a network.
 pub fn parameter_count<F: Float, N: Network<F> + ?Sized>(net: &N) -> usize {
     (0..net.param_names().len())
@@ -137,27 +118,17 @@ pub fn parameter_count<F: Float, N: Network<F> + ?Sized>(net: &N) -> usize {
         .sum()
 }
 
-/// The chapter-4 gradient: every parameter element nudged by ±h (h = 1e-4) and the loss
-/// recomputed, `(L(w+h) - L(w-h)) / 2h`, for checking backpropagation. Returns one array per
-/// parameter, in `param_names` order. Calls [`Network::numerical_gradient`], which a network
-/// may implement faster than the definition.
-pub fn numerical_gradient<F: Float, N: Network<F> + Clone>(
-    net: &N,
-    x: ArrayView2<F>,
-    t: Targets<F>,
-) -> Vec<ndarray::ArrayD<F>> {
-    net.numerical_gradient(x, t)
-}
-
-/// [`numerical_gradient`] by the definition: two whole forward passes per parameter element.
+/// [`Network::numerical_gradient`] by the definition: two whole forward passes per parameter
+/// element.
 ///
 /// The elements are split across all cores, each working on its own copy of the network; the
 /// result does not depend on the number of threads.
 pub fn numerical_gradient_by_definition<F: Float, N: Network<F> + Clone>(
     net: &N,
-    x: ArrayView2<F>,
+    x: &dyn AsInput<F>,
     t: Targets<F>,
 ) -> Vec<ndarray::ArrayD<F>> {
+    let x = x.as_input();
     let sizes: Vec<usize> = (0..net.param_names().len())
         .map(|i| net.param_view(i).len())
         .collect();
@@ -195,15 +166,15 @@ fn central_difference<F: Float, N: Network<F>>(
     net: &mut N,
     i: usize,
     j: usize,
-    x: ArrayView2<F>,
+    x: Input<F>,
     t: Targets<F>,
 ) -> F {
     let h = F::of(crate::numerical::H);
     let keep = element(net, i, j, None);
     element(net, i, j, Some(keep + h));
-    let up = net.loss(x, t);
+    let up = net.loss(&x, t);
     element(net, i, j, Some(keep - h));
-    let down = net.loss(x, t);
+    let down = net.loss(&x, t);
     element(net, i, j, Some(keep));
     (up - down) / (h + h)
 }

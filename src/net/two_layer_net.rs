@@ -5,14 +5,12 @@
 use super::{Network, Param};
 use crate::functions::CEE_DELTA;
 use crate::init::randn;
-use crate::layers::affine::affine_into;
-use crate::layers::sparse::sparse_affine_into;
-use crate::layers::sparse::SparseRows;
+use crate::kernels::{AsInput, Input, SparseRows};
 use crate::layers::{
-    activate_inplace, Activation, ActivationLayer, Affine, Input, SoftmaxWithLoss, Targets,
+    activate_inplace, Activation, ActivationLayer, Affine, SoftmaxWithLoss, Targets,
 };
 use crate::{Error, Float, Result};
-use ndarray::{Array1, Array2, ArrayD, ArrayView2, ArrayViewD};
+use ndarray::{Array1, Array2, ArrayD, ArrayViewD};
 use rand::Rng;
 use rayon::prelude::*;
 
@@ -105,8 +103,8 @@ fn check_size(name: &'static str, value: usize) -> Result<()> {
 
 impl<F: Float> TwoLayerNet<F> {
     /// The training forward pass, keeping what backward needs; returns the loss.
-    fn forward_loss(&mut self, x: Input<F>, t: Targets<F>) -> F {
-        let a1 = self.affine1.forward_input(x);
+    fn forward_loss(&mut self, x: &dyn AsInput<F>, t: Targets<F>) -> F {
+        let a1 = self.affine1.forward(x.as_input());
         let z1 = self.activation.forward(a1);
         let scores = self.affine2.forward(z1);
         self.last_layer.forward(scores, t)
@@ -114,32 +112,20 @@ impl<F: Float> TwoLayerNet<F> {
 }
 
 impl<F: Float> Network<F> for TwoLayerNet<F> {
-    fn predict(&self, x: ArrayView2<F>) -> Array2<F> {
-        self.predict_input(Input::Dense(x))
-    }
-
-    fn predict_input(&self, x: Input<F>) -> Array2<F> {
+    fn predict(&self, x: &dyn AsInput<F>) -> Array2<F> {
         let mut a1 = Array2::zeros((0, 0));
-        let (W1, b1) = (&self.affine1.W, &self.affine1.b);
-        match x {
-            Input::Dense(x) => affine_into(x, W1, b1, &mut a1),
-            Input::Sparse(x) => sparse_affine_into(x, W1.view(), b1, &mut a1),
-        }
+        self.affine1.forward_eval_into(x.as_input(), &mut a1);
         activate_inplace(self.kind, &mut a1);
         let mut y = Array2::zeros((0, 0));
-        affine_into(a1.view(), &self.affine2.W, &self.affine2.b, &mut y);
+        self.affine2.forward_eval_into(a1.view(), &mut y);
         y
     }
 
-    fn loss(&mut self, x: ArrayView2<F>, t: Targets<F>) -> F {
-        self.forward_loss(Input::Dense(x), t)
+    fn loss(&mut self, x: &dyn AsInput<F>, t: Targets<F>) -> F {
+        self.forward_loss(x, t)
     }
 
-    fn gradient(&mut self, x: ArrayView2<F>, t: Targets<F>) -> F {
-        self.gradient_input(Input::Dense(x), t)
-    }
-
-    fn gradient_input(&mut self, x: Input<F>, t: Targets<F>) -> F {
+    fn gradient(&mut self, x: &dyn AsInput<F>, t: Targets<F>) -> F {
         let loss = self.forward_loss(x, t);
         let dout = self.last_layer.backward(t);
         let dz1 = self.affine2.backward(dout);
@@ -148,8 +134,8 @@ impl<F: Float> Network<F> for TwoLayerNet<F> {
         loss
     }
 
-    fn numerical_gradient(&self, x: ArrayView2<F>, t: Targets<F>) -> Vec<ArrayD<F>> {
-        incremental_numerical_gradient(self, x, t)
+    fn numerical_gradient(&self, x: &dyn AsInput<F>, t: Targets<F>) -> Vec<ArrayD<F>> {
+        incremental_numerical_gradient(self, x.as_input(), t)
     }
 
     fn param_names(&self) -> &[String] {
@@ -206,26 +192,24 @@ impl<F: Float> Network<F> for TwoLayerNet<F> {
 /// all cores; each result depends only on its own weight, not on the number of threads.
 pub fn incremental_numerical_gradient<F: Float>(
     net: &TwoLayerNet<F>,
-    x: ArrayView2<F>,
+    x: Input<F>,
     t: Targets<F>,
 ) -> Vec<ArrayD<F>> {
     let h = F::of(crate::numerical::H);
-    let (W1, b1, W2, b2) = (
-        &net.affine1.W,
-        &net.affine1.b,
-        &net.affine2.W,
-        &net.affine2.b,
-    );
+    let (W1, W2) = (&net.affine1.W, &net.affine2.W);
     let (n, hidden, out) = (x.nrows(), W1.ncols(), W2.ncols());
     let mut a1 = Array2::zeros((0, 0));
-    affine_into(x, W1, b1, &mut a1);
+    net.affine1.forward_eval_into(x, &mut a1);
     let mut z1 = a1.clone();
     activate_inplace(net.kind, &mut z1);
     let mut s = Array2::zeros((0, 0));
-    affine_into(z1.view(), W2, b2, &mut s);
+    net.affine2.forward_eval_into(z1.view(), &mut s);
     // Which samples each pixel reaches: x's columns as lists of (sample, value).
     let mut x_cols = SparseRows::new();
-    SparseRows::from_dense(x).transpose_into(&mut x_cols);
+    match x {
+        Input::Sparse(x) => x.transpose_into(&mut x_cols),
+        Input::Dense(x) => SparseRows::from_dense(x).transpose_into(&mut x_cols),
+    }
     let act = |v: F| {
         let mut a = Array2::from_elem((1, 1), v);
         activate_inplace(net.kind, &mut a);
@@ -327,7 +311,6 @@ fn sample_loss<F: Float>(s: &[F], t: Targets<F>, sample: usize) -> F {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::{accuracy, numerical_gradient};
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
@@ -343,8 +326,8 @@ mod tests {
     fn backprop_matches_numerical_gradient_in_f64() {
         for activation in [Activation::Sigmoid, Activation::Relu] {
             let (mut net, x, t) = setup(activation);
-            let numerical = numerical_gradient(&net, x.view(), Targets::Labels(&t));
-            net.gradient(x.view(), Targets::Labels(&t));
+            let numerical = net.numerical_gradient(&x, Targets::Labels(&t));
+            net.gradient(&x, Targets::Labels(&t));
             for (i, num) in numerical.iter().enumerate() {
                 let p = net.param(i);
                 let diff = (&p.grad - num).mapv(f64::abs).mean().unwrap();
@@ -369,8 +352,8 @@ mod tests {
                 onehot[[n, label]] = 1.0;
             }
             for targets in [Targets::Labels(&t), Targets::OneHot(onehot.view())] {
-                let fast = incremental_numerical_gradient(&net, x.view(), targets);
-                let slow = crate::net::numerical_gradient_by_definition(&net, x.view(), targets);
+                let fast = incremental_numerical_gradient(&net, x.view().into(), targets);
+                let slow = crate::net::numerical_gradient_by_definition(&net, &x, targets);
                 for (a, b) in fast.iter().zip(&slow) {
                     let diff = (a - b).mapv(f64::abs).fold(0.0f64, |m, &v| m.max(v));
                     assert!(diff < 1e-10, "{activation:?}: max |diff| {diff:e}");
@@ -383,7 +366,7 @@ mod tests {
     fn numerical_gradient_leaves_weights_unchanged() {
         let (net, x, t) = setup(Activation::Sigmoid);
         let before = net.clone();
-        numerical_gradient(&net, x.view(), Targets::Labels(&t));
+        net.numerical_gradient(&x, Targets::Labels(&t));
         for i in 0..4 {
             assert_eq!(net.param_view(i), before.param_view(i));
         }
@@ -392,8 +375,8 @@ mod tests {
     #[test]
     fn predict_agrees_with_the_training_forward_pass() {
         let (mut net, x, t) = setup(Activation::Sigmoid);
-        let scores = net.predict(x.view());
-        let loss = net.loss(x.view(), Targets::Labels(&t));
+        let scores = net.predict(&x);
+        let loss = net.loss(&x, Targets::Labels(&t));
         let expected =
             crate::functions::cross_entropy_error_labels(&crate::functions::softmax(&scores), &t);
         assert!((loss - expected).abs() < 1e-14);
@@ -403,7 +386,7 @@ mod tests {
             .map(crate::functions::argmax)
             .collect();
         let correct = predicted.iter().zip(&t).filter(|(a, b)| a == b).count();
-        assert_eq!(accuracy(&net, x.view(), &t), correct as f64 / 4.0);
+        assert_eq!(net.accuracy(&x, &t), correct as f64 / 4.0);
     }
 
     #[test]

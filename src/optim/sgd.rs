@@ -58,20 +58,20 @@ impl<F: Float> Optimizer<F> for Sgd<F> {
     }
 }
 
-crate::kernel! {
+crate::kernels::kernel! {
     /// `param[i, :] += minus_lr · grad[i, :]` for the listed rows i; param, grad: (rows, width).
     fn descend_rows<F>(param: &mut [F], grad: &[F], width: usize, rows: &[u32], minus_lr: F) {
         for &i in rows {
             let range = i as usize * width..(i as usize + 1) * width;
-            crate::simd::axpy(minus_lr, &grad[range.clone()], &mut param[range]);
+            crate::kernels::axpy(minus_lr, &grad[range.clone()], &mut param[range]);
         }
     }
 }
 
-crate::kernel! {
+crate::kernels::kernel! {
     /// `param += minus_lr · grad`, element by element (contiguous arrays, same length).
     fn descend<F>(param: &mut [F], grad: &[F], minus_lr: F) {
-        crate::simd::axpy(minus_lr, grad, param);
+        crate::kernels::axpy(minus_lr, grad, param);
     }
 }
 
@@ -94,7 +94,7 @@ mod tests {
     #[test]
     fn update_rows_moves_the_listed_rows_by_minus_lr_times_grad_and_no_other() {
         use crate::optim::tests::{row_sparse_gradients, start_weights};
-        crate::simd::tests::at_every_level(|level| {
+        crate::kernels::tests::at_every_level(|level| {
             for width in [1, 3, 16, 40, 70] {
                 let start = start_weights(width);
                 let mut sgd = Sgd::new(0.1).unwrap();

@@ -14,7 +14,7 @@ use crate::data::idx::NUM_CLASSES;
 use crate::data::Dataset;
 use crate::interrupt;
 use crate::layers::Targets;
-use crate::net::{numerical_gradient, parameter_count, MultiLayerNet, Network, TwoLayerNet};
+use crate::net::{parameter_count, MultiLayerNet, Network, TwoLayerNet};
 use crate::progress::Progress;
 use crate::train::{
     Divergence, Ended, EpochRecord, GradientMethod, History, Hooks, TrainConfig, TrainData, Trainer,
@@ -348,9 +348,8 @@ fn estimate_numerical<N: Network<f32> + Clone>(
 ) -> String {
     let rows = config.batch_size.min(data.t_train.len());
     let start = Instant::now();
-    numerical_gradient(
-        net,
-        data.x_train.slice(ndarray::s![..rows, ..]),
+    net.numerical_gradient(
+        &data.x_train.slice(ndarray::s![..rows, ..]),
         Targets::Labels(&data.t_train[..rows]),
     );
     let per_iter = start.elapsed().as_secs_f64();

@@ -13,9 +13,9 @@ use super::hooks::{Divergence, Ended, Hooks};
 use super::sampler::{gather_rows, MiniBatchSampler, SamplerState, Sampling};
 use super::{EpochRecord, History};
 use crate::choice::{display_and_parse, Choice};
-use crate::layers::sparse::{density, SPARSE_MAX_DENSITY};
-use crate::layers::{Input, SparseRows, Targets};
-use crate::net::{accuracy_input, numerical_gradient, Network};
+use crate::kernels::{mostly_zero, Input, SparseRows};
+use crate::layers::Targets;
+use crate::net::Network;
 use crate::optim::{self, Optimizer};
 use crate::{Error, Float, Result};
 use ndarray::{Array2, ArrayD, ArrayView2};
@@ -246,7 +246,7 @@ pub struct Trainer<'a, F: Float, N: Network<F>> {
 
 /// The nonzero entries of x, if it is sparse enough for the sparse kernels to win.
 fn sparse_copy<F: Float>(x: ArrayView2<F>) -> Option<SparseRows<F>> {
-    (density(x) <= SPARSE_MAX_DENSITY).then(|| SparseRows::from_dense(x))
+    mostly_zero(x).then(|| SparseRows::from_dense(x))
 }
 
 impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
@@ -465,8 +465,8 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
         let x = Self::input(&self.x_train_sparse, self.data.x_train.view()).slice_rows(0..rows);
         let t = &self.data.t_train[..rows];
         let mut copy = self.net.clone();
-        copy.gradient_input(x, Targets::Labels(t));
-        accuracy_input(&copy, x, t);
+        copy.gradient(&x, Targets::Labels(t));
+        copy.accuracy(&x, t);
     }
 
     /// Whether accuracy is measured after iteration `i`, with `samples_seen` samples seen so
@@ -495,16 +495,15 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
         let t = Targets::Labels(t_batch);
         match config.gradient {
             GradientMethod::Backprop => {
-                let loss = net.gradient_input(x_batch, t);
+                let loss = net.gradient(&x_batch, t);
                 if loss.is_finite() || config.on_nan == OnNan::Continue {
                     optim::step(net, optimizer);
                 }
                 loss
             }
             GradientMethod::Numerical => {
-                let x_batch = x_batch.to_dense();
-                let grads = numerical_gradient(net, x_batch.view(), t);
-                let loss = net.loss(x_batch.view(), t);
+                let grads = net.numerical_gradient(&x_batch, t);
+                let loss = net.loss(&x_batch, t);
                 if !loss.is_finite() && config.on_nan == OnNan::Stop {
                     return loss;
                 }
@@ -544,16 +543,13 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
             epoch,
             iteration,
             samples_seen: (iteration + 1) * self.config.batch_size,
-            train_acc: accuracy_input(
-                &self.net,
-                Self::input(&self.x_train_sparse, d.x_train.view()).slice_rows(0..train_rows),
+            train_acc: self.net.accuracy(
+                &Self::input(&self.x_train_sparse, d.x_train.view()).slice_rows(0..train_rows),
                 &d.t_train[..train_rows],
             ),
-            test_acc: accuracy_input(
-                &self.net,
-                Self::input(&self.x_test_sparse, d.x_test.view()),
-                d.t_test,
-            ),
+            test_acc: self
+                .net
+                .accuracy(&Self::input(&self.x_test_sparse, d.x_test.view()), d.t_test),
             elapsed_s: before + start.elapsed().as_secs_f64(),
             train_s: train_time.as_secs_f64(),
         }
