@@ -289,6 +289,44 @@ impl<F: Float> MultiLayerNet<F> {
         loss + self.weight_decay()
     }
 
+    /// The evaluation forward (BatchNorm on its running statistics, Dropout scaling) on a
+    /// dense or sparse x: (N, input) → (N, output), showing `seen` each hidden activation's
+    /// output (N, width) on the way.
+    fn forward_eval(&self, x: Input<F>, mut seen: impl FnMut(&Array2<F>)) -> Array2<F> {
+        let Some((Layer::Affine(first), rest)) = self.layers.split_first() else {
+            unreachable!("the first layer is an Affine")
+        };
+        let mut h = Array2::zeros((0, 0));
+        match x {
+            Input::Dense(x) => affine_into(x, &first.W, &first.b, &mut h),
+            Input::Sparse(x) => sparse_affine_into(x, first.W.view(), &first.b, &mut h),
+        }
+        let mut next = Array2::zeros((0, 0));
+        for layer in rest {
+            match layer {
+                Layer::Affine(affine) => {
+                    affine_into(h.view(), &affine.W, &affine.b, &mut next);
+                    std::mem::swap(&mut h, &mut next);
+                }
+                Layer::BatchNorm(bn) => bn.forward_eval_inplace(&mut h),
+                Layer::Activation(_) => {
+                    activate_inplace(self.config.activation, &mut h);
+                    seen(&h);
+                }
+                Layer::Dropout(dropout) => dropout.forward_eval_inplace(&mut h),
+            }
+        }
+        h
+    }
+
+    /// What each hidden layer's activation outputs in the evaluation forward of x: (N, input):
+    /// one (N, width) array per hidden layer, input side first.
+    pub fn hidden_activations(&self, x: ArrayView2<F>) -> Vec<Array2<F>> {
+        let mut outputs = Vec::new();
+        self.forward_eval(Input::Dense(x), |h| outputs.push(h.clone()));
+        outputs
+    }
+
     /// `½·λ·Σ W²` over every Affine layer (0 without weight decay).
     fn weight_decay(&self) -> F {
         let lambda = self.config.weight_decay_lambda;
@@ -314,27 +352,7 @@ impl<F: Float> Network<F> for MultiLayerNet<F> {
 
     /// The evaluation forward: BatchNorm uses its running statistics, Dropout scales.
     fn predict_input(&self, x: Input<F>) -> Array2<F> {
-        let Some((Layer::Affine(first), rest)) = self.layers.split_first() else {
-            unreachable!("the first layer is an Affine")
-        };
-        let mut h = Array2::zeros((0, 0));
-        match x {
-            Input::Dense(x) => affine_into(x, &first.W, &first.b, &mut h),
-            Input::Sparse(x) => sparse_affine_into(x, first.W.view(), &first.b, &mut h),
-        }
-        let mut next = Array2::zeros((0, 0));
-        for layer in rest {
-            match layer {
-                Layer::Affine(affine) => {
-                    affine_into(h.view(), &affine.W, &affine.b, &mut next);
-                    std::mem::swap(&mut h, &mut next);
-                }
-                Layer::BatchNorm(bn) => bn.forward_eval_inplace(&mut h),
-                Layer::Activation(_) => activate_inplace(self.config.activation, &mut h),
-                Layer::Dropout(dropout) => dropout.forward_eval_inplace(&mut h),
-            }
-        }
-        h
+        self.forward_eval(x, |_| {})
     }
 
     /// The training forward (batch statistics, which also update the running ones; dropout
@@ -613,6 +631,31 @@ mod tests {
         Array2::from_shape_fn((x.nrows(), w.ncols()), |(n, j)| {
             b[[0, j]] + (0..x.ncols()).map(|i| x[[n, i]] * w[[i, j]]).sum::<f64>()
         })
+    }
+
+    #[test]
+    fn hidden_activations_are_each_hidden_layers_output_on_the_way_to_predict() {
+        let (net, x, _) = setup(config(Activation::Sigmoid));
+        let hidden = net.hidden_activations(x.view());
+        assert_eq!(hidden.len(), 3);
+        let mut h = x.clone();
+        for (k, a) in hidden.iter().enumerate() {
+            let (w, b) = (
+                named(&net, &format!("W{}", k + 1)),
+                named(&net, &format!("b{}", k + 1)),
+            );
+            h = plain_affine(&h, &w, &b).mapv(|v| 1.0 / (1.0 + (-v).exp()));
+            assert!(
+                (a - &h).mapv(f64::abs).iter().all(|&d| d < 1e-12),
+                "layer {}",
+                k + 1
+            );
+        }
+        let scores = plain_affine(&hidden[2], &named(&net, "W4"), &named(&net, "b4"));
+        assert!((net.predict(x.view()) - scores)
+            .mapv(f64::abs)
+            .iter()
+            .all(|&d| d < 1e-12));
     }
 
     #[test]

@@ -1,0 +1,253 @@
+//! Study 2 — deep versus wide: what changes between a deep network and a wide one, and which
+//! suits which problem?
+//!
+//! A grid of MultiLayerNets — depths (hidden layers) × widths (neurons per hidden layer), or for
+//! each depth the width that gives about N parameters (`equal_params`) — trained under one
+//! budget and seed set on MNIST and Fashion-MNIST, each run measured for its size (parameters,
+//! multiply-adds per sample), time, accuracies and gap. Beside the grid, a few diagnostic runs of
+//! one deep shape (5 × 100) under other settings — the chapter-4 sigmoid with `0.01·randn`
+//! weights and SGD, then Xavier, then ReLU + He — show why a deep network may not learn at all:
+//! every run probes its network on a fixed batch at initialisation and after the first epoch,
+//! recording per hidden layer the activations' distribution and per layer the mean |dW|.
+
+mod analysis;
+mod charts;
+mod findings;
+mod plan;
+mod probe;
+mod report;
+mod row;
+mod sentences;
+#[cfg(test)]
+mod tests;
+
+pub use analysis::{summarise, ShapeSummary};
+pub use findings::{findings, Activity, Comparison, Finding, Fix, Line, Shape, Step, Tally};
+pub use plan::{
+    macs_per_sample, param_count, width_for_params, DepthWidthPlan, DwRun, Setup,
+    EQUAL_PARAMS_TOLERANCE,
+};
+pub use probe::{probe, Probe};
+pub use row::DwRow;
+
+use super::output::{write_study, Ended};
+use super::runner::{load_json, save_json, Start, Study};
+use super::RunAccuracy;
+use crate::checkpoint::Checkpoint;
+use crate::data::Dataset;
+use crate::net::{parameter_count, MultiLayerNet};
+use crate::progress::Progress;
+use crate::train::run::labels;
+use crate::train::{resume, train_network_observed, NetworkSpec};
+use crate::{Error, Result};
+use ndarray::s;
+use plan::{INPUT, OUTPUT};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// A run's probes so far, in its folder: written as each is taken, so that a run interrupted
+/// after a probe (whose checkpoint comes later) still has it when it continues.
+const PROBES: &str = "probes.json";
+
+/// What one run measured: one row of `study.csv` (the curve and probes go to `study.json`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DwOutcome {
+    /// `mnist` or `fashion-mnist`.
+    pub dataset: String,
+    /// Hidden layers.
+    pub depth: usize,
+    /// Neurons per hidden layer.
+    pub width: usize,
+    /// Activation, initialisation, optimizer.
+    pub setup: Setup,
+    /// The run's seed.
+    pub seed: u64,
+    /// Weights and biases.
+    pub params: usize,
+    /// Multiply-adds per sample, forward.
+    pub macs: usize,
+    /// Updates made.
+    pub updates: usize,
+    /// Seconds of updates (evaluation excluded).
+    pub train_s: f64,
+    /// Training samples per second of updates.
+    pub samples_per_s: f64,
+    /// Accuracies, the gap and the curve (or why the run diverged).
+    #[serde(flatten)]
+    pub accuracy: RunAccuracy,
+    /// The probes: at initialisation, then after the first epoch (or the end, if sooner).
+    pub probes: Vec<Probe>,
+}
+
+/// The depth-versus-width study.
+pub struct DepthWidthStudy {
+    plan: DepthWidthPlan,
+}
+
+impl DepthWidthStudy {
+    /// A study of `plan` (validated).
+    pub fn new(plan: DepthWidthPlan) -> Result<Self> {
+        plan.validate()?;
+        Ok(DepthWidthStudy { plan })
+    }
+}
+
+/// The datasets a study trains on, by name.
+pub type Datasets = [(String, Dataset)];
+
+impl Study for DepthWidthStudy {
+    const KIND: &'static str = "depth-width";
+    type Data = Datasets;
+    type Run = DwRun;
+    type Outcome = DwOutcome;
+    type Plan = DepthWidthPlan;
+
+    fn plan(&self) -> &DepthWidthPlan {
+        &self.plan
+    }
+
+    fn runs(&self) -> Vec<DwRun> {
+        self.plan.runs()
+    }
+
+    fn run_id(&self, run: &DwRun) -> String {
+        format!(
+            "{}-d{}-w{}-{}-seed{}",
+            run.dataset,
+            run.depth,
+            run.width,
+            run.setup.slug(),
+            run.seed
+        )
+    }
+
+    fn execute(
+        &self,
+        run: &DwRun,
+        data: &Datasets,
+        dir: &Path,
+        start: Start,
+        progress: &dyn Progress,
+    ) -> Result<DwOutcome> {
+        let dataset = data
+            .iter()
+            .find(|(name, _)| *name == run.dataset)
+            .map(|(_, d)| d)
+            .ok_or_else(|| Error::invalid("dataset", &run.dataset, "one that was loaded"))?;
+        let train_size = dataset.t_train.len();
+        let settings = self.plan.settings(run, train_size);
+        let NetworkSpec::MultiLayerNet(config) = &settings.network else {
+            unreachable!("the study trains MultiLayerNets")
+        };
+        let rows = self.plan.probe_rows.min(train_size);
+        let x_probe = dataset.x_train.slice(s![..rows, ..]);
+        let t_probe = labels(&dataset.t_train.slice(s![..rows]).to_owned());
+        let iter_per_epoch = (train_size / self.plan.batch_size).max(1);
+        let probe_at = iter_per_epoch.min(settings.iters_num);
+        let probes_path = dir.join(PROBES);
+        // A checkpoint without its probes (left by an older scratchnet) cannot give the run's
+        // whole outcome: such a run starts again.
+        let start = match start {
+            Start::Resume if !probes_path.exists() => Start::Fresh,
+            start => start,
+        };
+        let mut probes: Vec<Probe> = match start {
+            Start::Fresh => Vec::new(),
+            Start::Resume => load_json(&probes_path)?,
+        };
+        let mut saved = Ok(());
+        let mut observer = |updates: usize, net: &MultiLayerNet<f32>| {
+            let taken = probes.iter().any(|p| p.updates == updates);
+            if (updates == 0 || updates == probe_at) && !taken {
+                let epochs = (updates * self.plan.batch_size) as f64 / train_size as f64;
+                probes.push(probe(net, x_probe, &t_probe, updates, epochs));
+                if saved.is_ok() {
+                    saved = save_json(&probes_path, &probes);
+                }
+            }
+        };
+        let result = match start {
+            Start::Fresh => {
+                // As train::train builds it: the same seed gives the same weights.
+                let mut init_rng = ChaCha8Rng::seed_from_u64(settings.seed);
+                let net = MultiLayerNet::<f32>::new(INPUT, OUTPUT, config, &mut init_rng)?;
+                train_network_observed(net, &settings, dataset, dir, progress, &mut observer)
+            }
+            Start::Resume => resume::resume_observed(
+                &settings,
+                dataset,
+                dir,
+                progress,
+                Checkpoint::multi_layer_net::<f32>,
+                &mut observer,
+            ),
+        };
+        saved?;
+        let mut outcome = DwOutcome {
+            dataset: run.dataset.clone(),
+            depth: run.depth,
+            width: run.width,
+            setup: run.setup,
+            seed: run.seed,
+            params: param_count(run.depth, run.width, INPUT, OUTPUT),
+            macs: macs_per_sample(run.depth, run.width, INPUT, OUTPUT),
+            updates: 0,
+            train_s: 0.0,
+            samples_per_s: 0.0,
+            accuracy: RunAccuracy::default(),
+            probes,
+        };
+        let summary = match Ended::of(result)? {
+            Ended::Finished(summary) => summary,
+            Ended::Diverged(accuracy) => {
+                return Ok(DwOutcome {
+                    accuracy,
+                    ..outcome
+                })
+            }
+        };
+        debug_assert_eq!(parameter_count(&summary.net), outcome.params);
+        let h = &summary.history;
+        outcome.accuracy = RunAccuracy::measure(h, self.plan.batch_size, train_size);
+        outcome.updates = h.train_loss_list.len();
+        if outcome.probes.len() < 2 {
+            // The run ended (its time budget) before the first epoch: probe where it stopped.
+            let epochs = (outcome.updates * self.plan.batch_size) as f64 / train_size as f64;
+            let last = probe(&summary.net, x_probe, &t_probe, outcome.updates, epochs);
+            outcome.probes.push(last);
+        }
+        outcome.train_s = h.train_seconds;
+        outcome.samples_per_s =
+            (outcome.updates * self.plan.batch_size) as f64 / h.train_seconds.max(1e-12);
+        Ok(outcome)
+    }
+
+    fn describe(&self, o: &DwOutcome) -> String {
+        match &o.accuracy.diverged {
+            Some(why) => format!("{} {}×{} diverged: {why}", o.dataset, o.depth, o.width),
+            None => format!(
+                "{} {}×{} ({}): {} params, test acc {:.4}, gap {:+.4}, {:.1} s",
+                o.dataset,
+                o.depth,
+                o.width,
+                o.setup.describe(),
+                o.params,
+                o.accuracy.final_test_acc,
+                o.accuracy.gap,
+                o.train_s
+            ),
+        }
+    }
+
+    fn write_outputs(&self, outcomes: &[DwOutcome], dir: &Path) -> Result<Vec<PathBuf>> {
+        let shapes = summarise(&self.plan, outcomes);
+        let rows: Vec<DwRow> = outcomes.iter().map(DwRow::from).collect();
+        let json = serde_json::json!({ "plan": self.plan, "runs": outcomes, "shapes": shapes });
+        let charts = charts::charts(&self.plan, &shapes);
+        write_study(dir, &rows, &json, &charts, |svgs| {
+            self.report(&shapes, svgs)
+        })
+    }
+}
