@@ -16,21 +16,26 @@ use scratchnet::data::{self, DatasetKind, FetchOptions};
 use scratchnet::kernels::dense::gemm_into;
 use scratchnet::kernels::{sparse, SparseRows};
 use scratchnet::layers::{Activation, Targets};
-use scratchnet::net::{Network, TwoLayerNet};
+use scratchnet::net::{Network, TwoLayerNetConfig};
 use scratchnet::optim::{self, Sgd};
 use scratchnet::progress::Silent;
-use scratchnet::run::labels;
 use scratchnet::train::sampler::{MiniBatchSampler, Sampling};
 use std::hint::black_box;
 
 fn train(c: &mut Criterion) {
     let dataset = data::load(DatasetKind::Mnist, &FetchOptions::default(), &Silent)
         .expect("MNIST can be fetched and loaded");
-    let t_train = labels(&dataset.t_train);
+    let t_train = dataset.t_train.clone();
     let x_train = SparseRows::from_dense(dataset.x_train.view());
     let x_test = SparseRows::from_dense(dataset.x_test.view());
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let net = TwoLayerNet::<f32>::new(784, 50, 10, 0.01, Activation::Sigmoid, &mut rng).unwrap();
+    let net = TwoLayerNetConfig {
+        hidden_size: 50,
+        activation: Activation::Sigmoid,
+        weight_init_std: 0.01,
+    }
+    .init::<f32>(784, 10, &mut rng)
+    .unwrap();
 
     let mut group = c.benchmark_group("train_step");
     for batch in [1usize, 100, 1000] {
@@ -55,7 +60,7 @@ fn train(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("evaluate");
     group.sample_size(20);
-    let t_test = labels(&dataset.t_test);
+    let t_test = dataset.t_test.clone();
     group.bench_function("accuracy_70000", |b| {
         b.iter(|| {
             let train = net.accuracy(&x_train, &t_train);
@@ -68,7 +73,13 @@ fn train(c: &mut Criterion) {
     let mut group = c.benchmark_group("numerical_gradient");
     group.sample_size(10);
     let x = dataset.x_train.slice(s![..100, ..]).mapv(f64::from);
-    let net64 = TwoLayerNet::<f64>::new(784, 50, 10, 0.01, Activation::Sigmoid, &mut rng).unwrap();
+    let net64 = TwoLayerNetConfig {
+        hidden_size: 50,
+        activation: Activation::Sigmoid,
+        weight_init_std: 0.01,
+    }
+    .init::<f64>(784, 10, &mut rng)
+    .unwrap();
     group.bench_function("two_layer_net_batch_100_f64", |b| {
         b.iter(|| black_box(net64.numerical_gradient(&x, Targets::Labels(&t_train[..100]))))
     });

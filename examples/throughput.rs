@@ -14,17 +14,16 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scratchnet::data::{self, DatasetKind, FetchOptions};
 use scratchnet::layers::{Activation, SparseRows, Targets};
-use scratchnet::net::{Network, TwoLayerNet};
+use scratchnet::net::{Network, TwoLayerNet, TwoLayerNetConfig};
 use scratchnet::optim::{self, Sgd};
 use scratchnet::progress::Silent;
-use scratchnet::run::labels;
 use scratchnet::train::sampler::{MiniBatchSampler, Sampling};
 use std::time::Instant;
 
 fn main() -> scratchnet::Result<()> {
     let mode = std::env::args().nth(1).unwrap_or_else(|| "samples".into());
     let dataset = data::load(DatasetKind::Mnist, &FetchOptions::default(), &Silent)?;
-    let t_train = labels(&dataset.t_train);
+    let t_train = dataset.t_train.clone();
     match mode.as_str() {
         "samples" => {
             let x_train = SparseRows::from_dense(dataset.x_train.view());
@@ -39,7 +38,12 @@ fn main() -> scratchnet::Result<()> {
         "numgrad" => {
             let x = dataset.x_train.slice(s![..100, ..]).mapv(f64::from);
             let mut rng = ChaCha8Rng::seed_from_u64(0);
-            let net = TwoLayerNet::<f64>::new(784, 50, 10, 0.01, Activation::Sigmoid, &mut rng)?;
+            let net = TwoLayerNetConfig {
+                hidden_size: 50,
+                activation: Activation::Sigmoid,
+                weight_init_std: 0.01,
+            }
+            .init::<f64>(784, 10, &mut rng)?;
             let t = Targets::Labels(&t_train[..100]);
             net.numerical_gradient(&x, t);
             let mut times: Vec<f64> = (0..5)
@@ -61,11 +65,15 @@ fn main() -> scratchnet::Result<()> {
             };
             let x_train = SparseRows::from_dense(dataset.x_train.view());
             let x_test = SparseRows::from_dense(dataset.x_test.view());
-            let t_test = labels(&dataset.t_test);
+            let t_test = dataset.t_test.clone();
             let mut rng = ChaCha8Rng::seed_from_u64(0);
             let hidden = if mode == "steps" { arg(4, 50) } else { 50 };
-            let net =
-                TwoLayerNet::<f32>::new(784, hidden, 10, 0.01, Activation::Sigmoid, &mut rng)?;
+            let net = TwoLayerNetConfig {
+                hidden_size: hidden,
+                activation: Activation::Sigmoid,
+                weight_init_std: 0.01,
+            }
+            .init::<f32>(784, 10, &mut rng)?;
             let start = Instant::now();
             let result = if mode == "steps" {
                 let (batch, iters) = (arg(2, 100), arg(3, 1000));
@@ -90,7 +98,12 @@ fn samples_per_s(
     batch: usize,
 ) -> scratchnet::Result<f64> {
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let mut net = TwoLayerNet::<f32>::new(784, hidden, 10, 0.01, Activation::Sigmoid, &mut rng)?;
+    let mut net = TwoLayerNetConfig {
+        hidden_size: hidden,
+        activation: Activation::Sigmoid,
+        weight_init_std: 0.01,
+    }
+    .init::<f32>(784, 10, &mut rng)?;
     let mut sgd = Sgd::new(0.1)?;
     let mut sampler = MiniBatchSampler::new(rng, Sampling::WithReplacement, t_train.len());
     let (mut mask, mut t, mut x) = (vec![0; batch], vec![0; batch], SparseRows::new());

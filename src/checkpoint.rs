@@ -62,8 +62,8 @@ pub fn save_with<F: Float, N: Network<F> + ?Sized>(
     } else {
         Dtype::F32
     };
-    let params =
-        (0..net.param_names().len()).map(|i| (net.param_names()[i].as_str(), net.param_view(i)));
+    let params = net.params();
+    let params = params.iter().map(|p| (p.name, p.value.view()));
     let extra = extra.iter().map(|(name, a)| (name.as_str(), a.view()));
     let bytes: Vec<(String, Vec<u8>, Vec<usize>)> = params
         .chain(net.buffers())
@@ -250,10 +250,8 @@ impl Checkpoint {
         let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
         let mut net = MultiLayerNet::new(input_size, output_size, &config, &mut rng)
             .map_err(|e| fail(&self.path, e))?;
-        for i in 0..net.param_names().len() {
-            let p = net.param(i);
-            let name = p.name.to_string();
-            self.fill(&name, p.value)?;
+        for p in net.params_mut() {
+            self.fill(p.name, p.value)?;
         }
         for (name, value) in net.buffers_mut() {
             let name = name.to_string();
@@ -363,19 +361,17 @@ fn from_le_bytes(dtype: Dtype, data: &[u8]) -> Option<Vec<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::Network;
+    use crate::net::{Network, TwoLayerNetConfig};
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
     fn net() -> TwoLayerNet<f32> {
-        TwoLayerNet::new(
-            12,
-            5,
-            3,
-            0.1,
-            Activation::Relu,
-            &mut ChaCha8Rng::seed_from_u64(9),
-        )
+        TwoLayerNetConfig {
+            hidden_size: 5,
+            activation: Activation::Relu,
+            weight_init_std: 0.1,
+        }
+        .init(12, 3, &mut ChaCha8Rng::seed_from_u64(9))
         .unwrap()
     }
 

@@ -5,7 +5,6 @@ use crate::data::idx::NUM_CLASSES;
 use crate::data::{Dataset, DatasetKind};
 use crate::net::Network;
 use crate::plot::eval::{ConfusionChart, MisclassifiedGrid};
-use crate::run::labels;
 use crate::{Error, Float, Result};
 use ndarray::{Array2, ArrayView2, Axis};
 use std::path::{Path, PathBuf};
@@ -97,7 +96,7 @@ pub fn evaluate_model(
     out_dir: &Path,
 ) -> Result<(Evaluation, Vec<PathBuf>)> {
     let net = Checkpoint::load(model)?.network::<f32>()?;
-    let input_size = net.param_view(0).shape()[0];
+    let input_size = net.input_size();
     if input_size != dataset.x_test.ncols() {
         return Err(Error::Checkpoint {
             path: model.to_path_buf(),
@@ -107,13 +106,7 @@ pub fn evaluate_model(
             ),
         });
     }
-    let names = net.param_names();
-    // The last layer's bias, `bL`, has one entry per output.
-    let is_bias = |n: &String| {
-        n.len() > 1 && n.starts_with('b') && n[1..].bytes().all(|c| c.is_ascii_digit())
-    };
-    let last_bias = names.iter().rposition(is_bias).unwrap_or(names.len() - 1);
-    let output_size = net.param_view(last_bias).len();
+    let output_size = net.output_size();
     if output_size != NUM_CLASSES {
         return Err(Error::Checkpoint {
             path: model.to_path_buf(),
@@ -122,8 +115,12 @@ pub fn evaluate_model(
             ),
         });
     }
-    let t = labels(&dataset.t_test);
-    let evaluation = evaluate(net.as_ref(), dataset.x_test.view(), &t, NUM_CLASSES);
+    let evaluation = evaluate(
+        net.as_ref(),
+        dataset.x_test.view(),
+        &dataset.t_test,
+        NUM_CLASSES,
+    );
     let shown: Vec<_> = evaluation.misclassified.iter().take(GRID_IMAGES).collect();
     let rows: Vec<usize> = shown.iter().map(|m| m.0).collect();
     let images = dataset.x_test.select(Axis(0), &rows);

@@ -6,8 +6,7 @@
 use crate::data::idx::NUM_CLASSES;
 use crate::data::Dataset;
 use crate::layers::{Activation, Targets};
-use crate::net::{Network, TwoLayerNet};
-use crate::run::labels;
+use crate::net::{Network, TwoLayerNetConfig};
 use crate::{Error, Float, Result};
 use ndarray::{s, Array2, ArrayView2};
 use rand::SeedableRng;
@@ -59,11 +58,12 @@ pub fn gradient_check<F: Float, N: Network<F> + Clone>(
     let numerical = net.numerical_gradient(&x, Targets::Labels(t));
     let mut net = net.clone();
     net.gradient(&x, Targets::Labels(t));
+    let params = net.params();
     numerical
         .iter()
         .enumerate()
         .map(|(i, num)| {
-            let p = net.param(i);
+            let p = &params[i];
             let total: f64 = p
                 .grad
                 .iter()
@@ -94,15 +94,13 @@ pub fn check_two_layer_net(
         ));
     }
     let x: Array2<f64> = dataset.x_train.slice(s![..rows, ..]).mapv(f64::from);
-    let t = labels(&dataset.t_train.slice(s![..rows]).to_owned());
+    let t = &dataset.t_train[..rows];
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let net = TwoLayerNet::<f64>::new(
-        x.ncols(),
-        50,
-        NUM_CLASSES,
-        0.01,
-        Activation::Sigmoid,
-        &mut rng,
-    )?;
-    Ok(gradient_check(&net, x.view(), &t))
+    let net = TwoLayerNetConfig {
+        hidden_size: 50,
+        activation: Activation::Sigmoid,
+        weight_init_std: 0.01,
+    }
+    .init::<f64>(x.ncols(), NUM_CLASSES, &mut rng)?;
+    Ok(gradient_check(&net, x.view(), t))
 }

@@ -95,10 +95,9 @@ fn assert_all_close<D: Dimension>(what: &str, got: ArrayView<f64, D>, want: &Val
 /// Copies the fixture's parameters (`params`) and running statistics (`buffers`, if any) by
 /// name into `net`, checking that every name of the net is set.
 fn load(net: &mut MultiLayerNet<f64>, case: &Value) {
-    for i in 0..net.param_names().len() {
-        let name = net.param_names()[i].clone();
-        let value = array(&case["params"][&name]);
-        net.param(i).value.assign(&value);
+    for mut p in net.params_mut() {
+        let value = array(&case["params"][p.name]);
+        p.value.assign(&value);
     }
     if let Some(buffers) = case.get("buffers") {
         for (name, mut value) in net.buffers_mut() {

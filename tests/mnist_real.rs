@@ -29,7 +29,7 @@ fn labels_are_mnists() {
     let d = mnist();
     let mut counts = [0usize; 10];
     for &t in &d.t_train {
-        counts[usize::from(t)] += 1;
+        counts[t] += 1;
     }
     assert_eq!(
         counts,

@@ -9,19 +9,16 @@ use scratchnet::layers::Activation;
 use scratchnet::net::{MultiLayerNet, MultiLayerNetConfig};
 use scratchnet::optim::OptimizerKind;
 use scratchnet::progress::Silent;
-use scratchnet::run::labels;
-use scratchnet::train::{Ended, History, TrainConfig, TrainData, Trainer};
+use scratchnet::train::{Ended, History, TrainConfig, Trainer};
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// MNIST, loaded once for all the tests here, with its labels as indices.
-fn mnist() -> &'static (Dataset, Vec<usize>, Vec<usize>) {
-    static DATA: OnceLock<(Dataset, Vec<usize>, Vec<usize>)> = OnceLock::new();
+/// MNIST, loaded once for all the tests here.
+fn mnist() -> &'static Dataset {
+    static DATA: OnceLock<Dataset> = OnceLock::new();
     DATA.get_or_init(|| {
-        let d = data::load(DatasetKind::Mnist, &FetchOptions::default(), &Silent)
-            .unwrap_or_else(|e| panic!("fetching or loading MNIST failed:\n{e}"));
-        let (t_train, t_test) = (labels(&d.t_train), labels(&d.t_test));
-        (d, t_train, t_test)
+        data::load(DatasetKind::Mnist, &FetchOptions::default(), &Silent)
+            .unwrap_or_else(|e| panic!("fetching or loading MNIST failed:\n{e}"))
     })
 }
 
@@ -34,7 +31,7 @@ fn train(
     lr: f64,
     iters_num: usize,
 ) -> History {
-    let (d, t_train, t_test) = mnist();
+    let d = mnist();
     let config = MultiLayerNetConfig {
         hidden_size_list: hidden_size_list.to_vec(),
         activation,
@@ -43,12 +40,7 @@ fn train(
     };
     let net =
         MultiLayerNet::<f32>::new(784, 10, &config, &mut ChaCha8Rng::seed_from_u64(1)).unwrap();
-    let data = TrainData {
-        x_train: d.x_train.view(),
-        t_train,
-        x_test: d.x_test.view(),
-        t_test,
-    };
+    let data = d.train_data();
     let config = TrainConfig {
         iters_num,
         seed: 1,

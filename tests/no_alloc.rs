@@ -10,7 +10,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scratchnet::init::randn;
 use scratchnet::layers::{Activation, Input, SparseRows, Targets};
-use scratchnet::net::{MultiLayerNet, MultiLayerNetConfig, Network, TwoLayerNet};
+use scratchnet::net::{MultiLayerNet, MultiLayerNetConfig, Network, TwoLayerNetConfig};
 use scratchnet::optim::{self, OptimizerKind, Sgd};
 use scratchnet::train::sampler::{gather_rows, MiniBatchSampler, Sampling};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -58,8 +58,13 @@ fn training_steps_allocate_nothing_after_warm_up() {
         randn(&mut rng, 2000, 784, 1.0).mapv(|v: f32| if v.abs() < 1.28 { 0.0 } else { v.abs() });
     let t_train: Vec<usize> = (0..2000).map(|i| i % 10).collect();
     let x_sparse = SparseRows::from_dense(x_train.view());
-    let mut net =
-        TwoLayerNet::<f32>::new(784, 50, 10, 0.01, Activation::Sigmoid, &mut rng).unwrap();
+    let mut net = TwoLayerNetConfig {
+        hidden_size: 50,
+        activation: Activation::Sigmoid,
+        weight_init_std: 0.01,
+    }
+    .init::<f32>(784, 10, &mut rng)
+    .unwrap();
     let mut sgd = Sgd::new(0.1).unwrap();
     let mut sampler = MiniBatchSampler::new(rng, Sampling::WithReplacement, 2000);
     let batch = 100;

@@ -68,10 +68,10 @@ fn trainer<'a>(
 
 /// Every parameter and running statistic of `net`, as bits.
 fn bits(net: &MultiLayerNet<f32>) -> Vec<(String, Vec<u32>)> {
-    let params = (0..net.param_names().len()).map(|i| {
+    let params = net.params().into_iter().map(|p| {
         (
-            net.param_names()[i].clone(),
-            net.param_view(i).iter().map(|v| v.to_bits()).collect(),
+            p.name.to_string(),
+            p.value.iter().map(|v| v.to_bits()).collect(),
         )
     });
     let buffers = net
@@ -85,8 +85,8 @@ fn bits(net: &MultiLayerNet<f32>) -> Vec<(String, Vec<u32>)> {
 /// loads them (its Dropout generators are left where its own seed put them).
 fn rebuilt(from: &MultiLayerNet<f32>) -> MultiLayerNet<f32> {
     let mut net = net(99);
-    for i in 0..from.param_names().len() {
-        net.param(i).value.assign(&from.param_view(i));
+    for (mut to, from) in net.params_mut().into_iter().zip(from.params()) {
+        to.value.assign(&from.value);
     }
     let sources = from.buffers();
     for ((_, mut to), (_, from)) in net.buffers_mut().into_iter().zip(sources) {

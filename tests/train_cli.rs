@@ -192,9 +192,8 @@ fn the_users_run_starts_at_chance_loss_learns_and_reports_its_saved_weights() {
         .unwrap()
         .network::<f32>()
         .unwrap();
-    let labels: Vec<usize> = mnist.t_train.iter().map(|&t| usize::from(t)).collect();
     let train_acc =
-        scratchnet::eval::evaluate(net.as_ref(), mnist.x_train.view(), &labels, 10).accuracy;
+        scratchnet::eval::evaluate(net.as_ref(), mnist.x_train.view(), &mnist.t_train, 10).accuracy;
     assert_eq!(format!("{train_acc:.4}"), format!("{:.4}", printed.0));
 
     check_training_charts(dir.path(), &losses, &acc);

@@ -4,10 +4,10 @@ use super::value::choice;
 use crate::data::DatasetKind;
 use crate::init::WeightInit;
 use crate::layers::Activation;
-use crate::net::MultiLayerNetConfig;
+use crate::net::{MultiLayerNetConfig, TwoLayerNetConfig};
 use crate::optim::OptimizerKind;
 use crate::run::{NetworkSpec, TrainSettings};
-use crate::train::Sampling;
+use crate::train::{Sampling, TrainConfig};
 
 /// The network and how it learns.
 #[derive(clap::Args, Debug, Clone)]
@@ -67,24 +67,27 @@ pub(super) struct NetArgs {
 impl NetArgs {
     /// These settings on `dataset`, the rest the users' run.
     pub(super) fn settings(&self, dataset: DatasetKind) -> TrainSettings {
+        let defaults = TrainSettings::default();
         TrainSettings {
-            dataset: dataset.to_string(),
+            dataset,
             network: self.network(),
             optimizer: self.optimizer,
             learning_rate: self.optimizer.learning_rate_or_default(self.learning_rate),
-            sampling: self.sampling,
-            ..TrainSettings::default()
+            train: TrainConfig {
+                sampling: self.sampling,
+                ..defaults.train
+            },
         }
     }
 
     /// The TwoLayerNet of `--hidden-size`, or with `--hidden` a MultiLayerNet.
     fn network(&self) -> NetworkSpec {
         let Some(hidden_size_list) = &self.hidden else {
-            return NetworkSpec::TwoLayerNet {
+            return NetworkSpec::TwoLayerNet(TwoLayerNetConfig {
                 hidden_size: self.hidden_size,
                 activation: self.activation,
                 weight_init_std: self.weight_init_std,
-            };
+            });
         };
         let defaults = MultiLayerNetConfig::default();
         NetworkSpec::MultiLayerNet(MultiLayerNetConfig {

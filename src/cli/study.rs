@@ -193,7 +193,7 @@ fn run_depth_width(args: &DepthWidthArgs, quiet: bool) -> Result<()> {
     let mut kinds = args.datasets.clone();
     kinds.dedup();
     let plan = DepthWidthPlan {
-        datasets: kinds.iter().map(|kind| kind.to_string()).collect(),
+        datasets: kinds.clone(),
         depths: args.depths.clone(),
         widths: args.widths.clone(),
         equal_params: args.equal_params.clone(),
@@ -219,7 +219,7 @@ fn run_depth_width(args: &DepthWidthArgs, quiet: bool) -> Result<()> {
     let options = args.source.fetch_options();
     let mut loaded = Vec::new();
     for kind in kinds {
-        loaded.push((kind.to_string(), data::load(kind, &options, &progress)?));
+        loaded.push((kind, data::load(kind, &options, &progress)?));
     }
     let result = run_study(
         &study,

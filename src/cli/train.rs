@@ -4,10 +4,10 @@ use super::data::DataArgs;
 use super::net::NetArgs;
 use super::value::choice;
 use super::Stopped;
-use crate::data::{self, DatasetKind};
+use crate::data;
 use crate::progress::Console;
-use crate::run::{self, Outcome, RunDir, Start, TrainSettings};
-use crate::train::{GradientMethod, OnNan};
+use crate::run::{self, Outcome, RunDir, Start};
+use crate::train::{GradientMethod, OnNan, TrainConfig};
 use crate::{eval, files, gradcheck, threads};
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
@@ -61,13 +61,14 @@ pub(super) fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
             (Some(dir), settings, Start::Resume)
         }
         None => {
-            let settings = TrainSettings {
+            let mut settings = args.net.settings(args.data.dataset());
+            settings.train = TrainConfig {
                 iters_num: args.iters_num,
                 batch_size: args.batch_size,
                 gradient: args.gradient,
                 seed: args.seed,
                 on_nan: args.on_nan,
-                ..args.net.settings(args.data.dataset())
+                ..settings.train
             };
             settings.validate()?;
             // Refused before the data is loaded, so a refusal comes at once.
@@ -78,8 +79,7 @@ pub(super) fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
             (dir, settings, Start::Fresh)
         }
     };
-    let kind: DatasetKind = settings.dataset.parse()?;
-    let dataset = data::load(kind, &args.data.fetch_options(), &progress)?;
+    let dataset = data::load(settings.dataset, &args.data.fetch_options(), &progress)?;
     let dir = match (dir, start) {
         (Some(dir), Start::Resume) => dir,
         (Some(dir), Start::Fresh) => RunDir::claim(dir.path())?,

@@ -30,6 +30,7 @@ use super::catalog::{
 };
 use super::error::DataError;
 use super::idx::{self, Images};
+use crate::train::TrainData;
 use crate::Result;
 use ndarray::{Array1, Array2, ArrayD, IxDyn};
 use rayon::prelude::*;
@@ -45,12 +46,24 @@ pub struct Dataset {
     pub kind: DatasetKind,
     /// Training images, (60000, 784), f32 in [0, 1].
     pub x_train: Array2<f32>,
-    /// Training labels, (60000,), classes 0–9.
-    pub t_train: Array1<u8>,
+    /// Training labels, 60000 class indices 0–9.
+    pub t_train: Vec<usize>,
     /// Test images, (10000, 784), f32 in [0, 1].
     pub x_test: Array2<f32>,
-    /// Test labels, (10000,), classes 0–9.
-    pub t_test: Array1<u8>,
+    /// Test labels, 10000 class indices 0–9.
+    pub t_test: Vec<usize>,
+}
+
+impl Dataset {
+    /// The dataset as the training loop reads it.
+    pub fn train_data(&self) -> TrainData<'_, f32> {
+        TrainData {
+            x_train: self.x_train.view(),
+            t_train: &self.t_train,
+            x_test: self.x_test.view(),
+            t_test: &self.t_test,
+        }
+    }
 }
 
 /// The book's `((x_train, t_train), (x_test, t_test))`, every array f32.
@@ -150,9 +163,9 @@ pub fn load_dir(kind: DatasetKind, dir: &Path) -> Result<Dataset> {
     Ok(Dataset {
         kind,
         x_train: train.x(true),
-        t_train: Array1::from(train.labels.clone()),
+        t_train: train.labels.iter().map(|&t| usize::from(t)).collect(),
         x_test: test.x(true),
-        t_test: Array1::from(test.labels.clone()),
+        t_test: test.labels.iter().map(|&t| usize::from(t)).collect(),
     })
 }
 

@@ -1,21 +1,21 @@
 //! Studies: many training runs, measured side by side, answering one question each.
 //!
 //! [`runner`] holds what every study shares — one folder per run, resuming a stopped study,
-//! shards and merging them — and each study file ([`batch_size`]) holds its runs, its
-//! measurements and the report that answers its question from them.
+//! shards and merging them — [`output`] what every study writes the same way, and each study
+//! folder ([`batch_size`], [`depth_width`]) holds its plan, its runs, the analysis that turns
+//! their measurements into typed findings, and the charts and report that show them.
 
 pub mod batch_size;
 pub mod depth_width;
 pub mod memory;
+pub mod output;
 pub mod registry;
 pub mod runner;
 
-use crate::plot::Chart;
 use crate::train::History;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 /// (mean, min, max) of some values (zeros when there are none).
@@ -119,22 +119,6 @@ fn curve(h: &History, batch_size: usize, train_size: usize) -> Vec<CurvePoint> {
         });
     }
     curve
-}
-
-/// Draws each (file stem, chart, caption) into `dir` as SVG and PNG, adds both files to
-/// `files`, and returns (SVG, caption) pairs for the report.
-pub fn save_charts<C: Chart>(
-    charts: &[(String, C, String)],
-    dir: &Path,
-    files: &mut Vec<PathBuf>,
-) -> Result<Vec<(PathBuf, String)>> {
-    let mut svgs = Vec::new();
-    for (stem, chart, caption) in charts {
-        let [svg, png] = crate::plot::save(chart, dir, stem)?;
-        svgs.push((svg.clone(), caption.clone()));
-        files.extend([svg, png]);
-    }
-    Ok(svgs)
 }
 
 /// How much training each run of a study gets.

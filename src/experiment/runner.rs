@@ -11,8 +11,8 @@
 
 use crate::files::write_atomic;
 use crate::progress::Progress;
+use crate::run::RunDir;
 pub use crate::run::Start;
-use crate::run::{Outcome, RunDir};
 use crate::{Error, Result};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -63,22 +63,6 @@ pub enum Executed<O> {
     Kept(O),
     /// A stop was asked for after `iteration` updates; the checkpoint is in the run's folder.
     Interrupted { iteration: usize },
-}
-
-impl<O> Executed<O> {
-    /// What a study keeps of a run's `outcome`: `measure` turns a finished run into the
-    /// study's outcome, `diverged` a diverged one's reason.
-    pub fn of<N>(
-        outcome: Outcome<N>,
-        measure: impl FnOnce(crate::run::RunSummary<N>) -> O,
-        diverged: impl FnOnce(String) -> O,
-    ) -> Self {
-        match outcome {
-            Outcome::Finished(summary) => Executed::Kept(measure(summary)),
-            Outcome::Diverged(d) => Executed::Kept(diverged(d.to_string())),
-            Outcome::Interrupted { iteration, .. } => Executed::Interrupted { iteration },
-        }
-    }
 }
 
 /// The I-th of N slices of a study's runs (1-based): runs I, I+N, I+2N, …

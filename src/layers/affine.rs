@@ -14,7 +14,7 @@
 
 use crate::kernels::{self, Input, SparseRows, Workspace};
 use crate::Float;
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
 /// A fully connected layer with weights `W: (in, out)` and bias `b: (out,)`.
 #[derive(Clone)]
@@ -102,11 +102,28 @@ impl<F: Float> Affine<F> {
         kernels::affine_into(x.into().routed(&mut rows), W.view(), &self.b, out);
     }
 
-    /// `W` for updating, beside `dW` and the rows outside which `dW` is exactly 0 (the last
-    /// input's nonzero columns, when it was sparse; `None` when any row may be nonzero). An
-    /// update rule for which a zero gradient changes nothing (SGD) need only touch those rows.
-    pub fn W_and_grad(&mut self) -> (ArrayViewMut2<'_, F>, ArrayView2<'_, F>, Option<&[u32]>) {
-        (self.W.view_mut(), self.dW.view(), self.work.dW_rows())
+    /// W, dW, the rows outside which dW is exactly 0, b and db, for an update: the rows are
+    /// the last input's nonzero columns when it was sparse (`None` when any row may be
+    /// nonzero), so an update rule for which a zero gradient changes nothing (SGD) need only
+    /// touch those rows of W.
+    #[allow(clippy::type_complexity)]
+    pub fn arrays_mut(
+        &mut self,
+    ) -> (
+        ArrayViewMut2<'_, F>,
+        ArrayView2<'_, F>,
+        Option<&[u32]>,
+        ArrayViewMut1<'_, F>,
+        ArrayView1<'_, F>,
+    ) {
+        let rows = self.work.dW_rows();
+        (
+            self.W.view_mut(),
+            self.dW.view(),
+            rows,
+            self.b.view_mut(),
+            self.db.view(),
+        )
     }
 
     /// `dW += λ·W`: the gradient of the L2 penalty `½·λ·ΣW²`, added after `backward`.

@@ -4,10 +4,12 @@
 pub mod multi_layer_net;
 pub mod network;
 pub mod simple_net;
+pub mod spec;
 pub mod two_layer_net;
 
 pub use multi_layer_net::{MultiLayerNet, MultiLayerNetConfig};
-pub use network::{numerical_gradient_by_definition, parameter_count, Network, Param};
-pub use two_layer_net::TwoLayerNet;
+pub use network::{numerical_gradient_by_definition, Network, Param, ParamView};
+pub use spec::NetworkSpec;
+pub use two_layer_net::{TwoLayerNet, TwoLayerNetConfig};
 
 pub use simple_net::SimpleNet;

@@ -10,9 +10,9 @@
 //! `OrderedDict`. Parameters are `W1`, `b1`, …, `WL`, `bL`, then `gamma1`, `beta1`, … when
 //! batch normalization is on (the book's order).
 
-use super::{Network, Param};
+use super::{Network, Param, ParamView};
 use crate::init::WeightInit;
-use crate::kernels::AsInput;
+use crate::kernels::{AsInput, Input};
 use crate::layers::dropout::check_dropout_ratio;
 use crate::layers::{
     activate_inplace, Activation, ActivationLayer, Affine, BatchNorm, Dropout, SoftmaxWithLoss,
@@ -117,15 +117,6 @@ impl<F: Float> Layer<F> {
     }
 }
 
-/// Which array of a layer a parameter is.
-#[derive(Clone, Copy)]
-enum Slot {
-    Weight,
-    Bias,
-    Gamma,
-    Beta,
-}
-
 /// `MultiLayerNet(input_size, hidden_size_list, output_size, …)` with parameters `W1`, `b1`, …
 #[derive(Clone)]
 pub struct MultiLayerNet<F: Float> {
@@ -135,8 +126,6 @@ pub struct MultiLayerNet<F: Float> {
     input_size: usize,
     output_size: usize,
     names: Vec<String>,
-    /// Parameter i is array `slots[i].1` of layer `slots[i].0`.
-    slots: Vec<(usize, Slot)>,
     buffer_names: Vec<String>,
 }
 
@@ -202,26 +191,25 @@ impl<F: Float> MultiLayerNet<F> {
         input_size: usize,
         output_size: usize,
     ) -> Self {
-        let mut names = Vec::new();
-        let mut slots = Vec::new();
-        let mut buffer_names = Vec::new();
-        let mut norms = Vec::new();
-        for (i, layer) in layers.iter().enumerate() {
+        // In layer order: W1, b1, gamma1, beta1, W2, … (the order of params()).
+        let (mut names, mut buffer_names) = (Vec::new(), Vec::new());
+        let (mut affines, mut norms) = (0, 0);
+        for layer in &layers {
             match layer {
                 Layer::Affine(_) => {
-                    let k = slots.len() / 2 + 1;
-                    names.extend([format!("W{k}"), format!("b{k}")]);
-                    slots.extend([(i, Slot::Weight), (i, Slot::Bias)]);
+                    affines += 1;
+                    names.extend([format!("W{affines}"), format!("b{affines}")]);
                 }
-                Layer::BatchNorm(_) => norms.push(i),
-                _ => {}
+                Layer::BatchNorm(_) => {
+                    norms += 1;
+                    names.extend([format!("gamma{norms}"), format!("beta{norms}")]);
+                    buffer_names.extend([
+                        format!("running_mean{norms}"),
+                        format!("running_var{norms}"),
+                    ]);
+                }
+                Layer::Activation(_) | Layer::Dropout(_) => {}
             }
-        }
-        for (k, &i) in norms.iter().enumerate() {
-            let k = k + 1;
-            names.extend([format!("gamma{k}"), format!("beta{k}")]);
-            slots.extend([(i, Slot::Gamma), (i, Slot::Beta)]);
-            buffer_names.extend([format!("running_mean{k}"), format!("running_var{k}")]);
         }
         MultiLayerNet {
             layers,
@@ -230,7 +218,6 @@ impl<F: Float> MultiLayerNet<F> {
             input_size,
             output_size,
             names,
-            slots,
             buffer_names,
         }
     }
@@ -288,6 +275,41 @@ impl<F: Float> MultiLayerNet<F> {
         loss + self.weight_decay()
     }
 
+    /// The evaluation forward (BatchNorm on its running statistics, Dropout scaling) on a
+    /// dense or sparse x: (N, input) → (N, output), showing `seen` each hidden activation's
+    /// output (N, width) on the way.
+    fn forward_eval(&self, x: Input<F>, mut seen: impl FnMut(&Array2<F>)) -> Array2<F> {
+        let Some((Layer::Affine(first), rest)) = self.layers.split_first() else {
+            unreachable!("the first layer is an Affine")
+        };
+        let mut h = Array2::zeros((0, 0));
+        first.forward_eval_into(x, &mut h);
+        let mut next = Array2::zeros((0, 0));
+        for layer in rest {
+            match layer {
+                Layer::Affine(affine) => {
+                    affine.forward_eval_into(h.view(), &mut next);
+                    std::mem::swap(&mut h, &mut next);
+                }
+                Layer::BatchNorm(bn) => bn.forward_eval_inplace(&mut h),
+                Layer::Activation(_) => {
+                    activate_inplace(self.config.activation, &mut h);
+                    seen(&h);
+                }
+                Layer::Dropout(dropout) => dropout.forward_eval_inplace(&mut h),
+            }
+        }
+        h
+    }
+
+    /// What each hidden layer's activation outputs in the evaluation forward of x: (N, input):
+    /// one (N, width) array per hidden layer, input side first.
+    pub fn hidden_activations(&self, x: ArrayView2<F>) -> Vec<Array2<F>> {
+        let mut outputs = Vec::new();
+        self.forward_eval(Input::Dense(x), |h| outputs.push(h.clone()));
+        outputs
+    }
+
     /// `½·λ·Σ W²` over every Affine layer (0 without weight decay).
     fn weight_decay(&self) -> F {
         let lambda = self.config.weight_decay_lambda;
@@ -309,24 +331,7 @@ impl<F: Float> MultiLayerNet<F> {
 impl<F: Float> Network<F> for MultiLayerNet<F> {
     /// The evaluation forward: BatchNorm uses its running statistics, Dropout scales.
     fn predict(&self, x: &dyn AsInput<F>) -> Array2<F> {
-        let Some((Layer::Affine(first), rest)) = self.layers.split_first() else {
-            unreachable!("the first layer is an Affine")
-        };
-        let mut h = Array2::zeros((0, 0));
-        first.forward_eval_into(x.as_input(), &mut h);
-        let mut next = Array2::zeros((0, 0));
-        for layer in rest {
-            match layer {
-                Layer::Affine(affine) => {
-                    affine.forward_eval_into(h.view(), &mut next);
-                    std::mem::swap(&mut h, &mut next);
-                }
-                Layer::BatchNorm(bn) => bn.forward_eval_inplace(&mut h),
-                Layer::Activation(_) => activate_inplace(self.config.activation, &mut h),
-                Layer::Dropout(dropout) => dropout.forward_eval_inplace(&mut h),
-            }
-        }
-        h
+        self.forward_eval(x.as_input(), |_| {})
     }
 
     /// The training forward (batch statistics, which also update the running ones; dropout
@@ -352,49 +357,48 @@ impl<F: Float> Network<F> for MultiLayerNet<F> {
         loss
     }
 
-    fn param_names(&self) -> &[String] {
-        &self.names
+    fn params(&self) -> Vec<ParamView<'_, F>> {
+        let arrays = self.layers.iter().flat_map(|layer| match layer {
+            Layer::Affine(a) => vec![
+                (a.W.view().into_dyn(), a.dW.view().into_dyn()),
+                (a.b.view().into_dyn(), a.db.view().into_dyn()),
+            ],
+            Layer::BatchNorm(n) => vec![
+                (n.gamma.view().into_dyn(), n.dgamma.view().into_dyn()),
+                (n.beta.view().into_dyn(), n.dbeta.view().into_dyn()),
+            ],
+            Layer::Activation(_) | Layer::Dropout(_) => vec![],
+        });
+        self.names
+            .iter()
+            .zip(arrays)
+            .map(|(name, (value, grad))| ParamView::new(name, value, grad))
+            .collect()
     }
 
-    fn param(&mut self, i: usize) -> Param<'_, F> {
-        let (layer, slot) = self.slots[i];
-        let (value, grad, rows) = match (&mut self.layers[layer], slot) {
-            (Layer::Affine(a), Slot::Weight) => {
-                let (W, dW, rows) = a.W_and_grad();
-                (W.into_dyn(), dW.into_dyn(), rows)
+    fn for_each_param_mut<'a>(&'a mut self, f: &mut dyn FnMut(Param<'a, F>)) {
+        let mut names = self.names.iter().map(String::as_str);
+        let mut name = || names.next().expect("a name for every parameter");
+        for layer in &mut self.layers {
+            match layer {
+                Layer::Affine(a) => Param::of_affine(a, [name(), name()])
+                    .into_iter()
+                    .for_each(&mut *f),
+                Layer::BatchNorm(n) => {
+                    f(Param::new(name(), n.gamma.view_mut(), n.dgamma.view()));
+                    f(Param::new(name(), n.beta.view_mut(), n.dbeta.view()));
+                }
+                Layer::Activation(_) | Layer::Dropout(_) => {}
             }
-            (Layer::Affine(a), Slot::Bias) => {
-                (a.b.view_mut().into_dyn(), a.db.view().into_dyn(), None)
-            }
-            (Layer::BatchNorm(n), Slot::Gamma) => (
-                n.gamma.view_mut().into_dyn(),
-                n.dgamma.view().into_dyn(),
-                None,
-            ),
-            (Layer::BatchNorm(n), Slot::Beta) => (
-                n.beta.view_mut().into_dyn(),
-                n.dbeta.view().into_dyn(),
-                None,
-            ),
-            _ => unreachable!("slots are made from the layers"),
-        };
-        Param {
-            name: &self.names[i],
-            value,
-            grad,
-            rows,
         }
     }
 
-    fn param_view(&self, i: usize) -> ArrayViewD<'_, F> {
-        let (layer, slot) = self.slots[i];
-        match (&self.layers[layer], slot) {
-            (Layer::Affine(a), Slot::Weight) => a.W.view().into_dyn(),
-            (Layer::Affine(a), Slot::Bias) => a.b.view().into_dyn(),
-            (Layer::BatchNorm(n), Slot::Gamma) => n.gamma.view().into_dyn(),
-            (Layer::BatchNorm(n), Slot::Beta) => n.beta.view().into_dyn(),
-            _ => unreachable!("slots are made from the layers"),
-        }
+    fn input_size(&self) -> usize {
+        self.input_size
+    }
+
+    fn output_size(&self) -> usize {
+        self.output_size
     }
 
     fn random_state(&self) -> Vec<(u64, u128)> {
@@ -476,9 +480,9 @@ mod tests {
         let t = Targets::Labels(t);
         let numerical = net.numerical_gradient(&x, t);
         net.gradient(&x, t);
-        assert_eq!(numerical.len(), net.param_names().len());
-        for (i, num) in numerical.iter().enumerate() {
-            let p = net.param(i);
+        let params = net.params();
+        assert_eq!(numerical.len(), params.len());
+        for (p, num) in params.iter().zip(&numerical) {
             let diff = (&p.grad - num).mapv(f64::abs).mean().unwrap();
             assert!(diff <= 1e-7, "{}: mean |diff| {diff:e}", p.name);
         }
@@ -502,12 +506,12 @@ mod tests {
             use_batchnorm: true,
             ..config(Activation::Relu)
         });
-        let names: Vec<&str> = net.param_names().iter().map(String::as_str).collect();
+        let names: Vec<&str> = net.params().iter().map(|p| p.name).collect();
         assert_eq!(
             names,
             [
-                "W1", "b1", "W2", "b2", "W3", "b3", "W4", "b4", "gamma1", "beta1", "gamma2",
-                "beta2", "gamma3", "beta3"
+                "W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2", "W3", "b3", "gamma3",
+                "beta3", "W4", "b4"
             ]
         );
         assert_gradients_agree(net, &x, &t);
@@ -555,9 +559,11 @@ mod tests {
             weight_decay_lambda: 0.1,
             ..config(Activation::Relu)
         });
-        let squares: f64 = (0..plain.param_names().len())
-            .step_by(2)
-            .map(|i| plain.param_view(i).mapv(|w| w * w).sum())
+        let squares: f64 = plain
+            .params()
+            .iter()
+            .filter(|p| p.name.starts_with('W'))
+            .map(|p| p.value.mapv(|w| w * w).sum())
             .sum();
         let t = Targets::Labels(&t);
         let gap = decayed.loss(&x, t) - plain.loss(&x, t);
@@ -577,9 +583,9 @@ mod tests {
     /// The parameter or buffer called `name` (`W1`, `gamma2`, `running_var3`, …), as (rows,
     /// cols): a vector as one row.
     fn named(net: &MultiLayerNet<f64>, name: &str) -> Array2<f64> {
-        let names = net.param_names().iter().map(String::as_str);
-        let array = match names.clone().position(|n| n == name) {
-            Some(i) => net.param_view(i),
+        let params = net.params();
+        let array = match params.iter().find(|p| p.name == name) {
+            Some(p) => p.value.clone(),
             None => {
                 net.buffers()
                     .into_iter()
@@ -603,6 +609,31 @@ mod tests {
     }
 
     #[test]
+    fn hidden_activations_are_each_hidden_layers_output_on_the_way_to_predict() {
+        let (net, x, _) = setup(config(Activation::Sigmoid));
+        let hidden = net.hidden_activations(x.view());
+        assert_eq!(hidden.len(), 3);
+        let mut h = x.clone();
+        for (k, a) in hidden.iter().enumerate() {
+            let (w, b) = (
+                named(&net, &format!("W{}", k + 1)),
+                named(&net, &format!("b{}", k + 1)),
+            );
+            h = plain_affine(&h, &w, &b).mapv(|v| 1.0 / (1.0 + (-v).exp()));
+            assert!(
+                (a - &h).mapv(f64::abs).iter().all(|&d| d < 1e-12),
+                "layer {}",
+                k + 1
+            );
+        }
+        let scores = plain_affine(&hidden[2], &named(&net, "W4"), &named(&net, "b4"));
+        assert!((net.predict(&x) - scores)
+            .mapv(f64::abs)
+            .iter()
+            .all(|&d| d < 1e-12));
+    }
+
+    #[test]
     fn predict_uses_running_statistics_and_dropout_scaling() {
         let ratio = 0.3;
         let (mut net, x, t) = setup(MultiLayerNetConfig {
@@ -612,8 +643,7 @@ mod tests {
             ..config(Activation::Relu)
         });
         // gamma and beta away from their initial 1 and 0, each entry different.
-        for i in 0..net.param_names().len() {
-            let mut p = net.param(i);
+        for (i, mut p) in net.params_mut().into_iter().enumerate() {
             if p.name.starts_with("gamma") || p.name.starts_with("beta") {
                 for (j, v) in p.value.iter_mut().enumerate() {
                     *v = 0.5 + 0.1 * (i + j) as f64;
@@ -720,14 +750,12 @@ mod tests {
 
     #[test]
     fn one_hidden_layer_is_the_books_two_layer_net_bit_for_bit() {
-        let mut two = crate::net::TwoLayerNet::<f64>::new(
-            7,
-            6,
-            3,
-            0.5,
-            Activation::Sigmoid,
-            &mut ChaCha8Rng::seed_from_u64(5),
-        )
+        let mut two = crate::net::TwoLayerNetConfig {
+            hidden_size: 6,
+            activation: Activation::Sigmoid,
+            weight_init_std: 0.5,
+        }
+        .init::<f64>(7, 3, &mut ChaCha8Rng::seed_from_u64(5))
         .unwrap();
         let config = MultiLayerNetConfig {
             hidden_size_list: vec![6],
@@ -745,10 +773,10 @@ mod tests {
             crate::optim::step(&mut two, &mut sgd);
             crate::optim::step(&mut deep, &mut sgd);
         }
-        assert_eq!(deep.param_names(), two.param_names());
-        for i in 0..4 {
-            assert_eq!(deep.param_view(i), two.param_view(i));
-        }
+        let named = |p: &ParamView<f64>| (p.name.to_string(), p.value.to_owned());
+        let deep_params: Vec<_> = deep.params().iter().map(named).collect();
+        let two_params: Vec<_> = two.params().iter().map(named).collect();
+        assert_eq!(deep_params, two_params);
         assert_eq!(deep.predict(&x), two.predict(&x));
     }
 
@@ -768,15 +796,12 @@ mod tests {
         let a = dense.gradient(&x, t);
         let b = sparse.gradient(&rows, t);
         assert!((a - b).abs() < 1e-12);
-        for i in 0..dense.param_names().len() {
-            let (p, q) = (
-                dense.param(i).grad.to_owned(),
-                sparse.param(i).grad.to_owned(),
-            );
+        for (p, q) in dense.params().iter().zip(sparse.params()) {
+            assert_eq!(p.name, q.name);
             assert!(
-                (&p - &q).iter().all(|d| d.abs() < 1e-12),
+                (&p.grad - &q.grad).iter().all(|d| d.abs() < 1e-12),
                 "{}",
-                dense.param_names()[i]
+                p.name
             );
         }
         let (p, q) = (dense.predict(&x), sparse.predict(&rows));

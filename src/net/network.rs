@@ -2,9 +2,9 @@
 
 use crate::functions::argmax;
 use crate::kernels::{AsInput, Input};
-use crate::layers::Targets;
+use crate::layers::{Affine, Targets};
 use crate::Float;
-use ndarray::{Array2, ArrayViewD, ArrayViewMutD};
+use ndarray::{Array2, ArrayView, ArrayViewD, ArrayViewMut, ArrayViewMutD, Dimension};
 use rayon::prelude::*;
 
 /// A network trained by mini-batch gradient descent, with named parameters (`W1`, `b1`, …).
@@ -20,7 +20,7 @@ pub trait Network<F: Float>: Send + Sync {
     fn loss(&mut self, x: &dyn AsInput<F>, t: Targets<F>) -> F;
 
     /// Forward and backward on a batch: returns the loss and leaves every parameter's
-    /// gradient ready for [`Network::param`].
+    /// gradient ready for [`Network::params`].
     fn gradient(&mut self, x: &dyn AsInput<F>, t: Targets<F>) -> F;
 
     /// Fraction of rows whose highest score is the true label; x: (N, in), t: N labels.
@@ -52,7 +52,7 @@ pub trait Network<F: Float>: Send + Sync {
 
     /// The chapter-4 numerical gradient: every parameter element nudged by ±h (h = 1e-4) and
     /// the loss on (x, t) recomputed, `(L(w+h) - L(w-h)) / 2h`, for checking backpropagation.
-    /// Returns one array per parameter, in `param_names` order. The default follows the
+    /// Returns one array per parameter, in [`Network::params`] order. The default follows the
     /// definition ([`numerical_gradient_by_definition`]); a network may compute the same
     /// quantity faster (equal to rounding), as `TwoLayerNet` does.
     fn numerical_gradient(&self, x: &dyn AsInput<F>, t: Targets<F>) -> Vec<ndarray::ArrayD<F>>
@@ -62,14 +62,31 @@ pub trait Network<F: Float>: Send + Sync {
         numerical_gradient_by_definition(self, x, t)
     }
 
-    /// The parameters' names in order (`W1`, `b1`, `W2`, `b2`, …).
-    fn param_names(&self) -> &[String];
+    /// Every parameter in layer order, by the book's name (`W1`, `b1`, `gamma1`, `beta1`,
+    /// `W2`, …), with its value and the gradient of the last [`Network::gradient`] call.
+    fn params(&self) -> Vec<ParamView<'_, F>>;
 
-    /// Parameter `i` (in `param_names` order) for updating, with its name and last gradient.
-    fn param(&mut self, i: usize) -> Param<'_, F>;
+    /// Shows `f` every parameter in [`Network::params`] order, its value writable: what an
+    /// optimizer updates (allocating nothing, as the training step must).
+    fn for_each_param_mut<'a>(&'a mut self, f: &mut dyn FnMut(Param<'a, F>));
 
-    /// Parameter `i` (in `param_names` order), read-only.
-    fn param_view(&self, i: usize) -> ArrayViewD<'_, F>;
+    /// [`Network::params`], the values writable.
+    fn params_mut(&mut self) -> Vec<Param<'_, F>> {
+        let mut params = Vec::new();
+        self.for_each_param_mut(&mut |p| params.push(p));
+        params
+    }
+
+    /// Features per input row (784 for MNIST): the rows of W1.
+    fn input_size(&self) -> usize;
+
+    /// Classes scored (10 for MNIST): the width of the last layer.
+    fn output_size(&self) -> usize;
+
+    /// The number of scalar parameters (weights, biases, BatchNorm's γ and β).
+    fn parameter_count(&self) -> usize {
+        self.params().iter().map(|p| p.value.len()).sum()
+    }
 
     /// State that is saved with the parameters but not trained, by name (BatchNorm's
     /// `running_mean1`, `running_var1`, …); none by default.
@@ -95,6 +112,16 @@ pub trait Network<F: Float>: Send + Sync {
     }
 }
 
+/// One parameter of a network, read-only.
+pub struct ParamView<'a, F> {
+    /// The book's name for it: `W1`, `b1`, …
+    pub name: &'a str,
+    /// Its values: W (in, out), b (out,), γ and β (features,).
+    pub value: ArrayViewD<'a, F>,
+    /// The gradient of the loss with respect to it, from the last `gradient` call.
+    pub grad: ArrayViewD<'a, F>,
+}
+
 /// One parameter of a network, lent out for an update.
 pub struct Param<'a, F> {
     /// The book's name for it: `W1`, `b1`, …
@@ -108,15 +135,54 @@ pub struct Param<'a, F> {
     pub rows: Option<&'a [u32]>,
 }
 
+impl<'a, F: Float> ParamView<'a, F> {
+    /// A parameter's value and gradient (any shape), under `name`.
+    pub fn new<D: Dimension>(
+        name: &'a str,
+        value: ArrayView<'a, F, D>,
+        grad: ArrayView<'a, F, D>,
+    ) -> Self {
+        ParamView {
+            name,
+            value: value.into_dyn(),
+            grad: grad.into_dyn(),
+        }
+    }
+}
+
+impl<'a, F: Float> Param<'a, F> {
+    /// A parameter whose gradient can be nonzero anywhere, under `name`.
+    pub fn new<D: Dimension>(
+        name: &'a str,
+        value: ArrayViewMut<'a, F, D>,
+        grad: ArrayView<'a, F, D>,
+    ) -> Self {
+        Param {
+            name,
+            value: value.into_dyn(),
+            grad: grad.into_dyn(),
+            rows: None,
+        }
+    }
+
+    /// An Affine layer's W and b under `names`, writable (W with the rows its gradient can be
+    /// nonzero in, when the layer knows them).
+    pub fn of_affine(affine: &'a mut Affine<F>, [w, b]: [&'a str; 2]) -> [Self; 2] {
+        let (W, dW, rows, b_value, db) = affine.arrays_mut();
+        [
+            Param {
+                name: w,
+                value: W.into_dyn(),
+                grad: dW.into_dyn(),
+                rows,
+            },
+            Param::new(b, b_value, db),
+        ]
+    }
+}
+
 /// Rows evaluated together: large enough for fast matrix products, small enough to stay in cache.
 const EVAL_BLOCK: usize = 2000;
-
-/// The total number of scalar parameters (weights and biases) of a network.
-pub fn parameter_count<F: Float, N: Network<F> + ?Sized>(net: &N) -> usize {
-    (0..net.param_names().len())
-        .map(|i| net.param_view(i).len())
-        .sum()
-}
 
 /// [`Network::numerical_gradient`] by the definition: two whole forward passes per parameter
 /// element.
@@ -129,9 +195,8 @@ pub fn numerical_gradient_by_definition<F: Float, N: Network<F> + Clone>(
     t: Targets<F>,
 ) -> Vec<ndarray::ArrayD<F>> {
     let x = x.as_input();
-    let sizes: Vec<usize> = (0..net.param_names().len())
-        .map(|i| net.param_view(i).len())
-        .collect();
+    let shapes: Vec<_> = net.params().iter().map(|p| p.value.raw_dim()).collect();
+    let sizes: Vec<usize> = shapes.iter().map(|s| s.size()).collect();
     // (parameter, element) pairs, flattened so the work splits evenly over threads.
     let jobs: Vec<(usize, usize)> = sizes
         .iter()
@@ -150,9 +215,8 @@ pub fn numerical_gradient_by_definition<F: Float, N: Network<F> + Clone>(
         .collect();
     let mut grads = Vec::with_capacity(sizes.len());
     let mut rest = &slopes[..];
-    for (i, &size) in sizes.iter().enumerate() {
-        let (mine, tail) = rest.split_at(size);
-        let shape = net.param_view(i).raw_dim();
+    for shape in shapes {
+        let (mine, tail) = rest.split_at(shape.size());
         grads.push(
             ndarray::ArrayD::from_shape_vec(shape, mine.to_vec()).expect("sizes match shapes"),
         );
@@ -181,8 +245,8 @@ fn central_difference<F: Float, N: Network<F>>(
 
 /// Reads element `j` (in memory order) of parameter `i`, writing `set` into it when given.
 fn element<F: Float, N: Network<F>>(net: &mut N, i: usize, j: usize, set: Option<F>) -> F {
-    let mut p = net.param(i);
-    let values = p
+    let mut params = net.params_mut();
+    let values = params[i]
         .value
         .as_slice_memory_order_mut()
         .expect("parameters are contiguous arrays");

@@ -2,7 +2,7 @@
 //!
 //! input (N, 784) ─W1, b1→ (N, 50) ─sigmoid→ (N, 50) ─W2, b2→ (N, 10) ─softmax→ probabilities
 
-use super::{Network, Param};
+use super::{Network, Param, ParamView};
 use crate::functions::CEE_DELTA;
 use crate::init::randn;
 use crate::kernels::{AsInput, Input, SparseRows};
@@ -10,9 +10,10 @@ use crate::layers::{
     activate_inplace, Activation, ActivationLayer, Affine, SoftmaxWithLoss, Targets,
 };
 use crate::{Error, Float, Result};
-use ndarray::{Array1, Array2, ArrayD, ArrayViewD};
+use ndarray::{Array1, Array2, ArrayD};
 use rand::Rng;
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 /// `TwoLayerNet(input_size, hidden_size, output_size)` with parameters `W1`, `b1`, `W2`, `b2`.
 #[derive(Clone)]
@@ -26,19 +27,45 @@ pub struct TwoLayerNet<F: Float> {
     /// Softmax and cross-entropy, for training.
     pub last_layer: SoftmaxWithLoss<F>,
     kind: Activation,
-    names: Vec<String>,
 }
 
-impl<F: Float> TwoLayerNet<F> {
-    /// The book's initialisation: `W = weight_init_std · randn`, `b = 0`, W1 drawn before W2.
-    pub fn new(
+/// A TwoLayerNet's hidden layer and initial weights: the book's `TwoLayerNet(input_size,
+/// hidden_size, output_size, weight_init_std)` between its sizes; the default is the users'
+/// chapter-4 network (50 sigmoid neurons, σ 0.01).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TwoLayerNetConfig {
+    /// Neurons in the hidden layer (50).
+    pub hidden_size: usize,
+    /// The hidden activation (sigmoid).
+    pub activation: Activation,
+    /// Standard deviation of the initial weights (0.01).
+    pub weight_init_std: f64,
+}
+
+impl Default for TwoLayerNetConfig {
+    fn default() -> Self {
+        TwoLayerNetConfig {
+            hidden_size: 50,
+            activation: Activation::Sigmoid,
+            weight_init_std: 0.01,
+        }
+    }
+}
+
+impl TwoLayerNetConfig {
+    /// The network `input_size → hidden_size → output_size`, initialised as the book does:
+    /// `W = weight_init_std · randn`, `b = 0`, W1 drawn from `rng` before W2.
+    pub fn init<F: Float>(
+        &self,
         input_size: usize,
-        hidden_size: usize,
         output_size: usize,
-        weight_init_std: f64,
-        activation: Activation,
         rng: &mut impl Rng,
-    ) -> Result<Self> {
+    ) -> Result<TwoLayerNet<F>> {
+        let TwoLayerNetConfig {
+            hidden_size,
+            activation,
+            weight_init_std,
+        } = *self;
         check_size("input_size", input_size)?;
         check_size("hidden_size", hidden_size)?;
         check_size("output_size", output_size)?;
@@ -51,7 +78,7 @@ impl<F: Float> TwoLayerNet<F> {
         }
         let W1 = randn(rng, input_size, hidden_size, weight_init_std);
         let W2 = randn(rng, hidden_size, output_size, weight_init_std);
-        Ok(Self::from_params(
+        Ok(TwoLayerNet::from_params(
             W1,
             Array1::zeros(hidden_size),
             W2,
@@ -59,7 +86,9 @@ impl<F: Float> TwoLayerNet<F> {
             activation,
         ))
     }
+}
 
+impl<F: Float> TwoLayerNet<F> {
     /// A network from given parameters W1 (in, hidden), b1 (hidden,), W2 (hidden, out), b2 (out,).
     pub fn from_params(
         W1: Array2<F>,
@@ -77,7 +106,6 @@ impl<F: Float> TwoLayerNet<F> {
             affine2: Affine::new(W2, b2),
             last_layer: SoftmaxWithLoss::default(),
             kind: activation,
-            names: ["W1", "b1", "W2", "b2"].map(String::from).to_vec(),
         }
     }
 
@@ -138,43 +166,38 @@ impl<F: Float> Network<F> for TwoLayerNet<F> {
         incremental_numerical_gradient(self, x.as_input(), t)
     }
 
-    fn param_names(&self) -> &[String] {
-        &self.names
+    fn params(&self) -> Vec<ParamView<'_, F>> {
+        let [W1, b1, W2, b2] = PARAM_NAMES;
+        let (a1, a2) = (&self.affine1, &self.affine2);
+        vec![
+            ParamView::new(W1, a1.W.view(), a1.dW.view()),
+            ParamView::new(b1, a1.b.view(), a1.db.view()),
+            ParamView::new(W2, a2.W.view(), a2.dW.view()),
+            ParamView::new(b2, a2.b.view(), a2.db.view()),
+        ]
     }
 
-    fn param(&mut self, i: usize) -> Param<'_, F> {
-        let layer = if i < 2 {
-            &mut self.affine1
-        } else {
-            &mut self.affine2
-        };
-        let (value, grad, rows) = if i % 2 == 0 {
-            let (W, dW, rows) = layer.W_and_grad();
-            (W.into_dyn(), dW.into_dyn(), rows)
-        } else {
-            (
-                layer.b.view_mut().into_dyn(),
-                layer.db.view().into_dyn(),
-                None,
-            )
-        };
-        Param {
-            name: &self.names[i],
-            value,
-            grad,
-            rows,
-        }
+    fn for_each_param_mut<'a>(&'a mut self, f: &mut dyn FnMut(Param<'a, F>)) {
+        let [W1, b1, W2, b2] = PARAM_NAMES;
+        Param::of_affine(&mut self.affine1, [W1, b1])
+            .into_iter()
+            .for_each(&mut *f);
+        Param::of_affine(&mut self.affine2, [W2, b2])
+            .into_iter()
+            .for_each(f);
     }
 
-    fn param_view(&self, i: usize) -> ArrayViewD<'_, F> {
-        let layer = if i < 2 { &self.affine1 } else { &self.affine2 };
-        if i % 2 == 0 {
-            layer.W.view().into_dyn()
-        } else {
-            layer.b.view().into_dyn()
-        }
+    fn input_size(&self) -> usize {
+        self.affine1.W.nrows()
+    }
+
+    fn output_size(&self) -> usize {
+        self.affine2.W.ncols()
     }
 }
+
+/// The parameters' names, in order.
+const PARAM_NAMES: [&str; 4] = ["W1", "b1", "W2", "b2"];
 
 /// The numerical gradient `(L(w+h) − L(w−h)) / 2h` of every parameter, computed incrementally.
 ///
@@ -317,7 +340,13 @@ mod tests {
     /// A small net and batch where every gradient is far from zero.
     fn setup(activation: Activation) -> (TwoLayerNet<f64>, Array2<f64>, Vec<usize>) {
         let mut rng = ChaCha8Rng::seed_from_u64(42);
-        let net = TwoLayerNet::new(6, 5, 3, 0.5, activation, &mut rng).unwrap();
+        let net = TwoLayerNetConfig {
+            hidden_size: 5,
+            activation,
+            weight_init_std: 0.5,
+        }
+        .init(6, 3, &mut rng)
+        .unwrap();
         let x = randn(&mut rng, 4, 6, 1.0);
         (net, x, vec![0, 2, 1, 2])
     }
@@ -328,8 +357,7 @@ mod tests {
             let (mut net, x, t) = setup(activation);
             let numerical = net.numerical_gradient(&x, Targets::Labels(&t));
             net.gradient(&x, Targets::Labels(&t));
-            for (i, num) in numerical.iter().enumerate() {
-                let p = net.param(i);
+            for (p, num) in net.params().iter().zip(&numerical) {
                 let diff = (&p.grad - num).mapv(f64::abs).mean().unwrap();
                 assert!(
                     diff < 1e-7,
@@ -367,8 +395,8 @@ mod tests {
         let (net, x, t) = setup(Activation::Sigmoid);
         let before = net.clone();
         net.numerical_gradient(&x, Targets::Labels(&t));
-        for i in 0..4 {
-            assert_eq!(net.param_view(i), before.param_view(i));
+        for (p, q) in net.params().iter().zip(before.params()) {
+            assert_eq!(p.value, q.value);
         }
     }
 
@@ -392,10 +420,21 @@ mod tests {
     #[test]
     fn zero_sizes_and_bad_std_are_refused() {
         let mut rng = ChaCha8Rng::seed_from_u64(0);
-        let err = TwoLayerNet::<f32>::new(784, 0, 10, 0.01, Activation::Sigmoid, &mut rng)
-            .err()
-            .unwrap();
+        let err = TwoLayerNetConfig {
+            hidden_size: 0,
+            activation: Activation::Sigmoid,
+            weight_init_std: 0.01,
+        }
+        .init::<f32>(784, 10, &mut rng)
+        .err()
+        .unwrap();
         assert!(err.to_string().contains("hidden_size"), "{err}");
-        assert!(TwoLayerNet::<f32>::new(784, 50, 10, -1.0, Activation::Sigmoid, &mut rng).is_err());
+        assert!(TwoLayerNetConfig {
+            hidden_size: 50,
+            activation: Activation::Sigmoid,
+            weight_init_std: -1.0
+        }
+        .init::<f32>(784, 10, &mut rng)
+        .is_err());
     }
 }

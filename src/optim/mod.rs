@@ -113,13 +113,10 @@ fn set_single_slot<F: Float>(
 
 /// Applies `optimizer` to every parameter of `net`, with the gradients of its last `gradient`.
 pub fn step<F: Float, N: Network<F> + ?Sized>(net: &mut N, optimizer: &mut dyn Optimizer<F>) {
-    for i in 0..net.param_names().len() {
-        let p = net.param(i);
-        match p.rows {
-            Some(rows) => optimizer.update_rows(p.name, p.value, p.grad, rows),
-            None => optimizer.update(p.name, p.value, p.grad),
-        }
-    }
+    net.for_each_param_mut(&mut |p| match p.rows {
+        Some(rows) => optimizer.update_rows(p.name, p.value, p.grad, rows),
+        None => optimizer.update(p.name, p.value, p.grad),
+    });
 }
 
 /// The book's `1e-7`, added to a root before dividing by it (AdaGrad, RMSprop, Adam).

@@ -14,7 +14,7 @@ use crate::data::idx::NUM_CLASSES;
 use crate::data::Dataset;
 use crate::interrupt;
 use crate::layers::Targets;
-use crate::net::{parameter_count, MultiLayerNet, Network, TwoLayerNet};
+use crate::net::{MultiLayerNet, Network, TwoLayerNet};
 use crate::progress::Progress;
 use crate::train::{
     Divergence, Ended, EpochRecord, GradientMethod, History, Hooks, TrainConfig, TrainData, Trainer,
@@ -91,18 +91,7 @@ impl RunNetwork for TwoLayerNet<f32> {
         rng: &mut ChaCha8Rng,
     ) -> Result<Self> {
         match spec {
-            NetworkSpec::TwoLayerNet {
-                hidden_size,
-                activation,
-                weight_init_std,
-            } => TwoLayerNet::new(
-                input,
-                *hidden_size,
-                output,
-                *weight_init_std,
-                *activation,
-                rng,
-            ),
+            NetworkSpec::TwoLayerNet(config) => config.init(input, output, rng),
             other => Err(Error::invalid("network", other.name(), "TwoLayerNet")),
         }
     }
@@ -158,7 +147,7 @@ pub fn run(
         }
     }
     Ok(match settings.network {
-        NetworkSpec::TwoLayerNet { .. } => boxed(run_observed::<TwoLayerNet<f32>>(
+        NetworkSpec::TwoLayerNet(_) => boxed(run_observed::<TwoLayerNet<f32>>(
             dir,
             settings,
             start,
@@ -194,7 +183,7 @@ pub fn run_observed<N: RunNetwork>(
     let (input, output) = (dataset.x_train.ncols(), NUM_CLASSES);
     let (net, snapshot) = match start {
         Start::Fresh => {
-            let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
+            let mut rng = ChaCha8Rng::seed_from_u64(settings.train.seed);
             (N::fresh(&settings.network, input, output, &mut rng)?, None)
         }
         Start::Resume => {
@@ -202,24 +191,23 @@ pub fn run_observed<N: RunNetwork>(
             (N::load(&ckpt)?, Some(snapshot))
         }
     };
-    let labels = Labels::of(dataset);
     let optimizer = settings.optimizer.build(settings.learning_rate)?;
-    let data = labels.data(dataset);
-    let mut trainer = Trainer::new(net, optimizer, data, settings.config())?;
+    let data = dataset.train_data();
+    let mut trainer = Trainer::new(net, optimizer, data, settings.train.clone())?;
     if let Some(snapshot) = snapshot {
         trainer
             .restore(snapshot)
             .map_err(|e| dir.bad_checkpoint(e))?;
     }
-    let config = settings.config();
-    if settings.gradient == GradientMethod::Numerical && trainer.state().iteration == 0 {
-        progress.line(&estimate_numerical(trainer.net(), data, &config));
+    let config = &settings.train;
+    if config.gradient == GradientMethod::Numerical && trainer.state().iteration == 0 {
+        progress.line(&estimate_numerical(trainer.net(), data, config));
     }
     let config_file = ConfigFile {
         scratchnet_version: env!("CARGO_PKG_VERSION"),
         input_size: input,
         output_size: output,
-        parameters: parameter_count(trainer.net()),
+        parameters: trainer.net().parameter_count(),
         train_size: data.t_train.len(),
         test_size: data.t_test.len(),
         iter_per_epoch: config.iter_per_epoch(data.t_train.len()),
@@ -251,7 +239,7 @@ pub fn run_observed<N: RunNetwork>(
     let files = dir.write_results(&config_file, trainer.history(), trainer.net(), None)?;
     dir.remove_checkpoint()?;
     let history = trainer.history().clone();
-    let samples = history.train_loss_list.len() * settings.batch_size;
+    let samples = history.train_loss_list.len() * config.batch_size;
     Ok(Outcome::Finished(RunSummary {
         samples_per_s: samples as f64 / history.train_seconds.max(1e-9),
         history,
@@ -309,35 +297,6 @@ impl<N> Hooks<N> for Console<'_, N> {
     fn end(&mut self) {
         self.progress.end();
     }
-}
-
-/// A dataset's labels as class indices, kept while a trainer borrows them.
-struct Labels {
-    t_train: Vec<usize>,
-    t_test: Vec<usize>,
-}
-
-impl Labels {
-    fn of(dataset: &Dataset) -> Self {
-        Labels {
-            t_train: labels(&dataset.t_train),
-            t_test: labels(&dataset.t_test),
-        }
-    }
-
-    fn data<'a>(&'a self, dataset: &'a Dataset) -> TrainData<'a, f32> {
-        TrainData {
-            x_train: dataset.x_train.view(),
-            t_train: &self.t_train,
-            x_test: dataset.x_test.view(),
-            t_test: &self.t_test,
-        }
-    }
-}
-
-/// Class labels as indices (the dataset stores them as bytes).
-pub fn labels(t: &ndarray::Array1<u8>) -> Vec<usize> {
-    t.iter().map(|&v| v as usize).collect()
 }
 
 /// Times one numerical gradient and says how long the whole run would take.

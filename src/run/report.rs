@@ -26,7 +26,7 @@ pub(super) fn run_report(
     }
     r.paragraph(&format!(
         "Final weights: train accuracy {:.4}, test accuracy {:.4} after {} iterations of batch {} ({:.2} s of updates, {:.2} s of evaluation).",
-        history.final_train_acc, history.final_test_acc, history.train_loss_list.len(), s.batch_size, history.train_seconds, history.eval_seconds
+        history.final_train_acc, history.final_test_acc, history.train_loss_list.len(), s.train.batch_size, history.train_seconds, history.eval_seconds
     ));
     r.heading("Settings");
     let mut settings = vec![vec![
@@ -45,13 +45,13 @@ pub(super) fn run_report(
     );
     settings.extend([
         vec!["optimizer".into(), label(&s.optimizer)],
-        vec!["iters_num".into(), s.iters_num.to_string()],
-        vec!["batch_size".into(), s.batch_size.to_string()],
+        vec!["iters_num".into(), s.train.iters_num.to_string()],
+        vec!["batch_size".into(), s.train.batch_size.to_string()],
         vec!["learning_rate".into(), s.learning_rate.to_string()],
         vec!["iter_per_epoch".into(), config.iter_per_epoch.to_string()],
-        vec!["sampling".into(), label(&s.sampling)],
-        vec!["gradient".into(), label(&s.gradient)],
-        vec!["seed".into(), s.seed.to_string()],
+        vec!["sampling".into(), label(&s.train.sampling)],
+        vec!["gradient".into(), label(&s.train.gradient)],
+        vec!["seed".into(), s.train.seed.to_string()],
         vec![
             "train / test size".into(),
             format!("{} / {}", config.train_size, config.test_size),

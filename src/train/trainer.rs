@@ -90,6 +90,7 @@ pub struct TrainConfig {
     /// Stop once this many seconds of updates (evaluation excluded) have passed.
     pub time_limit_s: Option<f64>,
     /// What a loss that is not a finite number does.
+    #[serde(default)]
     pub on_nan: OnNan,
 }
 
@@ -507,8 +508,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
                 if !loss.is_finite() && config.on_nan == OnNan::Stop {
                     return loss;
                 }
-                for (i, grad) in grads.iter().enumerate() {
-                    let p = net.param(i);
+                for (p, grad) in net.params_mut().into_iter().zip(&grads) {
                     optimizer.update(p.name, p.value, grad.view());
                 }
                 loss
@@ -574,7 +574,7 @@ mod tests {
     use super::*;
     use crate::init::randn;
     use crate::layers::Activation;
-    use crate::net::TwoLayerNet;
+    use crate::net::TwoLayerNetConfig;
     use crate::optim::Sgd;
 
     fn run(config: TrainConfig) -> History {
@@ -587,7 +587,13 @@ mod tests {
             x_test: x.view(),
             t_test: &t,
         };
-        let net = TwoLayerNet::new(4, 5, 3, 0.1, Activation::Sigmoid, &mut rng).unwrap();
+        let net = TwoLayerNetConfig {
+            hidden_size: 5,
+            activation: Activation::Sigmoid,
+            weight_init_std: 0.1,
+        }
+        .init(4, 3, &mut rng)
+        .unwrap();
         let mut trainer =
             Trainer::new(net, Box::new(Sgd::new(0.1).unwrap()), data, config).unwrap();
         assert_eq!(trainer.train(&mut ()), Ended::Finished);

@@ -60,10 +60,10 @@ fn a_sparse_input_leaves_dW_zero_outside_its_columns_and_decay_spreads_it() {
     let mut layer = Affine::new(array![[1.0], [2.0], [3.0]], array![0.0]);
     layer.forward(x.view());
     layer.backward(array![[1.0], [1.0]].view());
-    assert_eq!(layer.W_and_grad().2, Some(&[1][..]));
+    assert_eq!(layer.arrays_mut().2, Some(&[1][..]));
     assert_eq!(layer.dW, array![[0.0], [3.0], [0.0]]);
     layer.add_weight_decay(0.5);
-    assert_eq!(layer.W_and_grad().2, None);
+    assert_eq!(layer.arrays_mut().2, None);
     assert_eq!(layer.dW, array![[0.5], [4.0], [1.5]]);
     // A dense input after the decayed one: dW is written whole.
     layer.forward(array![[1.0, 1.0, 1.0]].view());

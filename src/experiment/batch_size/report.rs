@@ -1,0 +1,111 @@
+//! The batch-size study's HTML report: question, findings, settings, table, charts.
+
+use super::analysis::SizeSummary;
+use super::findings::findings;
+use super::{BatchSizeStudy, REFERENCE_BATCH};
+use crate::report::{label, Report};
+use crate::Result;
+use std::path::PathBuf;
+
+impl BatchSizeStudy {
+    /// The HTML report: question, settings, findings, table, charts.
+    pub(super) fn report(
+        &self,
+        sizes: &[SizeSummary],
+        svgs: &[(PathBuf, String)],
+    ) -> Result<Report> {
+        let p = &self.plan;
+        let mut r = Report::new("Study: mini-batch size versus speed and accuracy");
+        r.paragraph(
+            "The question: how does the mini-batch size change training speed and accuracy, and which size is right? \
+             One training run per batch size (and seed), everything else equal; each measured for speed, for how soon \
+             it reaches the target test accuracy, for its final accuracies and for memory.",
+        );
+        r.heading("What the measurements say");
+        for finding in findings(p, sizes) {
+            r.paragraph(&finding.to_string());
+        }
+        r.heading("Settings");
+        let b = &p.base;
+        let rows = vec![
+            vec!["batch sizes".to_string(), format!("{:?}", p.sizes)],
+            vec!["budget per run".into(), p.budget.to_string()],
+            vec!["network".into(), format!("{}, optimizer {}", b.network.describe(784, 10), label(&b.optimizer))],
+            vec!["learning rate".into(), format!("{} at batch {REFERENCE_BATCH}, scaling {}", b.learning_rate, label(&p.lr_scaling))],
+            vec!["sampling".into(), label(&b.train.sampling)],
+            vec!["seeds per size".into(), p.seeds.to_string()],
+            vec!["target test accuracy".into(), p.target.to_string()],
+            vec!["dataset".into(), b.dataset.to_string()],
+            vec![
+                "measurements".into(),
+                format!(
+                    "after the first update, then {} times per tenfold of samples seen; test accuracy on the whole test set, \
+                     training accuracy on the first {} training images; evaluation time is not counted as training time",
+                    p.points_per_decade, p.train_eval_rows
+                ),
+            ],
+            vec!["timing".into(), "runs are done one at a time, so that they do not distort each other's timings".into()],
+        ];
+        r.settings(&rows);
+        r.heading("Per batch size");
+        let table: Vec<Vec<String>> = sizes
+            .iter()
+            .map(|s| {
+                let to_target = s.to_target.map_or("never".to_string(), |(t, e)| {
+                    format!("{t:.2} s / {e:.3} ep")
+                });
+                // With several seeds: the mean, then the range across seeds.
+                let ranged = |(mean, lo, hi): (f64, f64, f64), f: fn(f64) -> String| match s.runs {
+                    0 | 1 => f(mean),
+                    _ => format!("{} ({} to {})", f(mean), f(lo), f(hi)),
+                };
+                vec![
+                    s.batch_size.to_string(),
+                    format!("{:.0}", s.updates),
+                    format!("{:.4}", s.median_update_ms),
+                    ranged(s.samples_per_s, |v| format!("{v:.0}")),
+                    format!("{:.0}", s.updates_per_s),
+                    to_target,
+                    format!("{:.4}", s.final_train_acc),
+                    ranged(s.final_test_acc, |v| format!("{v:.4}")),
+                    format!("{:.4}", s.best_test_acc),
+                    ranged(s.gap, |v| format!("{v:+.4}")),
+                    format!("{:.2}", s.train_s),
+                    format!("{:.2}", s.eval_s),
+                    format!("{:.0}", s.peak_rss_mb),
+                    if s.diverged > 0 {
+                        format!("{} diverged", s.diverged)
+                    } else {
+                        String::new()
+                    },
+                ]
+            })
+            .collect();
+        r.table(
+            &[
+                "batch",
+                "updates",
+                "ms/update (median)",
+                "samples/s",
+                "updates/s",
+                "to target",
+                "final train acc",
+                "final test acc",
+                "best test acc",
+                "gap",
+                "train s",
+                "eval s",
+                "peak MB",
+                "",
+            ],
+            &table,
+        );
+        r.paragraph(
+            "Figures are means over the seeds, with their range in brackets when there are several. Train s and eval s are \
+             seconds of updates and of accuracy measurement per run. Peak MB is the whole process's resident memory during \
+             the run, the dataset (about 220 MB) included.",
+        );
+        r.charts(svgs)?;
+        Ok(r)
+    }
+}

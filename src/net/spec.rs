@@ -1,0 +1,134 @@
+//! Which network a run trains, as a value: built from the dataset's sizes and a seed, saved in
+//! a run's config.json.
+
+use crate::init::WeightInit;
+use crate::net::{MultiLayerNetConfig, TwoLayerNetConfig};
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// Which network, with its shape and options. In JSON its fields sit beside the other
+/// settings, tagged by `"network": "TwoLayerNet"` or `"MultiLayerNet"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "network")]
+pub enum NetworkSpec {
+    /// The book's TwoLayerNet: input → `hidden_size` → output, `W = weight_init_std · randn`.
+    TwoLayerNet(TwoLayerNetConfig),
+    /// A MultiLayerNet: input → each of `hidden_size_list` → output, with its options.
+    MultiLayerNet(MultiLayerNetConfig),
+}
+
+impl Default for NetworkSpec {
+    /// The users' chapter-4 network: 50 sigmoid neurons, σ = 0.01.
+    fn default() -> Self {
+        NetworkSpec::TwoLayerNet(TwoLayerNetConfig::default())
+    }
+}
+
+/// The most weights a network may have: training keeps about five f32 copies of each.
+pub const MAX_WEIGHTS: usize = 100_000_000;
+
+impl NetworkSpec {
+    /// The network's type name (`TwoLayerNet` or `MultiLayerNet`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            NetworkSpec::TwoLayerNet(_) => "TwoLayerNet",
+            NetworkSpec::MultiLayerNet(_) => "MultiLayerNet",
+        }
+    }
+
+    /// Checks the shape and options for `input_size` → `output_size`.
+    pub fn validate(&self, input_size: usize, output_size: usize) -> Result<()> {
+        match self {
+            NetworkSpec::TwoLayerNet(c) => {
+                if c.hidden_size == 0 {
+                    return Err(Error::invalid("hidden size", 0, "at least 1"));
+                }
+                WeightInit::Std(c.weight_init_std).validate()
+            }
+            NetworkSpec::MultiLayerNet(config) => config.validate(),
+        }?;
+        let sizes = self.all_size_list(input_size, output_size);
+        let weights = sizes
+            .windows(2)
+            .try_fold(0usize, |n, w| n.checked_add(w[0].checked_mul(w[1])?));
+        match weights {
+            Some(n) if n <= MAX_WEIGHTS => Ok(()),
+            _ => Err(Error::invalid(
+                "network",
+                self.shape(input_size, output_size),
+                "at most 100,000,000 weights (with gradients and optimizer state, about 2 GB)",
+            )),
+        }
+    }
+
+    /// The layer sizes from input to output: `[input, hidden…, output]`.
+    pub fn all_size_list(&self, input_size: usize, output_size: usize) -> Vec<usize> {
+        let hidden = match self {
+            NetworkSpec::TwoLayerNet(c) => vec![c.hidden_size],
+            NetworkSpec::MultiLayerNet(c) => c.hidden_size_list.clone(),
+        };
+        std::iter::once(input_size)
+            .chain(hidden)
+            .chain([output_size])
+            .collect()
+    }
+
+    /// The number of weights and biases (BatchNorm's γ and β included).
+    pub fn parameter_count(&self, input_size: usize, output_size: usize) -> usize {
+        let sizes = self.all_size_list(input_size, output_size);
+        let affine: usize = sizes.windows(2).map(|w| w[0] * w[1] + w[1]).sum();
+        let norm: usize = match self {
+            NetworkSpec::MultiLayerNet(c) if c.use_batchnorm => {
+                2 * c.hidden_size_list.iter().sum::<usize>()
+            }
+            _ => 0,
+        };
+        affine + norm
+    }
+
+    /// The network's name and layer sizes: `TwoLayerNet 784-50-10`.
+    pub fn shape(&self, input_size: usize, output_size: usize) -> String {
+        let sizes: Vec<String> = self
+            .all_size_list(input_size, output_size)
+            .iter()
+            .map(usize::to_string)
+            .collect();
+        format!("{} {}", self.name(), sizes.join("-"))
+    }
+
+    /// One line for reports: the shape, then each option
+    /// (`TwoLayerNet 784-50-10, activation sigmoid, weight_init_std 0.01`).
+    pub fn describe(&self, input_size: usize, output_size: usize) -> String {
+        let mut parts = vec![self.shape(input_size, output_size)];
+        parts.extend(
+            self.option_rows()
+                .into_iter()
+                .map(|(name, value)| format!("{name} {value}")),
+        );
+        parts.join(", ")
+    }
+
+    /// (name, value) rows describing the options, for reports.
+    pub fn option_rows(&self) -> Vec<(&'static str, String)> {
+        match self {
+            NetworkSpec::TwoLayerNet(c) => vec![
+                ("activation", c.activation.to_string()),
+                ("weight_init_std", c.weight_init_std.to_string()),
+            ],
+            NetworkSpec::MultiLayerNet(c) => vec![
+                ("activation", c.activation.to_string()),
+                ("weight_init", c.weight_init.to_string()),
+                ("weight_decay_lambda", c.weight_decay_lambda.to_string()),
+                (
+                    "use_dropout",
+                    if c.use_dropout {
+                        format!("true (dropout_ratio {})", c.dropout_ratio)
+                    } else {
+                        "false".into()
+                    },
+                ),
+                ("use_batchnorm", c.use_batchnorm.to_string()),
+            ],
+        }
+    }
+}
