@@ -13,13 +13,13 @@ use ndarray::{s, Array2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scratchnet::data::{self, DatasetKind, FetchOptions};
-use scratchnet::kernels::dense::gemm_into;
-use scratchnet::kernels::{sparse, SparseRows};
-use scratchnet::layers::{Activation, Targets};
-use scratchnet::net::{Network, TwoLayerNetConfig};
-use scratchnet::optim::{self, Sgd};
 use scratchnet::progress::Silent;
-use scratchnet::train::sampler::{MiniBatchSampler, Sampling};
+use scratchnet_core::kernels::dense::gemm_into;
+use scratchnet_core::kernels::{sparse, SparseRows};
+use scratchnet_core::layers::{Activation, Targets};
+use scratchnet_core::net::{Network, TwoLayerNetConfig};
+use scratchnet_core::optim::{self, Sgd};
+use scratchnet_core::train::sampler::{MiniBatchSampler, Sampling};
 use std::hint::black_box;
 
 fn train(c: &mut Criterion) {
@@ -135,8 +135,8 @@ fn gemm_backends(c: &mut Criterion) {
         (100, 400, 400),
         (10_000, 784, 50),
     ] {
-        let x = scratchnet::init::randn::<f32>(&mut rng, m, k, 1.0);
-        let w = scratchnet::init::randn::<f32>(&mut rng, k, n, 1.0);
+        let x = scratchnet_core::init::randn::<f32>(&mut rng, m, k, 1.0);
+        let w = scratchnet_core::init::randn::<f32>(&mut rng, k, n, 1.0);
         let mut out = Array2::<f32>::zeros((m, n));
         let shape = format!("{m}x{k}x{n}");
         group.bench_function(BenchmarkId::new("matrixmultiply", &shape), |b| {

@@ -13,11 +13,11 @@ use ndarray::s;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scratchnet::data::{self, DatasetKind, FetchOptions};
-use scratchnet::layers::{Activation, SparseRows, Targets};
-use scratchnet::net::{Network, TwoLayerNet, TwoLayerNetConfig};
-use scratchnet::optim::{self, Sgd};
 use scratchnet::progress::Silent;
-use scratchnet::train::sampler::{MiniBatchSampler, Sampling};
+use scratchnet_core::layers::{Activation, SparseRows, Targets};
+use scratchnet_core::net::{Network, TwoLayerNet, TwoLayerNetConfig};
+use scratchnet_core::optim::{self, Sgd};
+use scratchnet_core::train::sampler::{MiniBatchSampler, Sampling};
 use std::time::Instant;
 
 fn main() -> scratchnet::Result<()> {

@@ -8,12 +8,13 @@
 //! (safetensors writes its metadata map in hash order).
 
 use crate::files::write_atomic;
-use crate::layers::Activation;
-use crate::net::{MultiLayerNet, MultiLayerNetConfig, Network, TwoLayerNet};
-use crate::{Error, Float, Result};
+use crate::{Error, Result};
 use ndarray::{Array1, Array2, ArrayD, IxDyn};
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
+use scratchnet_core::layers::Activation;
+use scratchnet_core::net::{MultiLayerNet, MultiLayerNetConfig, Network, TwoLayerNet};
+use scratchnet_core::Float;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -361,9 +362,9 @@ fn from_le_bytes(dtype: Dtype, data: &[u8]) -> Option<Vec<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::{Network, TwoLayerNetConfig};
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
+    use scratchnet_core::net::{Network, TwoLayerNetConfig};
 
     fn net() -> TwoLayerNet<f32> {
         TwoLayerNetConfig {
@@ -382,7 +383,7 @@ mod tests {
         let net = net();
         save(&net, two_layer_metadata(&net), &path).unwrap();
         let loaded: TwoLayerNet<f32> = Checkpoint::load(&path).unwrap().two_layer_net().unwrap();
-        let x = crate::init::randn::<f32>(&mut ChaCha8Rng::seed_from_u64(1), 7, 12, 1.0);
+        let x = scratchnet_core::init::randn::<f32>(&mut ChaCha8Rng::seed_from_u64(1), 7, 12, 1.0);
         assert_eq!(net.predict(&x), loaded.predict(&x));
         assert_eq!(loaded.activation_kind(), Activation::Relu);
     }
@@ -427,13 +428,16 @@ mod tests {
             use_dropout: true,
             dropout_ratio: 0.25,
             weight_decay_lambda: 0.01,
-            weight_init: crate::init::WeightInit::Std(0.3),
+            weight_init: scratchnet_core::init::WeightInit::Std(0.3),
             ..MultiLayerNetConfig::default()
         };
         let mut rng = ChaCha8Rng::seed_from_u64(4);
         let mut net = MultiLayerNet::<f32>::new(12, 3, &config, &mut rng).unwrap();
-        let x = crate::init::randn::<f32>(&mut rng, 7, 12, 1.0);
-        net.loss(&x, crate::layers::Targets::Labels(&[0, 1, 2, 0, 1, 2, 0]));
+        let x = scratchnet_core::init::randn::<f32>(&mut rng, 7, 12, 1.0);
+        net.loss(
+            &x,
+            scratchnet_core::layers::Targets::Labels(&[0, 1, 2, 0, 1, 2, 0]),
+        );
         save(&net, net.metadata(), &path).unwrap();
         let meta = &Checkpoint::load(&path).unwrap().metadata;
         assert_eq!(meta["network"], "MultiLayerNet");

@@ -1,30 +1,18 @@
-//! The library's error type: every failure says what was wrong and with which file or value.
+//! The lab's error type: the core's errors, and what can go wrong around them (fetching,
+//! files the lab wrote, charts, stopped studies), each naming the file or value at fault.
 
 use std::path::PathBuf;
 
 /// Everything that can go wrong in scratchnet, each variant naming the file or value at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A file could not be read, written or renamed.
-    // The cause is part of the message, not a `source`: printed as a chain, it would repeat.
-    #[error("{path}: {cause}")]
-    Io {
-        path: PathBuf,
-        cause: std::io::Error,
-    },
-    /// A dataset file is malformed, or a dataset's name unknown.
+    /// A file could not be read or written, a dataset file is malformed, or a setting is
+    /// impossible: the core's errors.
     #[error(transparent)]
-    Data(#[from] crate::data::DataError),
+    Core(#[from] scratchnet_core::Error),
     /// A dataset's files could not be fetched.
     #[error(transparent)]
     Fetch(#[from] crate::data::FetchError),
-    /// A setting is impossible (batch size 0, negative learning rate, …).
-    #[error("invalid {name} {value}: {expected}")]
-    InvalidSetting {
-        name: &'static str,
-        value: String,
-        expected: &'static str,
-    },
     /// A checkpoint file is not a scratchnet checkpoint for this network.
     #[error("{path}: {reason}")]
     Checkpoint { path: PathBuf, reason: String },
@@ -50,10 +38,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// Wraps an I/O error with the path it happened on.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.into(),
-            cause: source,
-        }
+        Error::Core(scratchnet_core::Error::io(path, source))
     }
 
     /// Whether work stopped because it was asked to (Ctrl-C or SIGTERM), leaving a checkpoint.
@@ -63,10 +48,12 @@ impl Error {
 
     /// An impossible setting: `name` is the flag, `expected` says what would be valid.
     pub fn invalid(name: &'static str, value: impl ToString, expected: &'static str) -> Self {
-        Error::InvalidSetting {
-            name,
-            value: value.to_string(),
-            expected,
-        }
+        Error::Core(scratchnet_core::Error::invalid(name, value, expected))
+    }
+}
+
+impl From<scratchnet_core::data::DataError> for Error {
+    fn from(e: scratchnet_core::data::DataError) -> Self {
+        Error::Core(e.into())
     }
 }

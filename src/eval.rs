@@ -1,12 +1,13 @@
 //! Evaluating saved weights: test accuracy, the confusion matrix, the misclassified examples.
 
 use crate::checkpoint::Checkpoint;
-use crate::data::idx::NUM_CLASSES;
 use crate::data::{Dataset, DatasetKind};
-use crate::net::Network;
 use crate::plot::eval::{ConfusionChart, MisclassifiedGrid};
-use crate::{Error, Float, Result};
+use crate::{Error, Result};
 use ndarray::{Array2, ArrayView2, Axis};
+use scratchnet_core::data::idx::NUM_CLASSES;
+use scratchnet_core::net::Network;
+use scratchnet_core::Float;
 use std::path::{Path, PathBuf};
 
 /// What a network gets right and wrong on a labelled set.
@@ -146,9 +147,9 @@ pub fn evaluate_model(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layers::Activation;
-    use crate::net::TwoLayerNet;
     use ndarray::{array, Array1};
+    use scratchnet_core::layers::Activation;
+    use scratchnet_core::net::TwoLayerNet;
 
     #[test]
     fn the_confusion_table_labels_rows_once_and_in_full() {

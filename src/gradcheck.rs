@@ -3,14 +3,15 @@
 //! Backprop is fast but easy to get wrong; the numerical gradient is slow but follows the
 //! definition. Where they agree to ~1e-10, the backward passes are right.
 
-use crate::data::idx::NUM_CLASSES;
 use crate::data::Dataset;
-use crate::layers::{Activation, Targets};
-use crate::net::{Network, TwoLayerNetConfig};
-use crate::{Error, Float, Result};
+use crate::{Error, Result};
 use ndarray::{s, Array2, ArrayView2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use scratchnet_core::data::idx::NUM_CLASSES;
+use scratchnet_core::layers::{Activation, Targets};
+use scratchnet_core::net::{Network, TwoLayerNetConfig};
+use scratchnet_core::Float;
 
 /// The largest mean absolute difference that counts as agreement, unless another is asked for.
 pub const TOLERANCE: f64 = 1e-7;

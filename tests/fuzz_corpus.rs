@@ -3,7 +3,7 @@
 //! panic. `cargo fuzz` (see fuzz/) grows the corpora; this runs them on every `cargo test`.
 
 use scratchnet::checkpoint::Checkpoint;
-use scratchnet::data::idx::{parse_images, parse_labels};
+use scratchnet_core::data::idx::{parse_images, parse_labels};
 use std::path::{Path, PathBuf};
 
 fn corpus(name: &str) -> Vec<PathBuf> {

@@ -4,12 +4,12 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scratchnet::data::{self, Dataset, DatasetKind, FetchOptions};
-use scratchnet::init::WeightInit;
-use scratchnet::layers::Activation;
-use scratchnet::net::{MultiLayerNet, MultiLayerNetConfig};
-use scratchnet::optim::OptimizerKind;
 use scratchnet::progress::Silent;
-use scratchnet::train::{Ended, History, TrainConfig, Trainer};
+use scratchnet_core::init::WeightInit;
+use scratchnet_core::layers::Activation;
+use scratchnet_core::net::{MultiLayerNet, MultiLayerNetConfig};
+use scratchnet_core::optim::OptimizerKind;
+use scratchnet_core::train::{Ended, History, TrainConfig, Trainer};
 use std::process::Command;
 use std::sync::OnceLock;
 

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use scratchnet::data::idx::{parse_images, parse_labels};
+use scratchnet_core::data::idx::{parse_images, parse_labels};
 
 fuzz_target!(|data: &[u8]| {
     let _ = parse_images("fuzz-images", data.to_vec());

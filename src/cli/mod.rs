@@ -137,7 +137,7 @@ impl Stopped {
     }
 
     /// A run whose loss diverged, what it learned until then written into `dir`.
-    fn diverged(divergence: &crate::train::Divergence, dir: &Path) -> Self {
+    fn diverged(divergence: &scratchnet_core::train::Divergence, dir: &Path) -> Self {
         Stopped {
             cause: divergence.to_string(),
             hint: format!(

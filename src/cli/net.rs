@@ -2,12 +2,12 @@
 
 use super::value::choice;
 use crate::data::DatasetKind;
-use crate::init::WeightInit;
-use crate::layers::Activation;
-use crate::net::{MultiLayerNetConfig, TwoLayerNetConfig};
-use crate::optim::OptimizerKind;
 use crate::run::{NetworkSpec, TrainSettings};
-use crate::train::{Sampling, TrainConfig};
+use scratchnet_core::init::WeightInit;
+use scratchnet_core::layers::Activation;
+use scratchnet_core::net::{MultiLayerNetConfig, TwoLayerNetConfig};
+use scratchnet_core::optim::OptimizerKind;
+use scratchnet_core::train::{Sampling, TrainConfig};
 
 /// The network and how it learns.
 #[derive(clap::Args, Debug, Clone)]

@@ -12,13 +12,13 @@ use crate::experiment::depth_width::{self, DepthWidthPlan, DepthWidthStudy, Setu
 use crate::experiment::registry;
 use crate::experiment::runner::{run_study, Shard, Study};
 use crate::experiment::Budget;
-use crate::init::WeightInit;
-use crate::layers::Activation;
-use crate::optim::OptimizerKind;
 use crate::progress::Console;
 use crate::threads;
 use anyhow::Result;
 use clap::Subcommand;
+use scratchnet_core::init::WeightInit;
+use scratchnet_core::layers::Activation;
+use scratchnet_core::optim::OptimizerKind;
 use std::path::PathBuf;
 
 /// `scratchnet study`'s studies.

@@ -7,9 +7,9 @@ use super::Stopped;
 use crate::data;
 use crate::progress::Console;
 use crate::run::{self, Outcome, RunDir, Start};
-use crate::train::{GradientMethod, OnNan, TrainConfig};
 use crate::{eval, files, gradcheck, threads};
 use anyhow::{bail, Result};
+use scratchnet_core::train::{GradientMethod, OnNan, TrainConfig};
 use std::path::{Path, PathBuf};
 
 /// `scratchnet train`'s arguments: one flag per setting of the book's loop.

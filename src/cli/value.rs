@@ -1,7 +1,7 @@
 //! Clap value parsers for the library's own value types.
 
-use crate::choice::{self, Choice};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use scratchnet_core::choice::{self, Choice};
 
 /// Parses a [`Choice`] by name; `--help` lists every name with its help, and a wrong value gets
 /// clap's error with the possible values.

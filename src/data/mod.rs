@@ -13,16 +13,14 @@
 //! | `flatten=False` → `(60000, 1, 28, 28)` | the same shape |
 //! | `one_hot_label=True` → `t_train.shape` `(60000, 10)` | the same shape |
 
-pub mod catalog;
-pub mod error;
 pub mod fetch;
-pub mod idx;
-pub mod mnist;
 
-pub use catalog::{DatasetKind, FileSpec, IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES};
-pub use error::DataError;
 pub use fetch::{fetch, FetchError, FetchOptions, Fetched, SourceFailure};
-pub use mnist::{load_dir, load_dir_book, BookData, Dataset};
+pub use scratchnet_core::data::{
+    catalog, idx, mnist, BookData, DataError, Dataset, DatasetKind, FileSpec, IMAGE_PIXELS,
+    IMAGE_SIDE, NUM_CLASSES,
+};
+use scratchnet_core::data::{load_dir, load_dir_book};
 
 use crate::progress::{Progress, Silent};
 use crate::Result;
@@ -31,12 +29,12 @@ use crate::Result;
 /// x_train (60000, 784), x_test (10000, 784). This is what training calls.
 pub fn load(kind: DatasetKind, options: &FetchOptions, progress: &dyn Progress) -> Result<Dataset> {
     let dir = fetch::ensure(kind, options, progress)?;
-    load_dir(kind, &dir)
+    Ok(load_dir(kind, &dir)?)
 }
 
 /// The book's `load_mnist(normalize, flatten, one_hot_label)`: fetches MNIST into the default
 /// cache if needed (silently), then loads it as [`load_dir_book`] describes.
 pub fn load_mnist(normalize: bool, flatten: bool, one_hot_label: bool) -> Result<BookData> {
     let dir = fetch::ensure(DatasetKind::Mnist, &FetchOptions::default(), &Silent)?;
-    load_dir_book(&dir, normalize, flatten, one_hot_label)
+    Ok(load_dir_book(&dir, normalize, flatten, one_hot_label)?)
 }

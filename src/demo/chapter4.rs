@@ -8,18 +8,18 @@
 //! too-small lr), `simplenet` (dW of the 2×3 net).
 
 use super::numpy_fmt::{array, float};
-use crate::functions::{
-    argmax, cross_entropy_error, cross_entropy_error_labels, softmax, sum_squared_error, CEE_DELTA,
-};
-use crate::net::SimpleNet;
-use crate::numerical::{
-    function_1, function_2, gradient_descent, numerical_diff, numerical_diff_forward,
-    numerical_gradient, tangent_line,
-};
 use crate::plot::chapter4::{DescentPath, GradientField, Tangent, TangentChart};
 use crate::plot::{self, Chart};
 use crate::{Error, Result};
 use ndarray::{arr1, array, stack, Array1, Axis};
+use scratchnet_core::functions::{
+    argmax, cross_entropy_error, cross_entropy_error_labels, softmax, sum_squared_error, CEE_DELTA,
+};
+use scratchnet_core::net::SimpleNet;
+use scratchnet_core::numerical::{
+    function_1, function_2, gradient_descent, numerical_diff, numerical_diff_forward,
+    numerical_gradient, tangent_line,
+};
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};

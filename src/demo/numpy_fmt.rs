@@ -7,8 +7,8 @@
 //! `[-6.11110793e-10  8.14814391e-10]`). Long rows are not wrapped at 75 characters as NumPy
 //! wraps them: the demos print short vectors only.
 
-use crate::Float;
 use ndarray::{ArrayBase, ArrayViewD, Data, Dimension};
+use scratchnet_core::Float;
 
 /// NumPy's default `precision`: at most 8 digits after the point in arrays.
 const PRECISION: usize = 8;

@@ -3,10 +3,10 @@
 //! gradient points mostly across the valley rather than at the minimum (0, 0). Prints where
 //! each one ends and draws the paths over f's contours, one panel each.
 
-use crate::optim::OptimizerKind;
 use crate::plot::optimizers::{OptimizerPaths, Panel};
 use crate::{Error, Result};
 use ndarray::{array, Array1};
+use scratchnet_core::optim::OptimizerKind;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

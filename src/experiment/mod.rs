@@ -12,8 +12,8 @@ pub mod output;
 pub mod registry;
 pub mod runner;
 
-use crate::train::History;
 use crate::{Error, Result};
+use scratchnet_core::train::History;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -85,7 +85,7 @@ impl RunAccuracy {
     }
 
     /// A run that diverged as `e` says: nothing else is measured.
-    pub fn diverged(e: &crate::train::Divergence) -> Self {
+    pub fn diverged(e: &scratchnet_core::train::Divergence) -> Self {
         RunAccuracy {
             diverged: Some(e.to_string()),
             ..RunAccuracy::default()

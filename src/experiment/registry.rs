@@ -4,8 +4,8 @@
 use super::batch_size::BatchSizeStudy;
 use super::depth_width::DepthWidthStudy;
 use super::runner::{self, merge_studies, Study};
-use crate::choice::{self, display_and_parse, Choice};
 use crate::{Error, Result};
+use scratchnet_core::choice::{self, display_and_parse, Choice};
 use std::path::{Path, PathBuf};
 
 /// A kind of study.

@@ -1,9 +1,9 @@
 //! The training charts of the book's figure 4-11: loss per iteration, accuracy per epoch.
 
 use super::{Chart, DrawResult, FONT};
-use crate::train::EpochRecord;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use scratchnet_core::train::EpochRecord;
 
 /// The mini-batch loss of every iteration (the book's `train_loss_list`), with a moving
 /// average drawn over it so the trend shows through the noise.

@@ -15,14 +15,14 @@
 //! finished run's weights and metrics bit-identical to a run never interrupted (timings aside).
 
 use super::report::run_report;
-use super::settings::TrainSettings;
+use super::settings::{ConfigFile, TrainSettings};
 use crate::checkpoint::{self, Checkpoint, Describe};
 use crate::files::write_atomic;
 use crate::interrupt;
-use crate::net::Network;
 use crate::plot::training::{AccuracyChart, LossChart};
-use crate::train::{History, Snapshot, TrainState};
 use crate::{Error, Result};
+use scratchnet_core::net::Network;
+use scratchnet_core::train::{History, Snapshot, TrainState};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -40,25 +40,11 @@ pub struct RunDir {
     path: PathBuf,
 }
 
-/// The config.json document: the settings plus what describes the run around them.
-#[derive(Serialize)]
-pub struct ConfigFile<'a> {
-    pub scratchnet_version: &'static str,
-    pub input_size: usize,
-    pub output_size: usize,
-    pub parameters: usize,
-    pub train_size: usize,
-    pub test_size: usize,
-    pub iter_per_epoch: usize,
-    #[serde(flatten)]
-    pub settings: &'a TrainSettings,
-}
-
 /// Everything besides tensors in a checkpoint's `resume` metadata.
 #[derive(Serialize, Deserialize)]
 struct ResumeState {
     state: TrainState,
-    sampler: crate::train::sampler::SamplerState,
+    sampler: scratchnet_core::train::sampler::SamplerState,
     /// The network's own random generators: (seed, words used), as text (u128 exceeds JSON's
     /// exact integers).
     network_random: Vec<(String, String)>,

@@ -10,19 +10,19 @@ pub use dir::RunDir;
 pub use settings::{NetworkSpec, TrainSettings, MAX_WEIGHTS};
 
 use crate::checkpoint::{Checkpoint, Describe};
-use crate::data::idx::NUM_CLASSES;
 use crate::data::Dataset;
 use crate::interrupt;
-use crate::layers::Targets;
-use crate::net::{MultiLayerNet, Network, TwoLayerNet};
 use crate::progress::Progress;
-use crate::train::{
-    Divergence, Ended, EpochRecord, GradientMethod, History, Hooks, TrainConfig, TrainData, Trainer,
-};
 use crate::{Error, Result};
-use dir::ConfigFile;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use scratchnet_core::data::idx::NUM_CLASSES;
+use scratchnet_core::layers::Targets;
+use scratchnet_core::net::{MultiLayerNet, Network, TwoLayerNet};
+use scratchnet_core::train::{
+    Divergence, Ended, EpochRecord, GradientMethod, History, Hooks, TrainConfig, TrainData, Trainer,
+};
+use settings::ConfigFile;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -91,7 +91,7 @@ impl RunNetwork for TwoLayerNet<f32> {
         rng: &mut ChaCha8Rng,
     ) -> Result<Self> {
         match spec {
-            NetworkSpec::TwoLayerNet(config) => config.init(input, output, rng),
+            NetworkSpec::TwoLayerNet(config) => Ok(config.init(input, output, rng)?),
             other => Err(Error::invalid("network", other.name(), "TwoLayerNet")),
         }
     }
@@ -109,7 +109,9 @@ impl RunNetwork for MultiLayerNet<f32> {
         rng: &mut ChaCha8Rng,
     ) -> Result<Self> {
         match spec {
-            NetworkSpec::MultiLayerNet(config) => MultiLayerNet::new(input, output, config, rng),
+            NetworkSpec::MultiLayerNet(config) => {
+                Ok(MultiLayerNet::new(input, output, config, rng)?)
+            }
             other => Err(Error::invalid("network", other.name(), "MultiLayerNet")),
         }
     }

@@ -1,9 +1,9 @@
 //! The one-page HTML report of a run: settings, accuracy per epoch, losses.
 
-use super::dir::ConfigFile;
+use super::settings::ConfigFile;
 use crate::report::{label, Report};
-use crate::train::History;
 use crate::Result;
+use scratchnet_core::train::History;
 use std::path::Path;
 
 /// The report of a run whose results are `history`, with its charts at `acc_svg` and

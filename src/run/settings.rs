@@ -2,10 +2,10 @@
 //! and the training loop's settings.
 
 use crate::data::{DatasetKind, IMAGE_PIXELS, NUM_CLASSES};
-pub use crate::net::spec::{NetworkSpec, MAX_WEIGHTS};
-use crate::optim::{check_learning_rate, OptimizerKind};
-use crate::train::TrainConfig;
 use crate::Result;
+pub use scratchnet_core::net::spec::{NetworkSpec, MAX_WEIGHTS};
+use scratchnet_core::optim::{check_learning_rate, OptimizerKind};
+use scratchnet_core::train::TrainConfig;
 use serde::{Deserialize, Serialize};
 
 /// Every setting of a run, saved as `config.json`; the defaults are the users' chapter-4 run.
@@ -45,15 +45,37 @@ impl TrainSettings {
         self.network.validate(IMAGE_PIXELS, NUM_CLASSES)?;
         check_learning_rate(self.learning_rate)?;
         // The training set's size is checked when the data is there.
-        self.train.validate(usize::MAX)
+        Ok(self.train.validate(usize::MAX)?)
     }
+}
+
+/// The config.json document: the settings plus what describes the run around them.
+#[derive(Serialize)]
+pub struct ConfigFile<'a> {
+    /// The version of scratchnet that wrote it.
+    pub scratchnet_version: &'static str,
+    /// Features per input row (784).
+    pub input_size: usize,
+    /// Classes (10).
+    pub output_size: usize,
+    /// Weights and biases of the network.
+    pub parameters: usize,
+    /// Training rows.
+    pub train_size: usize,
+    /// Test rows.
+    pub test_size: usize,
+    /// Updates per epoch: train_size / batch_size.
+    pub iter_per_epoch: usize,
+    /// The run's settings.
+    #[serde(flatten)]
+    pub settings: &'a TrainSettings,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::init::WeightInit;
-    use crate::net::MultiLayerNetConfig;
+    use scratchnet_core::init::WeightInit;
+    use scratchnet_core::net::MultiLayerNetConfig;
 
     #[test]
     fn settings_round_trip_through_json_with_the_network_flattened() {

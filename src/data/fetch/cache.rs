@@ -3,9 +3,9 @@
 
 use super::origin::origin_path;
 use super::verify::hash_file;
-use crate::data::catalog::FileSpec;
 use crate::progress::Progress;
 use crate::{files, Error, Result};
+use scratchnet_core::data::catalog::FileSpec;
 use std::path::Path;
 use std::time::Duration;
 

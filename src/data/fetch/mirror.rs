@@ -2,9 +2,9 @@
 
 use super::tally::{Failure, Tally};
 use super::verify::store_verified_sized;
-use crate::data::catalog::FileSpec;
 use crate::progress::Progress;
 use crate::Result;
+use scratchnet_core::data::catalog::FileSpec;
 use std::path::Path;
 use std::time::Duration;
 

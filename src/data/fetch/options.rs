@@ -1,8 +1,8 @@
 //! Where fetching caches a dataset's files, and the folder a user names as a source.
 
 use super::error::FetchError;
-use crate::data::catalog::DatasetKind;
 use crate::Result;
+use scratchnet_core::data::catalog::DatasetKind;
 use std::path::PathBuf;
 
 /// The environment variable that overrides the cache's root folder (below `--data-dir`).

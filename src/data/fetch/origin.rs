@@ -1,7 +1,7 @@
 //! The `<name>.origin` note beside each cached file, saying which source it came from.
 
-use crate::data::catalog::FileSpec;
 use crate::{files, Result};
+use scratchnet_core::data::catalog::FileSpec;
 use std::path::{Path, PathBuf};
 
 /// Where the note saying which source `spec` came from is kept.

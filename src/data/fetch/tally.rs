@@ -1,7 +1,7 @@
 //! What taking files from one source gave: the files stored, and why the others were not.
 
-use crate::data::catalog::FileSpec;
 use crate::{Error, Result};
+use scratchnet_core::data::catalog::FileSpec;
 
 /// Why a file could not be taken from a source: the source's fault (try the next one) or the
 /// cache's (stop: every source would fail the same way).

@@ -7,11 +7,11 @@
 use super::error::FetchError;
 use super::origin::write_origin;
 use super::tally::Failure;
-use crate::data::catalog::FileSpec;
-use crate::data::idx::is_gzip;
 use crate::progress::Progress;
 use crate::{files, Error, Result};
 use flate2::read::MultiGzDecoder;
+use scratchnet_core::data::catalog::FileSpec;
+use scratchnet_core::data::idx::is_gzip;
 use sha2::{Digest, Sha256};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;

@@ -29,8 +29,8 @@ use super::RunAccuracy;
 use crate::data::Dataset;
 use crate::progress::Progress;
 use crate::run::{self, Outcome, RunDir, TrainSettings};
-use crate::train::{EvalSchedule, TrainConfig};
 use crate::Result;
+use scratchnet_core::train::{EvalSchedule, TrainConfig};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 

@@ -1,10 +1,10 @@
 //! The batch-size study's settings: which sizes, how much training, how the learning rate
 //! follows the batch size.
 
-use crate::choice::{display_and_parse, Choice};
 use crate::experiment::Budget;
 use crate::run::TrainSettings;
 use crate::{Error, Result};
+use scratchnet_core::choice::{display_and_parse, Choice};
 use serde::{Deserialize, Serialize};
 
 /// The batch size the learning rate is given for, when it is scaled (the book's 100).

@@ -4,12 +4,12 @@
 use super::analysis::{diagnostic_of, grid_of, ShapeSummary};
 use super::DepthWidthPlan;
 use crate::experiment::output::Charts;
-use crate::layers::Activation;
 use crate::plot::heatmap::{Heatmap, HistogramGrid, HistogramRow};
 use crate::plot::lines::{Corner, LineChart, Series};
 use crate::plot::{Chart, DrawResult};
 use plotters::coord::Shift;
 use plotters::prelude::{DrawingArea, DrawingBackend};
+use scratchnet_core::layers::Activation;
 
 /// The study's charts, of three kinds.
 pub enum Figure {

@@ -4,7 +4,7 @@
 use super::analysis::{diagnostic_of, grid_of, ShapeSummary};
 use super::{DepthWidthPlan, Setup};
 use crate::data::DatasetKind;
-use crate::layers::Activation;
+use scratchnet_core::layers::Activation;
 
 /// Shapes whose parameter counts are within this factor of each other are compared as equal.
 const EQUAL_SIZE: f64 = 1.15;

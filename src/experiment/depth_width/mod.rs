@@ -35,12 +35,12 @@ use super::runner::{load_json, save_json, Executed, Start, Study};
 use super::RunAccuracy;
 use crate::data::Dataset;
 use crate::data::DatasetKind;
-use crate::net::{MultiLayerNet, Network};
 use crate::progress::Progress;
 use crate::run::{run_observed, Outcome, RunDir};
 use crate::{Error, Result};
 use ndarray::s;
 use plan::{INPUT, OUTPUT};
+use scratchnet_core::net::{MultiLayerNet, Network};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 

@@ -3,14 +3,14 @@
 
 use crate::data::DatasetKind;
 use crate::experiment::Budget;
-use crate::init::WeightInit;
-use crate::layers::Activation;
-use crate::net::MultiLayerNetConfig;
-use crate::optim::OptimizerKind;
 use crate::report::label;
 use crate::run::{NetworkSpec, TrainSettings};
-use crate::train::{EvalSchedule, TrainConfig};
 use crate::{Error, Result};
+use scratchnet_core::init::WeightInit;
+use scratchnet_core::layers::Activation;
+use scratchnet_core::net::MultiLayerNetConfig;
+use scratchnet_core::optim::OptimizerKind;
+use scratchnet_core::train::{EvalSchedule, TrainConfig};
 use serde::{Deserialize, Serialize};
 
 /// Pixels per image and classes: every shape is 784 → hidden… → 10.
@@ -307,13 +307,11 @@ fn check_reachable(depths: &[usize], targets: &[usize]) -> Result<()> {
             let width = width_for_params(depth, n, INPUT, OUTPUT);
             let count = param_count(depth, width, INPUT, OUTPUT);
             if count.abs_diff(n) as f64 > EQUAL_PARAMS_TOLERANCE * n as f64 {
-                return Err(Error::InvalidSetting {
-                    name: "equal-params",
-                    value: format!(
-                        "{n} (at depth {depth} the nearest width, {width}, gives {count} parameters)"
-                    ),
-                    expected: "a parameter count every depth can come within 3% of",
-                });
+                return Err(Error::invalid(
+                    "equal-params",
+                    format!("{n} (at depth {depth} the nearest width, {width}, gives {count} parameters)"),
+                    "a parameter count every depth can come within 3% of",
+                ));
             }
         }
     }

@@ -1,9 +1,9 @@
 //! The probe: a network's hidden activations and gradients on a fixed batch, at one moment of
 //! its training — the measurements behind the book's figures 6-10 to 6-13.
 
-use crate::layers::{Activation, Targets};
-use crate::net::{MultiLayerNet, Network};
 use ndarray::{Array2, ArrayView2};
+use scratchnet_core::layers::{Activation, Targets};
+use scratchnet_core::net::{MultiLayerNet, Network};
 use serde::{Deserialize, Serialize};
 
 /// Bins of each activation histogram.

@@ -8,11 +8,11 @@
 use ndarray::Array2;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use scratchnet::init::randn;
-use scratchnet::layers::{Activation, Input, SparseRows, Targets};
-use scratchnet::net::{MultiLayerNet, MultiLayerNetConfig, Network, TwoLayerNetConfig};
-use scratchnet::optim::{self, OptimizerKind, Sgd};
-use scratchnet::train::sampler::{gather_rows, MiniBatchSampler, Sampling};
+use scratchnet_core::init::randn;
+use scratchnet_core::layers::{Activation, Input, SparseRows, Targets};
+use scratchnet_core::net::{MultiLayerNet, MultiLayerNetConfig, Network, TwoLayerNetConfig};
+use scratchnet_core::optim::{self, OptimizerKind, Sgd};
+use scratchnet_core::train::sampler::{gather_rows, MiniBatchSampler, Sampling};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -107,8 +107,8 @@ fn training_steps_allocate_nothing_after_warm_up() {
 /// buffers, so the switch allocates nothing either.
 #[test]
 fn switching_between_sparse_and_dense_paths_allocates_nothing() {
-    use scratchnet::net::{MultiLayerNet, MultiLayerNetConfig};
-    use scratchnet::optim::OptimizerKind;
+    use scratchnet_core::net::{MultiLayerNet, MultiLayerNetConfig};
+    use scratchnet_core::optim::OptimizerKind;
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     let config = MultiLayerNetConfig {
         hidden_size_list: vec![30, 20],

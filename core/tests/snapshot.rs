@@ -6,11 +6,11 @@
 use ndarray::Array2;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use scratchnet::init::{randn, WeightInit};
-use scratchnet::layers::Activation;
-use scratchnet::net::{MultiLayerNet, MultiLayerNetConfig, Network};
-use scratchnet::optim::OptimizerKind;
-use scratchnet::train::{Ended, Hooks, Sampling, Snapshot, TrainConfig, TrainData, Trainer};
+use scratchnet_core::init::{randn, WeightInit};
+use scratchnet_core::layers::Activation;
+use scratchnet_core::net::{MultiLayerNet, MultiLayerNetConfig, Network};
+use scratchnet_core::optim::OptimizerKind;
+use scratchnet_core::train::{Ended, Hooks, Sampling, Snapshot, TrainConfig, TrainData, Trainer};
 
 const STOP_AT: usize = 17;
 

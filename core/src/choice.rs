@@ -50,6 +50,7 @@ impl fmt::Display for UnknownChoice {
 impl std::error::Error for UnknownChoice {}
 
 /// `Display` (the name) and `FromStr` ([`parse`]) for a [`Choice`].
+#[macro_export]
 macro_rules! display_and_parse {
     ($choice:ty) => {
         impl std::fmt::Display for $choice {
@@ -67,7 +68,7 @@ macro_rules! display_and_parse {
         }
     };
 }
-pub(crate) use display_and_parse;
+pub use crate::display_and_parse;
 
 #[cfg(test)]
 mod tests {

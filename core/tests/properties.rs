@@ -16,14 +16,14 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::subsequence;
 use proptest::test_runner::{RngSeed, TestCaseError};
-use scratchnet::functions::{
+use scratchnet_core::functions::{
     cross_entropy_error, cross_entropy_error_labels, softmax, sum_squared_error, CEE_DELTA,
 };
-use scratchnet::kernels::{density, SPARSE_MAX_DENSITY};
-use scratchnet::layers::{
+use scratchnet_core::kernels::{density, SPARSE_MAX_DENSITY};
+use scratchnet_core::layers::{
     Affine, BatchNorm, Dropout, Relu, Sigmoid, SoftmaxWithLoss, SparseRows, Targets,
 };
-use scratchnet::numerical::{numerical_gradient, H};
+use scratchnet_core::numerical::{numerical_gradient, H};
 
 /// Backprop and numerical gradients agree to this, absolutely below 1 and relatively above.
 const GRAD_TOL: f64 = 1e-6;

@@ -7,10 +7,12 @@
 use ndarray::{Array1, Array2, ArrayD, ArrayView, Dimension, IxDyn};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use scratchnet::init::WeightInit;
-use scratchnet::kernels::{density, SPARSE_MAX_DENSITY};
-use scratchnet::layers::{Activation, Affine, BatchNorm, Relu, Sigmoid, SoftmaxWithLoss, Targets};
-use scratchnet::net::{MultiLayerNet, MultiLayerNetConfig, Network, TwoLayerNet};
+use scratchnet_core::init::WeightInit;
+use scratchnet_core::kernels::{density, SPARSE_MAX_DENSITY};
+use scratchnet_core::layers::{
+    Activation, Affine, BatchNorm, Relu, Sigmoid, SoftmaxWithLoss, Targets,
+};
+use scratchnet_core::net::{MultiLayerNet, MultiLayerNetConfig, Network, TwoLayerNet};
 use serde_json::Value;
 use std::sync::OnceLock;
 
