@@ -15,7 +15,7 @@
 //!
 //! ```
 //! use ndarray::array;
-//! use scratchnet::numerical::numerical_gradient;
+//! use scratchnet_core::numerical::numerical_gradient;
 //!
 //! let mut W = array![[1.0_f64, 2.0], [3.0, 4.0]];
 //! // d/dW of Σ W² is 2W.

@@ -11,7 +11,7 @@
 //! gives either the data or a [`DataError`] naming the file and what is wrong.
 //!
 //! ```
-//! use scratchnet::data::idx::{self, Images};
+//! use scratchnet_core::data::idx::{self, Images};
 //! use std::io::Write;
 //! let dir = tempfile::tempdir().unwrap();
 //! let path = dir.path().join("tiny-images-idx3-ubyte.gz");

@@ -4,9 +4,9 @@
 //! On a folder of IDX files (here a tiny one made on the spot):
 //!
 //! ```
-//! use scratchnet::data::catalog::{self, DatasetKind};
-//! use scratchnet::data::idx::{self, Images};
-//! use scratchnet::data::mnist;
+//! use scratchnet_core::data::catalog::{self, DatasetKind};
+//! use scratchnet_core::data::idx::{self, Images};
+//! use scratchnet_core::data::mnist;
 //! let dir = tempfile::tempdir().unwrap();
 //! for (images, labels, t) in [
 //!     (catalog::TRAIN_IMAGES, catalog::TRAIN_LABELS, vec![5, 0]),

@@ -254,23 +254,23 @@ impl DepthWidthPlan {
     }
 }
 
+/// The study's network of `depth` hidden layers of `width` neurons (its shape is what counts).
+fn shape(depth: usize, width: usize) -> NetworkSpec {
+    NetworkSpec::MultiLayerNet(MultiLayerNetConfig {
+        hidden_size_list: vec![width; depth],
+        ..MultiLayerNetConfig::default()
+    })
+}
+
 /// Parameters of `input → depth × width → output`: every W and b, `Σ (n_in + 1)·n_out`.
 pub fn param_count(depth: usize, width: usize, input: usize, output: usize) -> usize {
-    let sizes = layer_sizes(depth, width, input, output);
-    sizes.windows(2).map(|p| (p[0] + 1) * p[1]).sum()
+    shape(depth, width).parameter_count(input, output)
 }
 
 /// Multiply-adds of one sample's forward pass: `Σ n_in·n_out` (the biases' adds left out).
 pub fn macs_per_sample(depth: usize, width: usize, input: usize, output: usize) -> usize {
-    let sizes = layer_sizes(depth, width, input, output);
+    let sizes = shape(depth, width).all_size_list(input, output);
     sizes.windows(2).map(|p| p[0] * p[1]).sum()
-}
-
-fn layer_sizes(depth: usize, width: usize, input: usize, output: usize) -> Vec<usize> {
-    std::iter::once(input)
-        .chain(std::iter::repeat(width).take(depth))
-        .chain([output])
-        .collect()
 }
 
 /// The width whose network of `depth` hidden layers has the parameter count nearest `target`
