@@ -24,7 +24,7 @@ pub struct Affine<F: Float> {
     /// Bias, (out,): the book's `b`.
     pub b: Array1<F>,
     /// Gradient of the loss with respect to `W`, written by `backward`. After a sparse input
-    /// only the rows that [`Affine::W_and_grad`] lists can be nonzero, and `backward` counts on
+    /// only the rows that [`Affine::arrays_mut`] lists can be nonzero, and `backward` counts on
     /// the others staying 0: change dW outside `backward` only through
     /// [`Affine::add_weight_decay`].
     pub dW: Array2<F>,
