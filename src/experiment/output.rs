@@ -87,6 +87,14 @@ where
     Ok(files)
 }
 
+/// A report table's cell for a shape or size some of whose runs diverged (empty when none).
+pub fn diverged_cell(diverged: usize) -> String {
+    match diverged {
+        0 => String::new(),
+        n => format!("{n} diverged"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

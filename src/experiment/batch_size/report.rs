@@ -3,6 +3,7 @@
 use super::analysis::SizeSummary;
 use super::findings::findings;
 use super::{BatchSizeStudy, REFERENCE_BATCH};
+use crate::experiment::output::diverged_cell;
 use crate::report::{label, Report};
 use crate::Result;
 use std::path::PathBuf;
@@ -73,11 +74,7 @@ impl BatchSizeStudy {
                     format!("{:.2}", s.train_s),
                     format!("{:.2}", s.eval_s),
                     format!("{:.0}", s.peak_rss_mb),
-                    if s.diverged > 0 {
-                        format!("{} diverged", s.diverged)
-                    } else {
-                        String::new()
-                    },
+                    diverged_cell(s.diverged),
                 ]
             })
             .collect();

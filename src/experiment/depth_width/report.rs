@@ -3,6 +3,7 @@
 use super::analysis::{diagnostic_of, grid_of, ShapeSummary};
 use super::findings::findings;
 use super::{DepthWidthStudy, Setup};
+use crate::experiment::output::diverged_cell;
 use crate::report::Report;
 use crate::Result;
 use std::path::PathBuf;
@@ -81,11 +82,7 @@ impl DepthWidthStudy {
                         format!("{:.4}", s.final_test_acc.0),
                         format!("{:.4}", s.best_test_acc),
                         format!("{:+.4}", s.gap.0),
-                        if s.diverged > 0 {
-                            format!("{} diverged", s.diverged)
-                        } else {
-                            String::new()
-                        },
+                        diverged_cell(s.diverged),
                     ]
                 })
                 .collect();
