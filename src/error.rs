@@ -27,6 +27,9 @@ pub enum Error {
         iteration: usize,
         checkpoint: PathBuf,
     },
+    /// `--shard auto` found no scheduler's shard variables, or they disagree.
+    #[error("--shard auto: {reason}")]
+    ShardEnvironment { reason: String },
     /// A chart could not be drawn.
     #[error("chart {path}: {reason}")]
     Plot { path: PathBuf, reason: String },

@@ -10,7 +10,7 @@ use crate::experiment::batch_size::{
 };
 use crate::experiment::depth_width::{self, DepthWidthPlan, DepthWidthStudy, Setup};
 use crate::experiment::registry;
-use crate::experiment::runner::{run_study, Shard, Study};
+use crate::experiment::runner::{process_env, run_study, Shard, ShardSpec, Study};
 use crate::experiment::Budget;
 use crate::progress::Console;
 use crate::threads;
@@ -66,9 +66,10 @@ pub(super) struct StudyArgs {
     /// Training images (the first ones) the training accuracy is measured on.
     #[arg(long, default_value_t = 10_000)]
     train_eval_rows: usize,
-    /// Run only the I-th of N slices of the runs (I/N), to spread a study over machines.
-    #[arg(long, value_name = "I/N")]
-    shard: Option<Shard>,
+    /// Run only the I-th of N slices of the runs (I/N), to spread a study over machines; auto
+    /// reads I and N from a Slurm job array or a Kubernetes Indexed Job (see deploy/).
+    #[arg(long, value_name = "I/N|auto")]
+    shard: Option<ShardSpec>,
     /// Threads for matrix products and evaluation (default: every core).
     #[arg(long)]
     threads: Option<usize>,
@@ -155,9 +156,25 @@ pub(super) struct DepthWidthArgs {
     study: StudyArgs,
 }
 
+impl StudyArgs {
+    /// The slice of the study to run: all of it, the one given, or the scheduler's (said on
+    /// the console, so that each task's log shows which slice it ran).
+    fn shard(&self, quiet: bool) -> Result<Shard> {
+        let Some(spec) = self.shard else {
+            return Ok(Shard::ALL);
+        };
+        let (shard, from) = spec.resolve(&process_env())?;
+        if spec == ShardSpec::Auto && !quiet {
+            println!("shard {}/{} ({from})", shard.index, shard.count);
+        }
+        Ok(shard)
+    }
+}
+
 fn run_batch_size(args: &BatchSizeArgs, quiet: bool) -> Result<()> {
     let common = &args.study;
     threads::init(common.threads)?;
+    let shard = common.shard(quiet)?;
     let plan = BatchSizePlan {
         sizes: args.sizes.clone(),
         budget: common.budget,
@@ -170,14 +187,8 @@ fn run_batch_size(args: &BatchSizeArgs, quiet: bool) -> Result<()> {
     let study = BatchSizeStudy::new(plan)?;
     let progress = Console::new(quiet);
     let dataset = data::load(args.data.dataset(), &args.data.fetch_options(), &progress)?;
-    let result = run_study(
-        &study,
-        &dataset,
-        &common.out,
-        common.shard.unwrap_or(Shard::ALL),
-        &progress,
-    )
-    .map_err(explain_stop)?;
+    let result =
+        run_study(&study, &dataset, &common.out, shard, &progress).map_err(explain_stop)?;
     print_study(&result.files, result.ran, result.outcomes.len());
     if !quiet {
         for sentence in findings(study.plan(), &summarise(study.plan(), &result.outcomes)) {
@@ -190,6 +201,7 @@ fn run_batch_size(args: &BatchSizeArgs, quiet: bool) -> Result<()> {
 fn run_depth_width(args: &DepthWidthArgs, quiet: bool) -> Result<()> {
     let common = &args.study;
     threads::init(common.threads)?;
+    let shard = common.shard(quiet)?;
     let mut kinds = args.datasets.clone();
     kinds.dedup();
     let plan = DepthWidthPlan {
@@ -221,14 +233,8 @@ fn run_depth_width(args: &DepthWidthArgs, quiet: bool) -> Result<()> {
     for kind in kinds {
         loaded.push((kind, data::load(kind, &options, &progress)?));
     }
-    let result = run_study(
-        &study,
-        loaded.as_slice(),
-        &common.out,
-        common.shard.unwrap_or(Shard::ALL),
-        &progress,
-    )
-    .map_err(explain_stop)?;
+    let result = run_study(&study, loaded.as_slice(), &common.out, shard, &progress)
+        .map_err(explain_stop)?;
     print_study(&result.files, result.ran, result.outcomes.len());
     if !quiet {
         let shapes = depth_width::summarise(study.plan(), &result.outcomes);

@@ -5,9 +5,10 @@
 //! outcome is already there, and continues a run interrupted by Ctrl-C or SIGTERM from the
 //! checkpoint it left in its folder ([`crate::run::Start::Resume`]), so rerunning a stopped study
 //! resumes it and ends as if it had never stopped (timings aside); `--shard I/N` runs only
-//! every N-th run from the I-th, so a study can be spread over machines; and merging copies the
-//! run folders of several study folders into one. The study's tables, charts and report are
-//! always written from all the outcomes present.
+//! every N-th run from the I-th, so a study can be spread over machines (`--shard auto` reads
+//! I and N from a Slurm job array or a Kubernetes Indexed Job, [`shard_from_env`]); and
+//! merging copies the run folders of several study folders into one. The study's tables,
+//! charts and report are always written from all the outcomes present.
 
 use crate::files::write_atomic;
 use crate::progress::Progress;
@@ -16,8 +17,8 @@ pub use crate::run::Start;
 use crate::{Error, Result};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+pub use shard::{process_env, shard_from_env, Shard, ShardSpec, SHARD_COUNT};
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Instant;
 
 /// A study: its runs, how one is done, and what is written from all of them.
@@ -63,42 +64,6 @@ pub enum Executed<O> {
     Kept(O),
     /// A stop was asked for after `iteration` updates; the checkpoint is in the run's folder.
     Interrupted { iteration: usize },
-}
-
-/// The I-th of N slices of a study's runs (1-based): runs I, I+N, I+2N, …
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Shard {
-    /// Which slice, from 1.
-    pub index: usize,
-    /// How many slices.
-    pub count: usize,
-}
-
-impl Shard {
-    /// The whole study.
-    pub const ALL: Shard = Shard { index: 1, count: 1 };
-
-    /// Whether run number `i` (from 0) belongs to this shard.
-    pub fn contains(&self, i: usize) -> bool {
-        i % self.count == self.index - 1
-    }
-}
-
-impl FromStr for Shard {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        let bad = || Error::invalid("shard", s, "I/N with 1 ≤ I ≤ N, e.g. 2/4");
-        let (i, n) = s.split_once('/').ok_or_else(bad)?;
-        let (index, count): (usize, usize) = (
-            i.trim().parse().map_err(|_| bad())?,
-            n.trim().parse().map_err(|_| bad())?,
-        );
-        if index == 0 || index > count {
-            return Err(bad());
-        }
-        Ok(Shard { index, count })
-    }
 }
 
 /// What a study run produced: the outcomes of every finished run, and the files written.
@@ -364,5 +329,6 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+mod shard;
 #[cfg(test)]
 mod tests;

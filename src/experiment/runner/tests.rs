@@ -272,3 +272,184 @@ fn shards_parse_and_partition() {
         );
     }
 }
+
+/// An environment holding `pairs`.
+fn env(pairs: &[(&str, &str)]) -> std::collections::HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The shard `pairs` give, or the error's text.
+fn auto(pairs: &[(&str, &str)]) -> std::result::Result<(usize, usize), String> {
+    ShardSpec::Auto
+        .resolve(&env(pairs))
+        .map(|(s, _)| (s.index, s.count))
+        .map_err(|e| e.to_string())
+}
+
+/// A Slurm array task `id` of `count` tasks from `min` by `step`.
+fn slurm(
+    id: &str,
+    min: &str,
+    step: &str,
+    count: &str,
+) -> std::result::Result<(usize, usize), String> {
+    auto(&[
+        ("SLURM_ARRAY_TASK_ID", id),
+        ("SLURM_ARRAY_TASK_MIN", min),
+        ("SLURM_ARRAY_TASK_STEP", step),
+        ("SLURM_ARRAY_TASK_COUNT", count),
+        ("SLURM_JOB_ID", "812"),
+    ])
+}
+
+#[test]
+fn shard_auto_reads_a_slurm_array_task_from_its_min_and_step() {
+    // --array=0-3: tasks 0..3 are shards 1/4..4/4.
+    assert_eq!(slurm("0", "0", "1", "4"), Ok((1, 4)));
+    assert_eq!(slurm("3", "0", "1", "4"), Ok((4, 4)));
+    // --array=1-7:2: tasks 1, 3, 5, 7.
+    assert_eq!(slurm("1", "1", "2", "4"), Ok((1, 4)));
+    assert_eq!(slurm("5", "1", "2", "4"), Ok((3, 4)));
+    assert_eq!(slurm("7", "1", "2", "4"), Ok((4, 4)));
+    // --array=10-11 without a step variable (step 1).
+    assert_eq!(
+        auto(&[
+            ("SLURM_ARRAY_TASK_ID", "11"),
+            ("SLURM_ARRAY_TASK_MIN", "10"),
+            ("SLURM_ARRAY_TASK_COUNT", "2"),
+        ]),
+        Ok((2, 2))
+    );
+    let (_, said) = ShardSpec::Auto
+        .resolve(&env(&[
+            ("SLURM_ARRAY_TASK_ID", "5"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_STEP", "2"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ]))
+        .unwrap();
+    assert_eq!(
+        said,
+        "Slurm job array: SLURM_ARRAY_TASK_ID=5, SLURM_ARRAY_TASK_MIN=1, \
+         SLURM_ARRAY_TASK_STEP=2, SLURM_ARRAY_TASK_COUNT=4"
+    );
+}
+
+#[test]
+fn shard_auto_refuses_a_slurm_task_outside_its_array() {
+    for (id, min, step, count) in [
+        ("4", "0", "1", "4"), // past the last task
+        ("0", "1", "1", "4"), // below the first
+        ("4", "1", "2", "4"), // between two tasks of 1-7:2
+        ("1", "0", "0", "4"), // no step
+    ] {
+        let err = slurm(id, min, step, count).unwrap_err();
+        assert!(
+            err.starts_with("--shard auto: SLURM_ARRAY_TASK_ID=")
+                && err.contains(&format!(
+                    "do not agree: the task is not one of the {count} tasks"
+                ))
+                && err.contains("sbatch --array=MIN-MAX"),
+            "{id} {min} {step} {count}: {err}"
+        );
+    }
+    let err = slurm("x", "0", "1", "4").unwrap_err();
+    assert_eq!(
+        err,
+        "--shard auto: SLURM_ARRAY_TASK_ID=\"x\" is not a whole number ≥ 0; is it the scheduler's?"
+    );
+    let err = auto(&[
+        ("SLURM_ARRAY_TASK_ID", "1"),
+        ("SLURM_ARRAY_TASK_MIN", "0"),
+        ("SLURM_ARRAY_TASK_COUNT", "2"),
+        ("SCRATCHNET_SHARD_COUNT", "3"),
+    ])
+    .unwrap_err();
+    assert!(
+        err.contains("SCRATCHNET_SHARD_COUNT=3 but the Slurm array has SLURM_ARRAY_TASK_COUNT=2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn shard_auto_refuses_a_slurm_task_without_its_count_or_min() {
+    let err = auto(&[("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_MIN", "0")]).unwrap_err();
+    assert!(
+        err.starts_with("--shard auto: SLURM_ARRAY_TASK_COUNT is not set"),
+        "{err}"
+    );
+    let err = auto(&[
+        ("SLURM_ARRAY_TASK_ID", "1"),
+        ("SLURM_ARRAY_TASK_COUNT", "2"),
+    ])
+    .unwrap_err();
+    assert!(
+        err.starts_with("--shard auto: SLURM_ARRAY_TASK_MIN is not set"),
+        "{err}"
+    );
+}
+
+#[test]
+fn shard_auto_reads_a_kubernetes_indexed_job_with_the_count_passed_in() {
+    let k8s = |index: &str, count: Option<&str>| {
+        let mut pairs = vec![("JOB_COMPLETION_INDEX", index)];
+        pairs.extend(count.map(|c| ("SCRATCHNET_SHARD_COUNT", c)));
+        auto(&pairs)
+    };
+    assert_eq!(k8s("0", Some("3")), Ok((1, 3)));
+    assert_eq!(k8s("2", Some("3")), Ok((3, 3)));
+    assert_eq!(
+        k8s("3", Some("3")).unwrap_err(),
+        "--shard auto: JOB_COMPLETION_INDEX=3 is not below SCRATCHNET_SHARD_COUNT=3 (indices \
+         run from 0 to SCRATCHNET_SHARD_COUNT − 1); set SCRATCHNET_SHARD_COUNT to the Job's \
+         completions"
+    );
+    let err = k8s("1", None).unwrap_err();
+    assert!(
+        err.starts_with(
+            "--shard auto: JOB_COMPLETION_INDEX=1 is set but SCRATCHNET_SHARD_COUNT is not"
+        ) && err.contains("completions"),
+        "{err}"
+    );
+    assert!(k8s("1", Some("0")).unwrap_err().contains("is not below"));
+    let both = auto(&[
+        ("JOB_COMPLETION_INDEX", "0"),
+        ("SCRATCHNET_SHARD_COUNT", "2"),
+        ("SLURM_ARRAY_TASK_ID", "0"),
+    ])
+    .unwrap_err();
+    assert!(
+        both.contains(
+            "both SLURM_ARRAY_TASK_ID (Slurm) and JOB_COMPLETION_INDEX (Kubernetes) are set"
+        ),
+        "{both}"
+    );
+}
+
+#[test]
+fn shard_auto_with_nothing_set_names_every_variable_it_looked_for() {
+    // A Slurm job that is not an array, and a count alone, give no shard.
+    let err = auto(&[("SLURM_JOB_ID", "812"), ("SCRATCHNET_SHARD_COUNT", "2")]).unwrap_err();
+    for name in [
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_ARRAY_TASK_MIN",
+        "SLURM_ARRAY_TASK_STEP",
+        "SLURM_ARRAY_TASK_COUNT",
+        "JOB_COMPLETION_INDEX",
+        "SCRATCHNET_SHARD_COUNT",
+        "--shard I/N",
+    ] {
+        assert!(err.contains(name), "{name}: {err}");
+    }
+    assert!(err.starts_with("--shard auto: no scheduler's shard variables are set"));
+    // A given shard ignores the environment.
+    let given: ShardSpec = "2/3".parse().unwrap();
+    assert_eq!(
+        given.resolve(&env(&[])).unwrap().0,
+        Shard { index: 2, count: 3 }
+    );
+    assert_eq!("auto".parse::<ShardSpec>().unwrap(), ShardSpec::Auto);
+}
