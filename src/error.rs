@@ -30,6 +30,12 @@ pub enum Error {
     /// `--shard auto` found no scheduler's shard variables, or they disagree.
     #[error("--shard auto: {reason}")]
     ShardEnvironment { reason: String },
+    /// The study folders being merged together lack some of the study's runs (by id).
+    #[error("{reason}")]
+    IncompleteStudy {
+        missing: Vec<String>,
+        reason: String,
+    },
     /// A chart could not be drawn.
     #[error("chart {path}: {reason}")]
     Plot { path: PathBuf, reason: String },

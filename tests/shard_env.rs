@@ -80,3 +80,37 @@ fn shard_auto_outside_a_scheduler_is_refused_naming_the_variables() {
         "nothing is written before the shard is known"
     );
 }
+
+#[test]
+fn merging_a_kubernetes_shard_alone_names_the_runs_the_other_holds() {
+    let root = tempfile::tempdir().unwrap();
+    let part = root.path().join("shard-0");
+    // The first pod of an Indexed Job of two completions.
+    let vars = [
+        ("JOB_COMPLETION_INDEX", "0"),
+        ("SCRATCHNET_SHARD_COUNT", "2"),
+    ];
+    let stdout = succeeded(&["study", "--shard", "auto"], study_auto(&part, &vars));
+    assert!(
+        stdout.starts_with(
+            "shard 1/2 (Kubernetes Indexed Job: JOB_COMPLETION_INDEX=0, SCRATCHNET_SHARD_COUNT=2)"
+        ),
+        "{stdout}"
+    );
+    let merged = root.path().join("merged");
+    let (from, out) = (part.to_str().unwrap(), merged.to_str().unwrap());
+    let stderr = fails_naming(
+        &["study", "merge", from, "--out", out],
+        "the study folders together lack 1 of the study's 2 runs: batch-1000-seed-0 (runs \
+         number 2 of 2",
+    );
+    assert!(stderr.contains("--allow-partial"), "{stderr}");
+    assert!(!merged.exists(), "a refused merge writes nothing");
+    let stdout = ok(&["study", "merge", from, "--out", out, "--allow-partial"]);
+    assert!(
+        stdout.contains("0 runs done now, 1 in the study")
+            && stdout.contains("partial: 1 runs missing: batch-1000-seed-0"),
+        "{stdout}"
+    );
+    assert_eq!(rows(&merged).len(), 1);
+}

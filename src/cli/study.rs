@@ -37,6 +37,10 @@ pub(super) enum StudyCommand {
         /// Folder for the combined study.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        /// Merge even when the folders together lack some of the study's runs (they are
+        /// named); without it such a merge is refused.
+        #[arg(long)]
+        allow_partial: bool,
     },
 }
 
@@ -45,9 +49,20 @@ pub(super) fn run(command: StudyCommand, quiet: bool) -> Result<()> {
     match command {
         StudyCommand::BatchSize(args) => run_batch_size(&args, quiet),
         StudyCommand::DepthWidth(args) => run_depth_width(&args, quiet),
-        StudyCommand::Merge { dirs, out } => {
-            let merged = registry::merge(&dirs, &out)?;
+        StudyCommand::Merge {
+            dirs,
+            out,
+            allow_partial,
+        } => {
+            let merged = registry::merge(&dirs, &out, allow_partial)?;
             print_study(&merged.files, 0, merged.runs);
+            if !merged.missing.is_empty() {
+                println!(
+                    "partial: {} runs missing: {}",
+                    merged.missing.len(),
+                    merged.missing.join(", ")
+                );
+            }
             Ok(())
         }
     }

@@ -54,11 +54,14 @@ pub struct Merged {
     pub files: Vec<PathBuf>,
     /// The runs in the merged study.
     pub runs: usize,
+    /// The ids of the study's runs the merged study lacks (only with `allow_partial`).
+    pub missing: Vec<String>,
 }
 
 /// Combines the study folders `dirs` (of one study, with equal plans) into `out`, whichever
-/// study the first one holds.
-pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged> {
+/// study the first one holds; refuses, naming them, when runs are missing unless
+/// `allow_partial`.
+pub fn merge(dirs: &[PathBuf], out: &Path, allow_partial: bool) -> Result<Merged> {
     let first = dirs
         .first()
         .ok_or_else(|| Error::invalid("study folders", "none", "at least one folder"))?;
@@ -67,20 +70,28 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged> {
             &BatchSizeStudy::new(runner::read_plan::<BatchSizeStudy>(first)?)?,
             dirs,
             out,
+            allow_partial,
         ),
         StudyKind::DepthWidth => merge_as(
             &DepthWidthStudy::new(runner::read_plan::<DepthWidthStudy>(first)?)?,
             dirs,
             out,
+            allow_partial,
         ),
     }
 }
 
 /// [`merge_studies`] for `study`, counted.
-fn merge_as<S: Study>(study: &S, dirs: &[PathBuf], out: &Path) -> Result<Merged> {
-    let result = merge_studies(study, dirs, out)?;
+fn merge_as<S: Study>(
+    study: &S,
+    dirs: &[PathBuf],
+    out: &Path,
+    allow_partial: bool,
+) -> Result<Merged> {
+    let result = merge_studies(study, dirs, out, allow_partial)?;
     Ok(Merged {
         files: result.files,
         runs: result.outcomes.len(),
+        missing: result.missing,
     })
 }

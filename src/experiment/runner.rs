@@ -72,6 +72,9 @@ pub struct StudyResult<O> {
     pub outcomes: Vec<O>,
     /// How many runs this invocation did (the rest were already there or in other shards).
     pub ran: usize,
+    /// The ids of the study's runs with no outcome in the folder (other shards', or runs a
+    /// partial merge lacks), in run order.
+    pub missing: Vec<String>,
     /// The study's tables, charts and report.
     pub files: Vec<PathBuf>,
 }
@@ -128,13 +131,7 @@ pub fn run_study<S: Study>(
     }
     progress.update(todo.len() as u64, "writing the report");
     progress.end();
-    let outcomes = load_outcomes(study, dir)?;
-    let files = study.write_outputs(&outcomes, dir)?;
-    Ok(StudyResult {
-        outcomes,
-        ran: todo.len(),
-        files,
-    })
+    finish(study, dir, todo.len())
 }
 
 /// A run's progress inside a study: its result lines (`epoch 3 | train acc, test acc | …`)
@@ -152,12 +149,15 @@ impl Progress for RunLines<'_> {
 }
 
 /// Copies the run folders of the study folders `from` into `dir` and writes the study's
-/// outputs from all of them; every folder must hold the same plan as `study`. Every folder is
-/// checked before anything is copied.
+/// outputs from all of them; every folder must hold the same plan as `study`, and together
+/// (with any runs already in `dir`) every run of the study unless `allow_partial`
+/// ([`Error::IncompleteStudy`] names the runs missing). Every folder is checked before
+/// anything is copied.
 pub fn merge_studies<S: Study>(
     study: &S,
     from: &[PathBuf],
     dir: &Path,
+    allow_partial: bool,
 ) -> Result<StudyResult<S::Outcome>> {
     let kinds = from
         .iter()
@@ -187,6 +187,7 @@ pub fn merge_studies<S: Study>(
             ));
         }
     }
+    check_complete(study, from, dir, allow_partial)?;
     claim_folder(study, dir)?;
     for source in from {
         let runs = source.join("runs");
@@ -201,12 +202,65 @@ pub fn merge_studies<S: Study>(
             }
         }
     }
+    finish(study, dir, 0)
+}
+
+/// Writes the study's outputs from the outcomes in `dir`, after `ran` runs done now.
+fn finish<S: Study>(study: &S, dir: &Path, ran: usize) -> Result<StudyResult<S::Outcome>> {
     let outcomes = load_outcomes(study, dir)?;
     let files = study.write_outputs(&outcomes, dir)?;
     Ok(StudyResult {
         outcomes,
-        ran: 0,
+        ran,
+        missing: missing_runs(study, &[dir.to_path_buf()]),
         files,
+    })
+}
+
+/// The ids of the study's runs that none of the study folders `dirs` holds an outcome of.
+fn missing_runs<S: Study>(study: &S, dirs: &[PathBuf]) -> Vec<String> {
+    study
+        .runs()
+        .iter()
+        .map(|run| study.run_id(run))
+        .filter(|id| !dirs.iter().any(|dir| outcome_path(dir, id).exists()))
+        .collect()
+}
+
+/// Refuses a merge whose folders (the sources and `dir`) together lack some of the study's
+/// runs, naming them, unless `allow_partial`.
+fn check_complete<S: Study>(
+    study: &S,
+    from: &[PathBuf],
+    dir: &Path,
+    allow_partial: bool,
+) -> Result<()> {
+    let mut folders = from.to_vec();
+    folders.push(dir.to_path_buf());
+    let missing = missing_runs(study, &folders);
+    if missing.is_empty() || allow_partial {
+        return Ok(());
+    }
+    let ids: Vec<String> = study.runs().iter().map(|r| study.run_id(r)).collect();
+    let numbers: Vec<String> = missing
+        .iter()
+        .filter_map(|id| ids.iter().position(|i| i == id))
+        .map(|i| (i + 1).to_string())
+        .collect();
+    Err(Error::IncompleteStudy {
+        reason: format!(
+            "the study folders together lack {} of the study's {} runs: {} (runs number {} \
+             of {}; with --shard I/N, run k belongs to shard ((k − 1) mod N) + 1). Run the \
+             shards that hold them (rerunning a shard into its folder does only its missing \
+             runs) and merge again, or give --allow-partial to merge the {} present",
+            missing.len(),
+            ids.len(),
+            missing.join(", "),
+            numbers.join(", "),
+            ids.len(),
+            ids.len() - missing.len()
+        ),
+        missing,
     })
 }
 

@@ -168,10 +168,15 @@ fn merging_names_a_folder_that_is_no_study_or_another_study() {
     run_whole(&study(None), &squares).unwrap();
     let out = root.path().join("merged");
     let missing = root.path().join("missing");
-    let err = merge_studies(&study(None), &[squares.clone(), missing.clone()], &out)
-        .err()
-        .unwrap()
-        .to_string();
+    let err = merge_studies(
+        &study(None),
+        &[squares.clone(), missing.clone()],
+        &out,
+        false,
+    )
+    .err()
+    .unwrap()
+    .to_string();
     assert!(
         err.starts_with(&format!("{}: no such folder;", missing.display()))
             && err.contains("a study folder is the --out folder")
@@ -179,7 +184,7 @@ fn merging_names_a_folder_that_is_no_study_or_another_study() {
         "{err}"
     );
     assert_eq!(err.matches("os error").count(), 0, "{err}");
-    let err = merge_studies(&study(None), &[root.path().to_path_buf()], &out)
+    let err = merge_studies(&study(None), &[root.path().to_path_buf()], &out, false)
         .err()
         .unwrap()
         .to_string();
@@ -193,7 +198,7 @@ fn merging_names_a_folder_that_is_no_study_or_another_study() {
         &serde_json::json!({ "study": "cubes", "plan": { "edges": [2] } }),
     )
     .unwrap();
-    let err = merge_studies(&study(None), &[squares.clone(), other.clone()], &out)
+    let err = merge_studies(&study(None), &[squares.clone(), other.clone()], &out, false)
         .err()
         .unwrap()
         .to_string();
@@ -231,7 +236,8 @@ fn shards_merged_equal_the_whole_study() {
         assert_eq!(part.ran, if index == 1 { 3 } else { 2 });
         parts.push(dir);
     }
-    let merged = merge_studies(&study(None), &parts, &root.path().join("merged")).unwrap();
+    let merged = merge_studies(&study(None), &parts, &root.path().join("merged"), false).unwrap();
+    assert!(merged.missing.is_empty());
     assert_eq!(merged.outcomes, whole.outcomes);
     assert!(root.path().join("merged/runs/run-4/note.txt").exists());
     let all = std::fs::read_to_string(root.path().join("merged/all.json")).unwrap();
@@ -239,6 +245,51 @@ fn shards_merged_equal_the_whole_study() {
         all,
         std::fs::read_to_string(root.path().join("whole/all.json")).unwrap()
     );
+}
+
+/// Shard `index` of 3 of the five squares, run into `root/part<index>`.
+fn shard_of_three(root: &Path, index: usize) -> PathBuf {
+    let dir = root.join(format!("part{index}"));
+    let shard = Shard { index, count: 3 };
+    run_study(&study(None), &(), &dir, shard, &crate::progress::Silent).unwrap();
+    dir
+}
+
+#[test]
+fn merging_shards_that_miss_runs_names_them_and_writes_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    // Shards 1 and 3 of 3 hold runs 1, 4 and 3; shard 2 (runs 2 and 5) never ran.
+    let parts = [
+        shard_of_three(root.path(), 1),
+        shard_of_three(root.path(), 3),
+    ];
+    let out = root.path().join("merged");
+    let err = merge_studies(&study(None), &parts, &out, false)
+        .err()
+        .unwrap();
+    match &err {
+        Error::IncompleteStudy { missing, .. } => assert_eq!(missing, &["run-2", "run-5"]),
+        other => panic!("{other}"),
+    }
+    assert_eq!(
+        err.to_string(),
+        "the study folders together lack 2 of the study's 5 runs: run-2, run-5 (runs number \
+         2, 5 of 5; with --shard I/N, run k belongs to shard ((k − 1) mod N) + 1). Run the \
+         shards that hold them (rerunning a shard into its folder does only its missing runs) \
+         and merge again, or give --allow-partial to merge the 3 present"
+    );
+    assert!(!out.exists(), "nothing is written when runs are missing");
+
+    // Allowed, the partial study is written and says what it lacks.
+    let merged = merge_studies(&study(None), &parts, &out, true).unwrap();
+    assert_eq!(merged.outcomes, vec![(1, 1), (3, 9), (4, 16)]);
+    assert_eq!(merged.missing, vec!["run-2", "run-5"]);
+
+    // Runs already in the output folder count: merging the missing shard in completes it.
+    let last = shard_of_three(root.path(), 2);
+    let merged = merge_studies(&study(None), &[last], &out, false).unwrap();
+    assert_eq!(merged.outcomes.len(), 5);
+    assert!(merged.missing.is_empty());
 }
 
 #[test]
@@ -249,9 +300,14 @@ fn a_folder_of_another_study_is_refused() {
     other.plan = vec![7];
     let err = run_whole(&other, dir.path()).err().unwrap();
     assert!(err.to_string().contains("plan.json"), "{err}");
-    let err = merge_studies(&other, &[dir.path().to_path_buf()], &dir.path().join("m"))
-        .err()
-        .unwrap();
+    let err = merge_studies(
+        &other,
+        &[dir.path().to_path_buf()],
+        &dir.path().join("m"),
+        false,
+    )
+    .err()
+    .unwrap();
     assert!(err.to_string().contains("same study"), "{err}");
 }
 
