@@ -60,7 +60,10 @@ fn interrupted_then_resumed_equals_uninterrupted(extra: &[&str], sig: i32) {
     );
     assert!(
         stderr.contains(&format!("interrupted after {iteration} iterations"))
-            && stderr.contains("--resume"),
+            && stderr.contains(&format!(
+                "continue with: cargo run --release -- train --resume {}",
+                stopped.display()
+            )),
         "{stderr}"
     );
 

@@ -8,6 +8,7 @@ mod study;
 mod train;
 mod value;
 
+use crate::invocation::invocation;
 use crate::{interrupt, Error};
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -128,8 +129,9 @@ impl Stopped {
         Stopped {
             cause: format!("interrupted after {iteration} iterations"),
             hint: format!(
-                "checkpoint saved in {}; continue with: scratchnet train --resume {}",
+                "checkpoint saved in {}; continue with: {} train --resume {}",
                 checkpoint.display(),
+                invocation(),
                 dir.display()
             ),
             interrupted: true,
