@@ -418,6 +418,26 @@ fn training_into_a_folder_that_holds_an_interrupted_run_points_at_resume() {
     assert_eq!(changed_files(&dir, &before), Vec::<String>::new());
 }
 
+#[test]
+fn evaluating_a_folder_without_a_model_says_why_and_what_to_do() {
+    let root = tempfile::tempdir().unwrap();
+    let folder = root.path().to_str().unwrap();
+    fails_naming(
+        &["eval", "--model", folder],
+        &format!(
+            "{folder}/model.safetensors: no such file; it is not the folder of a finished run"
+        ),
+    );
+    std::fs::write(root.path().join("checkpoint.safetensors"), "").unwrap();
+    fails_naming(
+        &["eval", "--model", folder],
+        &format!(
+            "its run was interrupted before writing its final weights; finish it with \
+             `cargo run --release -- train --resume {folder}`"
+        ),
+    );
+}
+
 /// The standard error of a failed command, run by the binary at `exe` with `args`.
 fn stderr_of(exe: &Path, args: &[&str]) -> String {
     let out = Command::new(exe).args(args).output().unwrap();
