@@ -18,6 +18,7 @@ pub mod experiment;
 pub mod files;
 pub mod gradcheck;
 pub mod interrupt;
+pub mod invocation;
 pub mod plot;
 pub mod progress;
 pub mod report;

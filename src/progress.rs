@@ -20,6 +20,17 @@ pub trait Progress: Sync {
     fn end(&self) {}
 }
 
+/// The longest status [`Progress::update`] should pass for the bar's line to fit an
+/// 80-column terminal (with a task name of 5 characters, "train", and counts up to 999999).
+pub const STATUS_WIDTH: usize = 31;
+
+/// The bar's line: the task, the bar, the count, the status and the time left.
+fn style() -> ProgressStyle {
+    ProgressStyle::with_template("{prefix} [{bar:15}] {pos}/{len} {msg} (eta {eta})")
+        .expect("the progress template is valid")
+        .progress_chars("=> ")
+}
+
 /// Reports nothing: for tests and for `--quiet`.
 pub struct Silent;
 
@@ -55,11 +66,7 @@ impl Progress for Console {
             Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()),
             None => ProgressBar::new_spinner(),
         };
-        let style =
-            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} (eta {eta})")
-                .expect("the progress template is valid")
-                .progress_chars("=> ");
-        bar.set_style(style);
+        bar.set_style(style());
         bar.set_prefix(task.to_string());
         *self.bar.lock().expect("progress lock") = Some(bar);
     }
@@ -85,5 +92,70 @@ impl Progress for Console {
         if let Some(bar) = self.bar.lock().expect("progress lock").take() {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indicatif::TermLike;
+    use std::sync::Arc;
+
+    /// A terminal that keeps what is written to it.
+    #[derive(Debug, Default, Clone)]
+    struct Screen(Arc<Mutex<Vec<String>>>);
+
+    impl TermLike for Screen {
+        fn width(&self) -> u16 {
+            200
+        }
+        fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            self.write_str(s)
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            self.0.lock().unwrap().push(s.to_string());
+            Ok(())
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_training_bar_fits_an_80_column_terminal() {
+        let screen = Screen::default();
+        let target = ProgressDrawTarget::term_like(Box::new(screen.clone()));
+        let bar = ProgressBar::with_draw_target(Some(999_999), target);
+        bar.set_style(style());
+        bar.set_prefix("train");
+        bar.set_position(999_998);
+        bar.set_message("x".repeat(STATUS_WIDTH));
+        bar.tick();
+        let drawn = screen.0.lock().unwrap().clone();
+        let line = drawn
+            .iter()
+            .rev()
+            .find(|line| line.starts_with("train ["))
+            .unwrap_or_else(|| panic!("no bar drawn: {drawn:?}"));
+        assert!(line.contains(&"x".repeat(STATUS_WIDTH)), "{line}");
+        // The time left is "0s" here; a longer one ("59m", "23h") takes one column more.
+        let longest = line.trim_end().chars().count() + 1;
+        assert!(longest < 80, "{longest} columns: {line}");
+        assert!(longest > 70, "the bar's line is {line:?}");
     }
 }

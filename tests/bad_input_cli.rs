@@ -2,6 +2,7 @@
 //! message that names the value or file at fault — never a panic, never a silent success.
 
 use std::path::Path;
+use std::process::Command;
 
 mod common;
 use common::*;
@@ -408,10 +409,62 @@ fn training_into_a_folder_that_holds_an_interrupted_run_points_at_resume() {
     let out = dir.to_str().unwrap();
     let stderr = fails_naming(
         &["train", "--iters", "5", "--out", out],
-        &format!("{out}: holds an interrupted run: continue it with --resume"),
+        &format!(
+            "{out}: holds an interrupted run: continue it with \
+             `cargo run --release -- train --resume {out}`"
+        ),
     );
     assert!(!stderr.contains("already holds"), "{stderr}");
     assert_eq!(changed_files(&dir, &before), Vec::<String>::new());
+}
+
+#[test]
+fn evaluating_a_folder_without_a_model_says_why_and_what_to_do() {
+    let root = tempfile::tempdir().unwrap();
+    let folder = root.path().to_str().unwrap();
+    fails_naming(
+        &["eval", "--model", folder],
+        &format!(
+            "{folder}/model.safetensors: no such file; it is not the folder of a finished run"
+        ),
+    );
+    std::fs::write(root.path().join("checkpoint.safetensors"), "").unwrap();
+    fails_naming(
+        &["eval", "--model", folder],
+        &format!(
+            "its run was interrupted before writing its final weights; finish it with \
+             `cargo run --release -- train --resume {folder}`"
+        ),
+    );
+}
+
+/// The standard error of a failed command, run by the binary at `exe` with `args`.
+fn stderr_of(exe: &Path, args: &[&str]) -> String {
+    let out = Command::new(exe).args(args).output().unwrap();
+    assert!(!out.status.success(), "{args:?} succeeded");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+#[test]
+fn hints_name_the_command_as_it_was_invoked_through_cargo_or_installed() {
+    let root = tempfile::tempdir().unwrap();
+    let run = root.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    std::fs::write(run.join("checkpoint.safetensors"), "").unwrap();
+    let out = run.to_str().unwrap();
+    let args = ["train", "--out", out];
+    // The tests run target/release/scratchnet: the cargo case.
+    let built = Path::new(env!("CARGO_BIN_EXE_scratchnet"));
+    let hint = |program: &str| format!("continue it with `{program} train --resume {out}`");
+    let stderr = stderr_of(built, &args);
+    assert!(stderr.contains(&hint("cargo run --release --")), "{stderr}");
+    // A copy outside any Cargo project: the installed case.
+    let installed = root.path().join("bin").join("scratchnet");
+    std::fs::create_dir(installed.parent().unwrap()).unwrap();
+    std::fs::copy(built, &installed).unwrap();
+    let stderr = stderr_of(&installed, &args);
+    assert!(stderr.contains(&hint("scratchnet")), "{stderr}");
+    assert!(!stderr.contains("cargo"), "{stderr}");
 }
 
 #[test]

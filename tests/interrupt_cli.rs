@@ -60,7 +60,10 @@ fn interrupted_then_resumed_equals_uninterrupted(extra: &[&str], sig: i32) {
     );
     assert!(
         stderr.contains(&format!("interrupted after {iteration} iterations"))
-            && stderr.contains("--resume"),
+            && stderr.contains(&format!(
+                "continue with: cargo run --release -- train --resume {}",
+                stopped.display()
+            )),
         "{stderr}"
     );
 
@@ -70,15 +73,28 @@ fn interrupted_then_resumed_equals_uninterrupted(extra: &[&str], sig: i32) {
         "{}",
         String::from_utf8_lossy(&resumed.stderr)
     );
+    // Updates are counted over both sessions, the wall time over this one only.
+    let printed = String::from_utf8_lossy(&resumed.stdout);
+    assert!(
+        printed.contains("| all sessions: ")
+            && printed.contains(" s this session, loading and writing included)")
+            && !printed.contains("in all"),
+        "{printed}"
+    );
     assert!(
         !stopped.join("checkpoint.safetensors").exists(),
         "a finished run keeps no checkpoint"
     );
-    ok(&[
+    let printed = ok(&[
         &["--quiet", "train", "--out", whole.to_str().unwrap()],
         extra,
     ]
     .concat());
+    assert!(
+        printed.contains(" s in all, loading and writing included)")
+            && !printed.contains("session"),
+        "{printed}"
+    );
 
     for file in ["model.safetensors", "iters.csv"] {
         assert!(

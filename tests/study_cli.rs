@@ -457,8 +457,9 @@ fn merge_says_what_a_study_folder_is_and_refuses_two_kinds_of_study() {
     let stderr = merge(&[&missing]);
     assert!(
         stderr.contains(&format!("{}: no such folder", missing.display()))
-            && stderr
-                .contains("a study folder is the --out folder of a `scratchnet study` command")
+            && stderr.contains(
+                "a study folder is the --out folder of a `cargo run --release -- study` command"
+            )
             && stderr.contains("plan.json")
             && !stderr.contains("os error"),
         "{stderr}"

@@ -532,6 +532,10 @@ fn eval_says_when_the_dataset_is_not_the_one_the_model_was_trained_on() {
         assert!(!stdout.contains("T-shirt"), "{same:?}: {stdout}");
         assert!(number_after(&stdout, "test accuracy ") > 0.7, "{stdout}");
     }
+    // The run's folder stands for its model.
+    let folder = dir.path().to_str().unwrap();
+    let by_folder = ok(&["--quiet", "eval", "--model", folder, "--out", folder]);
+    assert_eq!(by_folder, eval(&[]).0);
 }
 
 #[test]

@@ -31,8 +31,7 @@ impl DataSource {
 /// dataset (`#[command(flatten)]`).
 #[derive(clap::Args, Debug, Clone)]
 pub(super) struct DataArgs {
-    /// The dataset: mnist (the default) or fashion-mnist. `eval` defaults to the dataset the
-    /// model was trained on.
+    /// The dataset: mnist (the default) or fashion-mnist.
     #[arg(long)]
     pub(super) dataset: Option<DatasetKind>,
     #[command(flatten)]

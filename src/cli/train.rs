@@ -3,7 +3,7 @@
 use super::data::DataArgs;
 use super::net::NetArgs;
 use super::value::choice;
-use super::Stopped;
+use super::{invocation, Stopped};
 use crate::data;
 use crate::progress::Console;
 use crate::run::{self, Outcome, RunDir, Start};
@@ -95,12 +95,17 @@ pub(super) fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
         Outcome::Diverged(d) => return Err(Stopped::diverged(&d, out).into()),
     };
     let h = &run.history;
+    // A resumed run's history holds every session's seconds; the wall time is this one's.
+    let (sessions, this_session) = match start {
+        Start::Resume => ("all sessions: ", "this session"),
+        Start::Fresh => ("", "in all"),
+    };
     println!(
-        "final weights: train acc {:.4}, test acc {:.4} | {:.2} s of updates ({:.0} samples/s), {:.2} s of evaluation",
+        "final weights: train acc {:.4}, test acc {:.4} | {sessions}{:.2} s of updates ({:.0} samples/s), {:.2} s of evaluation",
         h.final_train_acc, h.final_test_acc, h.train_seconds, run.samples_per_s, h.eval_seconds
     );
     println!(
-        "wrote {} ({:.2} s in all, loading and writing included)",
+        "wrote {} ({:.2} s {this_session}, loading and writing included)",
         out.display(),
         started.elapsed().as_secs_f64()
     );
@@ -154,10 +159,14 @@ pub(super) fn run_gradcheck(args: &GradcheckArgs, quiet: bool) -> Result<()> {
 
 /// `scratchnet eval`'s arguments.
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("dataset", |a| a.help(
+    "The dataset to evaluate on: mnist or fashion-mnist (default: the one the model was trained \
+     on, as the config.json beside it says; mnist without one)"
+)))]
 pub(super) struct EvalArgs {
     #[command(flatten)]
     data: DataArgs,
-    /// A model.safetensors written by `scratchnet train`.
+    /// A model.safetensors written by `train`, or the run folder that holds it.
     #[arg(long, value_name = "PATH")]
     model: PathBuf,
     /// Folder for the charts (default: the model's folder).
@@ -168,20 +177,21 @@ pub(super) struct EvalArgs {
 /// Evaluates saved weights on the test set: accuracy, confusion table, charts.
 pub(super) fn run_eval(args: &EvalArgs, quiet: bool) -> Result<()> {
     let progress = Console::new(quiet);
-    let trained_on = eval::trained_on(&args.model);
+    let model = model_file(&args.model)?;
+    let trained_on = eval::trained_on(&model);
     let kind = args.data.dataset.or(trained_on).unwrap_or_default();
     if let Some(trained_on) = trained_on.filter(|&t| t != kind) {
         eprintln!(
             "note: {} was trained on {trained_on} (its config.json says so); evaluating on {kind} as asked",
-            args.model.display()
+            model.display()
         );
     }
     let dataset = data::load(kind, &args.data.fetch_options(), &progress)?;
     let out = match &args.out {
         Some(dir) => dir.clone(),
-        None => files::parent_dir(&args.model).to_path_buf(),
+        None => files::parent_dir(&model).to_path_buf(),
     };
-    let (evaluation, files) = eval::evaluate_model(&args.model, &dataset, &out)?;
+    let (evaluation, files) = eval::evaluate_model(&model, &dataset, &out)?;
     println!(
         "test accuracy {:.4} ({} of {} misclassified)",
         evaluation.accuracy,
@@ -196,4 +206,29 @@ pub(super) fn run_eval(args: &EvalArgs, quiet: bool) -> Result<()> {
         println!("  {}", file.display());
     }
     Ok(())
+}
+
+/// The weights `--model` names: the file itself, or a run folder's final weights; a folder
+/// without them is refused with what to do (checked before any data is loaded).
+fn model_file(given: &Path) -> Result<PathBuf> {
+    if !given.is_dir() {
+        return Ok(given.to_path_buf());
+    }
+    let dir = RunDir::open(given);
+    let model = dir.model();
+    if model.is_file() {
+        return Ok(model);
+    }
+    let what = if dir.has_checkpoint() {
+        format!(
+            "its run was interrupted before writing its final weights; finish it with \
+             `{} train --resume {}`, then evaluate it",
+            invocation(),
+            given.display()
+        )
+    } else {
+        "it is not the folder of a finished run; give a model file or a `train` run's folder"
+            .to_string()
+    };
+    bail!("{}: no such file; {what}", model.display())
 }

@@ -305,8 +305,9 @@ fn read_plan_file(dir: &Path) -> Result<PlanFile<serde_json::Value>> {
     Err(Error::BadFile {
         path: dir.to_path_buf(),
         reason: format!(
-            "{problem}; a study folder is the --out folder of a `scratchnet study` command \
-             (it holds plan.json and runs/)"
+            "{problem}; a study folder is the --out folder of a `{} study` command \
+             (it holds plan.json and runs/)",
+            crate::invocation::invocation()
         ),
     })
 }

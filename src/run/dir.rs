@@ -66,15 +66,20 @@ impl RunDir {
     /// is loaded, so a refusal comes at once).
     pub fn check_new(&self) -> Result<()> {
         let reason = if self.has_checkpoint() {
-            "holds an interrupted run: continue it with --resume, or choose another --out"
+            format!(
+                "holds an interrupted run: continue it with `{} train --resume {}`, or choose \
+                 another --out",
+                crate::invocation::invocation(),
+                self.path.display()
+            )
         } else if self.path.join(CONFIG).exists() {
-            "already holds a run, whose files a new one would replace: choose another --out"
+            "already holds a run, whose files a new one would replace: choose another --out".into()
         } else {
             return Ok(());
         };
         Err(Error::BadFile {
             path: self.path.clone(),
-            reason: reason.into(),
+            reason,
         })
     }
 

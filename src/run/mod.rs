@@ -221,7 +221,7 @@ pub fn run_observed<N: RunNetwork>(
         observer,
         last_status: Instant::now(),
         iters_num: config.iters_num,
-        last: None,
+        last_test_acc: None,
     };
     match trainer.train(&mut hooks) {
         Ended::Finished => {}
@@ -259,8 +259,22 @@ struct Console<'a, N> {
     observer: &'a mut dyn FnMut(usize, &N),
     last_status: Instant,
     iters_num: usize,
-    /// The last accuracies measured (train, test), shown in the status.
-    last: Option<(f64, f64)>,
+    /// The last test accuracy measured, shown in the status.
+    last_test_acc: Option<f64>,
+}
+
+/// The progress bar's status: the loss and, once measured, the last test accuracy (the
+/// epoch lines print both accuracies); at most [`crate::progress::STATUS_WIDTH`] characters.
+fn status(loss: f64, test_acc: Option<f64>) -> String {
+    let loss = if loss.abs() < 100.0 {
+        format!("{loss:.4}")
+    } else {
+        format!("{loss:.2e}")
+    };
+    match test_acc {
+        Some(acc) => format!("loss {loss} | test acc {acc:.4}"),
+        None => format!("loss {loss}"),
+    }
 }
 
 impl<N> Hooks<N> for Console<'_, N> {
@@ -275,13 +289,8 @@ impl<N> Hooks<N> for Console<'_, N> {
             return;
         }
         self.last_status = Instant::now();
-        let status = match self.last {
-            Some((train, test)) => {
-                format!("loss {loss:.4} | train acc, test acc {train:.4}, {test:.4}")
-            }
-            None => format!("loss {loss:.4}"),
-        };
-        self.progress.update(iteration as u64, &status);
+        self.progress
+            .update(iteration as u64, &status(loss, self.last_test_acc));
     }
 
     fn measured(&mut self, e: &EpochRecord) {
@@ -289,7 +298,7 @@ impl<N> Hooks<N> for Console<'_, N> {
             "epoch {} | train acc, test acc | {:.4}, {:.4}",
             e.epoch, e.train_acc, e.test_acc
         ));
-        self.last = Some((e.train_acc, e.test_acc));
+        self.last_test_acc = Some(e.test_acc);
     }
 
     fn should_stop(&mut self) -> bool {
@@ -327,5 +336,37 @@ pub fn human_duration(seconds: f64) -> String {
         s if s < 120.0 => format!("{s:.1} s"),
         s if s < 7200.0 => format!("{:.1} min", s / 60.0),
         s => format!("{:.1} h", s / 3600.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_stays_within_the_bars_width() {
+        assert_eq!(status(2.5, None), "loss 2.5000");
+        assert_eq!(
+            status(0.123456, Some(0.94012)),
+            "loss 0.1235 | test acc 0.9401"
+        );
+        assert_eq!(status(1234.5, Some(0.1)), "loss 1.23e3 | test acc 0.1000");
+        for loss in [
+            0.0,
+            99.99999,
+            100.0,
+            1e300,
+            -1e-300,
+            f64::MAX,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
+            let text = status(loss, Some(1.0));
+            assert!(
+                text.chars().count() <= crate::progress::STATUS_WIDTH,
+                "{text:?} is longer than {}",
+                crate::progress::STATUS_WIDTH
+            );
+        }
     }
 }

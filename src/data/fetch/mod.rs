@@ -201,7 +201,8 @@ fn hint(kind: DatasetKind, cache: &Path) -> String {
     let catalog = kind.sources();
     let own_folder = format!(
         "put the four files (raw or .gz) in a folder and run \
-         `scratchnet fetch --dataset {} --from DIR` (or give --from DIR to this command)",
+         `{} fetch --dataset {} --from DIR` (or give --from DIR to this command)",
+        crate::invocation::invocation(),
         kind.name()
     );
     let packages = catalog.system_dirs.iter().map(|dir| {

@@ -308,7 +308,10 @@ fn every_source_failing_lists_each_with_its_reason() {
         "{msg}"
     );
     assert!(
-        msg.contains("run `scratchnet fetch --dataset fashion-mnist --from DIR`"),
+        msg.contains(&format!(
+            "run `{} fetch --dataset fashion-mnist --from DIR`",
+            crate::invocation::invocation()
+        )),
         "{msg}"
     );
     assert!(msg.contains(&cache.path().display().to_string()), "{msg}");
@@ -513,8 +516,9 @@ fn the_hint_names_each_way_to_get_the_files() {
                 where every command and the test suite look for them first.";
     let own = |name: &str| {
         format!(
-            "To fix: put the four files (raw or .gz) in a folder and run `scratchnet fetch \
-             --dataset {name} --from DIR` (or give --from DIR to this command); "
+            "To fix: put the four files (raw or .gz) in a folder and run `{} fetch \
+             --dataset {name} --from DIR` (or give --from DIR to this command); ",
+            crate::invocation::invocation()
         )
     };
     assert_eq!(
