@@ -77,9 +77,17 @@ fn fetch_from_a_folder_into_the_folder_scratchnet_data_names() {
     );
     let target = root.path().join("mnist");
     assert!(stdout.contains(&target.display().to_string()), "{stdout}");
+    // One calm line, then the four files' lines.
+    assert!(
+        stdout.starts_with(&format!(
+            "MNIST: fetched from folder (--from) {} into ",
+            cache.display()
+        )),
+        "{stdout}"
+    );
     assert_eq!(
         stdout.matches("fetched from folder (--from)").count(),
-        4,
+        5,
         "{stdout}"
     );
     for (name, _) in FILES {
@@ -154,7 +162,7 @@ fn when_every_source_fails_the_error_lists_them_and_says_how_to_fix_it() {
 fn fashion_mnist_comes_from_debians_archive_into_an_empty_cache() {
     let root = tempfile::tempdir().unwrap();
     let stdout = succeed(
-        scratchnet(&["fetch", "--quiet", "--dataset", "fashion-mnist"])
+        scratchnet(&["fetch", "--dataset", "fashion-mnist"])
             .args(["--data-dir", root.path().to_str().unwrap()])
             .env("SCRATCHNET_SOURCES", "debian"),
     );
@@ -162,7 +170,7 @@ fn fashion_mnist_comes_from_debians_archive_into_an_empty_cache() {
         stdout
             .matches("fetched from Debian package dataset-fashion-mnist 0.0~git20200523.55506a9-1")
             .count(),
-        4,
+        5,
         "{stdout}"
     );
     let cached = root.path().join("fashion-mnist");

@@ -48,6 +48,21 @@ impl Source {
             Source::Npm(_) => "npm",
         }
     }
+
+    /// What a calm line calls this source when it could not help: `whole` says the whole
+    /// source failed (e.g. `mirror unreachable`), not only some of its files.
+    pub(crate) fn unavailable(&self, whole: bool) -> String {
+        let (noun, why) = match self {
+            Source::Dir { label, .. } => (*label, if whole { "absent" } else { "incomplete" }),
+            Source::Deb(_) => (
+                "Debian archive",
+                if whole { "unavailable" } else { "incomplete" },
+            ),
+            Source::Mirror { .. } => ("mirror", if whole { "unreachable" } else { "refused" }),
+            Source::Npm(_) => ("npm", if whole { "unavailable" } else { "incomplete" }),
+        };
+        format!("{noun} {why}")
+    }
 }
 
 /// The kinds of source [`SOURCES_ENV`] may name, in the order they are tried.

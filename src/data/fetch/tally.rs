@@ -45,6 +45,11 @@ impl Tally {
         self.got.contains(&spec.name) || self.problems.iter().any(|(n, _)| *n == Some(spec.name))
     }
 
+    /// Whether the whole source failed, not only some of its files.
+    pub(crate) fn gave_up(&self) -> bool {
+        self.problems.iter().any(|(n, _)| n.is_none())
+    }
+
     /// Closes the tally of an archive read into the cache: an unreadable archive fails the
     /// whole source; each wanted file it did not hold fails with `absent`'s reason.
     pub(crate) fn after_archive(

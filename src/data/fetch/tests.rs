@@ -269,15 +269,56 @@ fn sources_are_tried_in_order_until_one_has_the_files() {
     )
     .unwrap();
     assert!(fetched.files.iter().all(|f| f.origin == good.describe()));
-    let log = progress.0.lock().unwrap().join("\n");
-    assert!(
-        log.contains("line folder (--from) /no/such/folder: no such folder"),
-        "{log}"
+    let lines: Vec<String> = progress
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l.strip_prefix("line ").map(str::to_string))
+        .collect();
+    // One calm line: where the files came from, and briefly which sources could not help.
+    assert_eq!(
+        lines,
+        [format!(
+            "MNIST: fetched from {} (folder (--from) absent, system folder incomplete) into {}",
+            good.describe(),
+            home_relative(cache.path())
+        )]
     );
-    assert!(
-        log.contains("neither a-images nor a-images.gz is there"),
-        "{log}"
+    // Nothing more once everything is cached.
+    let progress = Recorder::default();
+    fetch_files(
+        DatasetKind::Mnist,
+        &specs(),
+        cache.path(),
+        &sources,
+        false,
+        &progress,
+    )
+    .unwrap();
+    assert!(!progress
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.starts_with("line ")));
+}
+
+#[test]
+fn alike_notes_merge_into_a_plural() {
+    let notes = [
+        "mirror unreachable",
+        "system folder absent",
+        "mirror unreachable",
+    ];
+    let notes: Vec<String> = notes.iter().map(|n| n.to_string()).collect();
+    assert_eq!(
+        merge_alike(&notes),
+        "mirrors unreachable, system folder absent"
     );
+    let home = dirs::home_dir().unwrap();
+    assert_eq!(home_relative(&home.join("c/mnist")), "~/c/mnist");
+    assert_eq!(home_relative(Path::new("/elsewhere")), "/elsewhere");
 }
 
 #[test]
