@@ -77,9 +77,17 @@ fn fetch_from_a_folder_into_the_folder_scratchnet_data_names() {
     );
     let target = root.path().join("mnist");
     assert!(stdout.contains(&target.display().to_string()), "{stdout}");
+    // One calm line, then the four files' lines.
+    assert!(
+        stdout.starts_with(&format!(
+            "MNIST: fetched from folder (--from) {} into ",
+            cache.display()
+        )),
+        "{stdout}"
+    );
     assert_eq!(
         stdout.matches("fetched from folder (--from)").count(),
-        4,
+        5,
         "{stdout}"
     );
     for (name, _) in FILES {
@@ -147,5 +155,45 @@ fn when_every_source_fails_the_error_lists_them_and_says_how_to_fix_it() {
         std::fs::read_dir(&cached).unwrap().count(),
         0,
         "nothing partial is left"
+    );
+}
+
+#[test]
+fn fashion_mnist_comes_from_debians_archive_into_an_empty_cache() {
+    let root = tempfile::tempdir().unwrap();
+    let stdout = succeed(
+        scratchnet(&["fetch", "--dataset", "fashion-mnist"])
+            .args(["--data-dir", root.path().to_str().unwrap()])
+            .env("SCRATCHNET_SOURCES", "debian"),
+    );
+    assert_eq!(
+        stdout
+            .matches("fetched from Debian package dataset-fashion-mnist 0.0~git20200523.55506a9-1")
+            .count(),
+        5,
+        "{stdout}"
+    );
+    let cached = root.path().join("fashion-mnist");
+    assert_eq!(
+        std::fs::metadata(cached.join("train-images-idx3-ubyte"))
+            .unwrap()
+            .len(),
+        47_040_016
+    );
+}
+
+#[test]
+fn an_unknown_source_kind_is_refused_by_name() {
+    let root = tempfile::tempdir().unwrap();
+    let output = scratchnet(&["fetch", "--data-dir", root.path().to_str().unwrap()])
+        .env("SCRATCHNET_SOURCES", "debian,ftp")
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&output);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("SCRATCHNET_SOURCES names 'ftp'")
+            && stderr.contains("from, system, debian, mirror, npm"),
+        "{stderr}"
     );
 }

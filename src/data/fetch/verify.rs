@@ -113,7 +113,7 @@ fn source_error(refusal: &mut Option<Failure>, e: std::io::Error) -> std::io::Er
 }
 
 /// A reader that reports the bytes read so far to a [`Progress`], every mebibyte.
-struct Counting<'p, R> {
+pub(crate) struct Counting<'p, R> {
     inner: R,
     progress: &'p dyn Progress,
     done: u64,
@@ -121,7 +121,8 @@ struct Counting<'p, R> {
 }
 
 impl<'p, R> Counting<'p, R> {
-    fn new(inner: R, progress: &'p dyn Progress) -> Self {
+    /// Wraps `inner`, reporting to `progress`.
+    pub(crate) fn new(inner: R, progress: &'p dyn Progress) -> Self {
         Counting {
             inner,
             progress,
