@@ -366,13 +366,13 @@ fn several_seeds_are_summarised_from_the_runs_and_linear_scaling_sets_each_learn
         }
         // The report's table: the mean, then the range across the seeds.
         let (mean, lo, hi) = of("final_test_acc");
-        let cell = format!("{mean:.4} ({lo:.4} to {hi:.4})");
+        let cell = format!("{mean:.4} ({lo:.4}\u{a0}to\u{a0}{hi:.4})");
         assert!(
             report.contains(&cell),
             "batch {batch}: the report should show {cell}"
         );
         let (mean, lo, hi) = of("gap");
-        let cell = format!("{mean:+.4} ({lo:+.4} to {hi:+.4})");
+        let cell = format!("{mean:+.4} ({lo:+.4}\u{a0}to\u{a0}{hi:+.4})");
         assert!(
             report.contains(&cell),
             "batch {batch}: the report should show {cell}"

@@ -353,6 +353,11 @@ fn the_report_holds_both_charts_and_the_table_and_nothing_external() {
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     assert_eq!(html.matches("<svg").count(), 2, "two inline charts");
     assert!(html.contains("<th>train acc</th>") && html.contains("<td>600</td>"));
+    let final_row = format!(
+        "<tr><td>final weights</td><td>600</td><td>{:.4}</td><td>{:.4}</td>",
+        printed.0, printed.1
+    );
+    assert!(html.contains(&final_row), "no {final_row} in {html}");
     for external in [
         "src=\"http",
         "href=\"http",

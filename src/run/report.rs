@@ -1,4 +1,4 @@
-//! The one-page HTML report of a run: settings, accuracy per epoch, losses.
+//! The one-page HTML report of a run: settings, accuracy per epoch and of the final weights, losses.
 
 use super::settings::ConfigFile;
 use crate::report::{label, Report};
@@ -63,20 +63,7 @@ pub(super) fn run_report(
         acc_svg,
         "Train (solid) and test (dashed) accuracy on the whole sets, per epoch.",
     )?;
-    let rows: Vec<Vec<String>> = history
-        .epochs
-        .iter()
-        .map(|e| {
-            vec![
-                e.epoch.to_string(),
-                e.iteration.to_string(),
-                format!("{:.4}", e.train_acc),
-                format!("{:.4}", e.test_acc),
-                format!("{:+.4}", e.train_acc - e.test_acc),
-                format!("{:.2}", e.elapsed_s),
-            ]
-        })
-        .collect();
+    let rows = epoch_rows(history);
     r.table(
         &[
             "epoch",
@@ -88,10 +75,93 @@ pub(super) fn run_report(
         ],
         &rows,
     );
+    r.paragraph(
+        "The last row is the final weights, the ones model.safetensors holds; its elapsed time is the seconds of \
+         updates and of evaluation.",
+    );
     r.heading("Loss");
     r.svg(
         loss_svg,
         "Mini-batch loss of every iteration, with its moving average.",
     )?;
     Ok(r)
+}
+
+/// The per-epoch table's rows, then a row for the final weights (what model.safetensors holds).
+fn epoch_rows(history: &History) -> Vec<Vec<String>> {
+    let row = |epoch: String, iteration: String, train: f64, test: f64, elapsed: String| {
+        vec![
+            epoch,
+            iteration,
+            format!("{train:.4}"),
+            format!("{test:.4}"),
+            format!("{:+.4}", train - test),
+            elapsed,
+        ]
+    };
+    let mut rows: Vec<Vec<String>> = history
+        .epochs
+        .iter()
+        .map(|e| {
+            row(
+                e.epoch.to_string(),
+                e.iteration.to_string(),
+                e.train_acc,
+                e.test_acc,
+                format!("{:.2}", e.elapsed_s),
+            )
+        })
+        .collect();
+    if let Some(last) = history.train_loss_list.len().checked_sub(1) {
+        rows.push(row(
+            "final weights".into(),
+            last.to_string(),
+            history.final_train_acc,
+            history.final_test_acc,
+            format!("{:.2}", history.train_seconds + history.eval_seconds),
+        ));
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scratchnet_core::train::EpochRecord;
+
+    #[test]
+    fn the_table_ends_with_the_final_weights() {
+        let history = History {
+            train_loss_list: vec![2.3; 1200],
+            epochs: vec![EpochRecord {
+                epoch: 1,
+                iteration: 600,
+                samples_seen: 60_100,
+                train_acc: 0.9,
+                test_acc: 0.89,
+                elapsed_s: 1.5,
+                train_s: 1.0,
+            }],
+            train_seconds: 2.0,
+            eval_seconds: 0.75,
+            final_train_acc: 0.93,
+            final_test_acc: 0.925,
+            ..History::default()
+        };
+        let rows = epoch_rows(&history);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0], ["1", "600", "0.9000", "0.8900", "+0.0100", "1.50"]);
+        assert_eq!(
+            rows[1],
+            [
+                "final weights",
+                "1199",
+                "0.9300",
+                "0.9250",
+                "+0.0050",
+                "2.75"
+            ]
+        );
+        assert!(epoch_rows(&History::default()).is_empty());
+    }
 }

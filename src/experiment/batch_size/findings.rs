@@ -10,7 +10,7 @@ use std::fmt;
 const NEAR_BEST: f64 = 0.005;
 /// A throughput at least this fraction of the peak counts as having reached it.
 const NEAR_PEAK: f64 = 0.9;
-/// A train − test gap this wide (either way) counts as overfitting.
+/// A train − test gap this wide (training ahead) counts as overfitting.
 const OVERFIT_GAP: f64 = 0.02;
 
 /// A batch size that reached the target: after `seconds` of updates, `epochs` of samples.
@@ -61,7 +61,14 @@ pub enum Finding {
         /// The sizes that did not, smallest first.
         never: Vec<usize>,
     },
-    /// Where throughput stops growing.
+    /// Only one batch size finished: nothing to compare, its figures alone.
+    OneSize {
+        /// Its throughput.
+        rate: SizeRate,
+        /// Its final test accuracy and update time.
+        acc: SizeAcc,
+    },
+    /// Where throughput stops growing (two sizes or more).
     Throughput {
         /// The smallest batch tried.
         smallest: SizeRate,
@@ -72,7 +79,7 @@ pub enum Finding {
         /// The smallest batch within 10% of the highest throughput.
         plateau: SizeRate,
     },
-    /// Where accuracy stops improving.
+    /// Where accuracy stops improving (two sizes or more).
     Accuracy {
         /// The highest final test accuracy.
         best: SizeAcc,
@@ -111,13 +118,13 @@ pub enum Finding {
         /// Final test accuracy.
         test_acc: f64,
     },
-    /// The widest train − test gap.
+    /// The largest train − test gap (training furthest ahead of test).
     Gap {
         /// Training rows the training accuracy was measured on.
         train_eval_rows: usize,
-        /// The size with the widest gap.
+        /// The size with the largest gap.
         batch_size: usize,
-        /// Its mean gap (train − test).
+        /// Its mean gap (train − test): zero or less when training was never ahead.
         gap: f64,
         /// Whether that gap is wide enough to call overfitting.
         overfits: bool,
@@ -138,7 +145,15 @@ pub fn findings(plan: &BatchSizePlan, sizes: &[SizeSummary]) -> Vec<Finding> {
     let Some(&last) = ok.last() else {
         return vec![Finding::NoRuns];
     };
-    let mut out = vec![target(plan, &ok), throughput(&ok), accuracy(&ok)];
+    let mut out = vec![target(plan, &ok)];
+    if let [one] = ok[..] {
+        out.push(Finding::OneSize {
+            rate: rate(one),
+            acc: acc(one),
+        });
+    } else {
+        out.extend([throughput(&ok), accuracy(&ok)]);
+    }
     let best = ok
         .iter()
         .max_by(|a, b| a.final_test_acc.0.total_cmp(&b.final_test_acc.0))
@@ -162,13 +177,13 @@ pub fn findings(plan: &BatchSizePlan, sizes: &[SizeSummary]) -> Vec<Finding> {
     }
     let widest = ok
         .iter()
-        .max_by(|a, b| a.gap.0.abs().total_cmp(&b.gap.0.abs()))
+        .max_by(|a, b| a.gap.0.total_cmp(&b.gap.0))
         .expect("not empty");
     out.push(Finding::Gap {
         train_eval_rows: plan.train_eval_rows,
         batch_size: widest.batch_size,
         gap: widest.gap.0,
-        overfits: widest.gap.0.abs() >= OVERFIT_GAP,
+        overfits: widest.gap.0 >= OVERFIT_GAP,
     });
     let diverged: Vec<(usize, usize)> = sizes
         .iter()
@@ -206,12 +221,25 @@ fn target(plan: &BatchSizePlan, ok: &[&SizeSummary]) -> Finding {
     }
 }
 
-/// Where throughput stops growing (`ok`: the finished sizes, smallest first).
-fn throughput(ok: &[&SizeSummary]) -> Finding {
-    let rate = |s: &SizeSummary| SizeRate {
+/// A size's mean throughput.
+fn rate(s: &SizeSummary) -> SizeRate {
+    SizeRate {
         batch_size: s.batch_size,
         samples_per_s: s.samples_per_s.0,
-    };
+    }
+}
+
+/// A size's mean final test accuracy and update time.
+fn acc(s: &SizeSummary) -> SizeAcc {
+    SizeAcc {
+        batch_size: s.batch_size,
+        test_acc: s.final_test_acc.0,
+        median_update_ms: s.median_update_ms,
+    }
+}
+
+/// Where throughput stops growing (`ok`: the finished sizes, smallest first).
+fn throughput(ok: &[&SizeSummary]) -> Finding {
     let fastest = ok
         .iter()
         .max_by(|a, b| a.samples_per_s.0.total_cmp(&b.samples_per_s.0))
@@ -230,11 +258,6 @@ fn throughput(ok: &[&SizeSummary]) -> Finding {
 
 /// Where accuracy stops improving (`ok`: the finished sizes, smallest first).
 fn accuracy(ok: &[&SizeSummary]) -> Finding {
-    let acc = |s: &SizeSummary| SizeAcc {
-        batch_size: s.batch_size,
-        test_acc: s.final_test_acc.0,
-        median_update_ms: s.median_update_ms,
-    };
     let best = ok
         .iter()
         .max_by(|a, b| a.final_test_acc.0.total_cmp(&b.final_test_acc.0))
@@ -269,6 +292,12 @@ impl fmt::Display for Finding {
                 reached,
                 never,
             } => target_sentence(f, *target, *budget, reached, never),
+            Finding::OneSize { rate, acc } => write!(
+                f,
+                "Only batch {} was tried, so nothing is compared: {:.0} samples/s, updates of {:.4} ms, final test \
+                 accuracy {:.4}. Give more --sizes to see where speed and accuracy stop growing.",
+                rate.batch_size, rate.samples_per_s, acc.median_update_ms, acc.test_acc
+            ),
             Finding::Throughput {
                 smallest,
                 largest,
@@ -296,6 +325,16 @@ impl fmt::Display for Finding {
                 f,
                 "At the largest batch ({batch_size}) each update takes {median_update_ms:.1} ms; the budget allows \
                  {updates:.0} updates, and the test accuracy ends at {test_acc:.4}."
+            ),
+            Finding::Gap {
+                train_eval_rows,
+                batch_size,
+                gap,
+                overfits,
+            } if *gap <= 0.0 => write!(
+                f,
+                "Training accuracy (on {train_eval_rows} training images) was never ahead of test accuracy: the gap \
+                 train − test is at most {gap:+.4} (batch {batch_size}), so no batch size overfits."
             ),
             Finding::Gap {
                 train_eval_rows,
@@ -440,13 +479,32 @@ fn accuracy_sentence(f: &mut fmt::Formatter, finding: &Finding) -> fmt::Result {
         );
     }
     let (at, acc) = (enough.batch_size, enough.test_acc);
-    if at == smallest.batch_size {
-        write!(f, " No larger batch improves on batch {at} ({acc:.4}):")?;
-    } else {
+    if at == best.batch_size && at == smallest.batch_size {
+        write!(f, " No larger batch improves on batch {at}:")?;
+    } else if at == best.batch_size {
         write!(
             f,
-            " Accuracy stops improving at batch {at} ({acc:.4}, within 0.005 of the best):"
+            " Accuracy stops improving at batch {at}: no larger batch does better, and"
         )?;
+    } else {
+        if at == smallest.batch_size {
+            write!(
+                f,
+                " The smallest batch, {at} ({acc:.4}), is already within 0.005 of the best:"
+            )?;
+        } else {
+            write!(
+                f,
+                " Accuracy stops improving at batch {at} ({acc:.4}, within 0.005 of the best):"
+            )?;
+        }
+        if best.batch_size != largest.batch_size {
+            write!(
+                f,
+                " larger batches add at most {:+.4}, and",
+                best.test_acc - acc
+            )?;
+        }
     }
     write!(
         f,

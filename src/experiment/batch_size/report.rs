@@ -2,7 +2,7 @@
 
 use super::analysis::SizeSummary;
 use super::findings::findings;
-use super::{BatchSizeStudy, REFERENCE_BATCH};
+use super::{BatchSizeStudy, LrScaling, REFERENCE_BATCH};
 use crate::experiment::output::diverged_cell;
 use crate::report::{label, Report};
 use crate::Result;
@@ -49,54 +49,8 @@ impl BatchSizeStudy {
         ];
         r.settings(&rows);
         r.heading("Per batch size");
-        let table: Vec<Vec<String>> = sizes
-            .iter()
-            .map(|s| {
-                let to_target = s.to_target.map_or("never".to_string(), |(t, e)| {
-                    format!("{t:.2} s / {e:.3} ep")
-                });
-                // With several seeds: the mean, then the range across seeds.
-                let ranged = |(mean, lo, hi): (f64, f64, f64), f: fn(f64) -> String| match s.runs {
-                    0 | 1 => f(mean),
-                    _ => format!("{} ({} to {})", f(mean), f(lo), f(hi)),
-                };
-                vec![
-                    s.batch_size.to_string(),
-                    format!("{:.0}", s.updates),
-                    format!("{:.4}", s.median_update_ms),
-                    ranged(s.samples_per_s, |v| format!("{v:.0}")),
-                    format!("{:.0}", s.updates_per_s),
-                    to_target,
-                    format!("{:.4}", s.final_train_acc),
-                    ranged(s.final_test_acc, |v| format!("{v:.4}")),
-                    format!("{:.4}", s.best_test_acc),
-                    ranged(s.gap, |v| format!("{v:+.4}")),
-                    format!("{:.2}", s.train_s),
-                    format!("{:.2}", s.eval_s),
-                    format!("{:.0}", s.peak_rss_mb),
-                    diverged_cell(s.diverged),
-                ]
-            })
-            .collect();
-        r.table(
-            &[
-                "batch",
-                "updates",
-                "ms/update (median)",
-                "samples/s",
-                "updates/s",
-                "to target",
-                "final train acc",
-                "final test acc",
-                "best test acc",
-                "gap",
-                "train s",
-                "eval s",
-                "peak MB",
-                "",
-            ],
-            &table,
-        );
+        let (headers, table) = self.size_table(sizes);
+        r.table(&headers, &table);
         r.paragraph(
             "Figures are means over the seeds, with their range in brackets when there are several. Train s and eval s are \
              seconds of updates and of accuracy measurement per run. Peak MB is the whole process's resident memory during \
@@ -104,5 +58,80 @@ impl BatchSizeStudy {
         );
         r.charts(svgs)?;
         Ok(r)
+    }
+
+    /// The "Per batch size" table: its headers and rows. A learning-rate column when
+    /// `--lr-scaling` changes it per size; a notes column only when a size diverged.
+    pub(super) fn size_table(
+        &self,
+        sizes: &[SizeSummary],
+    ) -> (Vec<&'static str>, Vec<Vec<String>>) {
+        let p = &self.plan;
+        let scaled = p.lr_scaling != LrScaling::None;
+        let notes = sizes.iter().any(|s| s.diverged > 0);
+        let mut headers = vec!["batch"];
+        if scaled {
+            headers.push("learning rate");
+        }
+        headers.extend([
+            "updates",
+            "ms/update (median)",
+            "samples/s",
+            "updates/s",
+            "to target",
+            "final train acc",
+            "final test acc",
+            "best test acc",
+            "gap",
+            "train s",
+            "eval s",
+            "peak MB",
+        ]);
+        if notes {
+            headers.push("notes");
+        }
+        let rows = sizes
+            .iter()
+            .map(|s| {
+                let to_target = s.to_target.map_or("never".to_string(), |(t, e)| {
+                    format!("{t:.2} s / {e:.3} ep")
+                });
+                let mut row = vec![s.batch_size.to_string()];
+                if scaled {
+                    row.push(format!(
+                        "{:.4}",
+                        p.lr_scaling.apply(p.base.learning_rate, s.batch_size)
+                    ));
+                }
+                row.extend([
+                    format!("{:.0}", s.updates),
+                    format!("{:.4}", s.median_update_ms),
+                    ranged(s.runs, s.samples_per_s, |v| format!("{v:.0}")),
+                    format!("{:.0}", s.updates_per_s),
+                    to_target,
+                    format!("{:.4}", s.final_train_acc),
+                    ranged(s.runs, s.final_test_acc, |v| format!("{v:.4}")),
+                    format!("{:.4}", s.best_test_acc),
+                    ranged(s.runs, s.gap, |v| format!("{v:+.4}")),
+                    format!("{:.2}", s.train_s),
+                    format!("{:.2}", s.eval_s),
+                    format!("{:.0}", s.peak_rss_mb),
+                ]);
+                if notes {
+                    row.push(diverged_cell(s.diverged));
+                }
+                row
+            })
+            .collect();
+        (headers, rows)
+    }
+}
+
+/// A figure over `runs` seeds: the mean, then with several seeds the range, kept on one line
+/// by no-break spaces ("0.8951 (0.8948 to 0.8954)": a cell wraps at most before the bracket).
+pub(super) fn ranged(runs: usize, (mean, lo, hi): (f64, f64, f64), f: fn(f64) -> String) -> String {
+    match runs {
+        0 | 1 => f(mean),
+        _ => format!("{} ({}\u{a0}to\u{a0}{})", f(mean), f(lo), f(hi)),
     }
 }
