@@ -84,6 +84,33 @@ pub struct Tally {
     pub comparisons: usize,
     /// The grid's most accurate shape.
     pub best: Shape,
+    /// Shapes whose train − test gap is above 0.01.
+    pub overfit: usize,
+    /// Shapes in the grid.
+    pub shapes: usize,
+}
+
+/// Whether depth pays, by the equal-size comparisons: the deeper network won more of them,
+/// fewer, or as many as the shallower.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DepthPays {
+    /// The deeper network won more comparisons.
+    Helps,
+    /// The shallower network won more.
+    Hurts,
+    /// Each won as many.
+    Neither,
+}
+
+impl Tally {
+    /// Whether depth pays on this dataset.
+    pub fn depth_pays(&self) -> DepthPays {
+        match self.deeper_wins.cmp(&self.shallower_wins) {
+            std::cmp::Ordering::Greater => DepthPays::Helps,
+            std::cmp::Ordering::Less => DepthPays::Hurts,
+            std::cmp::Ordering::Equal => DepthPays::Neither,
+        }
+    }
 }
 
 /// Where one more step (wider, or one layer deeper) first gains less than 0.002.
@@ -135,11 +162,9 @@ pub struct Fix {
 /// One thing the measurements say, with the numbers behind it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Finding {
-    /// Per dataset, how the equal-size comparisons came out and the best shape.
-    InShort {
-        /// One tally per dataset with comparisons.
-        tallies: Vec<Tally>,
-    },
+    /// The plain answer for one dataset: does depth pay, which shape is best, how many shapes
+    /// overfit.
+    Answer(Tally),
     /// The best and the worst shape of a dataset's grid.
     BestWorst {
         /// The dataset.
@@ -272,6 +297,8 @@ pub fn findings(plan: &DepthWidthPlan, shapes: &[ShapeSummary]) -> Vec<Finding> 
                 shallower_wins: comparisons.iter().filter(|c| c.margin() < 0.0).count(),
                 comparisons: comparisons.len(),
                 best,
+                overfit: grid.iter().filter(|s| s.gap.0 > OVERFIT_GAP).count(),
+                shapes: grid.len(),
             });
             out.push(Finding::EqualParams {
                 dataset: *dataset,
@@ -315,9 +342,8 @@ pub fn findings(plan: &DepthWidthPlan, shapes: &[ShapeSummary]) -> Vec<Finding> 
             });
         }
     }
-    if !tallies.is_empty() {
-        out.insert(0, Finding::InShort { tallies });
-    }
+    let answers = tallies.into_iter().map(Finding::Answer);
+    out.splice(0..0, answers);
     out.push(noise(plan, shapes));
     out.extend(diagnosis(plan, shapes));
     out

@@ -22,7 +22,9 @@ mod sentences;
 mod tests;
 
 pub use analysis::{summarise, ShapeSummary};
-pub use findings::{findings, Activity, Comparison, Finding, Fix, Line, Shape, Step, Tally};
+pub use findings::{
+    findings, Activity, Comparison, DepthPays, Finding, Fix, Line, Shape, Step, Tally,
+};
 pub use plan::{
     macs_per_sample, param_count, width_for_params, DepthWidthPlan, DwRun, Setup,
     EQUAL_PARAMS_TOLERANCE,

@@ -2,8 +2,8 @@
 
 use super::analysis::{diagnostic_of, grid_of, ShapeSummary};
 use super::findings::findings;
+use super::findings::Finding;
 use super::{DepthWidthStudy, Setup};
-use crate::experiment::output::diverged_cell;
 use crate::report::Report;
 use crate::Result;
 use std::path::PathBuf;
@@ -24,8 +24,17 @@ impl DepthWidthStudy {
              under the chapter-4 settings and chapter 6's fixes, probed at initialisation and after the first epoch, to \
              show why a deep network can fail to learn at all.",
         );
+        let (answers, evidence): (Vec<Finding>, Vec<Finding>) = findings(p, shapes)
+            .into_iter()
+            .partition(|f| matches!(f, Finding::Answer(_)));
+        if !answers.is_empty() {
+            r.heading("The answer");
+            for finding in &answers {
+                r.paragraph(&finding.to_string());
+            }
+        }
         r.heading("What the measurements say");
-        for finding in findings(p, shapes) {
+        for finding in &evidence {
             r.paragraph(&finding.to_string());
         }
         r.heading("Settings");
@@ -68,38 +77,13 @@ impl DepthWidthStudy {
             if grid.is_empty() {
                 continue;
             }
-            r.heading(&format!("{dataset}: every shape"));
-            let table: Vec<Vec<String>> = grid
-                .iter()
-                .map(|s| {
-                    vec![
-                        s.depth.to_string(),
-                        s.width.to_string(),
-                        s.params.to_string(),
-                        s.macs.to_string(),
-                        format!("{:.1}", s.train_s),
-                        format!("{:.4}", s.final_train_acc),
-                        format!("{:.4}", s.final_test_acc.0),
-                        format!("{:.4}", s.best_test_acc),
-                        format!("{:+.4}", s.gap.0),
-                        diverged_cell(s.diverged),
-                    ]
-                })
-                .collect();
-            r.table(
-                &[
-                    "depth",
-                    "width",
-                    "parameters",
-                    "MACs/sample",
-                    "train s",
-                    "final train acc",
-                    "final test acc",
-                    "best test acc",
-                    "gap",
-                    "",
-                ],
-                &table,
+            r.heading(&format!("{dataset}: final test accuracy, depth × width"));
+            let (header, rows) = accuracy_grid(&grid);
+            let header: Vec<&str> = header.iter().map(String::as_str).collect();
+            r.table(&header, &rows);
+            r.paragraph(
+                "Rows: hidden layers; columns: neurons per hidden layer. Parameters, MACs per sample, \
+                 training seconds, train accuracy and the gap of every shape are in study.csv.",
             );
             let diag = diagnostic_of(p, shapes, *dataset);
             if !diag.is_empty() {
@@ -155,4 +139,36 @@ impl DepthWidthStudy {
         r.charts(svgs)?;
         Ok(r)
     }
+}
+
+/// A dataset's grid as a table: one row per depth, one column per width, each cell the final
+/// test accuracy (a range over seeds, "diverged", or "–" where the grid has no such shape).
+fn accuracy_grid(grid: &[&ShapeSummary]) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut depths: Vec<usize> = grid.iter().map(|s| s.depth).collect();
+    let mut widths: Vec<usize> = grid.iter().map(|s| s.width).collect();
+    for v in [&mut depths, &mut widths] {
+        v.sort_unstable();
+        v.dedup();
+    }
+    let header = std::iter::once("depth \\ width".to_string())
+        .chain(widths.iter().map(usize::to_string))
+        .collect();
+    let cell = |d: usize, w: usize| match grid.iter().find(|s| s.depth == d && s.width == w) {
+        None => "–".to_string(),
+        Some(s) if s.diverged == s.runs => "diverged".to_string(),
+        Some(s) if s.runs > 1 => format!(
+            "{:.4} ({:.4}–{:.4})",
+            s.final_test_acc.0, s.final_test_acc.1, s.final_test_acc.2
+        ),
+        Some(s) => format!("{:.4}", s.final_test_acc.0),
+    };
+    let rows = depths
+        .iter()
+        .map(|&d| {
+            std::iter::once(d.to_string())
+                .chain(widths.iter().map(|&w| cell(d, w)))
+                .collect()
+        })
+        .collect();
+    (header, rows)
 }

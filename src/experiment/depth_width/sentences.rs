@@ -1,21 +1,44 @@
 //! The depth-width study's findings in English: each [`Finding`] rendered as the sentence the
 //! report and the console show.
 
-use super::findings::{Activity, Comparison, Finding, Line, Shape};
+use super::findings::{Activity, Comparison, DepthPays, Finding, Line, Shape};
 use std::fmt::{self, Display, Formatter};
 
 impl Display for Finding {
     fn fmt(&self, f: &mut Formatter) -> fmt::Result {
         match self {
-            Finding::InShort { tallies } => {
-                let each = tallies.iter().map(|t| {
-                    format!(
-                        "on {} the deeper network won {} and the shallower {} of {} equal-size comparisons and the best \
-                         shape was {} ({:.4})",
-                        t.dataset, t.deeper_wins, t.shallower_wins, t.comparisons, name(&t.best), t.best.test_acc
-                    )
-                });
-                write!(f, "In short: {}.", join(each, "; "))
+            Finding::Answer(t) => {
+                let (d, n) = (t.dataset, t.comparisons);
+                match t.depth_pays() {
+                    DepthPays::Helps => write!(
+                        f,
+                        "On {d}, depth helps: at equal size the deeper network was the more accurate in {} of {n} \
+                         comparisons.",
+                        t.deeper_wins
+                    ),
+                    DepthPays::Hurts => write!(
+                        f,
+                        "On {d}, depth does not help: at equal size the shallower network was the more accurate in \
+                         {} of {n} comparisons.",
+                        t.shallower_wins
+                    ),
+                    DepthPays::Neither => write!(
+                        f,
+                        "On {d}, depth neither helps nor hurts: deeper and shallower networks each won {} of {n} \
+                         equal-size comparisons.",
+                        t.deeper_wins
+                    ),
+                }?;
+                write!(f, " The best shape is {} ({:.4} test accuracy). ", name(&t.best), t.best.test_acc)?;
+                match t.overfit {
+                    0 => write!(f, "No shape overfits (train ahead of test by more than 0.01)."),
+                    o if o == t.shapes => write!(f, "Every shape overfits: train is ahead of test by more than 0.01."),
+                    o => write!(
+                        f,
+                        "{o} of {} shapes overfit (train ahead of test by more than 0.01).",
+                        t.shapes
+                    ),
+                }
             }
             Finding::BestWorst { dataset, best, worst } => write!(
                 f,

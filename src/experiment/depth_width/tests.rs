@@ -119,6 +119,21 @@ fn findings_name_the_shapes_and_numbers_that_support_them() {
     else {
         panic!("{all:?}")
     };
+    let Some(Finding::Answer(answer)) = all.first() else {
+        panic!("the answer comes first: {all:?}")
+    };
+    assert_eq!(answer.dataset, DatasetKind::Mnist);
+    assert_eq!(answer.depth_pays(), DepthPays::Helps);
+    assert_eq!(
+        (
+            answer.deeper_wins,
+            answer.shallower_wins,
+            answer.comparisons
+        ),
+        (2, 0, 2)
+    );
+    assert_eq!((answer.overfit, answer.shapes), (1, 4));
+    assert_eq!((answer.best.depth, answer.best.width), (2, 50));
     assert_eq!(*dataset, DatasetKind::Mnist);
     let dw = |s: &Shape| (s.depth, s.width);
     assert_eq!(comparisons.len(), 2);
@@ -157,7 +172,7 @@ fn findings_name_the_shapes_and_numbers_that_support_them() {
         text.contains("the deeper network wins 2 of 2 comparisons"),
         "{text}"
     );
-    assert!(text.starts_with("In short: on mnist the deeper network won 2 and the shallower 0 of 2 equal-size comparisons and the best shape was 2×50 (0.9610)."), "{text}");
+    assert!(text.starts_with("On mnist, depth helps: at equal size the deeper network was the more accurate in 2 of 2 comparisons. The best shape is 2×50 (0.9610 test accuracy). 1 of 4 shapes overfit (train ahead of test by more than 0.01)."), "{text}");
     assert!(
         text.contains("one seed, so differences of a few thousandths may be run-to-run noise"),
         "{text}"
@@ -215,7 +230,9 @@ fn with_several_seeds_differences_inside_the_spread_have_no_winner() {
     let text = text(&plan, &shapes);
     assert!(text.contains("1×16 (0.9300) against 2×16 (0.9320): the deeper wins by 0.0020, within the seeds' spread (0.0100): no winner"), "{text}");
     assert!(
-        text.contains("the deeper network won 0 and the shallower 0 of 1"),
+        text.contains(
+            "depth neither helps nor hurts: deeper and shallower networks each won 0 of 1"
+        ),
         "{text}"
     );
     assert!(text.contains("Across 3 seeds, one shape's final test accuracy varies by 0.0100 (median over shapes) and at most 0.0100"), "{text}");
@@ -245,4 +262,43 @@ fn plans_list_the_grid_then_the_missing_diagnostic_runs() {
     };
     let widths: Vec<usize> = equal.shapes().iter().map(|s| s.1).collect();
     assert_eq!(widths, vec![126, 100]);
+}
+
+#[test]
+fn the_answer_says_whether_depth_pays_and_how_many_shapes_overfit() {
+    let best = Shape {
+        depth: 1,
+        width: 200,
+        params: 159_010,
+        test_acc: 0.8672,
+        gap: 0.03,
+    };
+    let tally = |deeper_wins, shallower_wins, overfit| Tally {
+        dataset: DatasetKind::FashionMnist,
+        deeper_wins,
+        shallower_wins,
+        comparisons: 6,
+        best: best.clone(),
+        overfit,
+        shapes: 25,
+    };
+    let hurts = tally(2, 4, 25);
+    assert_eq!(hurts.depth_pays(), DepthPays::Hurts);
+    assert_eq!(
+        Finding::Answer(hurts).to_string(),
+        "On fashion-mnist, depth does not help: at equal size the shallower network was the more accurate in 4 \
+         of 6 comparisons. The best shape is 1×200 (0.8672 test accuracy). Every shape overfits: train is ahead \
+         of test by more than 0.01."
+    );
+    let even = tally(3, 3, 0);
+    assert_eq!(even.depth_pays(), DepthPays::Neither);
+    let text = Finding::Answer(even).to_string();
+    assert!(
+        text.contains("neither helps nor hurts: deeper and shallower networks each won 3 of 6"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("No shape overfits (train ahead of test by more than 0.01)."),
+        "{text}"
+    );
 }
