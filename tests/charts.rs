@@ -196,4 +196,22 @@ fn the_misclassified_grid_draws_each_image_with_its_labels() {
     };
     assert_eq!(ink(10), 56 * 56, "the all-ink image is black");
     assert_eq!(ink(90), 0, "the blank image is white");
+    // The SVG holds the images as one PNG picture, not a rectangle per pixel.
+    assert!(
+        svg_elements(&text, "rect").len() <= 1,
+        "only the background"
+    );
+    let ((x, y), pixels) = svg_image(&text);
+    let at = |px: u32, py: u32| pixels.get_pixel(px - x as u32, py - y as u32).0;
+    for (dx, dy) in [(0, 0), (55, 0), (27, 30), (55, 55)] {
+        assert_eq!(at(10 + dx, 45 + dy), [0, 0, 0, 255], "ink at +({dx}, {dy})");
+        assert_eq!(
+            at(90 + dx, 45 + dy),
+            [255, 255, 255, 255],
+            "blank at +({dx}, {dy})"
+        );
+    }
+    // Around the images, the picture is see-through (the captions show).
+    assert_eq!(at(9, 44)[3], 0);
+    assert_eq!(at(10, 45 + 56)[3], 0);
 }

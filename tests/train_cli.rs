@@ -285,6 +285,20 @@ fn check_eval_charts(dir: &Path, eval: &str) {
         &dir.join("misclassified.svg"),
         (820, shown.div_ceil(10) as u32 * 82 + 60),
     );
+    // The 60 images are one embedded PNG: the file stays small (it was 4 MB of rectangles).
+    let bytes = std::fs::metadata(dir.join("misclassified.svg"))
+        .unwrap()
+        .len();
+    assert!(bytes < 200_000, "misclassified.svg is {bytes} bytes");
+    let (_, pixels) = svg_image(&grid);
+    let dark = pixels
+        .pixels()
+        .filter(|p| p.0[3] == 255 && p.0[0] < 64)
+        .count();
+    assert!(
+        dark > shown * 100,
+        "{dark} dark pixels for {shown} digits in the SVG"
+    );
     let captions = svg_texts(&grid);
     assert_eq!(captions.len(), 1 + shown, "{captions:?}");
     for caption in &captions[1..] {

@@ -176,6 +176,27 @@ pub fn svg_elements(svg: &str, tag: &str) -> Vec<BTreeMap<String, String>> {
         .collect()
 }
 
+/// The one `<image>` of an SVG document: where it is (x, y) and its pixels, decoded from the
+/// PNG its data URI holds.
+pub fn svg_image(svg: &str) -> ((f64, f64), image::RgbaImage) {
+    use base64::Engine;
+    let images = svg_elements(svg, "image");
+    assert_eq!(images.len(), 1, "one <image>");
+    let data = images[0]["href"]
+        .strip_prefix("data:image/png;base64,")
+        .expect("a PNG data URI");
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .unwrap();
+    let pixels = image::load_from_memory(&png).unwrap().to_rgba8();
+    let size = (attr(&images[0], "width"), attr(&images[0], "height"));
+    assert_eq!(
+        size,
+        (f64::from(pixels.width()), f64::from(pixels.height()))
+    );
+    ((attr(&images[0], "x"), attr(&images[0], "y")), pixels)
+}
+
 /// A numeric attribute of an SVG element.
 pub fn attr(element: &BTreeMap<String, String>, name: &str) -> f64 {
     element[name]
