@@ -10,6 +10,8 @@ use scratchnet::plot::eval::{ConfusionChart, MisclassifiedGrid};
 use scratchnet::plot::heatmap::{Heatmap, HistogramGrid, HistogramRow};
 use scratchnet::plot::lines::{LineChart, Series};
 use scratchnet::plot::save;
+use scratchnet::plot::training::AccuracyChart;
+use scratchnet_core::train::EpochRecord;
 
 /// The first series' colour (matplotlib's blue).
 const BLUE: &str = "#1F77B4";
@@ -214,4 +216,83 @@ fn the_misclassified_grid_draws_each_image_with_its_labels() {
     // Around the images, the picture is see-through (the captions show).
     assert_eq!(at(9, 44)[3], 0);
     assert_eq!(at(10, 45 + 56)[3], 0);
+}
+
+/// An epoch mark of a run: accuracies measured after `iteration`.
+fn mark(iteration: usize, train_acc: f64, test_acc: f64) -> EpochRecord {
+    EpochRecord {
+        epoch: iteration / 600,
+        iteration,
+        samples_seen: (iteration + 1) * 100,
+        train_acc,
+        test_acc,
+        elapsed_s: 0.0,
+        train_s: 0.0,
+    }
+}
+
+#[test]
+fn a_run_shorter_than_an_epoch_draws_its_accuracy_to_the_final_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    // 450 updates of 600 per epoch: one mark (iteration 0), then the end at 0.75 epochs.
+    let chart = AccuracyChart {
+        epochs: &[mark(0, 0.1, 0.12)],
+        iter_per_epoch: 600,
+        iterations: 450,
+        final_acc: (0.9610, 0.9546),
+    };
+    let [svg_path, png_path] = save(&chart, dir.path(), "accuracy").unwrap();
+    let text = svg(&svg_path, (800, 500));
+    // x ticks are distinct fractions of an epoch.
+    let x_ticks = ticks(&text, 0);
+    let labels: Vec<String> = x_ticks.iter().map(|t| format!("{}", t.0)).collect();
+    let mut distinct = labels.clone();
+    distinct.dedup();
+    assert!(x_ticks.len() >= 4 && distinct == labels, "{labels:?}");
+    assert!(x_ticks.iter().any(|t| t.0 > 0.0 && t.0 < 1.0), "{labels:?}");
+    // The train line goes from the mark at 0 to the final weights at 0.75 epochs.
+    let train = polylines(&text, "#0000FF");
+    let line = train.iter().find(|l| l.len() == 2).expect("a 2-point line");
+    assert_on_axis(&text, 0, line, &[(0.0, 0.1), (0.75, 0.961)]);
+    assert_on_axis(&text, 1, line, &[(0.0, 0.1), (0.75, 0.961)]);
+    // The final accuracies are marked, each with its value written beside it.
+    let finals = [(0.75, 0.961), (0.75, 0.9546)];
+    let marks: Vec<(f64, f64)> = ["#0000FF", "#FF0000"]
+        .iter()
+        .map(|c| *circles(&text, c).last().expect("a final mark"))
+        .collect();
+    assert_on_axis(&text, 0, &marks, &finals);
+    assert_on_axis(&text, 1, &marks, &finals);
+    let texts = svg_texts(&text);
+    for label in ["0.9610", "0.9546", "final weights (450 iterations)"] {
+        assert!(texts.iter().any(|t| t == label), "{label} not in {texts:?}");
+    }
+    let image = png(&png_path, (800, 500));
+    assert!(pixels_of(&image, [0, 0, 255]) > 300);
+}
+
+#[test]
+fn a_single_value_gets_distinct_ticks() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = LineChart {
+        series: vec![Series {
+            name: "one".into(),
+            points: vec![(0.25, 0.9546)],
+            ..Series::default()
+        }],
+        ..LineChart::default()
+    };
+    let [svg_path, _] = save(&chart, dir.path(), "one").unwrap();
+    let text = svg(&svg_path, (800, 500));
+    for axis in [0, 1] {
+        let labels: Vec<String> = ticks(&text, axis).iter().map(|t| t.0.to_string()).collect();
+        let mut distinct = labels.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert!(
+            labels.len() >= 2 && distinct.len() == labels.len(),
+            "axis {axis}: {labels:?}"
+        );
+    }
+    assert_on_axis(&text, 1, &circles(&text, BLUE), &[(0.25, 0.9546)]);
 }

@@ -122,12 +122,21 @@ impl LineChart {
         if !xs.0.is_finite() {
             return (0.0..1.0, 0.0..1.0);
         }
-        let pad = |(lo, hi): (f64, f64)| {
-            let d = ((hi - lo) * 0.05).max(1e-9);
-            (lo - d)..(hi + d)
-        };
         (pad(xs), self.y_range.clone().unwrap_or_else(|| pad(ys)))
     }
+}
+
+/// `lo..hi` widened by 5% each side; a single value (or one too narrow to tell apart on the
+/// ticks) gets 10% of itself (1 at 0) each side, so its ticks are distinct numbers.
+fn pad((lo, hi): (f64, f64)) -> Range<f64> {
+    let d = if hi - lo > 1e-6 * lo.abs().max(hi.abs()).max(1e-3) {
+        (hi - lo) * 0.05
+    } else if lo == 0.0 {
+        1.0
+    } else {
+        lo.abs() * 0.1
+    };
+    (lo - d)..(hi + d)
 }
 
 impl Chart for LineChart {
