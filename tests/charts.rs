@@ -8,7 +8,7 @@ use ndarray::{array, Array2};
 use scratchnet::data::DatasetKind;
 use scratchnet::plot::eval::{ConfusionChart, MisclassifiedGrid};
 use scratchnet::plot::heatmap::{Heatmap, HistogramGrid, HistogramRow};
-use scratchnet::plot::lines::{LineChart, Series};
+use scratchnet::plot::lines::{Corner, LineChart, Series};
 use scratchnet::plot::save;
 use scratchnet::plot::training::AccuracyChart;
 use scratchnet_core::train::EpochRecord;
@@ -85,11 +85,11 @@ fn a_heatmap_shades_each_cell_by_its_value_and_leaves_missing_ones_blank() {
         ..Heatmap::default()
     };
     let [svg_path, png_path] = save(&map, dir.path(), "map").unwrap();
-    // (170 + 110·2).max(500) × (150 + 70·2)
+    // (170 + 110·2).max(500) + 100 (the colour scale) × (150 + 70·2)
     assert_heatmap(
         &svg_path,
         &png_path,
-        (500, 290),
+        (600, 290),
         &["16", "50"],
         &["2", "1"],
         &map.values,
@@ -109,8 +109,8 @@ fn a_histogram_grid_draws_each_bar_to_its_fraction() {
         }],
     };
     let [svg_path, png_path] = save(&grid, dir.path(), "hist").unwrap();
-    // 3 columns of 200 + 20, one row of 170 + 26, + 50.
-    let text = svg(&svg_path, (620, 246));
+    // 3 columns of 240 + 20, one row of 210 + 26, + 50.
+    let text = svg(&svg_path, (740, 286));
     let texts = svg_texts(&text);
     for label in [
         "activations",
@@ -118,6 +118,8 @@ fn a_histogram_grid_draws_each_bar_to_its_fraction() {
         "layer 1",
         "layer 2",
         "layer 3",
+        "activation",
+        "fraction",
     ] {
         assert!(texts.iter().any(|t| t == label), "{label} not in {texts:?}");
     }
@@ -144,7 +146,7 @@ fn a_histogram_grid_draws_each_bar_to_its_fraction() {
         close(nonzero[4], full) && close(nonzero[3], full / 4.0),
         "{heights:?}"
     );
-    let image = png(&png_path, (620, 246));
+    let image = png(&png_path, (740, 286));
     assert!(pixels_of(&image, rgb(BLUE)) > 5 * 50 * 20);
 }
 
@@ -295,4 +297,53 @@ fn a_single_value_gets_distinct_ticks() {
         );
     }
     assert_on_axis(&text, 1, &circles(&text, BLUE), &[(0.25, 0.9546)]);
+}
+
+#[test]
+fn log_ticks_fall_on_1_2_5_and_the_legend_avoids_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let points = vec![(10.0, 0.97), (100.0, 0.96), (1000.0, 0.9)];
+    let chart = LineChart {
+        log_x: true,
+        legend: Corner::UpperRight,
+        series: vec![
+            Series {
+                name: "test".into(),
+                points: points.clone(),
+                ..Series::default()
+            },
+            Series {
+                name: "train (subset)".into(),
+                points: points.iter().map(|&(x, y)| (x, y + 0.01)).collect(),
+                dashed: true,
+                ..Series::default()
+            },
+            Series {
+                name: "again".into(),
+                points: points.clone(),
+                ..Series::default()
+            },
+        ],
+        ..LineChart::default()
+    };
+    let [svg_path, png_path] = save(&chart, dir.path(), "log").unwrap();
+    let expected = |name: &str, dashed: bool, dy: f64| ExpectedSeries {
+        name: name.into(),
+        dashed,
+        values: points.iter().map(|&(x, y)| (x, y + dy)).collect(),
+    };
+    // The first line lies under the third: the legend says so; the second is dashed, its
+    // sample too; and no mark is under the legend (the upper right holds data).
+    let text = assert_line_chart(
+        &svg_path,
+        &png_path,
+        true,
+        &[
+            expected("test (same as again)", false, 0.0),
+            expected("train (subset)", true, 0.01),
+            expected("again", false, 0.0),
+        ],
+    );
+    let x_ticks: Vec<f64> = ticks(&text, 0).iter().map(|t| t.0).collect();
+    assert_eq!(x_ticks, [10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0]);
 }
