@@ -259,7 +259,9 @@ fn check_training_charts(dir: &Path, stdout: &str, losses: &[f64], acc: &[(f64, 
         pixels_of(&acc_png, [0, 0, 255]),
         pixels_of(&acc_png, [255, 0, 0]),
     );
-    assert!(blue > 1000 && red > 500, "blue {blue}, red {red} pixels");
+    // The train line spans about nine tenths of the width (room is left for the final values),
+    // partly under the dashed test line.
+    assert!(blue > 800 && red > 500, "blue {blue}, red {red} pixels");
 }
 
 /// confusion.svg/png and misclassified.svg/png written by `eval`, whose output was `eval`.
