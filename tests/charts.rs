@@ -8,8 +8,10 @@ use ndarray::{array, Array2};
 use scratchnet::data::DatasetKind;
 use scratchnet::plot::eval::{ConfusionChart, MisclassifiedGrid};
 use scratchnet::plot::heatmap::{Heatmap, HistogramGrid, HistogramRow};
-use scratchnet::plot::lines::{LineChart, Series};
+use scratchnet::plot::lines::{Corner, LineChart, Series};
 use scratchnet::plot::save;
+use scratchnet::plot::training::AccuracyChart;
+use scratchnet_core::train::EpochRecord;
 
 /// The first series' colour (matplotlib's blue).
 const BLUE: &str = "#1F77B4";
@@ -83,11 +85,11 @@ fn a_heatmap_shades_each_cell_by_its_value_and_leaves_missing_ones_blank() {
         ..Heatmap::default()
     };
     let [svg_path, png_path] = save(&map, dir.path(), "map").unwrap();
-    // (170 + 110·2).max(500) × (150 + 70·2)
+    // (170 + 110·2).max(500) + 100 (the colour scale) × (150 + 70·2)
     assert_heatmap(
         &svg_path,
         &png_path,
-        (500, 290),
+        (600, 290),
         &["16", "50"],
         &["2", "1"],
         &map.values,
@@ -107,8 +109,8 @@ fn a_histogram_grid_draws_each_bar_to_its_fraction() {
         }],
     };
     let [svg_path, png_path] = save(&grid, dir.path(), "hist").unwrap();
-    // 3 columns of 200 + 20, one row of 170 + 26, + 50.
-    let text = svg(&svg_path, (620, 246));
+    // 3 columns of 240 + 20, one row of 210 + 26, + 50.
+    let text = svg(&svg_path, (740, 286));
     let texts = svg_texts(&text);
     for label in [
         "activations",
@@ -116,6 +118,8 @@ fn a_histogram_grid_draws_each_bar_to_its_fraction() {
         "layer 1",
         "layer 2",
         "layer 3",
+        "activation",
+        "fraction",
     ] {
         assert!(texts.iter().any(|t| t == label), "{label} not in {texts:?}");
     }
@@ -142,7 +146,7 @@ fn a_histogram_grid_draws_each_bar_to_its_fraction() {
         close(nonzero[4], full) && close(nonzero[3], full / 4.0),
         "{heights:?}"
     );
-    let image = png(&png_path, (620, 246));
+    let image = png(&png_path, (740, 286));
     assert!(pixels_of(&image, rgb(BLUE)) > 5 * 50 * 20);
 }
 
@@ -196,4 +200,150 @@ fn the_misclassified_grid_draws_each_image_with_its_labels() {
     };
     assert_eq!(ink(10), 56 * 56, "the all-ink image is black");
     assert_eq!(ink(90), 0, "the blank image is white");
+    // The SVG holds the images as one PNG picture, not a rectangle per pixel.
+    assert!(
+        svg_elements(&text, "rect").len() <= 1,
+        "only the background"
+    );
+    let ((x, y), pixels) = svg_image(&text);
+    let at = |px: u32, py: u32| pixels.get_pixel(px - x as u32, py - y as u32).0;
+    for (dx, dy) in [(0, 0), (55, 0), (27, 30), (55, 55)] {
+        assert_eq!(at(10 + dx, 45 + dy), [0, 0, 0, 255], "ink at +({dx}, {dy})");
+        assert_eq!(
+            at(90 + dx, 45 + dy),
+            [255, 255, 255, 255],
+            "blank at +({dx}, {dy})"
+        );
+    }
+    // Around the images, the picture is see-through (the captions show).
+    assert_eq!(at(9, 44)[3], 0);
+    assert_eq!(at(10, 45 + 56)[3], 0);
+}
+
+/// An epoch mark of a run: accuracies measured after `iteration`.
+fn mark(iteration: usize, train_acc: f64, test_acc: f64) -> EpochRecord {
+    EpochRecord {
+        epoch: iteration / 600,
+        iteration,
+        samples_seen: (iteration + 1) * 100,
+        train_acc,
+        test_acc,
+        elapsed_s: 0.0,
+        train_s: 0.0,
+    }
+}
+
+#[test]
+fn a_run_shorter_than_an_epoch_draws_its_accuracy_to_the_final_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    // 450 updates of 600 per epoch: one mark (iteration 0), then the end at 0.75 epochs.
+    let chart = AccuracyChart {
+        epochs: &[mark(0, 0.1, 0.12)],
+        iter_per_epoch: 600,
+        iterations: 450,
+        final_acc: (0.9610, 0.9546),
+    };
+    let [svg_path, png_path] = save(&chart, dir.path(), "accuracy").unwrap();
+    let text = svg(&svg_path, (800, 500));
+    // x ticks are distinct fractions of an epoch.
+    let x_ticks = ticks(&text, 0);
+    let labels: Vec<String> = x_ticks.iter().map(|t| format!("{}", t.0)).collect();
+    let mut distinct = labels.clone();
+    distinct.dedup();
+    assert!(x_ticks.len() >= 4 && distinct == labels, "{labels:?}");
+    assert!(x_ticks.iter().any(|t| t.0 > 0.0 && t.0 < 1.0), "{labels:?}");
+    // The train line goes from the mark at 0 to the final weights at 0.75 epochs.
+    let train = polylines(&text, "#0000FF");
+    let line = train.iter().find(|l| l.len() == 2).expect("a 2-point line");
+    assert_on_axis(&text, 0, line, &[(0.0, 0.1), (0.75, 0.961)]);
+    assert_on_axis(&text, 1, line, &[(0.0, 0.1), (0.75, 0.961)]);
+    // The final accuracies are marked, each with its value written beside it.
+    let finals = [(0.75, 0.961), (0.75, 0.9546)];
+    let marks: Vec<(f64, f64)> = ["#0000FF", "#FF0000"]
+        .iter()
+        .map(|c| *circles(&text, c).last().expect("a final mark"))
+        .collect();
+    assert_on_axis(&text, 0, &marks, &finals);
+    assert_on_axis(&text, 1, &marks, &finals);
+    let texts = svg_texts(&text);
+    for label in ["0.9610", "0.9546", "final weights (450 iterations)"] {
+        assert!(texts.iter().any(|t| t == label), "{label} not in {texts:?}");
+    }
+    let image = png(&png_path, (800, 500));
+    assert!(pixels_of(&image, [0, 0, 255]) > 300);
+}
+
+#[test]
+fn a_single_value_gets_distinct_ticks() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = LineChart {
+        series: vec![Series {
+            name: "one".into(),
+            points: vec![(0.25, 0.9546)],
+            ..Series::default()
+        }],
+        ..LineChart::default()
+    };
+    let [svg_path, _] = save(&chart, dir.path(), "one").unwrap();
+    let text = svg(&svg_path, (800, 500));
+    for axis in [0, 1] {
+        let labels: Vec<String> = ticks(&text, axis).iter().map(|t| t.0.to_string()).collect();
+        let mut distinct = labels.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert!(
+            labels.len() >= 2 && distinct.len() == labels.len(),
+            "axis {axis}: {labels:?}"
+        );
+    }
+    assert_on_axis(&text, 1, &circles(&text, BLUE), &[(0.25, 0.9546)]);
+}
+
+#[test]
+fn log_ticks_fall_on_1_2_5_and_the_legend_avoids_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let points = vec![(10.0, 0.97), (100.0, 0.96), (1000.0, 0.9)];
+    let chart = LineChart {
+        log_x: true,
+        legend: Corner::UpperRight,
+        series: vec![
+            Series {
+                name: "test".into(),
+                points: points.clone(),
+                ..Series::default()
+            },
+            Series {
+                name: "train (subset)".into(),
+                points: points.iter().map(|&(x, y)| (x, y + 0.01)).collect(),
+                dashed: true,
+                ..Series::default()
+            },
+            Series {
+                name: "again".into(),
+                points: points.clone(),
+                ..Series::default()
+            },
+        ],
+        ..LineChart::default()
+    };
+    let [svg_path, png_path] = save(&chart, dir.path(), "log").unwrap();
+    let expected = |name: &str, dashed: bool, dy: f64| ExpectedSeries {
+        name: name.into(),
+        dashed,
+        values: points.iter().map(|&(x, y)| (x, y + dy)).collect(),
+    };
+    // The first line lies under the third: the legend says so; the second is dashed, its
+    // sample too; and no mark is under the legend (the upper right holds data).
+    let text = assert_line_chart(
+        &svg_path,
+        &png_path,
+        true,
+        &[
+            expected("test (same as again)", false, 0.0),
+            expected("train (subset)", true, 0.01),
+            expected("again", false, 0.0),
+        ],
+    );
+    let x_ticks: Vec<f64> = ticks(&text, 0).iter().map(|t| t.0).collect();
+    assert_eq!(x_ticks, [10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0]);
 }

@@ -196,13 +196,13 @@ fn the_users_run_starts_at_chance_loss_learns_and_reports_its_saved_weights() {
         scratchnet::eval::evaluate(net.as_ref(), mnist.x_train.view(), &mnist.t_train, 10).accuracy;
     assert_eq!(format!("{train_acc:.4}"), format!("{:.4}", printed.0));
 
-    check_training_charts(dir.path(), &losses, &acc);
+    check_training_charts(dir.path(), &stdout, &losses, &acc);
     check_eval_charts(dir.path(), &eval);
 }
 
 /// loss.svg/png and accuracy.svg/png of a run whose iters.csv and epochs.csv hold `losses`
 /// and `acc`: the curves are drawn, with their points, and go the way the numbers go.
-fn check_training_charts(dir: &Path, losses: &[f64], acc: &[(f64, f64)]) {
+fn check_training_charts(dir: &Path, stdout: &str, losses: &[f64], acc: &[(f64, f64)]) {
     // The raw loss in light blue (#78A0DC), at most 5000 points, over the moving average.
     let loss_svg = svg(&dir.join("loss.svg"), (800, 500));
     let raw = polylines(&loss_svg, "#78A0DC");
@@ -237,13 +237,16 @@ fn check_training_charts(dir: &Path, losses: &[f64], acc: &[(f64, f64)]) {
     let train = polylines(&acc_svg, "#0000FF");
     let line = train
         .iter()
-        .find(|p| p.len() == acc.len())
-        .unwrap_or_else(|| panic!("no train line of {} points: {train:?}", acc.len()));
-    let train_acc: Vec<(f64, f64)> = acc
+        .find(|p| p.len() == acc.len() + 1)
+        .unwrap_or_else(|| panic!("no train line of {} points: {train:?}", acc.len() + 1));
+    // One point per epoch mark, then the final weights' after 10000 / 600 epochs.
+    let final_acc = printed_final(stdout);
+    let mut train_acc: Vec<(f64, f64)> = acc
         .iter()
         .enumerate()
         .map(|(e, a)| (e as f64, a.0))
         .collect();
+    train_acc.push((10000.0 / 600.0, final_acc.0));
     assert_plotted(line, &train_acc);
     let rise = line[0].1 - line[line.len() - 1].1;
     assert!(rise > 250.0, "train accuracy 0.1 → 0.94 rises {rise} px");
@@ -256,7 +259,9 @@ fn check_training_charts(dir: &Path, losses: &[f64], acc: &[(f64, f64)]) {
         pixels_of(&acc_png, [0, 0, 255]),
         pixels_of(&acc_png, [255, 0, 0]),
     );
-    assert!(blue > 1000 && red > 500, "blue {blue}, red {red} pixels");
+    // The train line spans about nine tenths of the width (room is left for the final values),
+    // partly under the dashed test line.
+    assert!(blue > 800 && red > 500, "blue {blue}, red {red} pixels");
 }
 
 /// confusion.svg/png and misclassified.svg/png written by `eval`, whose output was `eval`.
@@ -284,6 +289,20 @@ fn check_eval_charts(dir: &Path, eval: &str) {
     let grid = svg(
         &dir.join("misclassified.svg"),
         (820, shown.div_ceil(10) as u32 * 82 + 60),
+    );
+    // The 60 images are one embedded PNG: the file stays small (it was 4 MB of rectangles).
+    let bytes = std::fs::metadata(dir.join("misclassified.svg"))
+        .unwrap()
+        .len();
+    assert!(bytes < 200_000, "misclassified.svg is {bytes} bytes");
+    let (_, pixels) = svg_image(&grid);
+    let dark = pixels
+        .pixels()
+        .filter(|p| p.0[3] == 255 && p.0[0] < 64)
+        .count();
+    assert!(
+        dark > shown * 100,
+        "{dark} dark pixels for {shown} digits in the SVG"
     );
     let captions = svg_texts(&grid);
     assert_eq!(captions.len(), 1 + shown, "{captions:?}");

@@ -1,5 +1,6 @@
 //! Evaluation charts: the confusion matrix as a heatmap, and a grid of misclassified images.
 
+use super::raster::Raster;
 use super::{Chart, DrawResult, FONT};
 use ndarray::{Array2, ArrayView2};
 use plotters::coord::Shift;
@@ -101,6 +102,14 @@ const SCALE: i32 = 2;
 /// One cell: the 56×56 image plus its caption.
 const CELL: (i32, i32) = (28 * SCALE + 24, 28 * SCALE + 26);
 
+/// The top-left corner of the `k`-th image.
+fn cell_origin(k: usize) -> (i32, i32) {
+    (
+        10 + (k % GRID_COLUMNS) as i32 * CELL.0,
+        45 + (k / GRID_COLUMNS) as i32 * CELL.1,
+    )
+}
+
 impl Chart for MisclassifiedGrid<'_> {
     fn size(&self) -> (u32, u32) {
         let rows = self.labels.len().div_ceil(GRID_COLUMNS).max(1) as u32;
@@ -120,18 +129,8 @@ impl Chart for MisclassifiedGrid<'_> {
             self.labels.len()
         );
         area.draw(&Text::new(title, (10, 10), (FONT, 20)))?;
-        for (k, (image, &(truth, guess))) in self.images.outer_iter().zip(self.labels).enumerate() {
-            let x0 = 10 + (k % GRID_COLUMNS) as i32 * CELL.0;
-            let y0 = 45 + (k / GRID_COLUMNS) as i32 * CELL.1;
-            for (p, &v) in image.iter().enumerate() {
-                let (r, c) = ((p / 28) as i32, (p % 28) as i32);
-                let g = (255.0 * (1.0 - v.clamp(0.0, 1.0))) as u8;
-                let (x, y) = (x0 + c * SCALE, y0 + r * SCALE);
-                area.draw(&Rectangle::new(
-                    [(x, y), (x + SCALE, y + SCALE)],
-                    RGBColor(g, g, g).filled(),
-                ))?;
-            }
+        for (k, &(truth, guess)) in self.labels.iter().enumerate() {
+            let (x0, y0) = cell_origin(k);
             let name = |i: usize| self.class_names.get(i).copied().unwrap_or("?");
             let caption = format!("{} → {}", name(truth), name(guess));
             area.draw(&Text::new(
@@ -141,5 +140,23 @@ impl Chart for MisclassifiedGrid<'_> {
             ))?;
         }
         Ok(())
+    }
+
+    /// All the images as one picture (a rectangle per pixel would make the SVG megabytes).
+    fn rasters(&self) -> Vec<Raster> {
+        let (w, h) = self.size();
+        let mut raster = Raster::transparent((0, 0), (w, h));
+        for (k, image) in self.images.outer_iter().take(self.labels.len()).enumerate() {
+            let (x0, y0) = cell_origin(k);
+            for (p, &v) in image.iter().enumerate() {
+                let (r, c) = ((p / 28) as i32, (p % 28) as i32);
+                let g = (255.0 * (1.0 - v.clamp(0.0, 1.0))) as u8;
+                for (dx, dy) in (0..SCALE).flat_map(|dx| (0..SCALE).map(move |dy| (dx, dy))) {
+                    let (x, y) = (x0 + c * SCALE + dx, y0 + r * SCALE + dy);
+                    raster.set((x as u32, y as u32), [g, g, g]);
+                }
+            }
+        }
+        vec![raster]
     }
 }

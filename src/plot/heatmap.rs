@@ -1,6 +1,7 @@
 //! A heatmap of numbers over two categorical axes (a study's depth × width grid), each cell
 //! coloured by its value and labelled with it; missing cells stay blank.
 
+use super::raster::Raster;
 use super::{Chart, DrawResult, FONT};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -25,12 +26,94 @@ pub struct Heatmap {
     pub decimals: usize,
 }
 
+/// Pixels right of the grid for the colour scale.
+const SCALE_WIDTH: u32 = 100;
+
+/// The colour of `level` (0 = lowest value, 1 = highest): light yellow to dark blue.
+fn shade(level: f64) -> RGBColor {
+    let mix = |a: f64, b: f64| (a + (b - a) * level) as u8;
+    RGBColor(mix(255.0, 33.0), mix(247.0, 78.0), mix(188.0, 160.0))
+}
+
+impl Heatmap {
+    /// The lowest and highest value present.
+    fn extent(&self) -> (f64, f64) {
+        let present = self.values.iter().flatten().flatten().copied();
+        present.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        })
+    }
+
+    /// The colour scale's frame and its lowest, middle and highest values (the bar itself is
+    /// a raster).
+    fn draw_scale<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let (lo, hi) = self.extent();
+        if !lo.is_finite() {
+            return Ok(());
+        }
+        let ((x, y), (w, h)) = self.scale_bar();
+        let (x, y, w, h) = (x as i32, y as i32, w as i32, h as i32);
+        area.draw(&PathElement::new(
+            [(x, y), (x + w, y), (x + w, y + h), (x, y + h), (x, y)],
+            BLACK,
+        ))?;
+        let decimals = self.decimals;
+        let style = (FONT, 13)
+            .into_font()
+            .color(&BLACK)
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        let marks: &[(f64, i32)] = if hi > lo {
+            &[(1.0, 0), (0.5, h / 2), (0.0, h)]
+        } else {
+            &[(1.0, 0)]
+        };
+        for &(level, dy) in marks {
+            let v = lo + (hi - lo) * level;
+            area.draw(&PathElement::new(
+                [(x + w, y + dy), (x + w + 4, y + dy)],
+                BLACK,
+            ))?;
+            area.draw(&Text::new(
+                format!("{v:.decimals$}"),
+                (x + w + 7, y + dy),
+                style.clone(),
+            ))?;
+        }
+        Ok(())
+    }
+
+    /// The colour scale's bar: top-left corner and size, in pixels.
+    fn scale_bar(&self) -> ((u32, u32), (u32, u32)) {
+        let (w, h) = self.size();
+        (
+            (w - SCALE_WIDTH + 15, 60),
+            (18, h.saturating_sub(130).max(20)),
+        )
+    }
+}
+
 impl Chart for Heatmap {
     fn size(&self) -> (u32, u32) {
         (
-            (170 + 110 * self.columns.len()).max(500) as u32,
+            (170 + 110 * self.columns.len()).max(500) as u32 + SCALE_WIDTH,
             (150 + 70 * self.rows.len()) as u32,
         )
+    }
+
+    /// The colour scale: highest value at the top.
+    fn rasters(&self) -> Vec<Raster> {
+        let (at, size) = self.scale_bar();
+        let mut bar = Raster::transparent(at, size);
+        for y in 0..size.1 {
+            let RGBColor(r, g, b) = shade(1.0 - f64::from(y) / f64::from(size.1 - 1).max(1.0));
+            for x in 0..size.0 {
+                bar.set((x, y), [r, g, b]);
+            }
+        }
+        vec![bar]
     }
 
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
@@ -53,7 +136,9 @@ impl Chart for Heatmap {
         };
         let x_name = |v: &f64| name(&self.columns, *v, false);
         let y_name = |v: &f64| name(&self.rows, *v, true);
-        let mut chart = ChartBuilder::on(area)
+        self.draw_scale(area)?;
+        let (grid, _) = area.split_horizontally(area.dim_in_pixel().0 - SCALE_WIDTH);
+        let mut chart = ChartBuilder::on(&grid)
             .caption(&self.title, (FONT, 20))
             .margin(15)
             .x_label_area_size(45)
@@ -71,22 +156,13 @@ impl Chart for Heatmap {
             .label_style((FONT, 14))
             .axis_desc_style((FONT, 16))
             .draw()?;
-        let present = self.values.iter().flatten().flatten().copied();
-        let (lo, hi) = present.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        });
+        let (lo, hi) = self.extent();
         let level = |v: f64| {
             if hi > lo {
                 (v - lo) / (hi - lo)
             } else {
                 1.0
             }
-        };
-        // Light yellow (lowest) to dark blue (highest).
-        let shade = |v: f64| {
-            let l = level(v);
-            let mix = |a: f64, b: f64| (a + (b - a) * l) as u8;
-            RGBColor(mix(255.0, 33.0), mix(247.0, 78.0), mix(188.0, 160.0))
         };
         let cells: Vec<(f64, f64, f64)> = self
             .values
@@ -99,7 +175,10 @@ impl Chart for Heatmap {
             })
             .collect();
         chart.draw_series(cells.iter().map(|&(x, y, v)| {
-            Rectangle::new([(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)], shade(v).filled())
+            Rectangle::new(
+                [(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)],
+                shade(level(v)).filled(),
+            )
         }))?;
         let decimals = self.decimals;
         chart.draw_series(cells.iter().map(|&(x, y, v)| {
@@ -135,7 +214,7 @@ pub struct HistogramGrid {
     pub rows: Vec<HistogramRow>,
 }
 
-const CELL: (u32, u32) = (200, 170);
+const CELL: (u32, u32) = (240, 210);
 
 impl HistogramGrid {
     fn columns(&self) -> usize {
@@ -168,17 +247,20 @@ impl Chart for HistogramGrid {
                 let mut chart = ChartBuilder::on(cell)
                     .caption(format!("layer {}", k + 1), (FONT, 13))
                     .margin(4)
-                    .x_label_area_size(20)
-                    .y_label_area_size(30)
+                    .x_label_area_size(38)
+                    .y_label_area_size(52)
                     .build_cartesian_2d(lo..hi, 0.0..top * 1.05)?;
                 chart
                     .configure_mesh()
                     .disable_mesh()
                     .x_labels(3)
                     .y_labels(3)
+                    .x_desc("activation")
+                    .y_desc("fraction")
                     .x_label_formatter(&|v| super::lines::tick(*v))
                     .y_label_formatter(&|v| super::lines::tick(*v))
-                    .label_style((FONT, 10))
+                    .label_style((FONT, 13))
+                    .axis_desc_style((FONT, 13))
                     .draw()?;
                 let width = (hi - lo) / fractions.len().max(1) as f64;
                 chart.draw_series(fractions.iter().enumerate().map(|(b, &f)| {

@@ -2,6 +2,8 @@
 //! studies' charts.
 
 use super::{Chart, DrawResult, FONT};
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::ops::Range;
@@ -34,7 +36,7 @@ pub struct LineChart {
     pub y_range: Option<Range<f64>>,
     /// The lines.
     pub series: Vec<Series>,
-    /// Where the legend goes: where the data leaves room.
+    /// Where the legend goes if the data leaves room there (else the corner covering least).
     pub legend: Corner,
 }
 
@@ -48,6 +50,8 @@ pub enum Corner {
     UpperRight,
     /// Top left.
     UpperLeft,
+    /// Bottom left.
+    LowerLeft,
 }
 
 /// Colours for up to ten series, then repeating.
@@ -90,7 +94,169 @@ pub fn tick(v: f64) -> String {
     }
 }
 
+/// An x axis with chosen ticks (bold) and grid lines (light).
+struct TickedAxis {
+    range: RangedCoordf64,
+    bold: Vec<f64>,
+    light: Vec<f64>,
+}
+
+impl Ranged for TickedAxis {
+    type ValueType = f64;
+    type FormatOption = DefaultFormatting;
+
+    fn range(&self) -> Range<f64> {
+        self.range.range()
+    }
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.range.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            self.light.clone()
+        } else {
+            self.bold.clone()
+        }
+    }
+}
+
+/// Tick positions (log10 of the value) of a log axis over `lo..hi` (log10): 1-2-5 steps, or
+/// powers of ten (every one, second or fifth) when those are too many; every whole mantissa
+/// when fewer than two fall in range. Empty if even those are fewer than two.
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let within = |mantissas: &[f64], every: i32| -> Vec<f64> {
+        (lo.floor() as i32..=hi.ceil() as i32)
+            .filter(|p| p.rem_euclid(every) == 0)
+            .flat_map(|p| mantissas.iter().map(move |m| (m * 10f64.powi(p)).log10()))
+            .filter(|v| (lo..=hi).contains(v))
+            .collect()
+    };
+    let steps: [(&[f64], i32); 4] = [(&[1.0, 2.0, 5.0], 1), (&[1.0], 1), (&[1.0], 2), (&[1.0], 5)];
+    let fitting = steps
+        .iter()
+        .map(|&(m, every)| within(m, every))
+        .find(|t| t.len() <= 10)
+        .unwrap_or_default();
+    if fitting.len() >= 2 {
+        return fitting;
+    }
+    let all = within(&MANTISSAS, 1);
+    if all.len() >= 2 {
+        all
+    } else {
+        Vec::new()
+    }
+}
+
+/// A log axis' light grid lines over `lo..hi` (log10): every whole mantissa.
+fn log_ticks_light(lo: f64, hi: f64) -> Vec<f64> {
+    (lo.floor() as i32..=hi.ceil() as i32)
+        .flat_map(|p| MANTISSAS.iter().map(move |m| (m * 10f64.powi(p)).log10()))
+        .filter(|v| (lo..=hi).contains(v))
+        .collect()
+}
+
+/// Every whole mantissa: a log axis' light grid lines.
+const MANTISSAS: [f64; 9] = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0];
+
+/// Whether two series are drawn on top of each other: the same x, and y equal to 1e-9.
+fn coincide(a: &[(f64, f64)], b: &[(f64, f64)]) -> bool {
+    !a.is_empty()
+        && a.len() == b.len()
+        && a.iter().zip(b).all(|(p, q)| {
+            p.0 == q.0 && (p.1 - q.1).abs() <= 1e-9 * p.1.abs().max(q.1.abs()).max(1e-300)
+        })
+}
+
+/// The legend's size in pixels for `labels` (13-pixel text), a little generous.
+fn legend_size(labels: &[String]) -> (i32, i32) {
+    let chars = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    (
+        50 + (6.5 * chars as f64) as i32,
+        16 * labels.len() as i32 + 16,
+    )
+}
+
+/// The legend's box in `corner` of the plot `(x0, y0)..(x1, y1)`, 5 pixels in.
+fn legend_box(
+    corner: Corner,
+    (x0, y0, x1, y1): (i32, i32, i32, i32),
+    (w, h): (i32, i32),
+) -> [i32; 4] {
+    let left = matches!(corner, Corner::UpperLeft | Corner::LowerLeft);
+    let top = matches!(corner, Corner::UpperLeft | Corner::UpperRight);
+    let x = if left { x0 + 5 } else { x1 - 5 - w };
+    let y = if top { y0 + 5 } else { y1 - 5 - h };
+    [x, y, x + w, y + h]
+}
+
 impl LineChart {
+    /// The legend's labels: a series hidden under a later one that coincides with it says so.
+    fn labels(&self) -> Vec<String> {
+        self.series
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                match self.series[k + 1..]
+                    .iter()
+                    .find(|o| coincide(&s.points, &o.points))
+                {
+                    Some(twin) => format!("{} (same as {})", s.name, twin.name),
+                    None => s.name.clone(),
+                }
+            })
+            .collect()
+    }
+
+    /// Points along every line and bar, as drawn by `at` (data to pixels).
+    fn drawn_points(&self, at: impl Fn((f64, f64)) -> (i32, i32)) -> Vec<(i32, i32)> {
+        let mut out = Vec::new();
+        let mut along = |a: (f64, f64), b: (f64, f64)| {
+            let (a, b) = (at(a), at(b));
+            let n = ((b.0 - a.0).abs().max((b.1 - a.1).abs()) / 3).max(1);
+            out.extend((0..=n).map(|i| (a.0 + (b.0 - a.0) * i / n, a.1 + (b.1 - a.1) * i / n)));
+        };
+        for s in &self.series {
+            let points: Vec<(f64, f64)> = s.points.iter().map(|&(x, y)| (self.x(x), y)).collect();
+            for (k, &p) in points.iter().enumerate() {
+                along(p, *points.get(k + 1).unwrap_or(&p));
+                if let Some(&(lo, hi)) = s.spread.as_ref().and_then(|sp| sp.get(k)) {
+                    along((p.0, lo), (p.0, hi));
+                }
+            }
+        }
+        out
+    }
+
+    /// The corner whose legend box covers the fewest drawn points (the chart's choice first).
+    fn legend_corner(
+        &self,
+        drawn: &[(i32, i32)],
+        plot: (i32, i32, i32, i32),
+        size: (i32, i32),
+    ) -> Corner {
+        let corners = [
+            self.legend,
+            Corner::UpperLeft,
+            Corner::UpperRight,
+            Corner::LowerRight,
+            Corner::LowerLeft,
+        ];
+        let covered = |c: Corner| {
+            let [x0, y0, x1, y1] = legend_box(c, plot, size);
+            drawn
+                .iter()
+                .filter(|p| (x0 - 4..=x1 + 4).contains(&p.0) && (y0 - 4..=y1 + 4).contains(&p.1))
+                .count()
+        };
+        corners
+            .into_iter()
+            .min_by_key(|&c| covered(c))
+            .unwrap_or(self.legend)
+    }
+
     /// x as drawn: log10(x) on a log axis.
     fn x(&self, x: f64) -> f64 {
         if self.log_x {
@@ -122,12 +288,21 @@ impl LineChart {
         if !xs.0.is_finite() {
             return (0.0..1.0, 0.0..1.0);
         }
-        let pad = |(lo, hi): (f64, f64)| {
-            let d = ((hi - lo) * 0.05).max(1e-9);
-            (lo - d)..(hi + d)
-        };
         (pad(xs), self.y_range.clone().unwrap_or_else(|| pad(ys)))
     }
+}
+
+/// `lo..hi` widened by 5% each side; a single value (or one too narrow to tell apart on the
+/// ticks) gets 10% of itself (1 at 0) each side, so its ticks are distinct numbers.
+fn pad((lo, hi): (f64, f64)) -> Range<f64> {
+    let d = if hi - lo > 1e-6 * lo.abs().max(hi.abs()).max(1e-3) {
+        (hi - lo) * 0.05
+    } else if lo == 0.0 {
+        1.0
+    } else {
+        lo.abs() * 0.1
+    };
+    (lo - d)..(hi + d)
 }
 
 impl Chart for LineChart {
@@ -154,12 +329,31 @@ impl Chart for LineChart {
                 tick(*v)
             }
         };
+        let linear = RangedCoordf64::from(xr.clone());
+        let keys = if log {
+            log_ticks(xr.start, xr.end)
+        } else {
+            Vec::new()
+        };
+        let axis = if keys.is_empty() {
+            TickedAxis {
+                bold: linear.key_points(10),
+                light: linear.key_points(60),
+                range: linear,
+            }
+        } else {
+            TickedAxis {
+                bold: keys,
+                light: log_ticks_light(xr.start, xr.end),
+                range: linear,
+            }
+        };
         let mut chart = ChartBuilder::on(area)
             .caption(&self.title, (FONT, 22))
             .margin(15)
             .x_label_area_size(45)
             .y_label_area_size(65)
-            .build_cartesian_2d(xr, yr)?;
+            .build_cartesian_2d(axis, yr)?;
         chart
             .configure_mesh()
             .x_desc(self.x_label.as_str())
@@ -170,18 +364,26 @@ impl Chart for LineChart {
             .label_style((FONT, 14))
             .axis_desc_style((FONT, 16))
             .draw()?;
-        for (k, s) in self.series.iter().enumerate() {
+        let labels = self.labels();
+        for (k, (s, label)) in self.series.iter().zip(&labels).enumerate() {
             let color = COLORS[k % COLORS.len()];
             let style = color.stroke_width(2);
             let points: Vec<(f64, f64)> = s.points.iter().map(|&(x, y)| (self.x(x), y)).collect();
-            let drawn = if s.dashed {
-                chart.draw_series(DashedLineSeries::new(points.clone(), 6, 4, style))?
+            if s.dashed {
+                chart
+                    .draw_series(DashedLineSeries::new(points.clone(), 6, 4, style))?
+                    .label(label.as_str())
+                    .legend(move |(x, y)| {
+                        EmptyElement::at((x, y))
+                            + PathElement::new([(0, 0), (7, 0)], style)
+                            + PathElement::new([(13, 0), (20, 0)], style)
+                    });
             } else {
-                chart.draw_series(LineSeries::new(points.clone(), style))?
-            };
-            drawn
-                .label(s.name.as_str())
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+                chart
+                    .draw_series(LineSeries::new(points.clone(), style))?
+                    .label(label.as_str())
+                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+            }
             chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
             if let Some(spread) = &s.spread {
                 chart.draw_series(points.iter().zip(spread).map(|(&(x, _), &(lo, hi))| {
@@ -189,12 +391,20 @@ impl Chart for LineChart {
                 }))?;
             }
         }
+        let (xs, ys) = chart.plotting_area().get_pixel_range();
+        let drawn = self.drawn_points(|p| chart.backend_coord(&p));
+        let corner = self.legend_corner(
+            &drawn,
+            (xs.start, ys.start, xs.end, ys.end),
+            legend_size(&labels),
+        );
         chart
             .configure_series_labels()
-            .position(match self.legend {
+            .position(match corner {
                 Corner::LowerRight => SeriesLabelPosition::LowerRight,
                 Corner::UpperRight => SeriesLabelPosition::UpperRight,
                 Corner::UpperLeft => SeriesLabelPosition::UpperLeft,
+                Corner::LowerLeft => SeriesLabelPosition::LowerLeft,
             })
             .label_font((FONT, 13))
             .background_style(WHITE.mix(0.85))

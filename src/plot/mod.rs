@@ -16,7 +16,10 @@ pub mod eval;
 pub mod heatmap;
 pub mod lines;
 pub mod optimizers;
+pub mod raster;
 pub mod training;
+
+use raster::Raster;
 
 /// The result a chart's drawing code returns; plotters' errors are boxed.
 pub type DrawResult = std::result::Result<(), Box<dyn std::error::Error>>;
@@ -31,6 +34,10 @@ pub trait Chart {
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static;
+    /// Pixels laid over the drawing as pictures (one `<image>` each in the SVG).
+    fn rasters(&self) -> Vec<Raster> {
+        Vec::new()
+    }
 }
 
 /// The font family every chart uses.
@@ -63,11 +70,20 @@ pub fn save(chart: &impl Chart, dir: &Path, stem: &str) -> Result<[PathBuf; 2]> 
         reason: e.to_string(),
     };
 
+    let rasters = chart.rasters();
     let mut svg = String::new();
     {
         let area = SVGBackend::with_string(&mut svg, chart.size()).into_drawing_area();
         chart.draw(&area).map_err(|e| fail(&svg_path, e))?;
         area.present().map_err(|e| fail(&svg_path, e.into()))?;
+    }
+    if !rasters.is_empty() {
+        let end = svg.rfind("</svg>").unwrap_or(svg.len());
+        let mut images = String::new();
+        for raster in &rasters {
+            images += &raster.svg_image().map_err(|e| fail(&svg_path, e.into()))?;
+        }
+        svg.insert_str(end, &images);
     }
     write_atomic(&svg_path, svg.as_bytes())?;
 
@@ -77,6 +93,9 @@ pub fn save(chart: &impl Chart, dir: &Path, stem: &str) -> Result<[PathBuf; 2]> 
         let area = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
         chart.draw(&area).map_err(|e| fail(&png_path, e))?;
         area.present().map_err(|e| fail(&png_path, e.into()))?;
+    }
+    for raster in &rasters {
+        raster.blit(&mut rgb, w);
     }
     write_png(&png_path, &rgb, w, h)?;
     Ok([svg_path, png_path])

@@ -283,6 +283,9 @@ impl RunDir {
         let [loss_svg, loss_png] = crate::plot::save(&losses, &self.path, "loss")?;
         let accuracy = AccuracyChart {
             epochs: &history.epochs,
+            iter_per_epoch: config.iter_per_epoch,
+            iterations: history.train_loss_list.len(),
+            final_acc: (history.final_train_acc, history.final_test_acc),
         };
         let [acc_svg, acc_png] = crate::plot::save(&accuracy, &self.path, "accuracy")?;
         let report = self.path.join("report.html");

@@ -176,6 +176,27 @@ pub fn svg_elements(svg: &str, tag: &str) -> Vec<BTreeMap<String, String>> {
         .collect()
 }
 
+/// The one `<image>` of an SVG document: where it is (x, y) and its pixels, decoded from the
+/// PNG its data URI holds.
+pub fn svg_image(svg: &str) -> ((f64, f64), image::RgbaImage) {
+    use base64::Engine;
+    let images = svg_elements(svg, "image");
+    assert_eq!(images.len(), 1, "one <image>");
+    let data = images[0]["href"]
+        .strip_prefix("data:image/png;base64,")
+        .expect("a PNG data URI");
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .unwrap();
+    let pixels = image::load_from_memory(&png).unwrap().to_rgba8();
+    let size = (attr(&images[0], "width"), attr(&images[0], "height"));
+    assert_eq!(
+        size,
+        (f64::from(pixels.width()), f64::from(pixels.height()))
+    );
+    ((attr(&images[0], "x"), attr(&images[0], "y")), pixels)
+}
+
 /// A numeric attribute of an SVG element.
 pub fn attr(element: &BTreeMap<String, String>, name: &str) -> f64 {
     element[name]
@@ -416,10 +437,17 @@ pub fn svg_text_elements(svg: &str) -> Vec<(BTreeMap<String, String>, String)> {
         .collect()
 }
 
-/// A chart's legend, top to bottom: (entry's text, colour of its sample line). The legend is
-/// the see-through white box plotters draws (`opacity` below 1); its samples are the
-/// horizontal lines along its left edge, each beside its text.
+/// A chart's legend, top to bottom: (entry's text, colour of its sample line).
 pub fn legend(svg: &str) -> Vec<(String, String)> {
+    legend_entries(svg)
+        .into_iter()
+        .map(|(text, colour, _)| (text, colour))
+        .collect()
+}
+
+/// The legend's box: the see-through white rectangle plotters draws (`opacity` below 1), as
+/// `[x0, y0, x1, y1]`.
+pub fn legend_box(svg: &str) -> [f64; 4] {
     let boxes: Vec<_> = svg_elements(svg, "rect")
         .into_iter()
         .filter(|r| r["fill"] == "#FFFFFF" && attr(r, "opacity") < 1.0)
@@ -427,25 +455,44 @@ pub fn legend(svg: &str) -> Vec<(String, String)> {
     assert_eq!(boxes.len(), 1, "one legend box");
     let b = &boxes[0];
     let (x0, y0) = (attr(b, "x"), attr(b, "y"));
-    let (x1, y1) = (x0 + attr(b, "width"), y0 + attr(b, "height"));
+    [x0, y0, x0 + attr(b, "width"), y0 + attr(b, "height")]
+}
+
+/// A chart's legend, top to bottom: (entry's text, colour of its sample, whether the sample is
+/// dashed). Its samples are the horizontal lines (one, or dashes) along the box's left edge,
+/// each beside its text.
+pub fn legend_entries(svg: &str) -> Vec<(String, String, bool)> {
+    let [x0, y0, x1, y1] = legend_box(svg);
     let inside = |(x, y): (f64, f64)| (x0..=x1).contains(&x) && (y0..=y1).contains(&y);
     let mut texts: Vec<(f64, f64, String)> = svg_text_elements(svg)
         .into_iter()
         .filter(|(a, _)| inside((attr(a, "x"), attr(a, "y"))))
         .map(|(a, text)| (attr(&a, "y"), attr(&a, "x"), text))
         .collect();
-    let mut samples: Vec<(f64, f64, String)> = svg_elements(svg, "polyline")
+    // Horizontal pieces near the box's left edge, grouped by level and colour: a sample spans
+    // 15 pixels or more (data drawn under the box, such as dashes, does not).
+    let mut pieces: BTreeMap<(i64, String), Vec<(f64, f64)>> = BTreeMap::new();
+    for e in svg_elements(svg, "polyline") {
+        let points = polyline_points(&e["points"]);
+        let level = points.len() == 2 && points[0].1 == points[1].1;
+        if level && inside(points[0]) && inside(points[1]) && points[0].0 - x0 <= 30.0 {
+            pieces
+                .entry((points[0].1 as i64, e["stroke"].clone()))
+                .or_default()
+                .push((points[0].0, points[1].0));
+        }
+    }
+    let mut samples: Vec<(f64, f64, String, bool)> = pieces
         .into_iter()
-        .filter_map(|e| {
-            let points = polyline_points(&e["points"]);
-            // A sample is 20 or more pixels long and starts near the box's left edge (data
-            // drawn under the box, such as dashes, does not).
-            let sample = points.len() == 2
-                && points[0].1 == points[1].1
-                && points[1].0 - points[0].0 >= 15.0
-                && points[0].0 - x0 <= 15.0;
-            (sample && inside(points[0]) && inside(points[1]))
-                .then(|| (points[0].1, points[1].0, e["stroke"].clone()))
+        .filter_map(|((y, colour), dashes)| {
+            let start = dashes.iter().map(|d| d.0).fold(f64::INFINITY, f64::min);
+            let end = dashes.iter().map(|d| d.1).fold(f64::NEG_INFINITY, f64::max);
+            (end - start >= 15.0 && start - x0 <= 15.0).then_some((
+                y as f64,
+                end,
+                colour,
+                dashes.len() > 1,
+            ))
         })
         .collect();
     texts.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -454,15 +501,31 @@ pub fn legend(svg: &str) -> Vec<(String, String)> {
     texts
         .into_iter()
         .zip(samples)
-        .map(|((text_y, text_x, text), (line_y, line_end, colour))| {
-            // The sample sits on the text's level (the text's y is its top), just left of it.
-            assert!(
-                (0.0..=14.0).contains(&(line_y - text_y)) && line_end < text_x,
-                "{text} at ({text_x}, {text_y}), its sample ending at ({line_end}, {line_y})"
-            );
-            (text, colour)
-        })
+        .map(
+            |((text_y, text_x, text), (line_y, line_end, colour, dashed))| {
+                // The sample sits on the text's level (the text's y is its top), just left of it.
+                assert!(
+                    (0.0..=14.0).contains(&(line_y - text_y)) && line_end < text_x,
+                    "{text} at ({text_x}, {text_y}), its sample ending at ({line_end}, {line_y})"
+                );
+                (text, colour, dashed)
+            },
+        )
         .collect()
+}
+
+/// Names each series hidden under a later one with the same values as the legend does:
+/// "name (same as later name)".
+pub fn name_coinciding(series: &mut [ExpectedSeries]) {
+    for k in 0..series.len() {
+        let twin = series[k + 1..]
+            .iter()
+            .find(|o| o.values == series[k].values)
+            .map(|o| o.name.clone());
+        if let Some(twin) = twin {
+            series[k].name = format!("{} (same as {twin})", series[k].name);
+        }
+    }
 }
 
 /// The (x, y) points of a `points="x,y x,y …"` attribute.
@@ -629,12 +692,27 @@ pub fn assert_line_chart(
 ) -> String {
     let text = svg(svg_path, (800, 500));
     let image = png(png_path, (800, 500));
-    let entries = legend(&text);
-    let names: Vec<&str> = entries.iter().map(|e| e.0.as_str()).collect();
-    let expected: Vec<&str> = series.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(names, expected, "{}: the legend", svg_path.display());
+    let entries = legend_entries(&text);
+    let names: Vec<(&str, bool)> = entries.iter().map(|e| (e.0.as_str(), e.2)).collect();
+    let expected: Vec<(&str, bool)> = series.iter().map(|s| (s.name.as_str(), s.dashed)).collect();
+    assert_eq!(
+        names,
+        expected,
+        "{}: the legend (dashed samples)",
+        svg_path.display()
+    );
+    // The legend covers no data mark.
+    let [x0, y0, x1, y1] = legend_box(&text);
+    for c in svg_elements(&text, "circle") {
+        let (x, y) = (attr(&c, "cx"), attr(&c, "cy"));
+        assert!(
+            !((x0 - 3.0..=x1 + 3.0).contains(&x) && (y0 - 3.0..=y1 + 3.0).contains(&y)),
+            "{}: the legend covers the point ({x}, {y})",
+            svg_path.display()
+        );
+    }
     let (mut all_points, mut all_values) = (Vec::new(), Vec::new());
-    for (s, (_, colour)) in series.iter().zip(&entries) {
+    for (s, (_, colour, _)) in series.iter().zip(&entries) {
         let marks = circles(&text, colour);
         let lines = polylines(&text, colour);
         // A solid line passes through the marks; dashes are many short pieces.
@@ -766,5 +844,34 @@ pub fn assert_heatmap(
             });
             assert!(labelled, "{at}: no {label} at its centre");
         }
+    }
+    // The colour scale right of the grid: dark (highest) at the top to light (lowest) at the
+    // bottom, its ends labelled with the values.
+    let ((bar_x, _), bar) = svg_image(&text);
+    assert!(bar_x > f64::from(size.0) - 100.0, "the scale at x {bar_x}");
+    let (top, bottom) = (bar.get_pixel(9, 0).0, bar.get_pixel(9, bar.height() - 1).0);
+    assert_eq!(
+        top,
+        [33, 78, 160, 255],
+        "{}: the scale's top",
+        svg_path.display()
+    );
+    if hi > lo {
+        assert_eq!(
+            bottom,
+            [255, 247, 188, 255],
+            "{}: the scale's bottom",
+            svg_path.display()
+        );
+    }
+    for v in [lo, hi] {
+        let label = format!("{v:.decimals$}");
+        assert!(
+            texts
+                .iter()
+                .any(|(a, t)| *t == label && a["text-anchor"] == "start"),
+            "{}: the scale names {label}",
+            svg_path.display()
+        );
     }
 }

@@ -41,6 +41,12 @@ pub fn charts(
             .unzip()
     };
     let (throughput, throughput_spread) = per_size(|s| s.samples_per_s);
+    // Throughput is drawn from 0, so heights compare as ratios.
+    let fastest = throughput_spread
+        .iter()
+        .map(|p| p.1)
+        .chain(throughput.iter().map(|p| p.1))
+        .fold(0.0, f64::max);
     let (test_acc, test_spread) = per_size(|s| s.final_test_acc);
     let (gap, gap_spread) = per_size(|s| s.gap);
     let train_acc: Vec<(f64, f64)> = sizes
@@ -87,7 +93,7 @@ pub fn charts(
                 x_label: "batch size (log scale)".into(),
                 y_label: "samples per second".into(),
                 log_x: true,
-                y_range: None,
+                y_range: Some(0.0..(fastest * 1.08).max(1.0)),
                 series: vec![Series { name: "samples/s".into(), points: throughput, spread: Some(throughput_spread), ..Series::default() }],
                 legend: Corner::LowerRight,
             },

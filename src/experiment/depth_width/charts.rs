@@ -6,6 +6,7 @@ use super::DepthWidthPlan;
 use crate::experiment::output::Charts;
 use crate::plot::heatmap::{Heatmap, HistogramGrid, HistogramRow};
 use crate::plot::lines::{Corner, LineChart, Series};
+use crate::plot::raster::Raster;
 use crate::plot::{Chart, DrawResult};
 use plotters::coord::Shift;
 use plotters::prelude::{DrawingArea, DrawingBackend};
@@ -38,6 +39,14 @@ impl Chart for Figure {
             Figure::Lines(c) => c.draw(area),
             Figure::Heatmap(c) => c.draw(area),
             Figure::Histograms(c) => c.draw(area),
+        }
+    }
+
+    fn rasters(&self) -> Vec<Raster> {
+        match self {
+            Figure::Lines(c) => c.rasters(),
+            Figure::Heatmap(c) => c.rasters(),
+            Figure::Histograms(c) => c.rasters(),
         }
     }
 }
