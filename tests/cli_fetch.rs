@@ -143,7 +143,8 @@ fn when_every_source_fails_the_error_lists_them_and_says_how_to_fix_it() {
     );
     // What to do: fill the cache from a folder, or install what reaches a source.
     assert!(
-        stderr.contains("run `scratchnet fetch --dataset mnist --from DIR`"),
+        // The test binary runs from target/, so the hint names the command through cargo.
+        stderr.contains("run `cargo run --release -- fetch --dataset mnist --from DIR`"),
         "{stderr}"
     );
     assert!(stderr.contains("`apt-get install npm`"), "{stderr}");
