@@ -10,6 +10,7 @@
 
 pub mod checkpoint;
 pub mod cli;
+pub mod cpu;
 pub mod data;
 pub mod demo;
 pub mod error;

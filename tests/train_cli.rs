@@ -707,3 +707,47 @@ fn impossible_settings_are_refused_with_the_value_named() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+/// `SCRATCHNET_SIMD` caps the kernels' instruction set (to measure an AVX2 machine on an
+/// AVX-512 one); every level trains the same weights bit for bit, and a wrong value is named.
+#[test]
+fn every_simd_level_trains_the_same_weights_and_a_wrong_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = |level: Option<&str>| {
+        let out = dir.path().join(level.unwrap_or("native"));
+        let args = [
+            "train",
+            "--iters",
+            "300",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        let mut command = common::command(&args);
+        if let Some(level) = level {
+            command.env("SCRATCHNET_SIMD", level);
+        }
+        common::succeeded(&args, command.output().unwrap());
+        std::fs::read(out.join("model.safetensors")).unwrap()
+    };
+    let native = model(None);
+    for level in ["avx2", "plain"] {
+        assert!(
+            model(Some(level)) == native,
+            "{level} trained other weights"
+        );
+    }
+    let out = dir.path().join("refused");
+    let args = ["train", "--iters", "1", "--out", out.to_str().unwrap()];
+    let refused = common::command(&args)
+        .env("SCRATCHNET_SIMD", "sse9")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("invalid SCRATCHNET_SIMD sse9: avx512, avx2 or plain"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "a refused run wrote {}", out.display());
+}

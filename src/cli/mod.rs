@@ -69,6 +69,7 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    crate::cpu::cap_from_env()?;
     match cli.command {
         Command::Train(args) => train::run_train(&args, cli.quiet),
         Command::Gradcheck(args) => train::run_gradcheck(&args, cli.quiet),
