@@ -8,6 +8,7 @@
 mod common;
 
 use sha2::{Digest, Sha256};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -139,6 +140,12 @@ fn sha256(path: &Path) -> String {
     format!("{:x}", Sha256::digest(std::fs::read(path).unwrap()))
 }
 
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
 const MISMATCH: &str = "does not match the checksum the catalog has for it";
 
 #[test]
@@ -233,4 +240,81 @@ fn fashion_mnist_is_verified_too_and_fetch_says_where_the_bad_file_went() {
     let err = refused(&out, &[TRAIN_LABELS, MISMATCH, "set aside as"]);
     let aside = cache.set_aside("fashion-mnist", TRAIN_LABELS);
     assert!(err.contains(&aside[0].display().to_string()), "{err}");
+}
+
+#[test]
+fn gzip_content_under_the_raw_name_and_raw_under_a_gz_name_are_accepted_offline_and_kept() {
+    let cache = Cache::with(&["mnist"]);
+    let gz = cache.change("mnist", TRAIN_LABELS, |b| *b = gzip(b));
+    let raw = cache.file("mnist", TEST_LABELS);
+    let gz_name = cache.file("mnist", &format!("{TEST_LABELS}.gz"));
+    std::fs::rename(&raw, &gz_name).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let err = succeeded(&train(&cache, &dir.path().join("run"), &[]));
+    assert!(!err.contains("warning"), "{err}");
+    assert_eq!(
+        std::fs::read(cache.file("mnist", TRAIN_LABELS)).unwrap(),
+        gz
+    );
+    assert!(gz_name.exists() && !raw.exists());
+    assert!(cache.set_aside("mnist", TRAIN_LABELS).is_empty());
+}
+
+#[test]
+fn a_link_to_the_users_own_copy_is_followed_never_replaced_and_a_bad_one_moved_aside() {
+    let cache = Cache::with(&["mnist"]);
+    let own = tempfile::tempdir().unwrap();
+    let good = own.path().join("my-train-labels");
+    let bad = own.path().join("my-test-labels");
+    std::fs::copy(cache.file("mnist", TRAIN_LABELS), &good).unwrap();
+    std::fs::copy(cache.file("mnist", TRAIN_LABELS), &bad).unwrap();
+    for (name, target) in [(TRAIN_LABELS, &good), (TEST_LABELS, &bad)] {
+        let link = cache.file("mnist", name);
+        std::fs::remove_file(&link).unwrap();
+        std::os::unix::fs::symlink(target, &link).unwrap();
+    }
+    let before = (sha256(&good), sha256(&bad));
+    let user = common::fetched_dir("mnist");
+    let dir = tempfile::tempdir().unwrap();
+    let out = train(
+        &cache,
+        &dir.path().join("run"),
+        &["--from", user.to_str().unwrap()],
+    );
+    let err = succeeded(&out);
+    assert!(
+        err.contains(TEST_LABELS) && err.contains("set aside as"),
+        "{err}"
+    );
+    assert_eq!(
+        (sha256(&good), sha256(&bad)),
+        before,
+        "the user's files are untouched"
+    );
+    let link = cache.file("mnist", TRAIN_LABELS);
+    assert_eq!(std::fs::read_link(&link).unwrap(), good);
+    let aside = cache.set_aside("mnist", TEST_LABELS);
+    assert_eq!(std::fs::read_link(&aside[0]).unwrap(), bad);
+}
+
+#[test]
+fn read_only_cache_files_are_read_and_a_bad_one_is_set_aside_with_its_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let cache = Cache::with(&["mnist"]);
+    let read_only = std::fs::Permissions::from_mode(0o444);
+    let good = cache.file("mnist", TRAIN_LABELS);
+    std::fs::set_permissions(&good, read_only.clone()).unwrap();
+    let changed = cache.change("mnist", TEST_LABELS, |b| b[8] = (b[8] + 1) % 10);
+    std::fs::set_permissions(cache.file("mnist", TEST_LABELS), read_only).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    refused(
+        &train(&cache, &dir.path().join("run"), &[]),
+        &[TEST_LABELS, MISMATCH],
+    );
+    let aside = cache.set_aside("mnist", TEST_LABELS);
+    assert_eq!(std::fs::read(&aside[0]).unwrap(), changed);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&aside[0]), 0o444);
+    assert_eq!(mode(&good), 0o444);
+    assert!(good.exists());
 }

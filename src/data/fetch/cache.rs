@@ -1,16 +1,20 @@
 //! The cache folder's contents: which files are there and hold the catalog's content, setting
 //! aside those that do not, and the temporaries a killed fetch left behind.
 //!
-//! A cached file is checked by its content: its bytes must have the catalog's SHA-256. The
-//! bytes checked are the bytes returned, so a load never parses bytes other than the ones
-//! verified.
+//! A cached file is checked by its content, not its container: it may be raw or gzip, under
+//! the raw name or `<name>.gz`; what counts is that its (decompressed) bytes have the catalog's
+//! SHA-256. The bytes checked are the bytes returned, so a load never parses bytes other than
+//! the ones verified.
 
 use super::origin::origin_path;
 use super::quarantine::set_aside;
 use crate::progress::Progress;
 use crate::{files, Error, Result};
+use flate2::read::MultiGzDecoder;
 use scratchnet_core::data::catalog::FileSpec;
+use scratchnet_core::data::idx::is_gzip;
 use sha2::{Digest, Sha256};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -20,7 +24,8 @@ const STALE_AFTER: Duration = Duration::from_secs(10 * 60);
 /// Bytes hashed between two progress updates.
 const HASH_STEP: usize = 1 << 20;
 
-/// How much larger than its pinned size a cached file may be before it is refused unread.
+/// How much larger than its pinned size a cached file may be (gzip of incompressible bytes
+/// grows a little) before it is refused unread.
 const LARGER_SLACK: u64 = 1 << 20;
 
 /// Hex digits of a digest an error message shows.
@@ -37,8 +42,9 @@ pub(crate) enum Cached {
     Rejected(Vec<String>),
 }
 
-/// Checks what the cache holds for `spec`: a file whose content has the pinned SHA-256 is good;
-/// one that does not is set aside (renamed, never deleted: it may be the user's) and reported.
+/// Checks what the cache holds for `spec`, under its raw name and then `<name>.gz`: the first
+/// whose content has the pinned SHA-256 is good; each one before it that does not is set aside
+/// (renamed, never deleted: it may be the user's) and reported.
 pub(crate) fn check_cached(
     spec: &FileSpec,
     cache: &Path,
@@ -80,7 +86,7 @@ fn content_problem(
     if !meta.is_file() {
         return Ok(Err("is not a file".to_string()));
     }
-    // A file much larger than the pinned size cannot match: not read.
+    // Neither the raw file nor its gzip can be much larger than the pinned size: not read.
     if meta.len() > spec.size + LARGER_SLACK {
         return Ok(Err(format!(
             "is {} bytes, far more than the catalog's {}",
@@ -89,7 +95,14 @@ fn content_problem(
         )));
     }
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let content = bytes;
+    let content = match decompressed(bytes, spec) {
+        Ok(content) => content,
+        Err(e) => {
+            return Ok(Err(format!(
+                "starts like gzip but does not decompress ({e})"
+            )))
+        }
+    };
     let actual = sha256(&content, spec, progress);
     if actual == spec.sha256 {
         return Ok(Ok(content));
@@ -108,6 +121,19 @@ fn content_problem(
         &spec.sha256[..SHORT_DIGEST],
         &actual[..SHORT_DIGEST]
     )))
+}
+
+/// `bytes` themselves, or their decompression when they start like gzip (at most one byte past
+/// the pinned size: a longer content cannot match anyway).
+fn decompressed(bytes: Vec<u8>, spec: &FileSpec) -> std::io::Result<Vec<u8>> {
+    if !is_gzip(&bytes) {
+        return Ok(bytes);
+    }
+    let mut out = Vec::with_capacity(spec.size as usize);
+    MultiGzDecoder::new(&bytes[..])
+        .take(spec.size + 1)
+        .read_to_end(&mut out)?;
+    Ok(out)
 }
 
 /// The SHA-256 of `content`, in hex, reporting progress.

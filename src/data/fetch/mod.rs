@@ -12,7 +12,7 @@
 //! decompressed, each with a `<name>.origin` note saying where it came from.
 //!
 //! Every command that reads a dataset verifies it again: [`verified_files`] reads each cached
-//! file once, hashes its content and hands
+//! file once, hashes its content (decompressed when it is gzip, whatever its name) and hands
 //! those same bytes to the reader, so no result is ever computed on bytes that were not checked.
 //! Hashing MNIST's 55 MB costs about 30 ms with the CPU's SHA instructions. A cached file whose
 //! content is not the catalog's is never deleted (it may be the user's): it is renamed aside to
@@ -95,7 +95,7 @@ pub fn ensure(
 }
 
 /// Makes `kind`'s four files present and verified in the cache, as [`fetch`] does, and returns
-/// their content: the very bytes whose SHA-256 was checked, for the reader.
+/// their content: the very bytes whose SHA-256 was checked (decompressed), for the reader.
 pub fn verified_files(
     kind: DatasetKind,
     options: &FetchOptions,
@@ -144,7 +144,7 @@ fn fetch_files(
 }
 
 /// Makes every file of `specs` present and verified in `cache`, trying the cache, then each of
-/// `sources` in turn; returns them with their verified contents.
+/// `sources` in turn; returns them with their verified (decompressed) contents.
 fn fetch_verified(
     kind: DatasetKind,
     specs: &[FileSpec],

@@ -97,6 +97,67 @@ fn with_no_source_a_bad_file_is_refused_and_kept_aside() {
 }
 
 #[test]
+fn gzip_content_is_accepted_under_the_raw_name_or_a_gz_name_and_kept() {
+    let (_src, cache, _) = filled_cache();
+    let files = fake_files();
+    let raw_name = cache.path().join("a-images");
+    std::fs::write(&raw_name, gzip(&files[0].1)).unwrap();
+    // Raw content under a `.gz` name, the raw name absent.
+    std::fs::remove_file(cache.path().join("a-labels")).unwrap();
+    let gz_name = cache.path().join("a-labels.gz");
+    std::fs::write(&gz_name, &files[1].1).unwrap();
+    let (fetched, contents) =
+        fetch_verified(DatasetKind::Mnist, &specs(), cache.path(), &[], &Silent).unwrap();
+    assert_eq!(contents[0], files[0].1);
+    assert_eq!(contents[1], files[1].1);
+    assert_eq!(fetched.files[1].path, gz_name);
+    assert_eq!(std::fs::read(&raw_name).unwrap(), gzip(&files[0].1));
+    assert!(set_aside(cache.path(), "a-images").is_empty());
+}
+
+#[test]
+fn a_link_to_the_users_copy_is_read_and_if_bad_only_the_link_moves() {
+    let (_src, cache, source) = filled_cache();
+    let own = tempfile::tempdir().unwrap();
+    let files = fake_files();
+    let good = own.path().join("mine-good");
+    let bad = own.path().join("mine-bad");
+    std::fs::write(&good, &files[0].1).unwrap();
+    std::fs::write(&bad, b"my own notes").unwrap();
+    let link = |name: &str, target: &Path| {
+        let path = cache.path().join(name);
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(target, &path).unwrap();
+    };
+    link("a-images", &good);
+    link("a-labels", &bad);
+    let (fetched, _) = fetch_verified(
+        DatasetKind::Mnist,
+        &specs(),
+        cache.path(),
+        std::slice::from_ref(&source),
+        &Silent,
+    )
+    .unwrap();
+    assert!(fetched.files[0].was_cached);
+    assert!(cache
+        .path()
+        .join("a-images")
+        .symlink_metadata()
+        .unwrap()
+        .is_symlink());
+    assert_eq!(std::fs::read(&bad).unwrap(), b"my own notes");
+    assert_eq!(std::fs::read(&good).unwrap(), files[0].1);
+    let aside = set_aside(cache.path(), "a-labels");
+    let moved = cache.path().join(&aside[0]);
+    assert_eq!(std::fs::read_link(&moved).unwrap(), bad);
+    assert_eq!(
+        std::fs::read(cache.path().join("a-labels")).unwrap(),
+        files[1].1
+    );
+}
+
+#[test]
 fn the_stamp_is_utc_and_free_of_colons() {
     let t = std::time::UNIX_EPOCH + Duration::from_secs(1_796_000_000);
     assert_eq!(super::super::quarantine::utc_stamp(t), "20261130T005320Z");
