@@ -318,3 +318,32 @@ fn read_only_cache_files_are_read_and_a_bad_one_is_set_aside_with_its_mode() {
     assert_eq!(mode(&good), 0o444);
     assert!(good.exists());
 }
+
+#[test]
+fn both_studies_refuse_a_bad_file_before_any_run_and_later_runs_say_where_it_went() {
+    let cache = Cache::with(&["mnist", "fashion-mnist"]);
+    cache.change("fashion-mnist", TEST_IMAGES, |b| b[20_000] ^= 1);
+    cache.change("mnist", TRAIN_LABELS, |b| b[60_000] = (b[60_000] + 3) % 10);
+    let dir = tempfile::tempdir().unwrap();
+    let study = |kind: &str, run: &str| {
+        let out = dir.path().join(run);
+        let output = cache.run(&["study", "--quiet", kind, "--out", out.to_str().unwrap()]);
+        assert!(!out.join("study.csv").exists());
+        output
+    };
+    refused(
+        &study("batch-size", "a"),
+        &[TRAIN_LABELS, MISMATCH, "set aside as"],
+    );
+    // The next run finds the file absent and says where the bad copy went.
+    let aside = cache.set_aside("mnist", TRAIN_LABELS);
+    let aside = aside[0].display().to_string();
+    refused(
+        &study("depth-width", "b"),
+        &[TRAIN_LABELS, "set aside earlier as", &aside],
+    );
+    let user = common::fetched_dir("mnist");
+    std::fs::copy(user.join(TRAIN_LABELS), cache.file("mnist", TRAIN_LABELS)).unwrap();
+    let err = refused(&study("depth-width", "c"), &[TEST_IMAGES, MISMATCH]);
+    assert!(err.contains("fashion-mnist"), "{err}");
+}

@@ -158,6 +158,8 @@ fn fetch_verified(
     let mut origins: Vec<Option<(String, bool)>> = vec![None; specs.len()];
     let mut found: Vec<Option<(PathBuf, Vec<u8>)>> = vec![None; specs.len()];
     let mut cache_problems = Vec::new();
+    // Files absent because an earlier run set them aside: said only if no source has them.
+    let mut cache_notes = Vec::new();
     // What the calm line says of each source that could not help.
     let mut unavailable = Vec::new();
     for (i, spec) in specs.iter().enumerate() {
@@ -172,7 +174,7 @@ fn fetch_verified(
                 }
                 cache_problems.extend(problems);
             }
-            Cached::Absent => {}
+            Cached::Absent => cache_notes.extend(earlier_rejection(spec, cache)),
         }
     }
     if !cache_problems.is_empty() {
@@ -215,6 +217,15 @@ fn fetch_verified(
         .map(|(s, _)| s.name)
         .collect();
     if !missing.is_empty() {
+        if cache_problems.is_empty() && !cache_notes.is_empty() {
+            failures.insert(
+                0,
+                SourceFailure {
+                    source: format!("cache {}", cache.display()),
+                    reason: cache_notes.join("; "),
+                },
+            );
+        }
         return Err(FetchError::AllSourcesFailed {
             dataset: kind.name().to_string(),
             missing: missing.join(", "),
@@ -249,6 +260,24 @@ fn fetch_verified(
         progress.line(&line);
     }
     Ok((fetched, contents))
+}
+
+/// What to say of `spec`, absent from `cache`, when an earlier run set a copy of it aside: the
+/// latest such copy.
+fn earlier_rejection(spec: &FileSpec, cache: &Path) -> Option<String> {
+    let prefix = format!("{}.rejected-", spec.name);
+    let latest = std::fs::read_dir(cache)
+        .ok()?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(&prefix))
+        .max()?;
+    Some(format!(
+        "{} is absent: a copy that did not match the checksum the catalog has for it was set \
+         aside earlier as {}",
+        spec.name,
+        cache.join(latest).display()
+    ))
 }
 
 /// The content of a file a source just stored, read back and verified again: the bytes a load
