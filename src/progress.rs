@@ -16,6 +16,8 @@ pub trait Progress: Sync {
     fn update(&self, _done: u64, _status: &str) {}
     /// A line of results worth keeping (an epoch's accuracies, a source that failed).
     fn line(&self, _text: &str) {}
+    /// Something the user must know even when quiet (a cache file set aside): on stderr.
+    fn warn(&self, _text: &str) {}
     /// The current task is over.
     fn end(&self) {}
 }
@@ -85,6 +87,17 @@ impl Progress for Console {
         match self.bar.lock().expect("progress lock").as_ref() {
             Some(bar) => bar.suspend(|| println!("{text}")),
             None => println!("{text}"),
+        }
+    }
+
+    fn warn(&self, text: &str) {
+        use std::io::Write;
+        let write = || {
+            let _ = writeln!(std::io::stderr(), "warning: {text}");
+        };
+        match self.bar.lock().expect("progress lock").as_ref() {
+            Some(bar) => bar.suspend(write),
+            None => write(),
         }
     }
 

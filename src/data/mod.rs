@@ -20,21 +20,22 @@ pub use scratchnet_core::data::{
     catalog, idx, mnist, BookData, DataError, Dataset, DatasetKind, FileSpec, IMAGE_PIXELS,
     IMAGE_SIDE, NUM_CLASSES,
 };
-use scratchnet_core::data::{load_dir, load_dir_book};
+use scratchnet_core::data::{load_files, load_files_book};
 
 use crate::progress::{Progress, Silent};
 use crate::Result;
 
-/// Fetches `kind` if its files are not yet in the cache, then loads it normalized to [0, 1]:
+/// Fetches `kind` if its files are not yet in the cache, verifies every file's SHA-256, then
+/// loads the very bytes verified, normalized to [0, 1]:
 /// x_train (60000, 784), x_test (10000, 784). This is what training calls.
 pub fn load(kind: DatasetKind, options: &FetchOptions, progress: &dyn Progress) -> Result<Dataset> {
-    let dir = fetch::ensure(kind, options, progress)?;
-    Ok(load_dir(kind, &dir)?)
+    let files = fetch::verified_files(kind, options, progress)?;
+    Ok(load_files(kind, files)?)
 }
 
 /// The book's `load_mnist(normalize, flatten, one_hot_label)`: fetches MNIST into the default
-/// cache if needed (silently), then loads it as [`load_dir_book`] describes.
+/// cache if needed (silently), verifies it, then loads it as [`mnist::load_dir_book`] describes.
 pub fn load_mnist(normalize: bool, flatten: bool, one_hot_label: bool) -> Result<BookData> {
-    let dir = fetch::ensure(DatasetKind::Mnist, &FetchOptions::default(), &Silent)?;
-    Ok(load_dir_book(&dir, normalize, flatten, one_hot_label)?)
+    let files = fetch::verified_files(DatasetKind::Mnist, &FetchOptions::default(), &Silent)?;
+    Ok(load_files_book(files, normalize, flatten, one_hot_label)?)
 }

@@ -76,26 +76,26 @@ struct Split {
 }
 
 impl Split {
-    /// Reads `images_name` and `labels_name` from `dir` (raw or `.gz`) and checks that they hold
-    /// the same number of 28×28 samples.
-    fn read(dir: &Path, images_name: &str, labels_name: &str) -> Result<Split> {
-        let images_path = locate(dir, images_name);
-        let labels_path = locate(dir, labels_name);
-        let images = idx::read_images(&images_path)?;
+    /// Parses a pair of files (raw or gzip) and checks that they hold the same number of
+    /// 28×28 samples.
+    fn parse(images: IdxFile, labels: IdxFile) -> Result<Split> {
+        let images_name = images.name;
+        let labels_name = labels.name;
+        let images = idx::parse_images(&images_name, images.bytes)?;
         if images.rows() != IMAGE_SIDE || images.cols() != IMAGE_SIDE {
             return Err(DataError::ImageSize {
-                file: images_path.display().to_string(),
+                file: images_name,
                 rows: images.rows() as u32,
                 cols: images.cols() as u32,
             }
             .into());
         }
-        let labels = idx::read_labels(&labels_path)?;
+        let labels = idx::parse_labels(&labels_name, labels.bytes)?;
         if labels.len() != images.count() {
             return Err(DataError::CountMismatch {
-                images_file: images_path.display().to_string(),
+                images_file: images_name,
                 images: images.count(),
-                labels_file: labels_path.display().to_string(),
+                labels_file: labels_name,
                 labels: labels.len(),
             }
             .into());
@@ -155,11 +155,68 @@ impl Split {
     }
 }
 
+/// One IDX file in memory: its bytes (raw or gzip) and the name errors give it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdxFile {
+    /// How errors name the file (its path, usually).
+    pub name: String,
+    /// Its bytes, raw or gzip.
+    pub bytes: Vec<u8>,
+}
+
+impl IdxFile {
+    /// Reads the file at `path`.
+    pub fn read(path: &Path) -> Result<IdxFile> {
+        let bytes = std::fs::read(path).map_err(|e| crate::Error::io(path, e))?;
+        Ok(IdxFile {
+            name: path.display().to_string(),
+            bytes,
+        })
+    }
+}
+
+/// A dataset's four IDX files in memory, for a caller that read (and checked) them itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdxFiles {
+    /// `train-images-idx3-ubyte`.
+    pub train_images: IdxFile,
+    /// `train-labels-idx1-ubyte`.
+    pub train_labels: IdxFile,
+    /// `t10k-images-idx3-ubyte`.
+    pub test_images: IdxFile,
+    /// `t10k-labels-idx1-ubyte`.
+    pub test_labels: IdxFile,
+}
+
+impl IdxFiles {
+    /// Reads the four files from `dir`, each raw or `.gz` beside the raw name.
+    pub fn read_dir(dir: &Path) -> Result<IdxFiles> {
+        let read = |name| IdxFile::read(&locate(dir, name));
+        Ok(IdxFiles {
+            train_images: read(TRAIN_IMAGES)?,
+            train_labels: read(TRAIN_LABELS)?,
+            test_images: read(TEST_IMAGES)?,
+            test_labels: read(TEST_LABELS)?,
+        })
+    }
+
+    /// The training and test splits, parsed and checked.
+    fn parse(self) -> Result<(Split, Split)> {
+        let train = Split::parse(self.train_images, self.train_labels)?;
+        let test = Split::parse(self.test_images, self.test_labels)?;
+        Ok((train, test))
+    }
+}
+
 /// Loads the four files of `kind` from `dir` (as cached: raw, or `.gz` beside the raw names),
 /// normalized to [0, 1]: x (N, 784) f32, t (N,) labels.
 pub fn load_dir(kind: DatasetKind, dir: &Path) -> Result<Dataset> {
-    let train = Split::read(dir, TRAIN_IMAGES, TRAIN_LABELS)?;
-    let test = Split::read(dir, TEST_IMAGES, TEST_LABELS)?;
+    load_files(kind, IdxFiles::read_dir(dir)?)
+}
+
+/// [`load_dir`] on files already in memory.
+pub fn load_files(kind: DatasetKind, files: IdxFiles) -> Result<Dataset> {
+    let (train, test) = files.parse()?;
     Ok(Dataset {
         kind,
         x_train: train.x(true),
@@ -178,8 +235,17 @@ pub fn load_dir_book(
     flatten: bool,
     one_hot_label: bool,
 ) -> Result<BookData> {
-    let train = Split::read(dir, TRAIN_IMAGES, TRAIN_LABELS)?;
-    let test = Split::read(dir, TEST_IMAGES, TEST_LABELS)?;
+    load_files_book(IdxFiles::read_dir(dir)?, normalize, flatten, one_hot_label)
+}
+
+/// [`load_dir_book`] on files already in memory.
+pub fn load_files_book(
+    files: IdxFiles,
+    normalize: bool,
+    flatten: bool,
+    one_hot_label: bool,
+) -> Result<BookData> {
+    let (train, test) = files.parse()?;
     Ok((
         train.book(normalize, flatten, one_hot_label),
         test.book(normalize, flatten, one_hot_label),
@@ -249,7 +315,8 @@ mod tests {
         let images = Images::new(n as u32, 28, 28, pixels.clone()).unwrap();
         write_images(&dir.path().join("i"), &images, Encoding::Raw).unwrap();
         write_labels(&dir.path().join("l"), &vec![3; n], Encoding::Raw).unwrap();
-        let split = Split::read(dir.path(), "i", "l").unwrap();
+        let read = |name| IdxFile::read(&dir.path().join(name)).unwrap();
+        let split = Split::parse(read("i"), read("l")).unwrap();
         let plain: Vec<f32> = pixels.iter().map(|&p| f32::from(p) / 255.0).collect();
         assert_eq!(split.x(true).as_slice().unwrap(), &plain[..]);
         let raw: Vec<f32> = pixels.iter().map(|&p| f32::from(p)).collect();

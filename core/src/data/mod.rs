@@ -9,4 +9,6 @@ pub mod mnist;
 
 pub use catalog::{DatasetKind, FileSpec, IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES};
 pub use error::DataError;
-pub use mnist::{load_dir, load_dir_book, BookData, Dataset};
+pub use mnist::{
+    load_dir, load_dir_book, load_files, load_files_book, BookData, Dataset, IdxFile, IdxFiles,
+};

@@ -40,6 +40,9 @@ pub enum FetchError {
 
 /// One indented line per source tried.
 fn failures_text(failures: &[SourceFailure]) -> String {
+    if failures.is_empty() {
+        return "  (none: SCRATCHNET_SOURCES allows no source for these files)".to_string();
+    }
     failures
         .iter()
         .map(|f| format!("  - {}: {}", f.source, f.reason))

@@ -11,6 +11,7 @@ use std::io::{Read, Write};
 use std::sync::Mutex;
 use std::time::Duration;
 
+mod cache;
 mod deb;
 
 /// A tiny fake dataset: four files of made-up bytes with their true checksums.
@@ -108,7 +109,6 @@ fn files_from_a_folder_enter_the_cache_decompressed_with_their_origin() {
         &specs(),
         cache.path(),
         std::slice::from_ref(&source),
-        true,
         &Silent,
     )
     .unwrap();
@@ -120,7 +120,7 @@ fn files_from_a_folder_enter_the_cache_decompressed_with_their_origin() {
         assert_eq!(file.sha256, spec.sha256);
     }
     // A second fetch finds everything in the cache and remembers where it came from.
-    let again = fetch_files(kind, &specs(), cache.path(), &[], true, &Silent).unwrap();
+    let again = fetch_files(kind, &specs(), cache.path(), &[], &Silent).unwrap();
     assert!(again
         .files
         .iter()
@@ -142,7 +142,6 @@ fn a_file_with_a_wrong_checksum_is_refused_and_leaves_no_trace() {
         &specs(),
         cache.path(),
         &[source],
-        false,
         &Silent,
     )
     .unwrap_err();
@@ -233,14 +232,7 @@ fn temporaries_left_by_a_killed_fetch_are_swept_but_fresh_ones_kept() {
         let file = std::fs::File::options().write(true).open(path).unwrap();
         file.set_modified(an_hour_ago).unwrap();
     }
-    let _ = fetch_files(
-        DatasetKind::Mnist,
-        &specs(),
-        cache.path(),
-        &[],
-        false,
-        &Silent,
-    );
+    let _ = fetch_files(DatasetKind::Mnist, &specs(), cache.path(), &[], &Silent);
     assert!(!old.exists() && fresh.exists() && other.exists());
 }
 
@@ -264,7 +256,6 @@ fn sources_are_tried_in_order_until_one_has_the_files() {
         &specs(),
         cache.path(),
         &sources,
-        false,
         &progress,
     )
     .unwrap();
@@ -292,7 +283,6 @@ fn sources_are_tried_in_order_until_one_has_the_files() {
         &specs(),
         cache.path(),
         &sources,
-        false,
         &progress,
     )
     .unwrap();
@@ -339,7 +329,6 @@ fn every_source_failing_lists_each_with_its_reason() {
         &specs(),
         cache.path(),
         &sources,
-        false,
         &Silent,
     )
     .unwrap_err();
@@ -359,49 +348,6 @@ fn every_source_failing_lists_each_with_its_reason() {
     );
     assert!(msg.contains(&cache.path().display().to_string()), "{msg}");
     assert!(names_in(cache.path()).is_empty());
-}
-
-#[test]
-fn a_corrupt_cached_file_is_replaced_on_verify_and_a_wrong_size_always() {
-    let (_src, source) = source_dir();
-    let cache = tempfile::tempdir().unwrap();
-    let kind = DatasetKind::Mnist;
-    fetch_files(
-        kind,
-        &specs(),
-        cache.path(),
-        std::slice::from_ref(&source),
-        false,
-        &Silent,
-    )
-    .unwrap();
-    let path = cache.path().join("a-images");
-    let mut bytes = std::fs::read(&path).unwrap();
-    bytes[10] ^= 1;
-    std::fs::write(&path, &bytes).unwrap();
-    // Loading trusts a file of the pinned size (it was verified when it entered)…
-    let trusted = fetch_files(kind, &specs(), cache.path(), &[], false, &Silent).unwrap();
-    assert!(trusted.files[0].was_cached);
-    // …and `fetch` re-hashes, removes it and takes it again from the source.
-    let fixed = fetch_files(
-        kind,
-        &specs(),
-        cache.path(),
-        std::slice::from_ref(&source),
-        true,
-        &Silent,
-    )
-    .unwrap();
-    assert!(!fixed.files[0].was_cached && fixed.files[1].was_cached);
-    assert_eq!(std::fs::read(&path).unwrap(), fake_files()[0].1);
-    // A file of the wrong size is refused even without hashing; with no source, it is gone.
-    std::fs::write(&path, b"short").unwrap();
-    let err = fetch_files(kind, &specs(), cache.path(), &[], false, &Silent).unwrap_err();
-    let (failures, _) = all_failed(err);
-    assert!(failures[0]
-        .reason
-        .contains("a-images: 5 bytes, expected 1000 (removed)"));
-    assert!(!path.exists());
 }
 
 #[test]
@@ -508,7 +454,6 @@ fn a_download_reports_progress_and_is_decompressed() {
         std::slice::from_ref(&spec),
         cache.path(),
         &[source],
-        false,
         &progress,
     )
     .unwrap();

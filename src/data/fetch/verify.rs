@@ -7,8 +7,8 @@
 use super::error::FetchError;
 use super::origin::write_origin;
 use super::tally::Failure;
+use crate::files;
 use crate::progress::Progress;
-use crate::{files, Error, Result};
 use flate2::read::MultiGzDecoder;
 use scratchnet_core::data::catalog::FileSpec;
 use scratchnet_core::data::idx::is_gzip;
@@ -92,18 +92,6 @@ pub(crate) fn store_verified_sized(
         (Err(_), Some(refusal)) => Err(refusal),
         (Err(e), None) => Err(Failure::Cache(e)),
     }
-}
-
-/// The SHA-256 of a file, in hex, reporting progress.
-pub(crate) fn hash_file(path: &Path, spec: &FileSpec, progress: &dyn Progress) -> Result<String> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut reader = Counting::new(file, progress);
-    progress.begin(&format!("verify {}", spec.name), Some(spec.size));
-    let mut hasher = Sha256::new();
-    let copied = std::io::copy(&mut reader, &mut hasher);
-    progress.end();
-    copied.map_err(|e| Error::io(path, e))?;
-    Ok(format!("{:x}", hasher.finalize()))
 }
 
 /// Notes that reading the source failed (not writing the cache) and passes the error on.

@@ -66,7 +66,6 @@ fn files_come_out_of_a_deb_downloaded_from_the_archive() {
         &specs(),
         cache.path(),
         &[Source::Deb(package)],
-        true,
         &Silent,
     )
     .unwrap();
@@ -93,7 +92,6 @@ fn a_short_deb_is_the_sources_failure_named_with_its_size() {
         &specs(),
         cache.path(),
         &[Source::Deb(package)],
-        false,
         &Silent,
     )
     .unwrap_err();
