@@ -13,6 +13,7 @@ use ndarray::{Array1, Array2, ArrayD, IxDyn};
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 use scratchnet_core::layers::Activation;
+use scratchnet_core::net::spec::NetworkSpec;
 use scratchnet_core::net::{MultiLayerNet, MultiLayerNetConfig, Network, TwoLayerNet};
 use scratchnet_core::Float;
 use std::collections::{BTreeMap, HashMap};
@@ -20,6 +21,9 @@ use std::path::{Path, PathBuf};
 
 /// The metadata key under which scratchnet stores its JSON object of settings.
 pub const META_KEY: &str = "scratchnet";
+
+/// Metadata keys that are not a MultiLayerNet's options.
+const NOT_OPTIONS: [&str; 3] = ["network", "resume", "settings"];
 
 /// What scratchnet records about a network in a checkpoint, in sorted key order.
 pub type Metadata = BTreeMap<String, String>;
@@ -216,7 +220,14 @@ impl Checkpoint {
         };
         let (W1, b1, W2, b2) = (as2("W1")?, as1("b1")?, as2("W2")?, as1("b2")?);
         let (input, hidden) = W1.dim();
-        if b1.len() != hidden || W2.nrows() != hidden || b2.len() != W2.ncols() || input == 0 {
+        let output = W2.ncols();
+        if b1.len() != hidden
+            || W2.nrows() != hidden
+            || b2.len() != output
+            || input == 0
+            || hidden == 0
+            || output == 0
+        {
             return Err(fail(
                 &self.path,
                 format!(
@@ -225,28 +236,21 @@ impl Checkpoint {
                 ),
             ));
         }
-        Ok(TwoLayerNet::from_params(W1, b1, W2, b2, activation))
+        let net = TwoLayerNet::from_params(W1, b1, W2, b2, activation);
+        self.check_no_stray_tensor(&net)?;
+        Ok(net)
     }
 
     /// Rebuilds the `MultiLayerNet` this checkpoint holds: its options from the metadata, every
-    /// parameter and running statistic from the tensors, each shape checked.
+    /// parameter and running statistic from the tensors, each shape checked — the layer sizes
+    /// the metadata names are checked against the tensors' shapes and the weight limit before
+    /// anything is allocated, so lying metadata cannot drive a huge allocation.
     pub fn multi_layer_net<F: Float>(&self) -> Result<MultiLayerNet<F>> {
-        // Each option is saved as its JSON text, strings bare (`relu`, `he`, `[100,100]`, `true`).
-        let options: serde_json::Map<String, serde_json::Value> = self
-            .metadata
-            .iter()
-            .filter(|(key, _)| key.as_str() != "network")
-            .map(|(key, text)| {
-                let value = serde_json::from_str(text)
-                    .unwrap_or_else(|_| serde_json::Value::String(text.clone()));
-                (key.clone(), value)
-            })
-            .collect();
-        let config: MultiLayerNetConfig = serde_json::from_value(options.into())
+        let config = self.multi_layer_config()?;
+        let (input_size, output_size) = self.check_layer_sizes(&config.hidden_size_list)?;
+        NetworkSpec::MultiLayerNet(config.clone())
+            .validate(input_size, output_size)
             .map_err(|e| fail(&self.path, format!("metadata: {e}")))?;
-        let depth = config.hidden_size_list.len() + 1;
-        let input_size = self.tensor::<F>("W1", 2)?.shape()[0];
-        let output_size = self.tensor::<F>(&format!("W{depth}"), 2)?.shape()[1];
         // Every value is overwritten below; the seed only fills them meanwhile.
         let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
         let mut net = MultiLayerNet::new(input_size, output_size, &config, &mut rng)
@@ -258,7 +262,113 @@ impl Checkpoint {
             let name = name.to_string();
             self.fill(&name, value)?;
         }
+        self.check_no_stray_tensor(&net)?;
         Ok(net)
+    }
+
+    /// The MultiLayerNet options the metadata records (each as its JSON text, strings bare:
+    /// `relu`, `he`, `[100,100]`, `true`).
+    fn multi_layer_config(&self) -> Result<MultiLayerNetConfig> {
+        let options: serde_json::Map<String, serde_json::Value> = self
+            .metadata
+            .iter()
+            .filter(|(key, _)| !NOT_OPTIONS.contains(&key.as_str()))
+            .map(|(key, text)| {
+                let value = serde_json::from_str(text)
+                    .unwrap_or_else(|_| serde_json::Value::String(text.clone()));
+                (key.clone(), value)
+            })
+            .collect();
+        serde_json::from_value(options.into()).map_err(|e| {
+            fail(
+                &self.path,
+                format!("metadata: {e} (hidden_size_list is a list of sizes such as [100,100])"),
+            )
+        })
+    }
+
+    /// Checks that the weights `W1`…`W(n+1)` exist with the shapes `hidden` (the metadata's
+    /// sizes) implies, and that there is no further `W`; returns (input, output) sizes.
+    fn check_layer_sizes(&self, hidden: &[usize]) -> Result<(usize, usize)> {
+        let shape_of = |name: &str| -> Result<[usize; 2]> {
+            let t = self.tensors.get(name).ok_or_else(|| {
+                fail(
+                    &self.path,
+                    format!(
+                        "no tensor named {name}, which the metadata's hidden_size_list {hidden:?} \
+                         needs ({} layers)",
+                        hidden.len() + 1
+                    ),
+                )
+            })?;
+            match t.shape() {
+                &[rows, cols] => Ok([rows, cols]),
+                other => Err(fail(
+                    &self.path,
+                    format!("tensor {name} has shape {other:?}; expected 2 dimensions"),
+                )),
+            }
+        };
+        let depth = hidden.len() + 1;
+        let input_size = shape_of("W1")?[0];
+        let output_size = shape_of(&format!("W{depth}"))?[1];
+        let sizes: Vec<usize> = std::iter::once(input_size)
+            .chain(hidden.iter().copied())
+            .chain([output_size])
+            .collect();
+        for (i, pair) in sizes.windows(2).enumerate() {
+            let name = format!("W{}", i + 1);
+            let shape = shape_of(&name)?;
+            if shape != [pair[0], pair[1]] {
+                return Err(fail(
+                    &self.path,
+                    format!(
+                        "tensor {name} has shape {shape:?} but the metadata's hidden_size_list \
+                         {hidden:?} needs {:?}",
+                        [pair[0], pair[1]]
+                    ),
+                ));
+            }
+        }
+        if self.tensors.contains_key(&format!("W{}", depth + 1)) {
+            return Err(fail(
+                &self.path,
+                format!(
+                    "holds a tensor W{} but the metadata's hidden_size_list {hidden:?} has only \
+                     {depth} layers",
+                    depth + 1
+                ),
+            ));
+        }
+        if input_size == 0 || output_size == 0 {
+            return Err(fail(&self.path, "W1 or the last W has a size of 0"));
+        }
+        Ok((input_size, output_size))
+    }
+
+    /// Refuses a tensor that is neither a parameter nor a buffer of `net` (state tensors, named
+    /// `<group>/<name>`, are checked by whoever reads them).
+    fn check_no_stray_tensor<F: Float>(&self, net: &impl Network<F>) -> Result<()> {
+        let params = net.params();
+        let buffers = net.buffers();
+        let known: std::collections::HashSet<&str> = params
+            .iter()
+            .map(|p| p.name)
+            .chain(buffers.iter().map(|(name, _)| *name))
+            .collect();
+        let mut stray: Vec<&String> = self
+            .tensors
+            .keys()
+            .filter(|name| !name.contains('/') && !known.contains(name.as_str()))
+            .collect();
+        stray.sort();
+        match stray.first() {
+            None => Ok(()),
+            Some(name) => Err(fail(
+                &self.path,
+                format!("tensor {name} is not part of the network its metadata describes"),
+            )),
+        }
     }
 
     /// Rebuilds whichever network the checkpoint holds (its metadata's `network`).
@@ -268,7 +378,7 @@ impl Checkpoint {
             "MultiLayerNet" => Ok(Box::new(self.multi_layer_net::<F>()?)),
             other => Err(fail(
                 &self.path,
-                format!("unknown network {other}; expected TwoLayerNet or MultiLayerNet"),
+                format!("unknown network {other:?}; expected TwoLayerNet or MultiLayerNet"),
             )),
         }
     }

@@ -89,14 +89,20 @@ pub fn trained_on(model: &Path) -> Option<DatasetKind> {
 /// How many misclassified images the grid shows.
 pub const GRID_IMAGES: usize = 60;
 
-/// Evaluates the weights in `model` (a TwoLayerNet or a MultiLayerNet) on `dataset`'s test set and draws `confusion` and
+/// The network in the weights file `model` (a TwoLayerNet or a MultiLayerNet), every shape
+/// checked; read before any data is loaded, so a bad file is refused at once.
+pub fn load_model(model: &Path) -> Result<Box<dyn Network<f32>>> {
+    Checkpoint::load(model)?.network::<f32>()
+}
+
+/// Evaluates `net`, read from `model`, on `dataset`'s test set and draws `confusion` and
 /// `misclassified` charts (SVG and PNG) into `out_dir`; returns the evaluation and the files.
 pub fn evaluate_model(
+    net: &dyn Network<f32>,
     model: &Path,
     dataset: &Dataset,
     out_dir: &Path,
 ) -> Result<(Evaluation, Vec<PathBuf>)> {
-    let net = Checkpoint::load(model)?.network::<f32>()?;
     let input_size = net.input_size();
     if input_size != dataset.x_test.ncols() {
         return Err(Error::Checkpoint {
@@ -116,12 +122,7 @@ pub fn evaluate_model(
             ),
         });
     }
-    let evaluation = evaluate(
-        net.as_ref(),
-        dataset.x_test.view(),
-        &dataset.t_test,
-        NUM_CLASSES,
-    );
+    let evaluation = evaluate(net, dataset.x_test.view(), &dataset.t_test, NUM_CLASSES);
     let shown: Vec<_> = evaluation.misclassified.iter().take(GRID_IMAGES).collect();
     let rows: Vec<usize> = shown.iter().map(|m| m.0).collect();
     let images = dataset.x_test.select(Axis(0), &rows);

@@ -178,6 +178,7 @@ pub(super) struct EvalArgs {
 pub(super) fn run_eval(args: &EvalArgs, quiet: bool) -> Result<()> {
     let progress = Console::new(quiet);
     let model = model_file(&args.model)?;
+    let net = eval::load_model(&model)?;
     let trained_on = eval::trained_on(&model);
     let kind = args.data.dataset.or(trained_on).unwrap_or_default();
     if let Some(trained_on) = trained_on.filter(|&t| t != kind) {
@@ -191,7 +192,7 @@ pub(super) fn run_eval(args: &EvalArgs, quiet: bool) -> Result<()> {
         Some(dir) => dir.clone(),
         None => files::parent_dir(&model).to_path_buf(),
     };
-    let (evaluation, files) = eval::evaluate_model(&model, &dataset, &out)?;
+    let (evaluation, files) = eval::evaluate_model(net.as_ref(), &model, &dataset, &out)?;
     println!(
         "test accuracy {:.4} ({} of {} misclassified)",
         evaluation.accuracy,
