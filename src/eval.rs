@@ -90,9 +90,20 @@ pub fn trained_on(model: &Path) -> Option<DatasetKind> {
 pub const GRID_IMAGES: usize = 60;
 
 /// The network in the weights file `model` (a TwoLayerNet or a MultiLayerNet), every shape
-/// checked; read before any data is loaded, so a bad file is refused at once.
-pub fn load_model(model: &Path) -> Result<Box<dyn Network<f32>>> {
-    Checkpoint::load(model)?.network::<f32>()
+/// checked and its checksum verified; read before any data is loaded, so a bad file is refused
+/// at once. The second value is a warning to show: a file without a checksum (written before
+/// scratchnet sealed its files) is accepted, but cannot be verified.
+pub fn load_model(model: &Path) -> Result<(Box<dyn Network<f32>>, Option<String>)> {
+    let ckpt = Checkpoint::load(model)?;
+    let net = ckpt.network::<f32>()?;
+    let warning = (!ckpt.is_sealed()).then(|| {
+        format!(
+            "warning: {} has no checksum (it was written by an older scratchnet), so a damaged \
+             byte in it could not be detected",
+            model.display()
+        )
+    });
+    Ok((net, warning))
 }
 
 /// Evaluates `net`, read from `model`, on `dataset`'s test set and draws `confusion` and

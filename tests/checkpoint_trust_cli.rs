@@ -43,7 +43,7 @@ impl Weights {
     /// by the checks that come after the checksum's).
     fn write(&self, path: &Path) {
         self.write_unsealed(path);
-        // (sealed again once checkpoints carry a checksum)
+        scratchnet::checkpoint::reseal(path).unwrap();
     }
 
     /// Writes the file back as it is, checksum and all.
@@ -245,5 +245,298 @@ fn a_checkpoint_whose_metadata_lies_is_refused_on_resume() {
         w.meta.insert("hidden_size_list".into(), value.into());
         w.write(&dir.join("checkpoint.safetensors"));
         resume_fails(&dir, expected);
+    }
+}
+
+// ---- class 7: restoring state checks shapes ----
+
+/// The flags of an interrupted run with every kind of state: Adam's moments, BatchNorm's
+/// running statistics, Dropout's positions and a shuffled order.
+const STATEFUL: [&str; 14] = [
+    "--hidden",
+    "8,6",
+    "--activation",
+    "relu",
+    "--optimizer",
+    "adam",
+    "--batchnorm",
+    "--dropout",
+    "0.2",
+    "--sampling",
+    "shuffled-epochs",
+    "--batch-size",
+    "50",
+    "--seed",
+];
+
+/// An interrupted [`STATEFUL`] run in `root/stateful`.
+fn stateful_run(root: &Path) -> PathBuf {
+    let run = root.join("stateful");
+    interrupted_run(
+        &run,
+        &[&STATEFUL[..], &["3", "--iters", "1000000"]].concat(),
+    );
+    run
+}
+
+/// Copies `run` to `root/name`, edits its checkpoint with `edit` (sealed again) and checks
+/// that `train --resume` refuses it saying `expected`.
+fn edited_resume_fails(
+    run: &Path,
+    root: &Path,
+    name: &str,
+    edit: impl FnOnce(&mut Weights),
+    expected: &str,
+) {
+    let dir = copy_run(run, root, name);
+    let ckpt = dir.join("checkpoint.safetensors");
+    let mut w = Weights::read(&ckpt);
+    edit(&mut w);
+    w.write(&ckpt);
+    let stderr = resume_fails(&dir, expected);
+    assert!(stderr.contains("checkpoint.safetensors"), "{stderr}");
+}
+
+#[test]
+fn state_that_does_not_fit_the_network_is_refused_on_resume() {
+    let root = tempfile::tempdir().unwrap();
+    let run = stateful_run(root.path());
+    // The example: Adam's first moment of W1, transposed.
+    edited_resume_fails(
+        &run,
+        root.path(),
+        "transposed",
+        |w| {
+            let (shape, _) = w.tensor("optimizer/m/W1");
+            shape.reverse();
+        },
+        "optimizer state m/W1 has shape [8, 784]",
+    );
+    edited_resume_fails(
+        &run,
+        root.path(),
+        "short_order",
+        |w| {
+            let mut resume = w.resume();
+            resume["sampler"]["order"].as_array_mut().unwrap().pop();
+            w.set_resume(&resume);
+        },
+        "sampler order",
+    );
+    edited_resume_fails(
+        &run,
+        root.path(),
+        "repeated_row",
+        |w| {
+            let mut resume = w.resume();
+            let order = resume["sampler"]["order"].as_array_mut().unwrap();
+            order[1] = order[0].clone();
+            w.set_resume(&resume);
+        },
+        "twice",
+    );
+    edited_resume_fails(
+        &run,
+        root.path(),
+        "running_mean",
+        |w| {
+            let (shape, values) = w.tensor("running_mean1");
+            shape[0] += 1;
+            values.push(0.0);
+        },
+        "running_mean1",
+    );
+    edited_resume_fails(
+        &run,
+        root.path(),
+        "dropout",
+        |w| {
+            let mut resume = w.resume();
+            resume["network_random"].as_array_mut().unwrap().pop();
+            w.set_resume(&resume);
+        },
+        "random-number positions",
+    );
+    edited_resume_fails(
+        &run,
+        root.path(),
+        "stray_state",
+        |w| {
+            let b1 = w.tensor("optimizer/m/b1").clone();
+            w.tensors.insert("optimizer/h/b1".into(), b1);
+        },
+        "optimizer state h/b1 does not belong",
+    );
+}
+
+// ---- class 2: the checkpoint must hold every piece of state, within the run ----
+
+#[test]
+fn a_checkpoint_missing_state_or_past_the_end_is_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let run = stateful_run(root.path());
+    // The example: Adam's moments gone would restart them from zero.
+    edited_resume_fails(
+        &run,
+        root.path(),
+        "no_moments",
+        |w| {
+            w.tensors.retain(|name, _| !name.starts_with("optimizer/"));
+        },
+        "optimizer state m/W1 is missing",
+    );
+    edited_resume_fails(
+        &run,
+        root.path(),
+        "no_v",
+        |w| {
+            w.tensors.remove("optimizer/v/gamma2");
+        },
+        "optimizer state v/gamma2 is missing",
+    );
+    // The example: an iteration past the end "finished" at once.
+    edited_resume_fails(
+        &run,
+        root.path(),
+        "past_the_end",
+        |w| {
+            let mut resume = w.resume();
+            resume["state"]["iteration"] = 2_000_000.into();
+            w.set_resume(&resume);
+        },
+        "iteration 2000000 is past the run's end",
+    );
+    edited_resume_fails(
+        &run,
+        root.path(),
+        "short_history",
+        |w| {
+            let mut resume = w.resume();
+            resume["state"]["history"]["train_loss_list"]
+                .as_array_mut()
+                .unwrap()
+                .pop();
+            w.set_resume(&resume);
+        },
+        "history holds",
+    );
+    edited_resume_fails(
+        &run,
+        root.path(),
+        "no_dropout_state",
+        |w| {
+            let mut resume = w.resume();
+            resume["network_random"] = Value::Array(vec![]);
+            w.set_resume(&resume);
+        },
+        "random-number positions",
+    );
+}
+
+// ---- class 2: the checkpoint and config.json must agree; a flipped bit is caught ----
+
+#[test]
+fn a_checkpoint_of_another_run_is_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let (small, large) = (root.path().join("small"), root.path().join("large"));
+    let long = ["--iters", "1000000"];
+    interrupted_run(&small, &[&["--hidden-size", "30"][..], &long].concat());
+    interrupted_run(&large, &[&["--hidden-size", "200"][..], &long].concat());
+    let config_before = std::fs::read(large.join("config.json")).unwrap();
+
+    // The example: a 784-30-10 checkpoint in a 784-200-10 run's folder.
+    let dir = copy_run(&large, root.path(), "swapped");
+    std::fs::copy(
+        small.join("checkpoint.safetensors"),
+        dir.join("checkpoint.safetensors"),
+    )
+    .unwrap();
+    resume_fails(&dir, "hidden_size: checkpoint 30, config.json 200");
+    assert_eq!(
+        std::fs::read(dir.join("config.json")).unwrap(),
+        config_before
+    );
+
+    // The same, its recorded settings made to match: the network itself still does not.
+    let dir = copy_run(&large, root.path(), "disguised");
+    let mut w = Weights::read(&small.join("checkpoint.safetensors"));
+    let large_settings =
+        Weights::read(&large.join("checkpoint.safetensors")).meta["settings"].clone();
+    w.meta.insert("settings".into(), large_settings);
+    w.write(&dir.join("checkpoint.safetensors"));
+    resume_fails(&dir, "config.json describes TwoLayerNet 784-200-10");
+
+    // Another learning rate, the same network.
+    let dir = copy_run(&large, root.path(), "other_lr");
+    let ckpt = dir.join("checkpoint.safetensors");
+    let mut w = Weights::read(&ckpt);
+    let mut settings: Value = serde_json::from_str(&w.meta["settings"]).unwrap();
+    settings["learning_rate"] = 0.5.into();
+    w.meta.insert("settings".into(), settings.to_string());
+    w.write(&ckpt);
+    resume_fails(&dir, "learning_rate: checkpoint 0.5, config.json 0.1");
+}
+
+#[test]
+fn a_flipped_bit_or_a_missing_checksum_is_caught() {
+    let root = tempfile::tempdir().unwrap();
+    let run = root.path().join("run");
+    interrupted_run(&run, &["--hidden-size", "12", "--iters", "1000000"]);
+    let ckpt_len = std::fs::metadata(run.join("checkpoint.safetensors"))
+        .unwrap()
+        .len() as usize;
+    for (name, at) in [("in_weights", ckpt_len - 5), ("in_header", 200)] {
+        let dir = copy_run(&run, root.path(), name);
+        let ckpt = dir.join("checkpoint.safetensors");
+        let mut bytes = std::fs::read(&ckpt).unwrap();
+        bytes[at] ^= 0x04;
+        std::fs::write(&ckpt, bytes).unwrap();
+        resume_fails(&dir, "checkpoint.safetensors");
+    }
+    // An old checkpoint, without a checksum, is refused: its state cannot be verified.
+    let dir = copy_run(&run, root.path(), "unsealed");
+    let ckpt = dir.join("checkpoint.safetensors");
+    let mut w = Weights::read(&ckpt);
+    w.meta.remove("sha256");
+    w.write_unsealed(&ckpt);
+    resume_fails(&dir, "has no checksum");
+
+    // A model file: a flipped bit is refused; without a checksum it is read, with a warning.
+    let done = root.path().join("done");
+    finished_run(&done, &["--hidden-size", "12"]);
+    let model = done.join("model.safetensors");
+    let original = std::fs::read(&model).unwrap();
+    let mut bytes = original.clone();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x80;
+    std::fs::write(&model, bytes).unwrap();
+    eval_fails(&model, "do not match its checksum");
+    std::fs::write(&model, &original).unwrap();
+    let mut w = Weights::read(&model);
+    w.meta.remove("sha256");
+    w.write_unsealed(&model);
+    let out = scratchnet(&["--quiet", "eval", "--model", model.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("has no checksum"), "{stderr}");
+}
+
+#[test]
+fn flags_that_cannot_apply_to_a_resumed_run_are_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("nothing-here");
+    for flags in [
+        &["--optimizer", "adam"][..],
+        &["--sampling", "shuffled-epochs"],
+        &["--weight-init-std", "0.1"],
+        &["--batchnorm"],
+        &["--dropout", "0.3"],
+    ] {
+        let args = [
+            &["--quiet", "train", "--resume", dir.to_str().unwrap()][..],
+            flags,
+        ]
+        .concat();
+        fails_naming(&args, "cannot be used with");
     }
 }

@@ -12,6 +12,33 @@ use anyhow::{bail, Result};
 use scratchnet_core::train::{GradientMethod, OnNan, TrainConfig};
 use std::path::{Path, PathBuf};
 
+/// The flags a resumed run refuses: every setting, since the run's own come from its
+/// config.json (a test checks that every flag of `train` is here or in [`RESUME_ALLOWS`]).
+const RESUME_REFUSES: [&str; 18] = [
+    "iters_num",
+    "batch_size",
+    "gradient",
+    "seed",
+    "out",
+    "on_nan",
+    "hidden_size",
+    "hidden",
+    "activation",
+    "weight_init_std",
+    "init",
+    "weight_decay",
+    "dropout",
+    "batchnorm",
+    "optimizer",
+    "learning_rate",
+    "sampling",
+    "dataset",
+];
+
+/// The flags of `train` that apply to a resumed run: where the data is and how many threads.
+#[cfg(test)]
+pub(super) const RESUME_ALLOWS: [&str; 4] = ["resume", "threads", "data_dir", "from"];
+
 /// `scratchnet train`'s arguments: one flag per setting of the book's loop.
 #[derive(clap::Args, Debug)]
 pub(super) struct TrainArgs {
@@ -44,7 +71,7 @@ pub(super) struct TrainArgs {
     #[arg(
         long,
         value_name = "DIR",
-        conflicts_with_all = ["iters_num", "batch_size", "gradient", "seed", "out", "on_nan", "hidden_size", "hidden", "activation", "learning_rate", "dataset"]
+        conflicts_with_all = RESUME_REFUSES
     )]
     resume: Option<PathBuf>,
 }
@@ -178,7 +205,10 @@ pub(super) struct EvalArgs {
 pub(super) fn run_eval(args: &EvalArgs, quiet: bool) -> Result<()> {
     let progress = Console::new(quiet);
     let model = model_file(&args.model)?;
-    let net = eval::load_model(&model)?;
+    let (net, warning) = eval::load_model(&model)?;
+    if let Some(warning) = warning {
+        eprintln!("{warning}");
+    }
     let trained_on = eval::trained_on(&model);
     let kind = args.data.dataset.or(trained_on).unwrap_or_default();
     if let Some(trained_on) = trained_on.filter(|&t| t != kind) {

@@ -158,11 +158,13 @@ impl RunDir {
         Ok(path)
     }
 
-    /// Saves the network's weights and the trainer's `snapshot` as the checkpoint.
+    /// Saves the network's weights, the trainer's `snapshot` and the run's `settings` as the
+    /// checkpoint.
     pub fn save_checkpoint<N: Network<f32> + Describe + ?Sized>(
         &self,
         net: &N,
         snapshot: Snapshot<f32>,
+        settings: &TrainSettings,
     ) -> Result<PathBuf> {
         interrupt::delay_before_checkpoint();
         let resume = ResumeState {
@@ -175,6 +177,11 @@ impl RunDir {
                 .collect(),
         };
         let mut metadata = net.metadata();
+        // The run's settings, so that a checkpoint carried to another run's folder is refused.
+        metadata.insert(
+            super::agree::SETTINGS_KEY.into(),
+            serde_json::to_string(settings).expect("settings serialise"),
+        );
         metadata.insert(
             RESUME.into(),
             serde_json::to_string(&resume).expect("resume state serialises"),

@@ -2,6 +2,7 @@
 //! from its checkpoint ([`Start`]) and says how it ended ([`Outcome`]); [`RunDir`] owns the
 //! folder and its files; [`TrainSettings`] is what config.json holds.
 
+mod agree;
 pub mod dir;
 mod report;
 pub mod settings;
@@ -190,7 +191,9 @@ pub fn run_observed<N: RunNetwork>(
         }
         Start::Resume => {
             let (ckpt, snapshot) = dir.load_checkpoint(settings)?;
-            (N::load(&ckpt)?, Some(snapshot))
+            let net = N::load(&ckpt)?;
+            agree::check_checkpoint(&ckpt, &net, settings, (input, output))?;
+            (net, Some(snapshot))
         }
     };
     let optimizer = settings.optimizer.build(settings.learning_rate)?;
@@ -226,7 +229,7 @@ pub fn run_observed<N: RunNetwork>(
     match trainer.train(&mut hooks) {
         Ended::Finished => {}
         Ended::Stopped { iteration } => {
-            let checkpoint = dir.save_checkpoint(trainer.net(), trainer.snapshot())?;
+            let checkpoint = dir.save_checkpoint(trainer.net(), trainer.snapshot(), settings)?;
             return Ok(Outcome::Interrupted {
                 iteration,
                 checkpoint,
