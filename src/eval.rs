@@ -96,6 +96,16 @@ pub const GRID_IMAGES: usize = 60;
 pub fn load_model(model: &Path) -> Result<(Box<dyn Network<f32>>, Option<String>)> {
     let ckpt = Checkpoint::load(model)?;
     let net = ckpt.network::<f32>()?;
+    if let Some((name, count)) = crate::checkpoint::non_finite(net.as_ref()) {
+        return Err(Error::Checkpoint {
+            path: model.to_path_buf(),
+            reason: format!(
+                "holds {count} weights that are not finite numbers (NaN or infinite; the first \
+                 in {name}): the run that wrote it diverged, and its predictions would mean \
+                 nothing; train again with a smaller --lr"
+            ),
+        });
+    }
     let warning = (!ckpt.is_sealed()).then(|| {
         format!(
             "warning: {} has no checksum (it was written by an older scratchnet), so a damaged \

@@ -540,3 +540,117 @@ fn flags_that_cannot_apply_to_a_resumed_run_are_refused() {
         fails_naming(&args, "cannot be used with");
     }
 }
+
+// ---- class 5: divergence never saves non-finite weights; eval refuses them ----
+
+/// Every value of every tensor of the weights file at `path` is a finite number.
+fn all_finite(path: &Path) -> bool {
+    let w = Weights::read(path);
+    w.tensors
+        .values()
+        .all(|(_, v)| v.iter().all(|x| x.is_finite()))
+}
+
+/// A diverging `train` with `extra`: exits 1 saying so, and keeps only finite weights — or no
+/// model file at all, said in the error and in report.html.
+fn diverges_keeping_no_nan(root: &Path, name: &str, extra: &[&str]) {
+    let out = root.join(name);
+    let args = [
+        &[
+            "--quiet",
+            "train",
+            "--out",
+            out.to_str().unwrap(),
+            "--iters",
+            "50",
+        ][..],
+        extra,
+    ]
+    .concat();
+    let done = scratchnet(&args);
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("training diverged"), "{stderr}");
+    let model = out.join("model.safetensors");
+    if model.exists() {
+        assert!(all_finite(&model), "{name}: non-finite weights saved");
+        ok(&["--quiet", "eval", "--model", model.to_str().unwrap()]);
+    } else {
+        assert!(stderr.contains("no model.safetensors"), "{stderr}");
+        let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+        assert!(
+            report.contains("model.safetensors was not written"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_diverging_run_keeps_no_weights_that_are_not_finite() {
+    let root = tempfile::tempdir().unwrap();
+    // The example: every weight NaN or infinite after the first update.
+    diverges_keeping_no_nan(root.path(), "sgd", &["--lr", "1e308", "--hidden-size", "8"]);
+    assert!(!root.path().join("sgd/model.safetensors").exists());
+    diverges_keeping_no_nan(
+        root.path(),
+        "deep",
+        &["--hidden", "8,6", "--activation", "relu", "--lr", "1e30"],
+    );
+    diverges_keeping_no_nan(
+        root.path(),
+        "adam",
+        &["--hidden-size", "8", "--optimizer", "adam", "--lr", "1e38"],
+    );
+
+    // --on-nan continue runs to the end; its NaN weights are not saved, and it says so.
+    let out = root.path().join("continued");
+    let args = [
+        "--quiet",
+        "train",
+        "--out",
+        out.to_str().unwrap(),
+        "--iters",
+        "20",
+        "--hidden-size",
+        "8",
+        "--lr",
+        "1e308",
+        "--on-nan",
+        "continue",
+    ];
+    let done = scratchnet(&args);
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(done.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("model.safetensors was not written"),
+        "{stderr}"
+    );
+    assert!(!out.join("model.safetensors").exists());
+}
+
+#[test]
+fn eval_refuses_weights_that_are_not_finite() {
+    let root = tempfile::tempdir().unwrap();
+    let run = root.path().join("run");
+    finished_run(&run, &["--hidden-size", "8"]);
+    for (i, (tensor, value)) in [
+        ("W1", f32::NAN),
+        ("b2", f32::INFINITY),
+        ("W2", f32::NEG_INFINITY),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut w = Weights::read(&run.join("model.safetensors"));
+        let values = &mut w.tensor(tensor).1;
+        let at = 3 % values.len();
+        values[at] = value;
+        let path = root.path().join(format!("case{i}.safetensors"));
+        w.write(&path);
+        let stderr = eval_fails(&path, "not finite numbers");
+        assert!(
+            stderr.contains(&format!("the first in {tensor}")),
+            "{stderr}"
+        );
+    }
+}

@@ -505,6 +505,27 @@ impl Checkpoint {
     }
 }
 
+/// The first tensor of `net` (parameters, then buffers) holding a value that is not a finite
+/// number, and how many such values the network holds in all; `None` when every one is finite.
+pub fn non_finite<F: Float, N: Network<F> + ?Sized>(net: &N) -> Option<(String, usize)> {
+    let params = net.params();
+    let buffers = net.buffers();
+    let arrays = params
+        .iter()
+        .map(|p| (p.name, p.value.view()))
+        .chain(buffers.iter().map(|(name, a)| (*name, a.view())));
+    let mut first = None;
+    let mut count = 0;
+    for (name, array) in arrays {
+        let bad = array.iter().filter(|v| !v.is_finite()).count();
+        if bad > 0 && first.is_none() {
+            first = Some(name.to_string());
+        }
+        count += bad;
+    }
+    first.map(|name| (name, count))
+}
+
 /// The metadata every TwoLayerNet checkpoint carries.
 pub fn two_layer_metadata<F: Float>(net: &TwoLayerNet<F>) -> Metadata {
     let activation = serde_json::to_value(net.activation_kind()).expect("enum serialises");

@@ -119,8 +119,13 @@ pub(super) fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
             iteration,
             checkpoint,
         } => return Err(Stopped::interrupted(iteration, &checkpoint, out).into()),
-        Outcome::Diverged(d) => return Err(Stopped::diverged(&d, out).into()),
+        Outcome::Diverged(d) => {
+            return Err(Stopped::diverged(&d, out, dir.model().is_file()).into())
+        }
     };
+    if let Some(note) = &run.note {
+        eprintln!("note: {note}");
+    }
     let h = &run.history;
     // A resumed run's history holds every session's seconds; the wall time is this one's.
     let (sessions, this_session) = match start {

@@ -263,13 +263,13 @@ impl RunDir {
     }
 
     /// Writes every result of a run (atomically): config.json again, iters.csv, epochs.csv,
-    /// model.safetensors, the charts and report.html (with `note` at its top); returns the
-    /// files in order.
+    /// model.safetensors (unless `net` is `None`: weights not worth keeping), the charts and
+    /// report.html (with `note` at its top); returns the files in order.
     pub fn write_results<N: Network<f32> + Describe + ?Sized>(
         &self,
         config: &ConfigFile,
         history: &History,
-        net: &N,
+        net: Option<&N>,
         note: Option<&str>,
     ) -> Result<Vec<PathBuf>> {
         let mut files = vec![self.write_config(config)?];
@@ -281,9 +281,11 @@ impl RunDir {
         };
         write("iters.csv", history.iters_csv().as_bytes())?;
         write("epochs.csv", history.epochs_csv().as_bytes())?;
-        let model = self.model();
-        checkpoint::save(net, net.metadata(), &model)?;
-        files.push(model);
+        if let Some(net) = net {
+            let model = self.model();
+            checkpoint::save(net, net.metadata(), &model)?;
+            files.push(model);
+        }
         let losses = LossChart {
             losses: &history.train_loss_list,
         };

@@ -73,6 +73,8 @@ pub struct RunSummary<N> {
     pub files: Vec<PathBuf>,
     /// Training samples processed per second of update time (evaluation excluded).
     pub samples_per_s: f64,
+    /// What the user must know about the results (weights not finite, so not saved).
+    pub note: Option<String>,
 }
 
 /// A network a run can train: built afresh from the settings, or rebuilt from a checkpoint.
@@ -134,6 +136,7 @@ pub fn run(
     fn boxed<N: RunNetwork>(outcome: Outcome<N>) -> Outcome<Box<dyn Network<f32>>> {
         match outcome {
             Outcome::Finished(s) => Outcome::Finished(RunSummary {
+                note: s.note,
                 history: s.history,
                 net: Box::new(s.net),
                 files: s.files,
@@ -236,21 +239,43 @@ pub fn run_observed<N: RunNetwork>(
             });
         }
         Ended::Diverged(divergence) => {
-            let note = format!("Stopped early: {divergence}.");
-            dir.write_results(&config_file, trainer.history(), trainer.net(), Some(&note))?;
+            let (kept, unkept) = finite_weights(trainer.net());
+            let note = match unkept {
+                Some(unkept) => format!("Stopped early: {divergence}. {unkept}"),
+                None => format!("Stopped early: {divergence}."),
+            };
+            dir.write_results(&config_file, trainer.history(), kept, Some(&note))?;
             return Ok(Outcome::Diverged(divergence));
         }
     }
-    let files = dir.write_results(&config_file, trainer.history(), trainer.net(), None)?;
+    let (kept, note) = finite_weights(trainer.net());
+    let files = dir.write_results(&config_file, trainer.history(), kept, note.as_deref())?;
     dir.remove_checkpoint()?;
     let history = trainer.history().clone();
     let samples = history.train_loss_list.len() * config.batch_size;
     Ok(Outcome::Finished(RunSummary {
+        note,
         samples_per_s: samples as f64 / history.train_seconds.max(1e-9),
         history,
         net: trainer.into_net(),
         files,
     }))
+}
+
+/// `net` when its weights are all finite numbers, worth saving; otherwise `None` and the note
+/// saying model.safetensors was not written (a model of NaN weights would predict nonsense, and
+/// the weights of the last finite state are not kept).
+fn finite_weights<N: Network<f32> + ?Sized>(net: &N) -> (Option<&N>, Option<String>) {
+    match crate::checkpoint::non_finite(net) {
+        None => (Some(net), None),
+        Some((name, count)) => (
+            None,
+            Some(format!(
+                "model.safetensors was not written: {count} of the final weights are not \
+                 finite numbers (NaN or infinite, the first in {name})."
+            )),
+        ),
+    }
 }
 
 /// How often the progress bar's status is refreshed.
