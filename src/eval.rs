@@ -79,11 +79,38 @@ impl Evaluation {
 }
 
 /// The dataset a model was trained on, as the `config.json` that `train` writes beside
-/// `model.safetensors` records it (None when there is no such file, or it names none).
-pub fn trained_on(model: &Path) -> Option<DatasetKind> {
+/// `model.safetensors` records it: `None` when there is no such file; an error naming the file
+/// when it is there but unreadable, not JSON, or naming no known dataset (evaluating on a
+/// guess would give a silently wrong accuracy).
+pub fn trained_on(model: &Path) -> Result<Option<DatasetKind>> {
     let config = crate::files::parent_dir(model).join("config.json");
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(config).ok()?).ok()?;
-    json.get("dataset")?.as_str()?.parse().ok()
+    let bytes = match std::fs::read(&config) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(&config, e)),
+        Ok(bytes) => bytes,
+    };
+    let bad = |reason: String| Error::BadFile {
+        path: config.clone(),
+        reason,
+    };
+    let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        bad(format!(
+            "not JSON ({e}), so the dataset the model beside it was trained on is unknown; \
+             repair or remove it"
+        ))
+    })?;
+    let named = json
+        .get("dataset")
+        .and_then(|d| d.as_str())
+        .ok_or_else(|| {
+            bad("names no dataset (no \"dataset\" string): not the config.json of a run".into())
+        })?;
+    let kind = named.parse().map_err(|_| {
+        bad(format!(
+            "names the dataset {named:?}, which is not one of: mnist, fashion-mnist"
+        ))
+    })?;
+    Ok(Some(kind))
 }
 
 /// How many misclassified images the grid shows.

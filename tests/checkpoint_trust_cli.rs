@@ -654,3 +654,35 @@ fn eval_refuses_weights_that_are_not_finite() {
         );
     }
 }
+
+// ---- class 13 (eval): a config.json beside the model must say which dataset ----
+
+#[test]
+fn eval_refuses_a_config_json_it_cannot_read_instead_of_guessing_mnist() {
+    let root = tempfile::tempdir().unwrap();
+    let run = root.path().join("run");
+    finished_run(&run, &["--hidden-size", "8"]);
+    let config = run.join("config.json");
+    let original = std::fs::read_to_string(&config).unwrap();
+    let json: Value = serde_json::from_str(&original).unwrap();
+    let mut unknown = json.clone();
+    unknown["dataset"] = "cifar-10".into();
+    let mut none = json.clone();
+    none.as_object_mut().unwrap().remove("dataset");
+    for (text, expected) in [
+        ("{\"dataset\": \"mnist\",".to_string(), "not JSON"),
+        (unknown.to_string(), "\"cifar-10\""),
+        (none.to_string(), "names no dataset"),
+    ] {
+        std::fs::write(&config, text).unwrap();
+        for model in [run.clone(), run.join("model.safetensors")] {
+            let stderr = fails_naming(
+                &["--quiet", "eval", "--model", model.to_str().unwrap()],
+                expected,
+            );
+            assert!(stderr.contains(&config.display().to_string()), "{stderr}");
+        }
+    }
+    std::fs::write(&config, original).unwrap();
+    ok(&["--quiet", "eval", "--model", run.to_str().unwrap()]);
+}

@@ -214,7 +214,7 @@ pub(super) fn run_eval(args: &EvalArgs, quiet: bool) -> Result<()> {
     if let Some(warning) = warning {
         eprintln!("{warning}");
     }
-    let trained_on = eval::trained_on(&model);
+    let trained_on = eval::trained_on(&model)?;
     let kind = args.data.dataset.or(trained_on).unwrap_or_default();
     if let Some(trained_on) = trained_on.filter(|&t| t != kind) {
         eprintln!(
