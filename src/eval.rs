@@ -79,24 +79,78 @@ impl Evaluation {
 }
 
 /// The dataset a model was trained on, as the `config.json` that `train` writes beside
-/// `model.safetensors` records it (None when there is no such file, or it names none).
-pub fn trained_on(model: &Path) -> Option<DatasetKind> {
+/// `model.safetensors` records it: `None` when there is no such file; an error naming the file
+/// when it is there but unreadable, not JSON, or naming no known dataset (evaluating on a
+/// guess would give a silently wrong accuracy).
+pub fn trained_on(model: &Path) -> Result<Option<DatasetKind>> {
     let config = crate::files::parent_dir(model).join("config.json");
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(config).ok()?).ok()?;
-    json.get("dataset")?.as_str()?.parse().ok()
+    let bytes = match std::fs::read(&config) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(&config, e)),
+        Ok(bytes) => bytes,
+    };
+    let bad = |reason: String| Error::BadFile {
+        path: config.clone(),
+        reason,
+    };
+    let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        bad(format!(
+            "not JSON ({e}), so the dataset the model beside it was trained on is unknown; \
+             repair or remove it"
+        ))
+    })?;
+    let named = json
+        .get("dataset")
+        .and_then(|d| d.as_str())
+        .ok_or_else(|| {
+            bad("names no dataset (no \"dataset\" string): not the config.json of a run".into())
+        })?;
+    let kind = named.parse().map_err(|_| {
+        bad(format!(
+            "names the dataset {named:?}, which is not one of: mnist, fashion-mnist"
+        ))
+    })?;
+    Ok(Some(kind))
 }
 
 /// How many misclassified images the grid shows.
 pub const GRID_IMAGES: usize = 60;
 
-/// Evaluates the weights in `model` (a TwoLayerNet or a MultiLayerNet) on `dataset`'s test set and draws `confusion` and
+/// The network in the weights file `model` (a TwoLayerNet or a MultiLayerNet), every shape
+/// checked and its checksum verified; read before any data is loaded, so a bad file is refused
+/// at once. The second value is a warning to show: a file without a checksum (written before
+/// scratchnet sealed its files) is accepted, but cannot be verified.
+pub fn load_model(model: &Path) -> Result<(Box<dyn Network<f32>>, Option<String>)> {
+    let ckpt = Checkpoint::load(model)?;
+    let net = ckpt.network::<f32>()?;
+    if let Some((name, count)) = crate::checkpoint::non_finite(net.as_ref()) {
+        return Err(Error::Checkpoint {
+            path: model.to_path_buf(),
+            reason: format!(
+                "holds {count} weights that are not finite numbers (NaN or infinite; the first \
+                 in {name}): the run that wrote it diverged, and its predictions would mean \
+                 nothing; train again with a smaller --lr"
+            ),
+        });
+    }
+    let warning = (!ckpt.is_sealed()).then(|| {
+        format!(
+            "warning: {} has no checksum (it was written by an older scratchnet), so a damaged \
+             byte in it could not be detected",
+            model.display()
+        )
+    });
+    Ok((net, warning))
+}
+
+/// Evaluates `net`, read from `model`, on `dataset`'s test set and draws `confusion` and
 /// `misclassified` charts (SVG and PNG) into `out_dir`; returns the evaluation and the files.
 pub fn evaluate_model(
+    net: &dyn Network<f32>,
     model: &Path,
     dataset: &Dataset,
     out_dir: &Path,
 ) -> Result<(Evaluation, Vec<PathBuf>)> {
-    let net = Checkpoint::load(model)?.network::<f32>()?;
     let input_size = net.input_size();
     if input_size != dataset.x_test.ncols() {
         return Err(Error::Checkpoint {
@@ -116,12 +170,7 @@ pub fn evaluate_model(
             ),
         });
     }
-    let evaluation = evaluate(
-        net.as_ref(),
-        dataset.x_test.view(),
-        &dataset.t_test,
-        NUM_CLASSES,
-    );
+    let evaluation = evaluate(net, dataset.x_test.view(), &dataset.t_test, NUM_CLASSES);
     let shown: Vec<_> = evaluation.misclassified.iter().take(GRID_IMAGES).collect();
     let rows: Vec<usize> = shown.iter().map(|m| m.0).collect();
     let images = dataset.x_test.select(Axis(0), &rows);

@@ -135,19 +135,21 @@ fn a_restored_snapshot_continues_bit_for_bit_and_needs_every_part() {
     assert!(!snapshot.optimizer.is_empty() && !snapshot.network_random.is_empty());
     assert_eq!(resumed(first.net(), snapshot.clone(), data), expected);
 
-    // Each part left out: the optimizer's moments, the network's Dropout positions, the
-    // sampler's place in its shuffled epoch.
+    // The optimizer's moments left out would restart them from zero: refused.
     let mut no_optimizer = snapshot.clone();
     no_optimizer.optimizer.clear();
+    let err = trainer(rebuilt(first.net()), data)
+        .restore(no_optimizer)
+        .unwrap_err();
+    assert!(err.contains("optimizer state m/W1 is missing"), "{err}");
+
+    // Each other part left out: the network's Dropout positions, the sampler's place in its
+    // shuffled epoch.
     let mut no_dropout = snapshot.clone();
     no_dropout.network_random = net(99).random_state();
     let mut no_sampler = snapshot.clone();
     no_sampler.sampler = trainer(net(1), data).snapshot().sampler;
-    for (part, broken) in [
-        ("optimizer", no_optimizer),
-        ("dropout", no_dropout),
-        ("sampler", no_sampler),
-    ] {
+    for (part, broken) in [("dropout", no_dropout), ("sampler", no_sampler)] {
         let (weights, _) = resumed(first.net(), broken, data);
         assert_ne!(
             weights, expected.0,

@@ -141,12 +141,18 @@ impl Stopped {
     }
 
     /// A run whose loss diverged, what it learned until then written into `dir`.
-    fn diverged(divergence: &scratchnet_core::train::Divergence, dir: &Path) -> Self {
+    fn diverged(divergence: &scratchnet_core::train::Divergence, dir: &Path, model: bool) -> Self {
+        // Weights that are not finite numbers are not saved (report.html says so).
+        let kept = if model {
+            "model.safetensors, epochs.csv, report.html"
+        } else {
+            "epochs.csv, report.html; no model.safetensors: the weights were no longer finite"
+        };
         Stopped {
             cause: divergence.to_string(),
             hint: format!(
-                "what was learned until then is in {} (model.safetensors, epochs.csv, \
-                 report.html); try a smaller --lr, or --on-nan continue to watch it",
+                "what was learned until then is in {} ({kept}); try a smaller --lr, or \
+                 --on-nan continue to watch it",
                 dir.display()
             ),
             interrupted: false,

@@ -80,3 +80,32 @@ fn train_help_says_what_the_default_run_is() {
         "{help}"
     );
 }
+
+#[test]
+fn resume_refuses_every_flag_of_train_that_cannot_apply_to_a_resumed_run() {
+    let mut cli = Cli::command();
+    cli.build();
+    let train = cli
+        .get_subcommands()
+        .find(|c| c.get_name() == "train")
+        .expect("a train command");
+    let resume = train
+        .get_arguments()
+        .find(|a| a.get_id() == "resume")
+        .expect("--resume");
+    let refused: Vec<&str> = train
+        .get_arg_conflicts_with(resume)
+        .iter()
+        .map(|a| a.get_id().as_str())
+        .collect();
+    for arg in train.get_arguments() {
+        let id = arg.get_id().as_str();
+        if ["help", "quiet"].contains(&id) || super::train::RESUME_ALLOWS.contains(&id) {
+            continue;
+        }
+        assert!(
+            refused.contains(&id),
+            "--{id} is neither refused with --resume nor listed as applying to a resumed run"
+        );
+    }
+}

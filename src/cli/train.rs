@@ -12,6 +12,33 @@ use anyhow::{bail, Result};
 use scratchnet_core::train::{GradientMethod, OnNan, TrainConfig};
 use std::path::{Path, PathBuf};
 
+/// The flags a resumed run refuses: every setting, since the run's own come from its
+/// config.json (a test checks that every flag of `train` is here or in [`RESUME_ALLOWS`]).
+const RESUME_REFUSES: [&str; 18] = [
+    "iters_num",
+    "batch_size",
+    "gradient",
+    "seed",
+    "out",
+    "on_nan",
+    "hidden_size",
+    "hidden",
+    "activation",
+    "weight_init_std",
+    "init",
+    "weight_decay",
+    "dropout",
+    "batchnorm",
+    "optimizer",
+    "learning_rate",
+    "sampling",
+    "dataset",
+];
+
+/// The flags of `train` that apply to a resumed run: where the data is and how many threads.
+#[cfg(test)]
+pub(super) const RESUME_ALLOWS: [&str; 4] = ["resume", "threads", "data_dir", "from"];
+
 /// `scratchnet train`'s arguments: one flag per setting of the book's loop.
 #[derive(clap::Args, Debug)]
 pub(super) struct TrainArgs {
@@ -44,7 +71,7 @@ pub(super) struct TrainArgs {
     #[arg(
         long,
         value_name = "DIR",
-        conflicts_with_all = ["iters_num", "batch_size", "gradient", "seed", "out", "on_nan", "hidden_size", "hidden", "activation", "learning_rate", "dataset"]
+        conflicts_with_all = RESUME_REFUSES
     )]
     resume: Option<PathBuf>,
 }
@@ -92,8 +119,13 @@ pub(super) fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
             iteration,
             checkpoint,
         } => return Err(Stopped::interrupted(iteration, &checkpoint, out).into()),
-        Outcome::Diverged(d) => return Err(Stopped::diverged(&d, out).into()),
+        Outcome::Diverged(d) => {
+            return Err(Stopped::diverged(&d, out, dir.model().is_file()).into())
+        }
     };
+    if let Some(note) = &run.note {
+        eprintln!("note: {note}");
+    }
     let h = &run.history;
     // A resumed run's history holds every session's seconds; the wall time is this one's.
     let (sessions, this_session) = match start {
@@ -178,7 +210,11 @@ pub(super) struct EvalArgs {
 pub(super) fn run_eval(args: &EvalArgs, quiet: bool) -> Result<()> {
     let progress = Console::new(quiet);
     let model = model_file(&args.model)?;
-    let trained_on = eval::trained_on(&model);
+    let (net, warning) = eval::load_model(&model)?;
+    if let Some(warning) = warning {
+        eprintln!("{warning}");
+    }
+    let trained_on = eval::trained_on(&model)?;
     let kind = args.data.dataset.or(trained_on).unwrap_or_default();
     if let Some(trained_on) = trained_on.filter(|&t| t != kind) {
         eprintln!(
@@ -191,7 +227,7 @@ pub(super) fn run_eval(args: &EvalArgs, quiet: bool) -> Result<()> {
         Some(dir) => dir.clone(),
         None => files::parent_dir(&model).to_path_buf(),
     };
-    let (evaluation, files) = eval::evaluate_model(&model, &dataset, &out)?;
+    let (evaluation, files) = eval::evaluate_model(net.as_ref(), &model, &dataset, &out)?;
     println!(
         "test accuracy {:.4} ({} of {} misclassified)",
         evaluation.accuracy,

@@ -158,11 +158,13 @@ impl RunDir {
         Ok(path)
     }
 
-    /// Saves the network's weights and the trainer's `snapshot` as the checkpoint.
+    /// Saves the network's weights, the trainer's `snapshot` and the run's `settings` as the
+    /// checkpoint.
     pub fn save_checkpoint<N: Network<f32> + Describe + ?Sized>(
         &self,
         net: &N,
         snapshot: Snapshot<f32>,
+        settings: &TrainSettings,
     ) -> Result<PathBuf> {
         interrupt::delay_before_checkpoint();
         let resume = ResumeState {
@@ -175,6 +177,11 @@ impl RunDir {
                 .collect(),
         };
         let mut metadata = net.metadata();
+        // The run's settings, so that a checkpoint carried to another run's folder is refused.
+        metadata.insert(
+            super::agree::SETTINGS_KEY.into(),
+            serde_json::to_string(settings).expect("settings serialise"),
+        );
         metadata.insert(
             RESUME.into(),
             serde_json::to_string(&resume).expect("resume state serialises"),
@@ -256,13 +263,13 @@ impl RunDir {
     }
 
     /// Writes every result of a run (atomically): config.json again, iters.csv, epochs.csv,
-    /// model.safetensors, the charts and report.html (with `note` at its top); returns the
-    /// files in order.
+    /// model.safetensors (unless `net` is `None`: weights not worth keeping), the charts and
+    /// report.html (with `note` at its top); returns the files in order.
     pub fn write_results<N: Network<f32> + Describe + ?Sized>(
         &self,
         config: &ConfigFile,
         history: &History,
-        net: &N,
+        net: Option<&N>,
         note: Option<&str>,
     ) -> Result<Vec<PathBuf>> {
         let mut files = vec![self.write_config(config)?];
@@ -274,9 +281,11 @@ impl RunDir {
         };
         write("iters.csv", history.iters_csv().as_bytes())?;
         write("epochs.csv", history.epochs_csv().as_bytes())?;
-        let model = self.model();
-        checkpoint::save(net, net.metadata(), &model)?;
-        files.push(model);
+        if let Some(net) = net {
+            let model = self.model();
+            checkpoint::save(net, net.metadata(), &model)?;
+            files.push(model);
+        }
         let losses = LossChart {
             losses: &history.train_loss_list,
         };

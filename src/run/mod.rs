@@ -2,6 +2,7 @@
 //! from its checkpoint ([`Start`]) and says how it ended ([`Outcome`]); [`RunDir`] owns the
 //! folder and its files; [`TrainSettings`] is what config.json holds.
 
+mod agree;
 pub mod dir;
 mod report;
 pub mod settings;
@@ -72,6 +73,8 @@ pub struct RunSummary<N> {
     pub files: Vec<PathBuf>,
     /// Training samples processed per second of update time (evaluation excluded).
     pub samples_per_s: f64,
+    /// What the user must know about the results (weights not finite, so not saved).
+    pub note: Option<String>,
 }
 
 /// A network a run can train: built afresh from the settings, or rebuilt from a checkpoint.
@@ -133,6 +136,7 @@ pub fn run(
     fn boxed<N: RunNetwork>(outcome: Outcome<N>) -> Outcome<Box<dyn Network<f32>>> {
         match outcome {
             Outcome::Finished(s) => Outcome::Finished(RunSummary {
+                note: s.note,
                 history: s.history,
                 net: Box::new(s.net),
                 files: s.files,
@@ -190,7 +194,9 @@ pub fn run_observed<N: RunNetwork>(
         }
         Start::Resume => {
             let (ckpt, snapshot) = dir.load_checkpoint(settings)?;
-            (N::load(&ckpt)?, Some(snapshot))
+            let net = N::load(&ckpt)?;
+            agree::check_checkpoint(&ckpt, &net, settings, (input, output))?;
+            (net, Some(snapshot))
         }
     };
     let optimizer = settings.optimizer.build(settings.learning_rate)?;
@@ -226,28 +232,50 @@ pub fn run_observed<N: RunNetwork>(
     match trainer.train(&mut hooks) {
         Ended::Finished => {}
         Ended::Stopped { iteration } => {
-            let checkpoint = dir.save_checkpoint(trainer.net(), trainer.snapshot())?;
+            let checkpoint = dir.save_checkpoint(trainer.net(), trainer.snapshot(), settings)?;
             return Ok(Outcome::Interrupted {
                 iteration,
                 checkpoint,
             });
         }
         Ended::Diverged(divergence) => {
-            let note = format!("Stopped early: {divergence}.");
-            dir.write_results(&config_file, trainer.history(), trainer.net(), Some(&note))?;
+            let (kept, unkept) = finite_weights(trainer.net());
+            let note = match unkept {
+                Some(unkept) => format!("Stopped early: {divergence}. {unkept}"),
+                None => format!("Stopped early: {divergence}."),
+            };
+            dir.write_results(&config_file, trainer.history(), kept, Some(&note))?;
             return Ok(Outcome::Diverged(divergence));
         }
     }
-    let files = dir.write_results(&config_file, trainer.history(), trainer.net(), None)?;
+    let (kept, note) = finite_weights(trainer.net());
+    let files = dir.write_results(&config_file, trainer.history(), kept, note.as_deref())?;
     dir.remove_checkpoint()?;
     let history = trainer.history().clone();
     let samples = history.train_loss_list.len() * config.batch_size;
     Ok(Outcome::Finished(RunSummary {
+        note,
         samples_per_s: samples as f64 / history.train_seconds.max(1e-9),
         history,
         net: trainer.into_net(),
         files,
     }))
+}
+
+/// `net` when its weights are all finite numbers, worth saving; otherwise `None` and the note
+/// saying model.safetensors was not written (a model of NaN weights would predict nonsense, and
+/// the weights of the last finite state are not kept).
+fn finite_weights<N: Network<f32> + ?Sized>(net: &N) -> (Option<&N>, Option<String>) {
+    match crate::checkpoint::non_finite(net) {
+        None => (Some(net), None),
+        Some((name, count)) => (
+            None,
+            Some(format!(
+                "model.safetensors was not written: {count} of the final weights are not \
+                 finite numbers (NaN or infinite, the first in {name})."
+            )),
+        ),
+    }
 }
 
 /// How often the progress bar's status is refreshed.

@@ -35,6 +35,10 @@ impl<F: Float> Optimizer<F> for AdaGrad<F> {
         });
     }
 
+    fn state_slots(&self) -> &'static [&'static str] {
+        &["h"]
+    }
+
     fn state(&self) -> Vec<(String, ArrayD<F>)> {
         super::export_slot("h", self.h.iter())
     }

@@ -68,6 +68,10 @@ impl<F: Float> Optimizer<F> for Adam<F> {
             });
     }
 
+    fn state_slots(&self) -> &'static [&'static str] {
+        &["m", "v"]
+    }
+
     fn state(&self) -> Vec<(String, ArrayD<F>)> {
         let mut out = super::export_slot("m", self.moments.iter().map(|(k, s)| (k, &s.m)));
         out.extend(super::export_slot(

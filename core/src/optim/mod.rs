@@ -46,6 +46,13 @@ pub trait Optimizer<F: Float> {
         self.update(key, param, grad);
     }
 
+    /// The slots of per-parameter state the rule keeps once it has updated (`["m", "v"]` for
+    /// Adam; none for SGD): after any update, [`Optimizer::state`] holds `slot/name` for every
+    /// slot and parameter, each of the parameter's shape.
+    fn state_slots(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// The rule's state as named arrays (`v/W1`, `m/W1`, …) for a checkpoint; SGD has none.
     fn state(&self) -> Vec<(String, ArrayD<F>)> {
         Vec::new()

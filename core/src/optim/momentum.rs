@@ -37,6 +37,10 @@ impl<F: Float> Optimizer<F> for Momentum<F> {
         });
     }
 
+    fn state_slots(&self) -> &'static [&'static str] {
+        &["v"]
+    }
+
     fn state(&self) -> Vec<(String, ArrayD<F>)> {
         super::export_slot("v", self.v.iter())
     }

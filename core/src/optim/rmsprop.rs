@@ -38,6 +38,10 @@ impl<F: Float> Optimizer<F> for RmsProp<F> {
         });
     }
 
+    fn state_slots(&self) -> &'static [&'static str] {
+        &["h"]
+    }
+
     fn state(&self) -> Vec<(String, ArrayD<F>)> {
         super::export_slot("h", self.h.iter())
     }

@@ -3,6 +3,7 @@
 
 pub mod history;
 pub mod hooks;
+mod restore;
 pub mod sampler;
 pub mod trainer;
 

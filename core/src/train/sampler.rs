@@ -130,6 +130,14 @@ impl MiniBatchSampler {
                 self.train_size
             ));
         }
+        let mut seen = vec![false; state.order.len()];
+        for &i in &state.order {
+            if std::mem::replace(&mut seen[i as usize], true) {
+                return Err(format!(
+                    "sampler order lists row {i} twice: not a shuffle of the training set"
+                ));
+            }
+        }
         self.rng.set_word_pos(word_pos);
         self.order = state.order.iter().map(|&i| i as usize).collect();
         self.pos = state.pos;

@@ -315,8 +315,12 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
     }
 
     /// Puts the trainer back where [`Trainer::snapshot`] found it (the network's weights are
-    /// restored by whoever rebuilt the network); says what does not fit.
+    /// restored by whoever rebuilt the network); says what does not fit — checked before
+    /// anything is changed: the iteration within the run, the history's length, every array
+    /// of the optimizer's state present with its parameter's shape, the sampler's order.
     pub fn restore(&mut self, snapshot: Snapshot<F>) -> std::result::Result<(), String> {
+        let slots = self.optimizer.state_slots();
+        super::restore::check_snapshot(&snapshot, &self.net, slots, &self.config)?;
         self.net.set_random_state(&snapshot.network_random)?;
         self.optimizer
             .set_state(snapshot.optimizer, snapshot.state.iteration)?;

@@ -5,7 +5,13 @@
 //! `x @ W1 + b1` works on the loaded arrays as they are. The file's string metadata holds one
 //! key, `scratchnet`, whose value is a JSON object (the network's kind, its activation, …):
 //! one key keeps the file's bytes identical from run to run, which a map of several would not
-//! (safetensors writes its metadata map in hash order).
+//! (safetensors writes its metadata map in hash order). That object also holds the file's
+//! checksum ([`seal`]), verified on every load.
+
+mod seal;
+mod shapes;
+
+pub use seal::SEAL_KEY;
 
 use crate::files::write_atomic;
 use crate::{Error, Result};
@@ -13,6 +19,7 @@ use ndarray::{Array1, Array2, ArrayD, IxDyn};
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 use scratchnet_core::layers::Activation;
+use scratchnet_core::net::spec::NetworkSpec;
 use scratchnet_core::net::{MultiLayerNet, MultiLayerNetConfig, Network, TwoLayerNet};
 use scratchnet_core::Float;
 use std::collections::{BTreeMap, HashMap};
@@ -20,6 +27,9 @@ use std::path::{Path, PathBuf};
 
 /// The metadata key under which scratchnet stores its JSON object of settings.
 pub const META_KEY: &str = "scratchnet";
+
+/// Metadata keys that are not a MultiLayerNet's options.
+const NOT_OPTIONS: [&str; 4] = ["network", "resume", "settings", SEAL_KEY];
 
 /// What scratchnet records about a network in a checkpoint, in sorted key order.
 pub type Metadata = BTreeMap<String, String>;
@@ -66,21 +76,42 @@ pub fn save_with<F: Float, N: Network<F> + ?Sized>(
     let params = net.params();
     let params = params.iter().map(|p| (p.name, p.value.view()));
     let extra = extra.iter().map(|(name, a)| (name.as_str(), a.view()));
-    let bytes: Vec<(String, Vec<u8>, Vec<usize>)> = params
+    let tensors: Vec<OwnedTensor> = params
         .chain(net.buffers())
         .chain(extra)
         .map(|(name, view)| {
             (
                 name.to_string(),
-                to_le_bytes(view.iter().copied()),
+                dtype,
                 view.shape().to_vec(),
+                to_le_bytes(view.iter().copied()),
             )
         })
         .collect();
-    let views = bytes
+    write_sealed(path, &tensors, metadata)
+}
+
+/// A tensor to write: name, dtype, shape, little-endian bytes.
+type OwnedTensor = (String, Dtype, Vec<usize>, Vec<u8>);
+
+/// Writes `tensors` and `metadata`, with the checksum of both added, to `path` (atomically).
+fn write_sealed(path: &Path, tensors: &[OwnedTensor], mut metadata: Metadata) -> Result<()> {
+    let seen: Vec<seal::TensorBytes> = tensors
         .iter()
-        .map(|(name, data, shape)| {
-            let view = TensorView::new(dtype, shape.clone(), data).map_err(|e| fail(path, e))?;
+        .map(|(name, dtype, shape, data)| {
+            (
+                name.as_str(),
+                format!("{dtype:?}"),
+                shape.as_slice(),
+                data.as_slice(),
+            )
+        })
+        .collect();
+    metadata.insert(SEAL_KEY.into(), seal::checksum(&seen, &metadata));
+    let views = tensors
+        .iter()
+        .map(|(name, dtype, shape, data)| {
+            let view = TensorView::new(*dtype, shape.clone(), data).map_err(|e| fail(path, e))?;
             Ok((name.as_str(), view))
         })
         .collect::<Result<Vec<_>>>()?;
@@ -95,12 +126,90 @@ pub fn save_with<F: Float, N: Network<F> + ?Sized>(
     write_atomic(path, &file)
 }
 
+/// Seals the weights file at `path` again after it was edited by hand (tests craft hostile
+/// files this way): its checksum is recomputed from its tensors and metadata as they are.
+pub fn reseal(path: &Path) -> Result<()> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let (metadata, st) = parse(path, &bytes)?;
+    let tensors: Vec<OwnedTensor> = st
+        .tensors()
+        .into_iter()
+        .map(|(name, view)| {
+            (
+                name,
+                view.dtype(),
+                view.shape().to_vec(),
+                view.data().to_vec(),
+            )
+        })
+        .collect();
+    write_sealed(path, &tensors, metadata)
+}
+
+/// The metadata and tensors of a safetensors file written by scratchnet.
+fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<(Metadata, SafeTensors<'a>)> {
+    let (_, meta) = SafeTensors::read_metadata(bytes)
+        .map_err(|e| fail(path, format!("not a safetensors file ({e})")))?;
+    let metadata: Metadata = meta
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get(META_KEY))
+        .and_then(|json| serde_json::from_str(json).ok())
+        .ok_or_else(|| {
+            fail(
+                path,
+                "not a scratchnet checkpoint (its metadata has no scratchnet entry)",
+            )
+        })?;
+    let st = SafeTensors::deserialize(bytes)
+        .map_err(|e| fail(path, format!("not a safetensors file ({e})")))?;
+    Ok((metadata, st))
+}
+
+/// Checks the checksum of a parsed file: `Ok(true)` when it matches, `Ok(false)` when the file
+/// has none (written before scratchnet sealed its files), an error naming the file otherwise.
+fn verify(path: &Path, metadata: &Metadata, st: &SafeTensors) -> Result<bool> {
+    let Some(stored) = metadata.get(SEAL_KEY) else {
+        // A checksum under another key is a damaged key (one flipped bit in `sha256`), not
+        // an old file.
+        if metadata.values().any(|v| v.starts_with("sha256:")) {
+            return Err(fail(
+                path,
+                "its checksum is stored under a damaged key: the file was changed or damaged \
+                 after it was written; use another copy, or train again",
+            ));
+        }
+        return Ok(false);
+    };
+    let tensors = st.tensors();
+    let seen: Vec<seal::TensorBytes> = tensors
+        .iter()
+        .map(|(name, view)| {
+            (
+                name.as_str(),
+                format!("{:?}", view.dtype()),
+                view.shape(),
+                view.data(),
+            )
+        })
+        .collect();
+    if seal::checksum(&seen, metadata) != *stored {
+        return Err(fail(
+            path,
+            "its contents do not match its checksum: the file was changed or damaged after it \
+             was written; use another copy, or train again",
+        ));
+    }
+    Ok(true)
+}
+
 /// A loaded checkpoint: its tensors by name (widened to f64) and its metadata.
 pub struct Checkpoint {
     path: PathBuf,
     tensors: HashMap<String, ArrayD<f64>>,
     /// What scratchnet recorded about the network (`network`, `activation`, …).
     pub metadata: Metadata,
+    sealed: bool,
 }
 
 impl Checkpoint {
@@ -110,23 +219,11 @@ impl Checkpoint {
         Self::from_bytes(path, &bytes)
     }
 
-    /// Reads a checkpoint from the bytes of a file (`path` names it in errors).
+    /// Reads a checkpoint from the bytes of a file (`path` names it in errors), verifying its
+    /// checksum when it has one.
     pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Self> {
-        let (_, meta) = SafeTensors::read_metadata(bytes)
-            .map_err(|e| fail(path, format!("not a safetensors file ({e})")))?;
-        let metadata: Metadata = meta
-            .metadata()
-            .as_ref()
-            .and_then(|m| m.get(META_KEY))
-            .and_then(|json| serde_json::from_str(json).ok())
-            .ok_or_else(|| {
-                fail(
-                    path,
-                    "not a scratchnet checkpoint (its metadata has no scratchnet entry)",
-                )
-            })?;
-        let st = SafeTensors::deserialize(bytes)
-            .map_err(|e| fail(path, format!("not a safetensors file ({e})")))?;
+        let (metadata, st) = parse(path, bytes)?;
+        let sealed = verify(path, &metadata, &st)?;
         let mut tensors = HashMap::new();
         for (name, view) in st.tensors() {
             let values = from_le_bytes(view.dtype(), view.data()).ok_or_else(|| {
@@ -146,7 +243,19 @@ impl Checkpoint {
             path: path.to_path_buf(),
             tensors,
             metadata,
+            sealed,
         })
+    }
+
+    /// Whether the file carried a checksum (verified on load); files written before
+    /// scratchnet sealed its files have none.
+    pub fn is_sealed(&self) -> bool {
+        self.sealed
+    }
+
+    /// The file this checkpoint was read from.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// The tensor `name`, which must have `ndim` dimensions, converted to `F`.
@@ -216,7 +325,14 @@ impl Checkpoint {
         };
         let (W1, b1, W2, b2) = (as2("W1")?, as1("b1")?, as2("W2")?, as1("b2")?);
         let (input, hidden) = W1.dim();
-        if b1.len() != hidden || W2.nrows() != hidden || b2.len() != W2.ncols() || input == 0 {
+        let output = W2.ncols();
+        if b1.len() != hidden
+            || W2.nrows() != hidden
+            || b2.len() != output
+            || input == 0
+            || hidden == 0
+            || output == 0
+        {
             return Err(fail(
                 &self.path,
                 format!(
@@ -225,28 +341,21 @@ impl Checkpoint {
                 ),
             ));
         }
-        Ok(TwoLayerNet::from_params(W1, b1, W2, b2, activation))
+        let net = TwoLayerNet::from_params(W1, b1, W2, b2, activation);
+        self.check_no_stray_tensor(&net)?;
+        Ok(net)
     }
 
     /// Rebuilds the `MultiLayerNet` this checkpoint holds: its options from the metadata, every
-    /// parameter and running statistic from the tensors, each shape checked.
+    /// parameter and running statistic from the tensors, each shape checked — the layer sizes
+    /// the metadata names are checked against the tensors' shapes and the weight limit before
+    /// anything is allocated, so lying metadata cannot drive a huge allocation.
     pub fn multi_layer_net<F: Float>(&self) -> Result<MultiLayerNet<F>> {
-        // Each option is saved as its JSON text, strings bare (`relu`, `he`, `[100,100]`, `true`).
-        let options: serde_json::Map<String, serde_json::Value> = self
-            .metadata
-            .iter()
-            .filter(|(key, _)| key.as_str() != "network")
-            .map(|(key, text)| {
-                let value = serde_json::from_str(text)
-                    .unwrap_or_else(|_| serde_json::Value::String(text.clone()));
-                (key.clone(), value)
-            })
-            .collect();
-        let config: MultiLayerNetConfig = serde_json::from_value(options.into())
+        let config = self.multi_layer_config()?;
+        let (input_size, output_size) = self.check_layer_sizes(&config.hidden_size_list)?;
+        NetworkSpec::MultiLayerNet(config.clone())
+            .validate(input_size, output_size)
             .map_err(|e| fail(&self.path, format!("metadata: {e}")))?;
-        let depth = config.hidden_size_list.len() + 1;
-        let input_size = self.tensor::<F>("W1", 2)?.shape()[0];
-        let output_size = self.tensor::<F>(&format!("W{depth}"), 2)?.shape()[1];
         // Every value is overwritten below; the seed only fills them meanwhile.
         let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
         let mut net = MultiLayerNet::new(input_size, output_size, &config, &mut rng)
@@ -258,6 +367,7 @@ impl Checkpoint {
             let name = name.to_string();
             self.fill(&name, value)?;
         }
+        self.check_no_stray_tensor(&net)?;
         Ok(net)
     }
 
@@ -268,7 +378,7 @@ impl Checkpoint {
             "MultiLayerNet" => Ok(Box::new(self.multi_layer_net::<F>()?)),
             other => Err(fail(
                 &self.path,
-                format!("unknown network {other}; expected TwoLayerNet or MultiLayerNet"),
+                format!("unknown network {other:?}; expected TwoLayerNet or MultiLayerNet"),
             )),
         }
     }
@@ -291,6 +401,27 @@ impl Checkpoint {
     }
 }
 
+/// The first tensor of `net` (parameters, then buffers) holding a value that is not a finite
+/// number, and how many such values the network holds in all; `None` when every one is finite.
+pub fn non_finite<F: Float, N: Network<F> + ?Sized>(net: &N) -> Option<(String, usize)> {
+    let params = net.params();
+    let buffers = net.buffers();
+    let arrays = params
+        .iter()
+        .map(|p| (p.name, p.value.view()))
+        .chain(buffers.iter().map(|(name, a)| (*name, a.view())));
+    let mut first = None;
+    let mut count = 0;
+    for (name, array) in arrays {
+        let bad = array.iter().filter(|v| !v.is_finite()).count();
+        if bad > 0 && first.is_none() {
+            first = Some(name.to_string());
+        }
+        count += bad;
+    }
+    first.map(|name| (name, count))
+}
+
 /// The metadata every TwoLayerNet checkpoint carries.
 pub fn two_layer_metadata<F: Float>(net: &TwoLayerNet<F>) -> Metadata {
     let activation = serde_json::to_value(net.activation_kind()).expect("enum serialises");
@@ -307,7 +438,29 @@ pub fn two_layer_metadata<F: Float>(net: &TwoLayerNet<F>) -> Metadata {
 /// [`MultiLayerNetConfig`] as JSON text, strings bare (`activation: relu`,
 /// `hidden_size_list: [100,100]`, `use_batchnorm: true`, …).
 pub fn multi_layer_metadata<F: Float>(net: &MultiLayerNet<F>) -> Metadata {
-    let options = serde_json::to_value(net.config()).expect("config serialises");
+    config_metadata(net.config())
+}
+
+/// The metadata a network built from `spec` carries (what a checkpoint of it must hold).
+pub fn spec_metadata(spec: &NetworkSpec) -> Metadata {
+    match spec {
+        NetworkSpec::TwoLayerNet(c) => {
+            let activation = serde_json::to_value(c.activation).expect("enum serialises");
+            Metadata::from([
+                ("network".to_string(), "TwoLayerNet".to_string()),
+                (
+                    "activation".to_string(),
+                    activation.as_str().unwrap_or_default().to_string(),
+                ),
+            ])
+        }
+        NetworkSpec::MultiLayerNet(config) => config_metadata(config),
+    }
+}
+
+/// [`multi_layer_metadata`] from the config alone.
+fn config_metadata(config: &MultiLayerNetConfig) -> Metadata {
+    let options = serde_json::to_value(config).expect("config serialises");
     let mut metadata: Metadata = options
         .as_object()
         .expect("config is a struct")
@@ -416,6 +569,48 @@ mod tests {
         .unwrap();
         let err = Checkpoint::load(&foreign).err().unwrap().to_string();
         assert!(err.contains("not a scratchnet checkpoint"), "{err}");
+    }
+
+    #[test]
+    fn every_flipped_bit_is_caught_and_a_file_without_checksum_is_read_unsealed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tiny.safetensors");
+        let net: TwoLayerNet<f32> = TwoLayerNetConfig {
+            hidden_size: 2,
+            activation: Activation::Sigmoid,
+            weight_init_std: 0.1,
+        }
+        .init(3, 2, &mut ChaCha8Rng::seed_from_u64(1))
+        .unwrap();
+        save(&net, two_layer_metadata(&net), &path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let loaded = Checkpoint::from_bytes(&path, &bytes).unwrap();
+        assert!(loaded.is_sealed());
+        for i in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut flipped = bytes.clone();
+                flipped[i] ^= 1 << bit;
+                assert!(
+                    Checkpoint::from_bytes(&path, &flipped).is_err(),
+                    "byte {i}, bit {bit} flipped went unnoticed"
+                );
+            }
+        }
+        // Without its checksum the file is still read, and says so.
+        let mut metadata = loaded.metadata.clone();
+        metadata.remove(SEAL_KEY);
+        let st = SafeTensors::deserialize(&bytes).unwrap();
+        let old = safetensors::serialize(
+            st.tensors(),
+            Some(HashMap::from([(
+                META_KEY.to_string(),
+                serde_json::to_string(&metadata).unwrap(),
+            )])),
+        )
+        .unwrap();
+        let unsealed = Checkpoint::from_bytes(&path, &old).unwrap();
+        assert!(!unsealed.is_sealed());
+        assert_eq!(unsealed.two_layer_net::<f32>().unwrap().params().len(), 4);
     }
 
     #[test]
