@@ -51,12 +51,14 @@ enum Command {
     },
 }
 
-/// Runs the command line's command; the exit status is 130 after Ctrl-C, 1 after an error.
+/// Runs the command line's command; the exit status is 130 after Ctrl-C, 1 after an error
+/// (a failed print to standard output included: the command's work is done, its output lost).
 pub fn main() -> ExitCode {
     restore_default_sigpipe();
     install_interrupt_handler();
     let cli = Cli::parse();
     match run(cli) {
+        Ok(()) if crate::console::failed() => ExitCode::FAILURE,
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
