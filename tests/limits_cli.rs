@@ -182,3 +182,119 @@ fn rust_files(dir: &Path, found: &mut Vec<String>) {
     }
 }
 
+/// Checks that `args` is refused at once (before any data is loaded or run started), without
+/// panicking, with every word of `expected` in one short error line.
+fn refused_briefly(args: &[&str], expected: &[&str]) {
+    let start = std::time::Instant::now();
+    let stderr = fails_naming(args, expected[0]);
+    for word in expected {
+        assert!(stderr.contains(word), "{args:?}: {word:?} in {stderr}");
+    }
+    assert!(stderr.len() < 400, "{args:?}: {} characters", stderr.len());
+    let seconds = start.elapsed().as_secs_f64();
+    assert!(seconds < 5.0, "{args:?} took {seconds} s to refuse");
+}
+
+#[test]
+fn gradcheck_refuses_more_images_than_it_can_check_in_seconds() {
+    refused_briefly(
+        &["gradcheck", "--samples", "70000"],
+        &["--samples 70000", "1000"],
+    );
+    refused_briefly(&["gradcheck", "--samples", "1001"], &["at most 1000"]);
+    refused_briefly(&["gradcheck", "--samples", "0"], &["--samples 0"]);
+}
+
+#[test]
+fn budgets_that_are_not_finite_or_absurd_are_refused() {
+    for budget in [
+        "epochs:1e300",
+        "epochs:inf",
+        "iters:1e15",
+        "time:1e12",
+        "epochs:NaN",
+    ] {
+        let args = [
+            "study",
+            "batch-size",
+            "--budget",
+            budget,
+            "--out",
+            "/nonexistent/x",
+        ];
+        refused_briefly(&args, &[budget, "10^6"]);
+    }
+}
+
+#[test]
+fn long_lists_are_refused_in_one_short_line() {
+    let dw = |flag: &str, value: &str| {
+        [
+            "study",
+            "depth-width",
+            flag,
+            value,
+            "--out",
+            "/nonexistent/x",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    refused_briefly(
+        &strs(&dw("--depths", "100000")),
+        &["depths [100000]", "1 to 1000"],
+    );
+    // 20,000 entries: an argument of about 110 KB, under Linux's 128 KB for one argument.
+    let many: Vec<String> = (1..=20_000).map(|n| n.to_string()).collect();
+    refused_briefly(&strs(&dw("--widths", &many.join(","))), &["runs", "10,000"]);
+    let zero_at_end = format!("{},0", many[..50].join(","));
+    refused_briefly(
+        &strs(&dw("--widths", &zero_at_end)),
+        &["0 (entry 51 of 51)"],
+    );
+    let sizes = [
+        "study",
+        "batch-size",
+        "--sizes",
+        &many.join(","),
+        "--out",
+        "/x",
+    ];
+    refused_briefly(&sizes, &["runs", "10,000"]);
+    let seeds = [
+        "study",
+        "batch-size",
+        "--seeds",
+        "1000000000000",
+        "--out",
+        "/x",
+    ];
+    refused_briefly(&seeds, &["runs", "10,000"]);
+}
+
+#[test]
+fn networks_and_runs_too_large_are_refused_before_anything_is_allocated() {
+    // 60,000 layers: an argument of 120 KB, under Linux's 128 KB for one argument.
+    let layers = vec!["1"; 60_000].join(",");
+    refused_briefly(
+        &["train", "--hidden", &layers],
+        &["hidden layers 60000", "at most 1000"],
+    );
+    refused_briefly(
+        &["train", "--hidden", "1000000000"],
+        &["100,000,000 weights"],
+    );
+    refused_briefly(
+        &["train", "--hidden-size", "1000000000"],
+        &["100,000,000 weights"],
+    );
+    let iters = usize::MAX.to_string();
+    refused_briefly(
+        &["train", "--iters", &iters],
+        &["updates × batch size", "10^12"],
+    );
+    refused_briefly(
+        &["train", "--threads", "100000"],
+        &["--threads 100000", "1024"],
+    );
+}

@@ -135,6 +135,7 @@ pub(super) struct GradcheckArgs {
 /// Compares backprop with numerical gradients and prints each parameter's difference.
 pub(super) fn run_gradcheck(args: &GradcheckArgs, quiet: bool) -> Result<()> {
     gradcheck::check_tolerance(args.tolerance)?;
+    gradcheck::check_samples(args.samples)?;
     let progress = Console::new(quiet);
     let dataset = data::load(args.data.dataset(), &args.data.fetch_options(), &progress)?;
     let checks = gradcheck::check_two_layer_net(&dataset, args.samples, args.seed)?;
