@@ -8,8 +8,9 @@ mod study;
 mod train;
 mod value;
 
+use crate::interrupt::{self, OnSignal};
 use crate::invocation::invocation;
-use crate::{interrupt, Error};
+use crate::Error;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::path::Path;
@@ -93,18 +94,30 @@ fn restore_default_sigpipe() {
     }
 }
 
-/// Ctrl-C or SIGTERM: the first asks training to stop after its current iteration and save a
-/// checkpoint; a second exits at once (every file is written atomically, so none is torn).
+/// Ctrl-C or SIGTERM: in a training loop the first asks it to stop after its current
+/// iteration and save a checkpoint; anywhere else, or a second time, the program ends at once
+/// (every file is written atomically, so none is torn, and the temporary files of the writes
+/// in progress are removed, so none is left).
 fn install_interrupt_handler() {
-    let installed = ctrlc::set_handler(|| {
-        if interrupt::request_stop() {
-            std::process::exit(INTERRUPTED);
+    let installed = ctrlc::set_handler(|| match interrupt::on_signal() {
+        OnSignal::StopAfterIteration => {
+            eprintln!("\nstopping after this iteration (Ctrl-C again to quit at once)");
         }
-        eprintln!("\nstopping after this iteration (Ctrl-C again to quit at once)");
+        OnSignal::ExitNow => {
+            eprintln!("\ninterrupted");
+            exit_interrupted();
+        }
+        OnSignal::ExitAgain => exit_interrupted(),
     });
     if let Err(e) = installed {
         eprintln!("warning: Ctrl-C will not save a checkpoint ({e})");
     }
+}
+
+/// Ends the program after a signal, removing the temporary files of the writes in progress.
+fn exit_interrupted() -> ! {
+    crate::files::remove_temporaries();
+    std::process::exit(INTERRUPTED)
 }
 
 /// The exit status of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells use).
