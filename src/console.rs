@@ -87,6 +87,12 @@ fn report(e: &std::io::Error) {
     );
 }
 
+/// Whether standard output is a terminal (where clap draws its help in colour itself).
+pub fn is_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal()
+}
+
 /// Whether a print failed: the command then ends with exit status 1 after finishing its work.
 pub fn failed() -> bool {
     FAILED.load(Ordering::SeqCst)

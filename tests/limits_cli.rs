@@ -119,6 +119,18 @@ fn demo_to_a_full_stdout_draws_its_charts_and_to_a_closed_pipe_ends_quietly() {
 }
 
 #[test]
+fn help_and_version_to_a_full_stdout_say_so_once() {
+    said_output_failed(&to_full_disk(command(&["--help"])), NO_SPACE);
+    said_output_failed(&to_full_disk(command(&["train", "--help"])), NO_SPACE);
+    said_output_failed(&to_full_disk(command(&["--version"])), NO_SPACE);
+    let help = ok(&["--help"]);
+    assert!(
+        help.contains("Usage: scratchnet") && help.ends_with('\n'),
+        "{help}"
+    );
+}
+
+#[test]
 fn a_study_and_fetch_to_a_full_stdout_say_so_once() {
     let dir = tempfile::tempdir().unwrap();
     let study = dir.path().join("study");

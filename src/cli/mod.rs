@@ -57,7 +57,10 @@ enum Command {
 pub fn main() -> ExitCode {
     restore_default_sigpipe();
     install_interrupt_handler();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_exit(e),
+    };
     match run(cli) {
         Ok(()) if crate::console::failed() => ExitCode::FAILURE,
         Ok(()) => ExitCode::SUCCESS,
@@ -80,6 +83,21 @@ fn run(cli: Cli) -> Result<()> {
         Command::Fetch(args) => data::run_fetch(&args, cli.quiet),
         Command::Study { study } => study::run(study, cli.quiet),
         Command::Demo { demo } => demo::run(demo),
+    }
+}
+
+/// Ends the program after clap's refusal (on stderr, as clap does) or after `--help` and
+/// `--version`, whose text goes through [`crate::say!`] when standard output is not a terminal,
+/// so that a full or closed one is reported instead of silently losing it.
+fn clap_exit(e: clap::Error) -> ExitCode {
+    if e.use_stderr() || crate::console::is_terminal() {
+        e.exit();
+    }
+    crate::console::write_bytes(e.render().to_string().as_bytes());
+    if crate::console::failed() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
