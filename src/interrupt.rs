@@ -1,10 +1,12 @@
 //! Stopping long work cleanly: Ctrl-C (SIGINT) or SIGTERM asks the training loop to finish its
-//! current iteration and save a checkpoint, instead of losing the run.
+//! current iteration and save a checkpoint, instead of losing the run; anywhere else (loading
+//! data, a gradient check, an evaluation, writing reports) it ends the program at once.
 //!
-//! The command-line tool installs the signal handler and calls [`request_stop`]; the library
-//! only reads [`stop_requested`] between iterations (one relaxed atomic load).
+//! The command-line tool installs the signal handler, which asks [`on_signal`] what to do; the
+//! library marks its training loops as [`cooperative`] sections and reads [`stop_requested`]
+//! between iterations (one relaxed atomic load).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 static STOP: AtomicBool = AtomicBool::new(false);
 
@@ -35,5 +37,49 @@ pub fn delay_before_checkpoint() {
     let delay = std::env::var(CHECKPOINT_DELAY_ENV).ok();
     if let Some(ms) = delay.and_then(|ms| ms.parse().ok()) {
         std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}
+
+/// Active cooperative sections: parts of the work that read [`stop_requested`] often.
+static COOPERATIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// A cooperative section while it lives: the training loop, a study's loop of runs. Inside
+/// one, the first Ctrl-C asks the work to stop after its current iteration (and save a
+/// checkpoint); outside every one, a signal ends the program at once ([`on_signal`]).
+#[must_use = "the section ends when this is dropped"]
+pub struct Cooperative(());
+
+/// Enters a cooperative section, until the returned value is dropped.
+pub fn cooperative() -> Cooperative {
+    COOPERATIVE.fetch_add(1, Ordering::SeqCst);
+    Cooperative(())
+}
+
+impl Drop for Cooperative {
+    fn drop(&mut self) {
+        COOPERATIVE.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// What a Ctrl-C or SIGTERM does now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnSignal {
+    /// The first signal in a cooperative section: the work stops after this iteration.
+    StopAfterIteration,
+    /// The first signal where no iteration will end soon (loading data, a gradient check, an
+    /// evaluation, writing reports): end the program now, saying so.
+    ExitNow,
+    /// A second signal: end the program now, quietly (the first one was answered).
+    ExitAgain,
+}
+
+/// Records a Ctrl-C or SIGTERM and says what to do with it (the signal handler's rule).
+pub fn on_signal() -> OnSignal {
+    if request_stop() {
+        OnSignal::ExitAgain
+    } else if COOPERATIVE.load(Ordering::SeqCst) > 0 {
+        OnSignal::StopAfterIteration
+    } else {
+        OnSignal::ExitNow
     }
 }

@@ -2,7 +2,7 @@
 //! datasets ([`data`]), run folders with checkpoints and resume ([`run`], [`checkpoint`]),
 //! the studies ([`experiment`]), charts ([`plot`]), HTML reports ([`report`]), the demos
 //! ([`demo`]), evaluation and gradient checks ([`eval`], [`gradcheck`]), progress on the
-//! console ([`progress`]), Ctrl-C ([`interrupt`]) and the command-line tool ([`cli`]).
+//! console ([`progress`], [`console`]), Ctrl-C ([`interrupt`]) and the command-line tool ([`cli`]).
 //! `main.rs` only calls [`cli::main`].
 
 // The book's names for the book's ideas: `W1`, `dW`, `SoftmaxWithLoss`'s `t`.
@@ -10,6 +10,7 @@
 
 pub mod checkpoint;
 pub mod cli;
+pub mod console;
 pub mod cpu;
 pub mod data;
 pub mod demo;

@@ -85,8 +85,8 @@ impl Progress for Console {
             return;
         }
         match self.bar.lock().expect("progress lock").as_ref() {
-            Some(bar) => bar.suspend(|| println!("{text}")),
-            None => println!("{text}"),
+            Some(bar) => bar.suspend(|| crate::say!("{text}")),
+            None => crate::say!("{text}"),
         }
     }
 

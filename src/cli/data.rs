@@ -62,7 +62,7 @@ pub(super) fn run_fetch(args: &FetchArgs, quiet: bool) -> Result<()> {
     let progress = Console::new(quiet);
     let kind = args.data.dataset();
     let fetched = data::fetch(kind, &args.data.fetch_options(), &progress)?;
-    println!(
+    crate::say!(
         "{kind}: {} files in {}",
         fetched.files.len(),
         fetched.dir.display()
@@ -73,11 +73,14 @@ pub(super) fn run_fetch(args: &FetchArgs, quiet: bool) -> Result<()> {
         } else {
             "fetched from"
         };
-        println!(
+        crate::say!(
             "  {:<24} {:>9} bytes  sha256 {}  {when} {}",
-            file.name, file.size, file.sha256, file.origin
+            file.name,
+            file.size,
+            file.sha256,
+            file.origin
         );
     }
-    println!("all SHA-256 checksums verified against the pinned values");
+    crate::say!("all SHA-256 checksums verified against the pinned values");
     Ok(())
 }

@@ -30,9 +30,9 @@ pub(super) enum Demo {
     },
 }
 
-/// Runs `demo`, printing to stdout.
+/// Runs `demo`, printing to stdout (a failed print does not stop the charts being written).
 pub(super) fn run(demo: Demo) -> Result<()> {
-    let stdout = &mut std::io::stdout().lock();
+    let stdout = &mut crate::console::Stdout;
     match demo {
         Demo::Chapter4 { sections, out } => chapter4::run(&sections, &out, stdout)?,
         Demo::Optimizers { out } => optimizers::run(&out, stdout)?,

@@ -8,8 +8,9 @@ mod study;
 mod train;
 mod value;
 
+use crate::interrupt::{self, OnSignal};
 use crate::invocation::invocation;
-use crate::{interrupt, Error};
+use crate::Error;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::path::Path;
@@ -51,12 +52,17 @@ enum Command {
     },
 }
 
-/// Runs the command line's command; the exit status is 130 after Ctrl-C, 1 after an error.
+/// Runs the command line's command; the exit status is 130 after Ctrl-C, 1 after an error
+/// (a failed print to standard output included: the command's work is done, its output lost).
 pub fn main() -> ExitCode {
     restore_default_sigpipe();
     install_interrupt_handler();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_exit(e),
+    };
     match run(cli) {
+        Ok(()) if crate::console::failed() => ExitCode::FAILURE,
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -80,6 +86,21 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// Ends the program after clap's refusal (on stderr, as clap does) or after `--help` and
+/// `--version`, whose text goes through [`crate::say!`] when standard output is not a terminal,
+/// so that a full or closed one is reported instead of silently losing it.
+fn clap_exit(e: clap::Error) -> ExitCode {
+    if e.use_stderr() || crate::console::is_terminal() {
+        e.exit();
+    }
+    crate::console::write_bytes(e.render().to_string().as_bytes());
+    if crate::console::failed() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 /// Lets a closed pipe (`scratchnet … | head`) end the program quietly, as it does other
 /// command-line tools, instead of making every later print fail.
 fn restore_default_sigpipe() {
@@ -91,18 +112,30 @@ fn restore_default_sigpipe() {
     }
 }
 
-/// Ctrl-C or SIGTERM: the first asks training to stop after its current iteration and save a
-/// checkpoint; a second exits at once (every file is written atomically, so none is torn).
+/// Ctrl-C or SIGTERM: in a training loop the first asks it to stop after its current
+/// iteration and save a checkpoint; anywhere else, or a second time, the program ends at once
+/// (every file is written atomically, so none is torn, and the temporary files of the writes
+/// in progress are removed, so none is left).
 fn install_interrupt_handler() {
-    let installed = ctrlc::set_handler(|| {
-        if interrupt::request_stop() {
-            std::process::exit(INTERRUPTED);
+    let installed = ctrlc::set_handler(|| match interrupt::on_signal() {
+        OnSignal::StopAfterIteration => {
+            eprintln!("\nstopping after this iteration (Ctrl-C again to quit at once)");
         }
-        eprintln!("\nstopping after this iteration (Ctrl-C again to quit at once)");
+        OnSignal::ExitNow => {
+            eprintln!("\ninterrupted");
+            exit_interrupted();
+        }
+        OnSignal::ExitAgain => exit_interrupted(),
     });
     if let Err(e) = installed {
         eprintln!("warning: Ctrl-C will not save a checkpoint ({e})");
     }
+}
+
+/// Ends the program after a signal, removing the temporary files of the writes in progress.
+fn exit_interrupted() -> ! {
+    crate::files::remove_temporaries();
+    std::process::exit(INTERRUPTED)
 }
 
 /// The exit status of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells use).

@@ -57,7 +57,7 @@ pub(super) fn run(command: StudyCommand, quiet: bool) -> Result<()> {
             let merged = registry::merge(&dirs, &out, allow_partial)?;
             print_study(&merged.files, 0, merged.runs);
             if !merged.missing.is_empty() {
-                println!(
+                crate::say!(
                     "partial: {} runs missing: {}",
                     merged.missing.len(),
                     merged.missing.join(", ")
@@ -180,7 +180,7 @@ impl StudyArgs {
         };
         let (shard, from) = spec.resolve(&process_env())?;
         if spec == ShardSpec::Auto && !quiet {
-            println!("shard {}/{} ({from})", shard.index, shard.count);
+            crate::say!("shard {}/{} ({from})", shard.index, shard.count);
         }
         Ok(shard)
     }
@@ -207,7 +207,7 @@ fn run_batch_size(args: &BatchSizeArgs, quiet: bool) -> Result<()> {
     print_study(&result.files, result.ran, result.outcomes.len());
     if !quiet {
         for sentence in findings(study.plan(), &summarise(study.plan(), &result.outcomes)) {
-            println!("- {sentence}");
+            crate::say!("- {sentence}");
         }
     }
     Ok(())
@@ -254,7 +254,7 @@ fn run_depth_width(args: &DepthWidthArgs, quiet: bool) -> Result<()> {
     if !quiet {
         let shapes = depth_width::summarise(study.plan(), &result.outcomes);
         for sentence in depth_width::findings(study.plan(), &shapes) {
-            println!("- {sentence}");
+            crate::say!("- {sentence}");
         }
     }
     Ok(())
@@ -262,8 +262,8 @@ fn run_depth_width(args: &DepthWidthArgs, quiet: bool) -> Result<()> {
 
 /// What a study command wrote.
 fn print_study(files: &[PathBuf], ran: usize, total: usize) {
-    println!("{ran} runs done now, {total} in the study");
+    crate::say!("{ran} runs done now, {total} in the study");
     for file in files {
-        println!("  {}", file.display());
+        crate::say!("  {}", file.display());
     }
 }

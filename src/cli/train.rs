@@ -132,17 +132,17 @@ pub(super) fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
         Start::Resume => ("all sessions: ", "this session"),
         Start::Fresh => ("", "in all"),
     };
-    println!(
+    crate::say!(
         "final weights: train acc {:.4}, test acc {:.4} | {sessions}{:.2} s of updates ({:.0} samples/s), {:.2} s of evaluation",
         h.final_train_acc, h.final_test_acc, h.train_seconds, run.samples_per_s, h.eval_seconds
     );
-    println!(
+    crate::say!(
         "wrote {} ({:.2} s {this_session}, loading and writing included)",
         out.display(),
         started.elapsed().as_secs_f64()
     );
     for file in &run.files {
-        println!("  {}", file.display());
+        crate::say!("  {}", file.display());
     }
     Ok(())
 }
@@ -167,15 +167,16 @@ pub(super) struct GradcheckArgs {
 /// Compares backprop with numerical gradients and prints each parameter's difference.
 pub(super) fn run_gradcheck(args: &GradcheckArgs, quiet: bool) -> Result<()> {
     gradcheck::check_tolerance(args.tolerance)?;
+    gradcheck::check_samples(args.samples)?;
     let progress = Console::new(quiet);
     let dataset = data::load(args.data.dataset(), &args.data.fetch_options(), &progress)?;
     let checks = gradcheck::check_two_layer_net(&dataset, args.samples, args.seed)?;
-    println!(
+    crate::say!(
         "mean |backprop - numerical| over {} training images (f64):",
         args.samples
     );
     for c in &checks {
-        println!("{}: {:e}", c.name, c.mean_abs_diff);
+        crate::say!("{}: {:e}", c.name, c.mean_abs_diff);
     }
     if let Some(bad) = gradcheck::first_failure(&checks, args.tolerance) {
         bail!(
@@ -185,7 +186,7 @@ pub(super) fn run_gradcheck(args: &GradcheckArgs, quiet: bool) -> Result<()> {
             args.tolerance
         );
     }
-    println!("ok: every difference is below {:e}", args.tolerance);
+    crate::say!("ok: every difference is below {:e}", args.tolerance);
     Ok(())
 }
 
@@ -228,18 +229,16 @@ pub(super) fn run_eval(args: &EvalArgs, quiet: bool) -> Result<()> {
         None => files::parent_dir(&model).to_path_buf(),
     };
     let (evaluation, files) = eval::evaluate_model(net.as_ref(), &model, &dataset, &out)?;
-    println!(
+    crate::say!(
         "test accuracy {:.4} ({} of {} misclassified)",
         evaluation.accuracy,
         evaluation.misclassified.len(),
         dataset.t_test.len()
     );
-    print!(
-        "{}",
-        evaluation.confusion_table(&dataset.kind.class_names())
-    );
+    let table = evaluation.confusion_table(&dataset.kind.class_names());
+    crate::console::write_bytes(table.as_bytes());
     for file in &files {
-        println!("  {}", file.display());
+        crate::say!("  {}", file.display());
     }
     Ok(())
 }

@@ -121,6 +121,49 @@ fn curve(h: &History, batch_size: usize, train_size: usize) -> Vec<CurvePoint> {
     curve
 }
 
+/// The most runs a study may have (its sizes or shapes × seeds × datasets): each run takes
+/// seconds at least and writes a folder, so a longer grid is a typing slip, and building and
+/// checking a list of millions of runs would itself take minutes.
+pub const MAX_RUNS: usize = 10_000;
+
+/// Refuses a study of `count` runs (`None`: more than a `usize` holds) when above [`MAX_RUNS`];
+/// `lists` names what was multiplied (`depths × widths × seeds × datasets`).
+pub fn check_run_count(count: Option<usize>, lists: &'static str) -> Result<()> {
+    match count {
+        Some(n) if n <= MAX_RUNS => Ok(()),
+        _ => Err(Error::invalid(
+            lists,
+            count.map_or("more than 2^64".to_string(), |n| format!("{n} runs")),
+            "at most 10,000 runs in a study; give shorter lists or fewer seeds",
+        )),
+    }
+}
+
+/// The longest user list an error message quotes whole; past it, only the offending entry and
+/// its place (a refusal must stay one short line, whatever the user typed).
+pub const QUOTED_LIST: usize = 10;
+
+/// A user's list for an error message about its entry `at`: the whole list when short, else
+/// that entry and its place (`0 (entry 70001 of 100000)`).
+pub fn quote_list(list: &[usize], at: usize) -> String {
+    match list.get(at) {
+        Some(entry) if list.len() > QUOTED_LIST => {
+            format!("{entry} (entry {} of {})", at + 1, list.len())
+        }
+        _ => format!("{list:?}"),
+    }
+}
+
+/// The largest `epochs:` budget: a million passes over a 60,000-image training set is
+/// already months of one machine's time; a larger number is a slip (and 1e300 would overflow
+/// the iteration count).
+pub const MAX_EPOCHS: f64 = 1e6;
+/// The largest `iters:` budget: 10^12 updates are weeks at the fastest batch; the trainer's
+/// samples-seen arithmetic must fit in 64 bits.
+pub const MAX_ITERS: f64 = 1e12;
+/// The largest `time:` budget, 30 days in seconds: a run meant to last longer is a slip.
+pub const MAX_SECONDS: f64 = 30.0 * 24.0 * 3600.0;
+
 /// How much training each run of a study gets.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -161,17 +204,18 @@ impl FromStr for Budget {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self> {
-        const EXPECTED: &str = "iters:N, epochs:N or time:SECONDS with N > 0, e.g. epochs:5";
+        const EXPECTED: &str = "iters:N (N ≤ 10^12), epochs:N (N ≤ 10^6) or time:SECONDS \
+                                (≤ 30 days) with N > 0, e.g. epochs:5";
         let bad = || Error::invalid("budget", s, EXPECTED);
         let (kind, value) = s.split_once(':').ok_or_else(bad)?;
         let number: f64 = value.trim().parse().map_err(|_| bad())?;
-        if !(number.is_finite() && number > 0.0) {
-            return Err(bad());
-        }
+        let within = |max: f64| number.is_finite() && number > 0.0 && number <= max;
         match kind.trim() {
-            "iters" if number.fract() == 0.0 => Ok(Budget::Iters(number as usize)),
-            "epochs" => Ok(Budget::Epochs(number)),
-            "time" => Ok(Budget::Time(number)),
+            "iters" if within(MAX_ITERS) && number.fract() == 0.0 => {
+                Ok(Budget::Iters(number as usize))
+            }
+            "epochs" if within(MAX_EPOCHS) => Ok(Budget::Epochs(number)),
+            "time" if within(MAX_SECONDS) => Ok(Budget::Time(number)),
             _ => Err(bad()),
         }
     }
@@ -210,6 +254,10 @@ mod tests {
             "iters:1.5",
             "epochs:-1",
             "time:nan",
+            "epochs:1e300",
+            "epochs:inf",
+            "iters:1e13",
+            "time:1e9",
             "weeks:2",
         ] {
             let err = bad.parse::<Budget>().unwrap_err().to_string();

@@ -100,6 +100,8 @@ pub fn run_study<S: Study>(
         .collect();
     progress.begin("study", Some(todo.len() as u64));
     let start = Instant::now();
+    // Ctrl-C between two runs' iterations stops the study at the next one (with a checkpoint).
+    let section = crate::interrupt::cooperative();
     for (done, (i, run)) in todo.iter().enumerate() {
         let id = study.run_id(run);
         progress.update(done as u64, &format!("run {}/{}: {id}", i + 1, runs.len()));
@@ -129,6 +131,7 @@ pub fn run_study<S: Study>(
             start.elapsed().as_secs_f64()
         ));
     }
+    drop(section);
     progress.update(todo.len() as u64, "writing the report");
     progress.end();
     finish(study, dir, todo.len())

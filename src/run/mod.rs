@@ -229,7 +229,12 @@ pub fn run_observed<N: RunNetwork>(
         iters_num: config.iters_num,
         last_test_acc: None,
     };
-    match trainer.train(&mut hooks) {
+    // The loop reads Ctrl-C between iterations: inside it the first one stops it cleanly.
+    let ended = {
+        let _section = interrupt::cooperative();
+        trainer.train(&mut hooks)
+    };
+    match ended {
         Ended::Finished => {}
         Ended::Stopped { iteration } => {
             let checkpoint = dir.save_checkpoint(trainer.net(), trainer.snapshot(), settings)?;

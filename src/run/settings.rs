@@ -44,9 +44,29 @@ impl TrainSettings {
         // Both datasets have 28×28-pixel images and 10 classes.
         self.network.validate(IMAGE_PIXELS, NUM_CLASSES)?;
         check_learning_rate(self.learning_rate)?;
+        check_samples_seen(&self.train)?;
         // The training set's size is checked when the data is there.
         Ok(self.train.validate(usize::MAX)?)
     }
+}
+
+/// The most training samples a run may see (updates × batch size), unless a time limit ends
+/// it: 10^12 samples are weeks of training on any machine, and the trainer's counts of samples
+/// seen must not overflow.
+pub const MAX_SAMPLES_SEEN: usize = 1_000_000_000_000;
+
+/// Refuses updates × batch size above [`MAX_SAMPLES_SEEN`] (a run with a time limit stops on
+/// time, whatever its update count).
+fn check_samples_seen(train: &TrainConfig) -> Result<()> {
+    let seen = train.iters_num.checked_mul(train.batch_size);
+    if train.time_limit_s.is_some() || seen.is_some_and(|n| n <= MAX_SAMPLES_SEEN) {
+        return Ok(());
+    }
+    Err(crate::Error::invalid(
+        "updates × batch size",
+        format!("{} × {}", train.iters_num, train.batch_size),
+        "at most 10^12 samples seen (weeks of training); give fewer --iters",
+    ))
 }
 
 /// The config.json document: the settings plus what describes the run around them.

@@ -27,6 +27,14 @@ impl Default for NetworkSpec {
 /// The most weights a network may have: training keeps about five f32 copies of each.
 pub const MAX_WEIGHTS: usize = 100_000_000;
 
+/// The most hidden layers a network may have: each is its own product and activation, and
+/// without residual connections a network past a few dozen layers does not learn (chapter 6);
+/// a longer list is a slip, and would build a network of millions of tiny layers.
+pub const MAX_HIDDEN_LAYERS: usize = 1000;
+
+/// The most layer sizes an error message quotes: past it the shape is shortened.
+const QUOTED_SIZES: usize = 10;
+
 impl NetworkSpec {
     /// The network's type name (`TwoLayerNet` or `MultiLayerNet`).
     pub fn name(&self) -> &'static str {
@@ -48,6 +56,13 @@ impl NetworkSpec {
             NetworkSpec::MultiLayerNet(config) => config.validate(),
         }?;
         let sizes = self.all_size_list(input_size, output_size);
+        if sizes.len() - 2 > MAX_HIDDEN_LAYERS {
+            return Err(Error::invalid(
+                "number of hidden layers",
+                sizes.len() - 2,
+                "at most 1000 hidden layers",
+            ));
+        }
         let weights = sizes
             .windows(2)
             .try_fold(0usize, |n, w| n.checked_add(w[0].checked_mul(w[1])?));
@@ -55,7 +70,7 @@ impl NetworkSpec {
             Some(n) if n <= MAX_WEIGHTS => Ok(()),
             _ => Err(Error::invalid(
                 "network",
-                self.shape(input_size, output_size),
+                self.short_shape(input_size, output_size),
                 "at most 100,000,000 weights (with gradients and optimizer state, about 2 GB)",
             )),
         }
@@ -94,6 +109,24 @@ impl NetworkSpec {
             .map(usize::to_string)
             .collect();
         format!("{} {}", self.name(), sizes.join("-"))
+    }
+
+    /// [`Self::shape`] for an error message: a long list of sizes keeps its ends and its length
+    /// (`MultiLayerNet 784-50-50-50-…-50-10, 1000 hidden layers`).
+    fn short_shape(&self, input_size: usize, output_size: usize) -> String {
+        let sizes = self.all_size_list(input_size, output_size);
+        if sizes.len() <= QUOTED_SIZES {
+            return self.shape(input_size, output_size);
+        }
+        let join = |s: &[usize]| s.iter().map(usize::to_string).collect::<Vec<_>>().join("-");
+        let (head, tail) = (&sizes[..4], &sizes[sizes.len() - 2..]);
+        format!(
+            "{} {}-…-{}, {} hidden layers",
+            self.name(),
+            join(head),
+            join(tail),
+            sizes.len() - 2
+        )
     }
 
     /// One line for reports: the shape, then each option

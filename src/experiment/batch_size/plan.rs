@@ -1,7 +1,7 @@
 //! The batch-size study's settings: which sizes, how much training, how the learning rate
 //! follows the batch size.
 
-use crate::experiment::Budget;
+use crate::experiment::{check_run_count, quote_list, Budget};
 use crate::run::TrainSettings;
 use crate::{Error, Result};
 use scratchnet_core::choice::{display_and_parse, Choice};
@@ -94,16 +94,24 @@ impl BatchSizePlan {
 
     /// Checks the settings before any run starts.
     pub fn validate(&self) -> Result<()> {
-        let repeated = (1..self.sizes.len()).any(|i| self.sizes[..i].contains(&self.sizes[i]));
-        if self.sizes.is_empty() || self.sizes.contains(&0) || repeated {
-            return Err(Error::invalid(
-                "batch sizes",
-                format!("{:?}", self.sizes),
-                "a list of different sizes ≥ 1, e.g. 1,10,100 (--seeds repeats a size)",
-            ));
-        }
+        const SIZES: &str = "a list of different sizes ≥ 1, e.g. 1,10,100 (--seeds repeats a size)";
         if self.seeds == 0 {
             return Err(Error::invalid("seeds", 0, "at least 1"));
+        }
+        let runs = usize::try_from(self.seeds)
+            .ok()
+            .and_then(|seeds| seeds.checked_mul(self.sizes.len()));
+        check_run_count(runs, "batch sizes × seeds")?;
+        if self.sizes.is_empty() {
+            return Err(Error::invalid("batch sizes", "[]", SIZES));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(at) = (self.sizes.iter()).position(|&s| s == 0 || !seen.insert(s)) {
+            return Err(Error::invalid(
+                "batch sizes",
+                quote_list(&self.sizes, at),
+                SIZES,
+            ));
         }
         if !(self.target > 0.0 && self.target <= 1.0) {
             return Err(Error::invalid(

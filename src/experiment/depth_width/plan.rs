@@ -2,12 +2,13 @@
 //! diagnostic runs, and the settings of each run.
 
 use crate::data::DatasetKind;
-use crate::experiment::Budget;
+use crate::experiment::{check_run_count, quote_list, Budget};
 use crate::report::label;
 use crate::run::{NetworkSpec, TrainSettings};
 use crate::{Error, Result};
 use scratchnet_core::init::WeightInit;
 use scratchnet_core::layers::Activation;
+use scratchnet_core::net::spec::{MAX_HIDDEN_LAYERS, MAX_WEIGHTS};
 use scratchnet_core::net::MultiLayerNetConfig;
 use scratchnet_core::optim::OptimizerKind;
 use scratchnet_core::train::{EvalSchedule, TrainConfig};
@@ -138,12 +139,13 @@ impl Default for DepthWidthPlan {
 impl DepthWidthPlan {
     /// Checks the settings before any run starts.
     pub fn validate(&self) -> Result<()> {
-        let list = |name: &'static str, v: &[usize], example: &'static str| {
-            if v.is_empty() || v.contains(&0) {
-                Err(Error::invalid(name, format!("{v:?}"), example))
-            } else {
-                Ok(())
-            }
+        let list = |name: &'static str, v: &[usize], example: &'static str| match v
+            .iter()
+            .position(|&n| n == 0)
+        {
+            _ if v.is_empty() => Err(Error::invalid(name, "[]", example)),
+            Some(at) => Err(Error::invalid(name, quote_list(v, at), example)),
+            None => Ok(()),
         };
         list(
             "depths",
@@ -151,8 +153,24 @@ impl DepthWidthPlan {
             "numbers of hidden layers ≥ 1, e.g. 1,2,3",
         )?;
         list("widths", &self.widths, "layer widths ≥ 1, e.g. 16,50,100")?;
+        // Before any shape is built: a depth of 10^12 would be a list of 10^12 layer sizes.
+        if let Some(at) = self.depths.iter().position(|&d| d > MAX_HIDDEN_LAYERS) {
+            return Err(Error::invalid(
+                "depths",
+                quote_list(&self.depths, at),
+                "numbers of hidden layers from 1 to 1000",
+            ));
+        }
+        check_run_count(self.run_count(), "depths × widths × seeds × datasets")?;
         if let Some(targets) = &self.equal_params {
             list("equal-params", targets, "parameter counts, e.g. 100000")?;
+            if let Some(at) = targets.iter().position(|&n| n > MAX_WEIGHTS) {
+                return Err(Error::invalid(
+                    "equal-params",
+                    quote_list(targets, at),
+                    "parameter counts of at most 100,000,000 (a network's limit)",
+                ));
+            }
             check_reachable(&self.depths, targets)?;
         }
         if self.datasets.is_empty() {
@@ -172,6 +190,18 @@ impl DepthWidthPlan {
             self.settings(&run, 60_000).validate()?;
         }
         Ok(())
+    }
+
+    /// An upper bound on the number of runs (the grid and every diagnostic, per dataset and
+    /// seed), or `None` past a `usize`: computed without building the list.
+    fn run_count(&self) -> Option<usize> {
+        let widths = self.equal_params.as_ref().unwrap_or(&self.widths).len();
+        let per_seed = self.depths.len().checked_mul(widths)?;
+        let per_seed = per_seed.checked_add(self.diagnostics.len())?;
+        let seeds = usize::try_from(self.seeds).ok()?;
+        per_seed
+            .checked_mul(seeds)?
+            .checked_mul(self.datasets.len())
     }
 
     /// The grid's (depth, width) shapes, in order.
