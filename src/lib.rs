@@ -9,6 +9,7 @@
 #![allow(non_snake_case)]
 
 pub mod checkpoint;
+pub mod claim;
 pub mod cli;
 pub mod console;
 pub mod cpu;

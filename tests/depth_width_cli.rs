@@ -274,7 +274,7 @@ fn equal_parameter_shapes_shard_resume_and_merge() {
         "--out",
         merged.to_str().unwrap(),
     ]);
-    assert!(out.contains("0 runs done now, 3 in the study"), "{out}");
+    assert!(out.contains("3 of the study's 3 runs"), "{out}");
     let key = |r: &BTreeMap<String, String>| {
         (
             r["depth"].clone(),

@@ -108,7 +108,7 @@ fn merging_a_kubernetes_shard_alone_names_the_runs_the_other_holds() {
     assert!(!merged.exists(), "a refused merge writes nothing");
     let stdout = ok(&["study", "merge", from, "--out", out, "--allow-partial"]);
     assert!(
-        stdout.contains("0 runs done now, 1 in the study")
+        stdout.contains("1 of the study's 2 runs")
             && stdout.contains("partial: 1 runs missing: batch-1000-seed-0"),
         "{stdout}"
     );

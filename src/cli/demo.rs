@@ -34,8 +34,14 @@ pub(super) enum Demo {
 pub(super) fn run(demo: Demo) -> Result<()> {
     let stdout = &mut crate::console::Stdout;
     match demo {
-        Demo::Chapter4 { sections, out } => chapter4::run(&sections, &out, stdout)?,
-        Demo::Optimizers { out } => optimizers::run(&out, stdout)?,
+        Demo::Chapter4 { sections, out } => {
+            crate::claim::check_out(&out)?;
+            chapter4::run(&sections, &out, stdout)?
+        }
+        Demo::Optimizers { out } => {
+            crate::claim::check_out(&out)?;
+            optimizers::run(&out, stdout)?
+        }
     };
     Ok(())
 }

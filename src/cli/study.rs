@@ -10,7 +10,7 @@ use crate::experiment::batch_size::{
 };
 use crate::experiment::depth_width::{self, DepthWidthPlan, DepthWidthStudy, Setup};
 use crate::experiment::registry;
-use crate::experiment::runner::{process_env, run_study, Shard, ShardSpec, Study};
+use crate::experiment::runner::{claim_study, process_env, run_claimed, Shard, ShardSpec, Study};
 use crate::experiment::Budget;
 use crate::progress::Console;
 use crate::threads;
@@ -55,7 +55,15 @@ pub(super) fn run(command: StudyCommand, quiet: bool) -> Result<()> {
             allow_partial,
         } => {
             let merged = registry::merge(&dirs, &out, allow_partial)?;
-            print_study(&merged.files, 0, merged.runs);
+            println!(
+                "merged into {}: {} of the study's {} runs",
+                out.display(),
+                merged.runs,
+                merged.runs + merged.missing.len()
+            );
+            for file in &merged.files {
+                println!("  {}", file.display());
+            }
             if !merged.missing.is_empty() {
                 crate::say!(
                     "partial: {} runs missing: {}",
@@ -200,10 +208,10 @@ fn run_batch_size(args: &BatchSizeArgs, quiet: bool) -> Result<()> {
         ..BatchSizePlan::new(args.net.settings(args.data.dataset()))
     };
     let study = BatchSizeStudy::new(plan)?;
+    let claim = claim_study(&study, &common.out)?;
     let progress = Console::new(quiet);
     let dataset = data::load(args.data.dataset(), &args.data.fetch_options(), &progress)?;
-    let result =
-        run_study(&study, &dataset, &common.out, shard, &progress).map_err(explain_stop)?;
+    let result = run_claimed(&study, &dataset, &claim, shard, &progress).map_err(explain_stop)?;
     print_study(&result.files, result.ran, result.outcomes.len());
     if !quiet {
         for sentence in findings(study.plan(), &summarise(study.plan(), &result.outcomes)) {
@@ -242,14 +250,15 @@ fn run_depth_width(args: &DepthWidthArgs, quiet: bool) -> Result<()> {
         ..DepthWidthPlan::default()
     };
     let study = DepthWidthStudy::new(plan)?;
+    let claim = claim_study(&study, &common.out)?;
     let progress = Console::new(quiet);
     let options = args.source.fetch_options();
     let mut loaded = Vec::new();
     for kind in kinds {
         loaded.push((kind, data::load(kind, &options, &progress)?));
     }
-    let result = run_study(&study, loaded.as_slice(), &common.out, shard, &progress)
-        .map_err(explain_stop)?;
+    let result =
+        run_claimed(&study, loaded.as_slice(), &claim, shard, &progress).map_err(explain_stop)?;
     print_study(&result.files, result.ran, result.outcomes.len());
     if !quiet {
         let shapes = depth_width::summarise(study.plan(), &result.outcomes);

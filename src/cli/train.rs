@@ -74,6 +74,14 @@ pub(super) struct TrainArgs {
         conflicts_with_all = RESUME_REFUSES
     )]
     resume: Option<PathBuf>,
+    /// Start the run in DIR over from its config.json: one that was interrupted, or stopped
+    /// before its first checkpoint (killed, disk full); replaces only the files it wrote.
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with_all = ["resume", "iters_num", "batch_size", "gradient", "seed", "out", "on_nan", "hidden_size", "hidden", "activation", "learning_rate", "dataset"]
+    )]
+    restart: Option<PathBuf>,
 }
 
 /// Trains (or resumes) a run, then prints its final accuracies and the files it wrote.
@@ -81,13 +89,18 @@ pub(super) fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
     let started = std::time::Instant::now();
     threads::init(args.threads)?;
     let progress = Console::new(quiet);
-    let (dir, settings, start) = match &args.resume {
-        Some(dir) => {
-            let dir = RunDir::open(dir);
+    // Every folder is claimed before the data is loaded, so a refusal comes at once.
+    let (dir, _claim, settings, start) = match (&args.resume, &args.restart) {
+        (Some(dir), _) => {
+            let (dir, claim) = RunDir::claim_resume(dir)?;
             let settings = dir.settings()?;
-            (Some(dir), settings, Start::Resume)
+            (dir, claim, settings, Start::Resume)
         }
-        None => {
+        (None, Some(dir)) => {
+            let (dir, claim, settings) = RunDir::claim_restart(dir)?;
+            (dir, claim, settings, Start::Fresh)
+        }
+        (None, None) => {
             let mut settings = args.net.settings(args.data.dataset());
             settings.train = TrainConfig {
                 iters_num: args.iters_num,
@@ -98,20 +111,14 @@ pub(super) fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
                 ..settings.train
             };
             settings.validate()?;
-            // Refused before the data is loaded, so a refusal comes at once.
-            let dir = args.out.as_deref().map(RunDir::open);
-            if let Some(dir) = &dir {
-                dir.check_new()?;
-            }
-            (dir, settings, Start::Fresh)
+            let (dir, claim) = match &args.out {
+                Some(out) => RunDir::claim(out)?,
+                None => RunDir::claim_new_in(Path::new("runs"))?,
+            };
+            (dir, claim, settings, Start::Fresh)
         }
     };
     let dataset = data::load(settings.dataset, &args.data.fetch_options(), &progress)?;
-    let dir = match (dir, start) {
-        (Some(dir), Start::Resume) => dir,
-        (Some(dir), Start::Fresh) => RunDir::claim(dir.path())?,
-        (None, _) => RunDir::claim_new_in(Path::new("runs"))?,
-    };
     let out = dir.path();
     let run = match run::run(&dir, &settings, start, &dataset, &progress)? {
         Outcome::Finished(run) => run,
@@ -222,6 +229,9 @@ pub(super) fn run_eval(args: &EvalArgs, quiet: bool) -> Result<()> {
             "note: {} was trained on {trained_on} (its config.json says so); evaluating on {kind} as asked",
             model.display()
         );
+    }
+    if let Some(out) = &args.out {
+        crate::claim::check_out(out)?;
     }
     let dataset = data::load(kind, &args.data.fetch_options(), &progress)?;
     let out = match &args.out {

@@ -10,11 +10,13 @@
 //! merging copies the run folders of several study folders into one. The study's tables,
 //! charts and report are always written from all the outcomes present.
 
+use crate::claim::{Claim, Kind};
 use crate::files::write_atomic;
 use crate::progress::Progress;
 use crate::run::RunDir;
 pub use crate::run::Start;
 use crate::{Error, Result};
+pub use merge::merge_studies;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 pub use shard::{process_env, shard_from_env, Shard, ShardSpec, SHARD_COUNT};
@@ -54,6 +56,11 @@ pub trait Study {
     ) -> Result<Executed<Self::Outcome>>;
     /// A one-line summary of an outcome, for the log.
     fn describe(&self, outcome: &Self::Outcome) -> String;
+    /// Checks every run's settings against `data` (a batch larger than the training set, a
+    /// budget of no update, …) before anything is written, so a refused study leaves nothing.
+    fn check(&self, _data: &Self::Data) -> Result<()> {
+        Ok(())
+    }
     /// Writes the tables, charts and report from every outcome present; returns the files.
     fn write_outputs(&self, outcomes: &[Self::Outcome], dir: &Path) -> Result<Vec<PathBuf>>;
 }
@@ -91,7 +98,22 @@ pub fn run_study<S: Study>(
     shard: Shard,
     progress: &dyn Progress,
 ) -> Result<StudyResult<S::Outcome>> {
-    claim_folder(study, dir)?;
+    let claim = claim_study(study, dir)?;
+    run_claimed(study, data, &claim, shard, progress)
+}
+
+/// [`run_study`] in a folder claimed by [`claim_study`] (before the data was loaded); the
+/// plan is checked against `data` before plan.json is written.
+pub fn run_claimed<S: Study>(
+    study: &S,
+    data: &S::Data,
+    claim: &Claim,
+    shard: Shard,
+    progress: &dyn Progress,
+) -> Result<StudyResult<S::Outcome>> {
+    study.check(data)?;
+    let dir = claim.path();
+    write_plan(study, dir)?;
     let runs = study.runs();
     let todo: Vec<(usize, &S::Run)> = runs
         .iter()
@@ -151,63 +173,6 @@ impl Progress for RunLines<'_> {
     }
 }
 
-/// Copies the run folders of the study folders `from` into `dir` and writes the study's
-/// outputs from all of them; every folder must hold the same plan as `study`, and together
-/// (with any runs already in `dir`) every run of the study unless `allow_partial`
-/// ([`Error::IncompleteStudy`] names the runs missing). Every folder is checked before
-/// anything is copied.
-pub fn merge_studies<S: Study>(
-    study: &S,
-    from: &[PathBuf],
-    dir: &Path,
-    allow_partial: bool,
-) -> Result<StudyResult<S::Outcome>> {
-    let kinds = from
-        .iter()
-        .map(|source| Ok((source, study_kind(source)?)))
-        .collect::<Result<Vec<_>>>()?;
-    if let Some((source, kind)) = kinds.iter().find(|(_, kind)| kind != S::KIND) {
-        let like = kinds
-            .iter()
-            .find(|(_, kind)| kind == S::KIND)
-            .map(|(folder, _)| format!(" ({})", folder.display()))
-            .unwrap_or_default();
-        return Err(Error::BadFile {
-            path: source.to_path_buf(),
-            reason: format!(
-                "holds a {kind} study, which cannot be merged with a {} study{like}; only \
-                 folders of the same study, with equal plan.json, can be merged",
-                S::KIND
-            ),
-        });
-    }
-    for source in from {
-        if &read_plan::<S>(source)? != study.plan() {
-            return Err(Error::invalid(
-                "study folder",
-                source.display(),
-                "folders of the same study (their plan.json must be equal)",
-            ));
-        }
-    }
-    check_complete(study, from, dir, allow_partial)?;
-    claim_folder(study, dir)?;
-    for source in from {
-        let runs = source.join("runs");
-        if !runs.exists() {
-            continue; // a study stopped before its first run
-        }
-        let entries = std::fs::read_dir(&runs).map_err(|e| Error::io(&runs, e))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| Error::io(&runs, e))?;
-            if entry.path().join("outcome.json").exists() {
-                copy_dir(&entry.path(), &dir.join("runs").join(entry.file_name()))?;
-            }
-        }
-    }
-    finish(study, dir, 0)
-}
-
 /// Writes the study's outputs from the outcomes in `dir`, after `ran` runs done now.
 fn finish<S: Study>(study: &S, dir: &Path, ran: usize) -> Result<StudyResult<S::Outcome>> {
     let outcomes = load_outcomes(study, dir)?;
@@ -228,43 +193,6 @@ fn missing_runs<S: Study>(study: &S, dirs: &[PathBuf]) -> Vec<String> {
         .map(|run| study.run_id(run))
         .filter(|id| !dirs.iter().any(|dir| outcome_path(dir, id).exists()))
         .collect()
-}
-
-/// Refuses a merge whose folders (the sources and `dir`) together lack some of the study's
-/// runs, naming them, unless `allow_partial`.
-fn check_complete<S: Study>(
-    study: &S,
-    from: &[PathBuf],
-    dir: &Path,
-    allow_partial: bool,
-) -> Result<()> {
-    let mut folders = from.to_vec();
-    folders.push(dir.to_path_buf());
-    let missing = missing_runs(study, &folders);
-    if missing.is_empty() || allow_partial {
-        return Ok(());
-    }
-    let ids: Vec<String> = study.runs().iter().map(|r| study.run_id(r)).collect();
-    let numbers: Vec<String> = missing
-        .iter()
-        .filter_map(|id| ids.iter().position(|i| i == id))
-        .map(|i| (i + 1).to_string())
-        .collect();
-    Err(Error::IncompleteStudy {
-        reason: format!(
-            "the study folders together lack {} of the study's {} runs: {} (runs number {} \
-             of {}; with --shard I/N, run k belongs to shard ((k − 1) mod N) + 1). Run the \
-             shards that hold them (rerunning a shard into its folder does only its missing \
-             runs) and merge again, or give --allow-partial to merge the {} present",
-            missing.len(),
-            ids.len(),
-            missing.join(", "),
-            numbers.join(", "),
-            ids.len(),
-            ids.len() - missing.len()
-        ),
-        missing,
-    })
 }
 
 /// `plan.json`: which study a folder holds, and its settings.
@@ -315,21 +243,34 @@ fn read_plan_file(dir: &Path) -> Result<PlanFile<serde_json::Value>> {
     })
 }
 
-/// Writes `plan.json`, or checks that the folder's plan is this one.
-fn claim_folder<S: Study>(study: &S, dir: &Path) -> Result<()> {
-    let path = dir.join("plan.json");
-    if path.exists() {
-        if &read_plan::<S>(dir)? != study.plan() {
-            return Err(Error::invalid(
-                "output folder",
-                dir.display(),
-                "a new folder, or one holding this same study (its plan.json has other settings)",
-            ));
-        }
-        return Ok(());
+/// Claims the study folder `dir` for `study` ([`crate::claim`]; done before any data is
+/// loaded): a new or empty folder, or one holding this same study — its plan.json equal, or
+/// no run started yet (a plan.json left by a refused command of an older scratchnet is then
+/// replaced). Writes nothing but the claim's marker.
+pub fn claim_study<S: Study>(study: &S, dir: &Path) -> Result<Claim> {
+    let claim = Claim::take(dir, &Kind::Study(S::KIND.to_string()))?;
+    if !dir.join("plan.json").exists() || !holds_runs(dir) {
+        return Ok(claim);
     }
+    if &read_plan::<S>(dir)? != study.plan() {
+        return Err(Error::invalid(
+            "output folder",
+            dir.display(),
+            "a new folder, or one holding this same study (its plan.json has other settings)",
+        ));
+    }
+    Ok(claim)
+}
+
+/// Whether the study folder `dir` holds any run's folder.
+fn holds_runs(dir: &Path) -> bool {
+    std::fs::read_dir(dir.join("runs")).is_ok_and(|mut entries| entries.next().is_some())
+}
+
+/// Writes `plan.json` (once the plan is known to be valid).
+fn write_plan<S: Study>(study: &S, dir: &Path) -> Result<()> {
     save_json(
-        &path,
+        &dir.join("plan.json"),
         &PlanFile {
             study: S::KIND.to_string(),
             plan: study.plan(),
@@ -348,6 +289,7 @@ fn load_outcomes<S: Study>(study: &S, dir: &Path) -> Result<Vec<S::Outcome>> {
         .collect()
 }
 
+/// Where the outcome of run `id` of the study in `dir` is.
 fn outcome_path(dir: &Path, id: &str) -> PathBuf {
     dir.join("runs").join(id).join("outcome.json")
 }
@@ -372,21 +314,7 @@ fn not_ours(path: &Path, e: serde_json::Error) -> Error {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to).map_err(|e| Error::io(to, e))?;
-    for entry in std::fs::read_dir(from).map_err(|e| Error::io(from, e))? {
-        let entry = entry.map_err(|e| Error::io(from, e))?;
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            let bytes = std::fs::read(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
-            write_atomic(&target, &bytes)?;
-        }
-    }
-    Ok(())
-}
-
+mod merge;
 mod shard;
 #[cfg(test)]
 mod tests;

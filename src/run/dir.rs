@@ -17,6 +17,7 @@
 use super::report::run_report;
 use super::settings::{ConfigFile, TrainSettings};
 use crate::checkpoint::{self, Checkpoint, Describe};
+use crate::claim::{Claim, Kind};
 use crate::files::write_atomic;
 use crate::interrupt;
 use crate::plot::training::{AccuracyChart, LossChart};
@@ -40,6 +41,42 @@ pub struct RunDir {
     path: PathBuf,
 }
 
+/// What a run folder holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunState {
+    /// No run: no config.json.
+    Empty,
+    /// A run that started (config.json) but saved no checkpoint and no results.
+    Started,
+    /// An interrupted run: a checkpoint to continue from.
+    Interrupted,
+    /// A finished (or diverged) run: its results.
+    Finished,
+}
+
+/// Refuses `path` when it is a run folder of a study (`<study>/runs/<id>`): the study owns it.
+fn refuse_study_run(path: &Path) -> Result<()> {
+    let full = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let full = full.canonicalize().unwrap_or(full);
+    let study = full
+        .parent()
+        .filter(|runs| runs.file_name().is_some_and(|n| n == "runs"))
+        .and_then(Path::parent);
+    let Some(study) = study.filter(|s| s.join("plan.json").exists()) else {
+        return Ok(());
+    };
+    Err(Error::BadFile {
+        path: path.to_path_buf(),
+        reason: format!(
+            "is a run of the study in {}, which owns it: rerun the study (`{} study … --out {}`) \
+             to continue or redo its runs, or choose another --out",
+            study.display(),
+            crate::invocation::invocation(),
+            study.display()
+        ),
+    })
+}
+
 /// Everything besides tensors in a checkpoint's `resume` metadata.
 #[derive(Serialize, Deserialize)]
 struct ResumeState {
@@ -51,31 +88,97 @@ struct ResumeState {
 }
 
 impl RunDir {
-    /// A folder for a new run at `path`, created if missing; refused when it already holds a
-    /// run, whose files a new one would replace (an interrupted one: resume it instead).
-    pub fn claim(path: &Path) -> Result<RunDir> {
-        let dir = RunDir {
-            path: path.to_path_buf(),
-        };
+    /// A folder for a new run at `path`, created if missing and claimed
+    /// ([`crate::claim`]); refused when it already holds a run, whose files a new one would
+    /// replace (an interrupted one: resume it instead), another kind of work, files scratchnet
+    /// did not write, or one of a study's runs. Done before the data is loaded, so a refusal
+    /// comes at once.
+    pub fn claim(path: &Path) -> Result<(RunDir, Claim)> {
+        let (dir, claim) = RunDir::claim_existing(path)?;
         dir.check_new()?;
-        std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
-        Ok(dir)
+        Ok((dir, claim))
     }
 
-    /// Refuses a folder that holds a run, without creating anything (checked before the data
-    /// is loaded, so a refusal comes at once).
-    pub fn check_new(&self) -> Result<()> {
-        let reason = if self.has_checkpoint() {
-            format!(
-                "holds an interrupted run: continue it with `{} train --resume {}`, or choose \
-                 another --out",
-                crate::invocation::invocation(),
-                self.path.display()
-            )
+    /// Claims the run folder `path` (created if missing) to continue or restart its run,
+    /// refusing a study's run folder and a folder another command is using.
+    pub fn claim_existing(path: &Path) -> Result<(RunDir, Claim)> {
+        refuse_study_run(path)?;
+        let claim = Claim::take(path, &Kind::Run)?;
+        Ok((RunDir::open(path), claim))
+    }
+
+    /// Claims the existing run folder `path` to continue its run (`train --resume`).
+    pub fn claim_resume(path: &Path) -> Result<(RunDir, Claim)> {
+        RunDir::claim_folder_of_run(path, "--resume")
+    }
+
+    /// [`RunDir::claim_existing`] for a folder that must exist (`flag` names the command).
+    fn claim_folder_of_run(path: &Path, flag: &str) -> Result<(RunDir, Claim)> {
+        if !path.is_dir() {
+            return Err(Error::BadFile {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "no such folder: {flag} takes the folder of a run that did not finish"
+                ),
+            });
+        }
+        RunDir::claim_existing(path)
+    }
+
+    /// Claims the run folder `path` to start its run over from its config.json (`train
+    /// --restart`): one that started but never finished (interrupted, or stopped before its
+    /// first checkpoint); its checkpoint is removed. Returns the run's settings.
+    pub fn claim_restart(path: &Path) -> Result<(RunDir, Claim, TrainSettings)> {
+        let (dir, claim) = RunDir::claim_folder_of_run(path, "--restart")?;
+        let reason = match dir.state() {
+            RunState::Finished => {
+                "holds a finished run (its results are there), which a restart would replace;                  for a new run choose another --out"
+            }
+            RunState::Empty => {
+                "holds no run to restart (no config.json); start a run there with `train --out`"
+            }
+            RunState::Started | RunState::Interrupted => {
+                let settings = dir.settings()?;
+                dir.remove_checkpoint()?;
+                return Ok((dir, claim, settings));
+            }
+        };
+        Err(Error::BadFile {
+            path: path.to_path_buf(),
+            reason: reason.into(),
+        })
+    }
+
+    /// What the folder holds.
+    pub fn state(&self) -> RunState {
+        if self.has_checkpoint() {
+            RunState::Interrupted
+        } else if self.model().exists() {
+            RunState::Finished
         } else if self.path.join(CONFIG).exists() {
-            "already holds a run, whose files a new one would replace: choose another --out".into()
+            RunState::Started
         } else {
-            return Ok(());
+            RunState::Empty
+        }
+    }
+
+    /// Refuses a folder that holds a run, without creating anything, saying what it holds
+    /// and what to do.
+    pub fn check_new(&self) -> Result<()> {
+        let reason = match self.state() {
+            RunState::Empty => return Ok(()),
+            RunState::Interrupted => format!(
+                "holds an interrupted run: continue it with `{} train --resume {}`, start it \
+                 over with `--restart {}`, or choose another --out",
+                crate::invocation::invocation(),
+                self.path.display(),
+                self.path.display()
+            ),
+            RunState::Finished => {
+                "already holds a run, whose files a new one would replace: choose another --out"
+                    .into()
+            }
+            RunState::Started => self.never_checkpointed("choose another --out"),
         };
         Err(Error::BadFile {
             path: self.path.clone(),
@@ -83,9 +186,20 @@ impl RunDir {
         })
     }
 
+    /// Says that the folder's run started but saved no checkpoint, and the way out.
+    fn never_checkpointed(&self, or: &str) -> String {
+        format!(
+            "holds a run that started but stopped before saving a checkpoint (config.json \
+             only: it was killed, or a write failed), so there is nothing to resume; start it \
+             over from its config.json with `{} train --restart {}`, or {or}",
+            crate::invocation::invocation(),
+            self.path.display()
+        )
+    }
+
     /// Creates `<root>/<UTC time>`, e.g. runs/2026-11-29T11-40-00Z — with -2, -3, … added when
     /// a run started in the same second (by this or another process) took that folder.
-    pub fn claim_new_in(root: &Path) -> Result<RunDir> {
+    pub fn claim_new_in(root: &Path) -> Result<(RunDir, Claim)> {
         let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
         let base = root.join(stamp.replace(':', "-"));
         std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
@@ -95,7 +209,7 @@ impl RunDir {
                 n => PathBuf::from(format!("{}-{n}", base.display())),
             };
             match std::fs::create_dir(&path) {
-                Ok(()) => return Ok(RunDir { path }),
+                Ok(()) => return Ok((RunDir::open(&path), Claim::take(&path, &Kind::Run)?)),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(Error::io(path, e)),
             }
@@ -211,10 +325,8 @@ impl RunDir {
         let path = self.checkpoint();
         if !path.exists() {
             return Err(Error::BadFile {
-                path,
-                reason:
-                    "missing: nothing to resume (the run finished, or it was never interrupted)"
-                        .into(),
+                path: self.path.clone(),
+                reason: self.nothing_to_resume(),
             });
         }
         let ckpt = Checkpoint::load(&path)?;
@@ -243,6 +355,17 @@ impl RunDir {
             optimizer: ckpt.tensors_with_prefix(OPTIMIZER),
         };
         Ok((ckpt, snapshot))
+    }
+
+    /// Why a folder without a checkpoint has nothing to resume, by what it holds.
+    fn nothing_to_resume(&self) -> String {
+        match self.state() {
+            RunState::Finished => {
+                format!("holds a finished run (its results are there, no {CHECKPOINT}): nothing to resume")
+            }
+            RunState::Started => self.never_checkpointed("choose another --out"),
+            _ => format!("holds no {CHECKPOINT}: nothing to resume"),
+        }
     }
 
     /// Turns a restore failure into an error naming the checkpoint.

@@ -216,6 +216,15 @@ impl Study for BatchSizeStudy {
         Ok(Executed::Kept(outcome))
     }
 
+    fn check(&self, dataset: &Dataset) -> Result<()> {
+        let train_size = dataset.t_train.len();
+        self.runs().iter().try_for_each(|run| {
+            let settings = self.settings(run, train_size);
+            settings.validate()?;
+            Ok(settings.train.validate(train_size)?)
+        })
+    }
+
     fn describe(&self, o: &BatchOutcome) -> String {
         match &o.accuracy.diverged {
             Some(why) => format!("batch {} diverged: {why}", o.batch_size),

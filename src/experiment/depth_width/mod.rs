@@ -206,6 +206,20 @@ impl Study for DepthWidthStudy {
         Ok(Executed::Kept(outcome))
     }
 
+    fn check(&self, data: &Datasets) -> Result<()> {
+        for run in self.runs() {
+            let (_, dataset) = data
+                .iter()
+                .find(|(name, _)| *name == run.dataset)
+                .ok_or_else(|| Error::invalid("dataset", run.dataset, "one that was loaded"))?;
+            let train_size = dataset.t_train.len();
+            let settings = self.plan.settings(&run, train_size);
+            settings.validate()?;
+            settings.train.validate(train_size)?;
+        }
+        Ok(())
+    }
+
     fn describe(&self, o: &DwOutcome) -> String {
         match &o.accuracy.diverged {
             Some(why) => format!("{} {}×{} diverged: {why}", o.dataset, o.depth, o.width),
