@@ -55,14 +55,14 @@ pub(super) fn run(command: StudyCommand, quiet: bool) -> Result<()> {
             allow_partial,
         } => {
             let merged = registry::merge(&dirs, &out, allow_partial)?;
-            println!(
+            crate::say!(
                 "merged into {}: {} of the study's {} runs",
                 out.display(),
                 merged.runs,
                 merged.runs + merged.missing.len()
             );
             for file in &merged.files {
-                println!("  {}", file.display());
+                crate::say!("  {}", file.display());
             }
             if !merged.missing.is_empty() {
                 crate::say!(

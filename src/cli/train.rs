@@ -12,8 +12,8 @@ use anyhow::{bail, Result};
 use scratchnet_core::train::{GradientMethod, OnNan, TrainConfig};
 use std::path::{Path, PathBuf};
 
-/// The flags a resumed run refuses: every setting, since the run's own come from its
-/// config.json (a test checks that every flag of `train` is here or in [`RESUME_ALLOWS`]).
+/// The flags a resumed or restarted run refuses: every setting, since the run's own come from
+/// its config.json (a test checks that every flag of `train` is here or in [`RESUME_ALLOWS`]).
 const RESUME_REFUSES: [&str; 18] = [
     "iters_num",
     "batch_size",
@@ -71,6 +71,7 @@ pub(super) struct TrainArgs {
     #[arg(
         long,
         value_name = "DIR",
+        conflicts_with = "restart",
         conflicts_with_all = RESUME_REFUSES
     )]
     resume: Option<PathBuf>,
@@ -79,7 +80,7 @@ pub(super) struct TrainArgs {
     #[arg(
         long,
         value_name = "DIR",
-        conflicts_with_all = ["resume", "iters_num", "batch_size", "gradient", "seed", "out", "on_nan", "hidden_size", "hidden", "activation", "learning_rate", "dataset"]
+        conflicts_with_all = RESUME_REFUSES
     )]
     restart: Option<PathBuf>,
 }
