@@ -30,6 +30,7 @@ use std::path::{Path, PathBuf};
 const CONFIG: &str = "config.json";
 const CHECKPOINT: &str = "checkpoint.safetensors";
 const MODEL: &str = "model.safetensors";
+const REPORT: &str = "report.html";
 /// The prefix of the optimizer's tensors in a checkpoint.
 const OPTIMIZER: &str = "optimizer/";
 /// The metadata key of the resume state.
@@ -132,7 +133,8 @@ impl RunDir {
         let (dir, claim) = RunDir::claim_folder_of_run(path, "--restart")?;
         let reason = match dir.state() {
             RunState::Finished => {
-                "holds a finished run (its results are there), which a restart would replace;                  for a new run choose another --out"
+                "holds a finished run (its results are there), which a restart would replace; \
+                 for a new run choose another --out"
             }
             RunState::Empty => {
                 "holds no run to restart (no config.json); start a run there with `train --out`"
@@ -153,7 +155,8 @@ impl RunDir {
     pub fn state(&self) -> RunState {
         if self.has_checkpoint() {
             RunState::Interrupted
-        } else if self.model().exists() {
+        } else if self.model().exists() || self.path.join(REPORT).exists() {
+            // A run that diverged to non-finite weights keeps no model, but its report.
             RunState::Finished
         } else if self.path.join(CONFIG).exists() {
             RunState::Started
@@ -363,7 +366,7 @@ impl RunDir {
             RunState::Finished => {
                 format!("holds a finished run (its results are there, no {CHECKPOINT}): nothing to resume")
             }
-            RunState::Started => self.never_checkpointed("choose another --out"),
+            RunState::Started => self.never_checkpointed("start a new run with another --out"),
             _ => format!("holds no {CHECKPOINT}: nothing to resume"),
         }
     }
@@ -420,7 +423,7 @@ impl RunDir {
             final_acc: (history.final_train_acc, history.final_test_acc),
         };
         let [acc_svg, acc_png] = crate::plot::save(&accuracy, &self.path, "accuracy")?;
-        let report = self.path.join("report.html");
+        let report = self.path.join(REPORT);
         run_report(config, history, &acc_svg, &loss_svg, note)?.save(&report)?;
         files.extend([loss_svg, loss_png, acc_svg, acc_png, report]);
         Ok(files)
