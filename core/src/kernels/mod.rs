@@ -5,11 +5,14 @@
 //! - [`csr`]: [`SparseRows`], a batch stored as its nonzero entries;
 //! - [`input`]: [`Input`], a batch dense or sparse, and the rule that picks between them;
 //! - [`sparse`]: the products of the Affine layer for a sparse x, skipping its zeros;
-//! - [`dense`]: the same products for a dense x, and `gemm` for the large ones;
+//! - [`dense`]: the same products for a dense x: row kernels for small products, and
+//! - [`packed`]: packed, register-blocked kernels for the large ones, split over threads;
 //! - [`workspace`]: what the Affine layer keeps from forward for backward, and its scratch.
 //!
-//! Each product computes every output element from the same terms in a fixed order, whatever
-//! the route or the number of threads, so a run is reproducible bit for bit.
+//! Each product computes every output element from the same terms in one fixed order (from the
+//! bias or 0, then the terms in ascending order of the summed index), whatever the route, the
+//! SIMD level, the tile sizes or the number of threads, so a run gives the same bits on every
+//! x86-64 CPU (and on any other architecture, through the plain build).
 //!
 //! A default build targets plain x86-64 (SSE2: 4 floats per instruction); the CPUs we run on
 //! have AVX2 (8) or AVX-512 (16). Rather than ask users for `-C target-cpu=native` (and ship a
@@ -21,6 +24,7 @@
 pub mod csr;
 pub mod dense;
 pub mod input;
+pub mod packed;
 pub mod rows;
 pub mod sparse;
 pub mod workspace;
