@@ -12,7 +12,7 @@
 //! Each product computes every output element from the same terms in one fixed order (from the
 //! bias or 0, then the terms in ascending order of the summed index), whatever the route, the
 //! SIMD level, the tile sizes or the number of threads, so a run gives the same bits on every
-//! x86-64 CPU (and on any other architecture, through the plain build).
+//! x86-64 CPU (tests/simd_paths.rs forces each level on one machine).
 //!
 //! A default build targets plain x86-64 (SSE2: 4 floats per instruction); the CPUs we run on
 //! have AVX2 (8) or AVX-512 (16). Rather than ask users for `-C target-cpu=native` (and ship a

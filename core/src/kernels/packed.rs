@@ -21,8 +21,10 @@ use ndarray::{s, ArrayView2, ArrayViewMut2, Axis};
 use std::any::Any;
 use std::cell::RefCell;
 
-/// Products of at least this many multiply-adds (m·k·n) run on all of rayon's threads.
-/// Measured (`cargo bench --bench train -- gemm_backend`, see the module of the bench).
+/// Products of at least this many multiply-adds (m·k·n) run on all of rayon's threads. Kept
+/// from the gemm route it replaced (there 100×784·784×50, 3.9 M, ran slower on two threads than
+/// on one, and 100×400·400×400, 16 M, faster); `cargo bench --bench train -- gemm_backend`
+/// compares one thread with all for these kernels.
 pub const PARALLEL_PRODUCT: usize = 1 << 23;
 
 /// Rows of the micro-kernel's tile, at every level (columns vary: see [`at_level`]).
