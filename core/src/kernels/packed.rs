@@ -12,7 +12,7 @@
 //! columns, both k-major, so that the micro-kernel ([`micro`]) reads memory in order and LLVM
 //! keeps the MR × NR sums in vector registers; the tile size is chosen per SIMD level (as many
 //! sums as that level's registers hold). Products of [`PARALLEL_PRODUCT`] or more are split
-//! into blocks of output rows, one per rayon thread.
+//! into blocks of output rows or columns, one per rayon thread.
 
 use super::kernel;
 use crate::Float;
@@ -29,6 +29,9 @@ pub const PARALLEL_PRODUCT: usize = 1 << 23;
 
 /// Rows of the micro-kernel's tile, at every level (columns vary: see [`at_level`]).
 const MR: usize = 6;
+
+/// The widest tile's columns (f32 on AVX-512; a multiple of every other level's).
+const WIDEST: usize = 32;
 
 /// The k-block: a panel of w (KC × NR) stays in the L1 cache while the panels of x pass by.
 const KC: usize = 256;
@@ -58,17 +61,23 @@ pub fn product_into<F: Float>(
         return;
     }
     let threads = rayon::current_num_threads();
-    if m * k * n < PARALLEL_PRODUCT || threads < 2 || m < 2 * MR {
+    if m * k * n < PARALLEL_PRODUCT || threads < 2 || m.max(n) < 2 * WIDEST {
         return on_this_thread(x, w, out, accumulate);
     }
-    // Whole tiles per thread (a block's last tile is its only partial one).
-    let rows = m.div_ceil(threads).next_multiple_of(MR);
-    out.axis_chunks_iter_mut(Axis(0), rows)
+    // Blocks of whole tiles along the longer side of out: each thread then packs only its
+    // share of the operand that side belongs to (and all of the other, the smaller).
+    let (axis, length, tile) = if m >= n { (0, m, MR) } else { (1, n, WIDEST) };
+    let size = length.div_ceil(threads).next_multiple_of(tile);
+    out.axis_chunks_iter_mut(Axis(axis), size)
         .into_par_iter()
         .enumerate()
         .for_each(|(block, out)| {
-            let x = x.slice(s![block * rows..block * rows + out.nrows(), ..]);
-            on_this_thread(x, w, out, accumulate);
+            let range = block * size..block * size + out.len_of(Axis(axis));
+            if axis == 0 {
+                on_this_thread(x.slice(s![range, ..]), w, out, accumulate);
+            } else {
+                on_this_thread(x, w.slice(s![.., range]), out, accumulate);
+            }
         });
 }
 
