@@ -151,15 +151,27 @@ pub(crate) mod tests {
         b: &Array1<f64>,
         dout: &Array2<f64>,
     ) -> [Array2<f64>; 3] {
+        plain_products_with(x, w, b, dout, |s, p, q| s + p * q)
+    }
+
+    /// [`plain_products`] with each term added by `term(s, p, q)` (the packed kernel's is
+    /// `p.mul_add(q, s)`, a fused multiply-add).
+    pub fn plain_products_with(
+        x: &Array2<f64>,
+        w: &Array2<f64>,
+        b: &Array1<f64>,
+        dout: &Array2<f64>,
+        term: fn(f64, f64, f64) -> f64,
+    ) -> [Array2<f64>; 3] {
         let ((n, d_in), d_out) = (x.dim(), w.ncols());
         let out = Array2::from_shape_fn((n, d_out), |(r, j)| {
-            (0..d_in).fold(b[j], |s, i| s + x[[r, i]] * w[[i, j]])
+            (0..d_in).fold(b[j], |s, i| term(s, x[[r, i]], w[[i, j]]))
         });
         let dw = Array2::from_shape_fn((d_in, d_out), |(i, j)| {
-            (0..n).fold(0.0, |s, r| s + x[[r, i]] * dout[[r, j]])
+            (0..n).fold(0.0, |s, r| term(s, x[[r, i]], dout[[r, j]]))
         });
         let dx = Array2::from_shape_fn((n, d_in), |(r, i)| {
-            (0..d_out).fold(0.0, |s, j| s + dout[[r, j]] * w[[i, j]])
+            (0..d_out).fold(0.0, |s, j| term(s, dout[[r, j]], w[[i, j]]))
         });
         [out, dw, dx]
     }
@@ -214,7 +226,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn large_products_are_the_plain_ordered_sums_at_every_simd_level() {
+    fn large_products_are_the_fused_ordered_sums_at_every_simd_level() {
         let mut rng = rng(5);
         // Above SMALL_PRODUCT (the packed route), with widths that are no multiple of a tile.
         let shapes = [(101, 230, 97), (37, 1000, 61)];
@@ -222,7 +234,7 @@ pub(crate) mod tests {
         let cases: Vec<_> = shapes.iter().map(|&s| case(&mut rng, s, 0.3)).collect();
         let want: Vec<_> = cases
             .iter()
-            .map(|(x, w, b, d)| plain_products(x, w, b, d))
+            .map(|(x, w, b, d)| plain_products_with(x, w, b, d, |s, p, q| p.mul_add(q, s)))
             .collect();
         at_every_level(|level| {
             for ((x, w, b, dout), want) in cases.iter().zip(&want) {

@@ -2,8 +2,9 @@
 //! the same bits on every CPU.
 //!
 //! Every output element is one sum, in one order: it starts from 0 (or from `out`'s value when
-//! accumulating) and adds `x[i, k]·w[k, j]` for k ascending, one rounding per multiply and one
-//! per add (no fused multiply-add). Blocking changes only which elements are computed
+//! accumulating) and adds `x[i, k]·w[k, j]` for k ascending as a fused multiply-add,
+//! `s = fma(x[i, k], w[k, j], s)`: one rounding per term, the same at every level (the FMA
+//! instruction on AVX-512 and AVX2, libm's correctly rounded `fma` on plain x86-64). Blocking changes only which elements are computed
 //! together, never the order of an element's terms: tiles of MR rows × NR columns are summed in
 //! registers over a block of k, stored, and reloaded for the next block of k (a float stored is
 //! the float reloaded). So tile sizes, SIMD levels and thread counts cannot change a bit.
@@ -221,11 +222,12 @@ fn micro<F: Float, const NR: usize>(a: &[F], b: &[F], c: &mut [F]) {
     }
 }
 
-/// `r[j] = r[j] + a·b[j]` for every j.
+/// `r[j] = fma(a, b[j], r[j])` for every j: one rounding per term (a vfmadd where the level
+/// has FMA, libm's correctly rounded fma where it has not: the same bits).
 #[inline(always)]
 fn add_product<F: Float, const NR: usize>(r: &mut [F; NR], a: F, b: &[F; NR]) {
     for (r, &b) in r.iter_mut().zip(b) {
-        *r += a * b;
+        *r = a.mul_add(b, *r);
     }
 }
 

@@ -3,7 +3,7 @@ use crate::kernels::tests::{at_every_level, bits, matrix, rng};
 use ndarray::Array2;
 
 /// The plain reference: out[i, j] from out[i, j] (accumulating) or 0, then
-/// `+ x[i, p]·w[p, j]` for p ascending.
+/// `s = fma(x[i, p], w[p, j], s)` for p ascending.
 fn plain<F: Float>(
     x: ArrayView2<F>,
     w: ArrayView2<F>,
@@ -12,7 +12,7 @@ fn plain<F: Float>(
 ) -> Array2<F> {
     Array2::from_shape_fn(out.dim(), |(i, j)| {
         let start = if accumulate { out[[i, j]] } else { F::zero() };
-        (0..x.ncols()).fold(start, |s, p| s + x[[i, p]] * w[[p, j]])
+        (0..x.ncols()).fold(start, |s, p| x[[i, p]].mul_add(w[[p, j]], s))
     })
 }
 
