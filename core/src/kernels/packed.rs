@@ -10,17 +10,20 @@
 //! the float reloaded). So tile sizes, SIMD levels and thread counts cannot change a bit.
 //!
 //! The way to speed is BLIS's: x is copied into panels of MR rows and w into panels of NR
-//! columns, both k-major, so that the micro-kernel ([`micro`]) reads memory in order and LLVM
-//! keeps the MR × NR sums in vector registers; the tile size is chosen per SIMD level (as many
+//! columns, both k-major, so that the micro-kernel ([`micro`]) reads memory in order and keeps
+//! the MR × NR sums in vector registers; the tile size is chosen per SIMD level (as many
 //! sums as that level's registers hold). Products of [`PARALLEL_PRODUCT`] or more are split
 //! into blocks of output rows or columns, one per rayon thread.
 
 use super::kernel;
 use crate::Float;
+use micro::micro;
 use ndarray::parallel::prelude::*;
 use ndarray::{s, ArrayView2, ArrayViewMut2, Axis};
 use std::any::Any;
 use std::cell::RefCell;
+
+mod micro;
 
 /// Products of at least this many multiply-adds (m·k·n) run on all of rayon's threads. Kept
 /// from the gemm route it replaced (there 100×784·784×50, 3.9 M, ran slower on two threads than
@@ -134,17 +137,18 @@ kernel! {
         b: &mut Vec<F>,
         c: &mut Vec<F>,
     ) {
-        let vector_bytes = match super::level() {
+        let level = super::level();
+        let vector_bytes = match level {
             super::Level::Avx512 => 64,
             super::Level::Avx2 => 32,
             super::Level::Plain => 16,
         };
         // Two vectors of columns per row of the tile.
         match 2 * vector_bytes / std::mem::size_of::<F>() {
-            32 => at_level::<F, 32>(x, w, out, accumulate, a, b, c),
-            16 => at_level::<F, 16>(x, w, out, accumulate, a, b, c),
-            8 => at_level::<F, 8>(x, w, out, accumulate, a, b, c),
-            _ => at_level::<F, 4>(x, w, out, accumulate, a, b, c),
+            32 => at_level::<F, 32>(level, x, w, out, accumulate, a, b, c),
+            16 => at_level::<F, 16>(level, x, w, out, accumulate, a, b, c),
+            8 => at_level::<F, 8>(level, x, w, out, accumulate, a, b, c),
+            _ => at_level::<F, 4>(level, x, w, out, accumulate, a, b, c),
         }
     }
 }
@@ -152,7 +156,9 @@ kernel! {
 /// [`blocks`] with tiles of MR × NR: for each block of k, w packed whole, then x by blocks of
 /// MC rows, and every tile of those rows (columns outer: a panel of w is reused by all).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)] // The buffers travel with the operands.
 fn at_level<F: Float, const NR: usize>(
+    level: super::Level,
     x: ArrayView2<F>,
     w: ArrayView2<F>,
     out: &mut ArrayViewMut2<F>,
@@ -185,49 +191,11 @@ fn at_level<F: Float, const NR: usize>(
                     } else {
                         sums.fill(F::zero());
                     }
-                    micro::<F, NR>(a, b, sums);
+                    micro::<F, NR>(level, a, b, sums);
                     store(sums, &mut tile);
                 }
             }
         }
-    }
-}
-
-/// The tile's sums: `c[i·NR + j] + a[p][i]·b[p][j]` for p ascending, into c; a holds MR
-/// values per p, b NR, c MR × NR.
-///
-/// The sums are loaded from c into a local array, kept in registers over the whole loop, and
-/// stored once: c is memory the compiler must keep up to date only at the end (the local array
-/// of a caller that also indexes it by variables would stay in memory, gathered and scattered
-/// on every step).
-#[inline(always)]
-fn micro<F: Float, const NR: usize>(a: &[F], b: &[F], c: &mut [F]) {
-    const { assert!(MR == 6) };
-    let row = |i: usize| -> [F; NR] { c[i * NR..(i + 1) * NR].try_into().expect("NR sums") };
-    // Six named rows, not an array indexed in a loop: a loop over rows that the compiler
-    // chooses not to unroll would index the sums by a variable, and keep them in memory.
-    let (mut r0, mut r1, mut r2, mut r3, mut r4, mut r5) =
-        (row(0), row(1), row(2), row(3), row(4), row(5));
-    for (a, b) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
-        let b: &[F; NR] = b.try_into().expect("NR values");
-        add_product(&mut r0, a[0], b);
-        add_product(&mut r1, a[1], b);
-        add_product(&mut r2, a[2], b);
-        add_product(&mut r3, a[3], b);
-        add_product(&mut r4, a[4], b);
-        add_product(&mut r5, a[5], b);
-    }
-    for (i, r) in [r0, r1, r2, r3, r4, r5].iter().enumerate() {
-        c[i * NR..(i + 1) * NR].copy_from_slice(r);
-    }
-}
-
-/// `r[j] = fma(a, b[j], r[j])` for every j: one rounding per term (a vfmadd where the level
-/// has FMA, libm's correctly rounded fma where it has not: the same bits).
-#[inline(always)]
-fn add_product<F: Float, const NR: usize>(r: &mut [F; NR], a: F, b: &[F; NR]) {
-    for (r, &b) in r.iter_mut().zip(b) {
-        *r = a.mul_add(b, *r);
     }
 }
 
