@@ -1,7 +1,8 @@
 //! The users' costs, one by one: a training step (gather, backprop, SGD) at batch 1, 100 and
 //! 1000; accuracy on all 70,000 images (one epoch mark); TwoLayerNet's `numerical_gradient` on
 //! 100 images; the first layer's product dense against sparse at MNIST's density; and the
-//! large dense products in matrixmultiply against the `gemm` crate.
+//! large dense products in the library's packed kernels against the `gemm` crate and
+//! matrixmultiply.
 //!
 //! Run: `cargo bench --bench train`. Fetches MNIST first if the cache is empty.
 
@@ -9,12 +10,13 @@
 #![allow(non_snake_case)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use ndarray::{s, Array2};
-use rand::SeedableRng;
+use ndarray::{s, Array2, ArrayView2};
+use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use scratchnet::data::{self, DatasetKind, FetchOptions};
 use scratchnet::progress::Silent;
-use scratchnet_core::kernels::dense::gemm_into;
+use scratchnet_core::kernels::packed::product_into;
+use scratchnet_core::kernels::{self, Level};
 use scratchnet_core::kernels::{sparse, SparseRows};
 use scratchnet_core::layers::{Activation, Targets};
 use scratchnet_core::net::{Network, TwoLayerNetConfig};
@@ -85,7 +87,7 @@ fn train(c: &mut Criterion) {
     });
     group.finish();
 
-    // x·W1 + b1 at batch 100: dense GEMM (the library's dense route) against the
+    // x·W1 + b1 at batch 100: the packed product (the library's dense route for large products) against the
     // sparse kernel, at MNIST's density (19 %) and on denser inputs (50 %, 100 %).
     let mut group = c.benchmark_group("first_layer_batch_100");
     let (W1, b1) = (net.affine1.W.clone(), net.affine1.b.clone());
@@ -103,9 +105,9 @@ fn train(c: &mut Criterion) {
         ("full", denser(0.5)),
     ] {
         let mut out = Array2::zeros((100, 50));
-        group.bench_function(BenchmarkId::new("dense_gemm", name), |b| {
+        group.bench_function(BenchmarkId::new("dense_packed", name), |b| {
             b.iter(|| {
-                gemm_into(x.view(), W1.view(), &mut out, false);
+                product_into(x.view(), W1.view(), out.view_mut(), false);
                 black_box(&out);
             })
         });
@@ -121,72 +123,173 @@ fn train(c: &mut Criterion) {
     group.finish();
 }
 
-/// The large dense products, in matrixmultiply (ndarray's `general_mat_mul`, threaded: the
-/// backend in use) and in the `gemm` crate (on rayon's threads, and on one), side by side:
-/// out (m, n) = x (m, k) · w (k, n) for the shapes the studies meet — the users' first layer on
-/// dense Fashion-MNIST (100×784·784×50), a wide first layer (·784×400), a wide hidden layer
-/// (100×400·400×400) and an evaluation block (10000×784·784×50).
+/// One large product, out (m, n) = x (m, k) · w (k, n), as the studies meet it: the users'
+/// first layer on dense Fashion-MNIST (100×784·784×50), a wide first layer (·784×400) and its
+/// backward products (dW = xᵀ·dout: 784×100·100×400, dx = dout·Wᵀ: 100×400·400×784), a wide
+/// hidden layer (100×400·400×400) and its backward ones, and an evaluation block
+/// (10000×784·784×50). `x_t`/`w_t`: the operand is a transposed view, as in backward.
+struct Shape {
+    m: usize,
+    k: usize,
+    n: usize,
+    x_t: bool,
+    w_t: bool,
+}
+
+const SHAPES: [Shape; 8] = [
+    Shape {
+        m: 100,
+        k: 784,
+        n: 50,
+        x_t: false,
+        w_t: false,
+    },
+    Shape {
+        m: 100,
+        k: 784,
+        n: 400,
+        x_t: false,
+        w_t: false,
+    },
+    Shape {
+        m: 784,
+        k: 100,
+        n: 400,
+        x_t: true,
+        w_t: false,
+    },
+    Shape {
+        m: 100,
+        k: 400,
+        n: 784,
+        x_t: false,
+        w_t: true,
+    },
+    Shape {
+        m: 100,
+        k: 400,
+        n: 400,
+        x_t: false,
+        w_t: false,
+    },
+    Shape {
+        m: 400,
+        k: 100,
+        n: 400,
+        x_t: true,
+        w_t: false,
+    },
+    Shape {
+        m: 100,
+        k: 400,
+        n: 400,
+        x_t: false,
+        w_t: true,
+    },
+    Shape {
+        m: 10_000,
+        k: 784,
+        n: 50,
+        x_t: false,
+        w_t: false,
+    },
+];
+
+/// The large dense products in the library's packed kernels ([`product_into`], the same bits
+/// on every CPU), against the `gemm` crate (its backend until issue 13: fused multiply-add,
+/// kernels chosen per CPU) and matrixmultiply (ndarray's `dot`), on rayon's threads and on
+/// one, side by side. `SCRATCHNET_SIMD=avx2|plain` caps the packed kernels' level, as in the
+/// binary; gemm and matrixmultiply pick their own.
 fn gemm_backends(c: &mut Criterion) {
+    if let Ok(level) = std::env::var("SCRATCHNET_SIMD") {
+        let level = match level.as_str() {
+            "avx2" => Level::Avx2,
+            "plain" => Level::Plain,
+            _ => Level::Avx512,
+        };
+        kernels::force_level(Some(level));
+    }
     let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
     let mut group = c.benchmark_group("gemm_backend");
-    for (m, k, n) in [
-        (100, 784, 50),
-        (100, 784, 400),
-        (100, 400, 400),
-        (10_000, 784, 50),
-    ] {
-        let x = scratchnet_core::init::randn::<f32>(&mut rng, m, k, 1.0);
-        let w = scratchnet_core::init::randn::<f32>(&mut rng, k, n, 1.0);
+    for shape in SHAPES {
+        let Shape { m, k, n, x_t, w_t } = shape;
+        let randn = |rows, cols, t: bool| {
+            let (r, c) = if t { (cols, rows) } else { (rows, cols) };
+            scratchnet_core::init::randn::<f32>(&mut rng.clone(), r, c, 1.0)
+        };
+        let (xs, ws) = (randn(m, k, x_t), randn(k, n, w_t));
+        rng = ChaCha8Rng::seed_from_u64(rng.next_u64());
+        let x = if x_t { xs.t() } else { xs.view() };
+        let w = if w_t { ws.t() } else { ws.view() };
         let mut out = Array2::<f32>::zeros((m, n));
-        let shape = format!("{m}x{k}x{n}");
-        group.bench_function(BenchmarkId::new("matrixmultiply", &shape), |b| {
-            b.iter(|| {
-                ndarray::linalg::general_mat_mul(1.0, &x, &w, 0.0, &mut out);
-                black_box(&out);
-            })
+        let name = format!(
+            "{m}x{k}x{n}{}{}",
+            if x_t { "_xT" } else { "" },
+            if w_t { "_wT" } else { "" }
+        );
+        group.bench_function(BenchmarkId::new("packed", &name), |b| {
+            b.iter(|| product_into(x, w, black_box(out.view_mut()), false))
         });
-        for (name, parallelism) in [
+        group.bench_function(BenchmarkId::new("packed_one_thread", &name), |b| {
+            b.iter(|| one.install(|| product_into(x, w, black_box(out.view_mut()), false)))
+        });
+        let packed = out.clone();
+        for (backend, parallelism) in [
             ("gemm_rayon", gemm::Parallelism::Rayon(0)),
             ("gemm_one_thread", gemm::Parallelism::None),
         ] {
-            group.bench_function(BenchmarkId::new(name, &shape), |b| {
-                b.iter(|| {
-                    // SAFETY: the pointers and strides describe the three arrays, standard
-                    // layout (row stride = columns, column stride 1), which outlive the call.
-                    unsafe {
-                        gemm::gemm(
-                            m,
-                            n,
-                            k,
-                            out.as_mut_ptr(),
-                            1,
-                            n as isize,
-                            false,
-                            x.as_ptr(),
-                            1,
-                            k as isize,
-                            w.as_ptr(),
-                            1,
-                            n as isize,
-                            0.0,
-                            1.0,
-                            false,
-                            false,
-                            false,
-                            parallelism,
-                        )
-                    };
-                    black_box(&out);
-                })
+            group.bench_function(BenchmarkId::new(backend, &name), |b| {
+                b.iter(|| gemm_into(x, w, black_box(&mut out), parallelism))
             });
         }
-        // Both compute the same product (to rounding: they add in different orders).
-        let mut check = Array2::<f32>::zeros((m, n));
-        ndarray::linalg::general_mat_mul(1.0, &x, &w, 0.0, &mut check);
-        let worst = (&check - &out).iter().fold(0.0f32, |a, v| a.max(v.abs()));
-        assert!(worst < 1e-2, "gemm and matrixmultiply differ by {worst}");
+        group.bench_function(BenchmarkId::new("matrixmultiply", &name), |b| {
+            b.iter(|| ndarray::linalg::general_mat_mul(1.0, &x, &w, 0.0, black_box(&mut out)))
+        });
+        // All compute the same product (to rounding: they add in different orders).
+        let worst = (&packed - &out).iter().fold(0.0f32, |a, v| a.max(v.abs()));
+        assert!(worst < 1e-2, "packed and matrixmultiply differ by {worst}");
     }
     group.finish();
+}
+
+/// out = x·w by the `gemm` crate, for any strides.
+fn gemm_into(
+    x: ArrayView2<f32>,
+    w: ArrayView2<f32>,
+    out: &mut Array2<f32>,
+    parallelism: gemm::Parallelism,
+) {
+    let ((m, k), n) = (x.dim(), w.ncols());
+    let (xs, ws, os) = (x.strides(), w.strides(), out.strides().to_vec());
+    // SAFETY: each pointer with its (column, row) strides addresses exactly its array's
+    // elements; the arrays outlive the call and out overlaps neither x nor w.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            out.as_mut_ptr(),
+            os[1],
+            os[0],
+            false,
+            x.as_ptr(),
+            xs[1],
+            xs[0],
+            w.as_ptr(),
+            ws[1],
+            ws[0],
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        )
+    }
 }
 
 criterion_group!(benches, train, gemm_backends);

@@ -1,7 +1,7 @@
 //! Which instruction set the core's kernels may use, capped by the environment variable
 //! `SCRATCHNET_SIMD` (`avx512`, `avx2` or `plain`): to measure on an AVX-512 machine how the
-//! kernels run on an AVX2 one. Results are the same bits at every level; the `gemm` crate's
-//! large dense products choose their own kernels and are not capped.
+//! kernels run on an AVX2 one, or to check that all levels train the same weights. Results are
+//! the same bits at every level (tests/simd_paths.rs), large dense products included.
 
 use crate::{Error, Result};
 use scratchnet_core::kernels::{self, Level};

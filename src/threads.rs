@@ -22,7 +22,7 @@ pub enum ThreadsError {
     Pool(#[from] rayon::ThreadPoolBuildError),
 }
 
-/// Sets the number of threads, `n`, for rayon (which the gemm products also use) and for
+/// Sets the number of threads, `n`, for rayon (which the large packed products also use) and for
 /// matrixmultiply (ndarray's `dot`, which reads it from `MATMUL_NUM_THREADS`), before either
 /// starts; `None` leaves both at one per core.
 pub fn init(n: Option<usize>) -> Result<(), ThreadsError> {

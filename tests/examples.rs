@@ -81,7 +81,10 @@ fn study_prints_each_finding_as_a_value_and_as_its_reports_sentence() {
     run.arg(&out);
     let printed = stdout(run);
     let lines: Vec<&str> = printed.lines().collect();
-    assert!(lines.len() >= 6 && lines.len() % 2 == 0, "{printed}");
+    assert!(
+        lines.len() >= 6 && lines.len().is_multiple_of(2),
+        "{printed}"
+    );
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
     for pair in lines.chunks(2) {
         let (value, sentence) = (

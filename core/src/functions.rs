@@ -203,11 +203,7 @@ mod tests {
             (10000, 999.999_999_999_999_9, 7_142_142.857_142_857),
         ];
         for (n, tenths, sevenths) in cases {
-            assert_eq!(
-                pairwise_sum(std::iter::repeat(0.1).take(n)),
-                tenths,
-                "n = {n}"
-            );
+            assert_eq!(pairwise_sum(std::iter::repeat_n(0.1, n)), tenths, "n = {n}");
             assert_eq!(
                 pairwise_sum((0..n).map(|i| i as f64 / 7.0)),
                 sevenths,

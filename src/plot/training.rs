@@ -120,7 +120,7 @@ impl AccuracyChart<'_> {
             .map(|e| (self.epochs_at(e.iteration), e.train_acc, e.test_acc))
             .collect();
         let end = self.epochs_at(self.iterations);
-        if points.last().map_or(true, |p| p.0 < end) {
+        if points.last().is_none_or(|p| p.0 < end) {
             points.push((end, self.final_acc.0, self.final_acc.1));
         }
         points

@@ -2,76 +2,22 @@
 //! measured with `cargo bench --bench train`, but the small-product one, a first guess):
 //! - small products (the users' 50→10 layer, batch 100): row kernels built on
 //!   [`add_rows`], which need no packing, no threads and no allocation;
-//! - large products: the `gemm` crate's packed kernels, on every core for the largest.
+//! - large products: [`product_into`]'s packed, register-blocked kernels, on every core for
+//!   the largest.
 //!
-//! Both compute every output element from the same terms in a fixed order, whatever the number
-//! of threads; the row kernels' order is the plain loops' (their tests' references).
+//! Both routes compute every output element in the same order, the plain loops' (their tests'
+//! references): from the bias (or 0), then the terms in ascending order of the summed index,
+//! whatever the SIMD level, the tile sizes or the number of threads.
 
+use super::packed::product_into;
 use super::rows::{add_rows, axpy};
 use super::{ensure_shape, kernel};
 use crate::Float;
 use ndarray::{Array1, Array2, ArrayView2};
 
 /// Products of at most this many multiply-adds (N·in·out) use the row kernels; larger ones use
-/// the `gemm` crate's packed kernels, whose packing pays off only on large matrices.
+/// [`product_into`]'s packed kernels, whose packing pays off only on large matrices.
 pub const SMALL_PRODUCT: usize = 1 << 21;
-
-/// Products of at least this many multiply-adds run on all of rayon's threads. Measured
-/// (`cargo bench --bench train -- gemm_backend`): 100×784·784×50 (3.9 M) takes 80 µs on one
-/// thread, 125 µs on two; 100×400·400×400 (16 M) 261 µs on one, 153 µs on two.
-pub const PARALLEL_PRODUCT: usize = 1 << 23;
-
-/// `out = x·w`, or `out += x·w` when `accumulate`; x: (m, k), w: (k, n), out: (m, n), any
-/// strides (a transposed view included).
-///
-/// The `gemm` crate, chosen by measurement over matrixmultiply (ndarray's own product): on the
-/// studies' large shapes it is about 1.5× faster (100×784·784×400: 287 µs against 448 µs;
-/// 10000×784·784×50: 4.4 ms against 6.6 ms). Each output element is summed over k by one
-/// thread in a fixed order, so the result does not depend on the number of threads.
-pub fn gemm_into<F: Float>(
-    x: ArrayView2<F>,
-    w: ArrayView2<F>,
-    out: &mut Array2<F>,
-    accumulate: bool,
-) {
-    let ((m, k), n) = (x.dim(), w.ncols());
-    assert_eq!(w.nrows(), k, "x·w: x has {k} columns, w {} rows", w.nrows());
-    assert_eq!(out.dim(), (m, n), "x·w is ({m}, {n})");
-    let parallelism = if m * k * n >= PARALLEL_PRODUCT {
-        gemm::Parallelism::Rayon(0)
-    } else {
-        gemm::Parallelism::None
-    };
-    let (xs, ws) = (x.strides(), w.strides());
-    let os = [out.strides()[0], out.strides()[1]];
-    let (x, w, out_ptr) = (x.as_ptr(), w.as_ptr(), out.as_mut_ptr());
-    // SAFETY: the sizes were checked above, and each pointer with its (column, row) strides
-    // addresses exactly the elements of its array, which outlives the call; out is borrowed
-    // mutably, so it overlaps neither x nor w. F is f32 or f64, both of which gemm supports.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            out_ptr,
-            os[1],
-            os[0],
-            accumulate,
-            x,
-            xs[1],
-            xs[0],
-            w,
-            ws[1],
-            ws[0],
-            F::one(),
-            F::one(),
-            false,
-            false,
-            false,
-            parallelism,
-        )
-    }
-}
 
 /// `out = x·W + b` for a dense x: (N, in), W: (in, out), b: (out,) → out: (N, out).
 pub fn affine_into<F: Float>(
@@ -84,11 +30,11 @@ pub fn affine_into<F: Float>(
     let d_out = W.ncols();
     ensure_shape(out, n, d_out);
     if n * d_in * d_out > SMALL_PRODUCT {
-        // Start from the bias broadcast over rows, then add x·W on top (beta = 1).
+        // Start from the bias broadcast over rows, then add x·W's terms to it.
         for mut row in out.rows_mut() {
             row.assign(b);
         }
-        gemm_into(x, W, out, true);
+        product_into(x, W, out.view_mut(), true);
         return;
     }
     // out[n, :] = b + Σ_i x[n, i] · W[i, :]: whole rows of W, added in order of i.
@@ -124,7 +70,7 @@ pub fn weight_grad<F: Float>(x: ArrayView2<F>, dout: ArrayView2<F>, dW: &mut Arr
     let d_out = dout.ncols();
     ensure_shape(dW, d_in, d_out);
     if n * d_in * d_out > SMALL_PRODUCT {
-        gemm_into(x.t(), dout, dW, false);
+        product_into(x.t(), dout, dW.view_mut(), false);
         return;
     }
     // dW[i, :] = Σ_n x[n, i] · dout[n, :], samples added in order.
@@ -163,7 +109,7 @@ pub fn input_grad<F: Float>(
     let d_in = W.nrows();
     ensure_shape(dx, n, d_in);
     if n * d_in * d_out > SMALL_PRODUCT {
-        gemm_into(dout, W.t(), dx, false);
+        product_into(dout, W.t(), dx.view_mut(), false);
         return;
     }
     // dx[n, :] = Σ_j dout[n, j] · Wᵀ[j, :]: rows of Wᵀ (copied once, in·out values) so the
@@ -205,15 +151,27 @@ pub(crate) mod tests {
         b: &Array1<f64>,
         dout: &Array2<f64>,
     ) -> [Array2<f64>; 3] {
+        plain_products_with(x, w, b, dout, |s, p, q| s + p * q)
+    }
+
+    /// [`plain_products`] with each term added by `term(s, p, q)` (the packed kernel's is
+    /// `p.mul_add(q, s)`, a fused multiply-add).
+    pub fn plain_products_with(
+        x: &Array2<f64>,
+        w: &Array2<f64>,
+        b: &Array1<f64>,
+        dout: &Array2<f64>,
+        term: fn(f64, f64, f64) -> f64,
+    ) -> [Array2<f64>; 3] {
         let ((n, d_in), d_out) = (x.dim(), w.ncols());
         let out = Array2::from_shape_fn((n, d_out), |(r, j)| {
-            (0..d_in).fold(b[j], |s, i| s + x[[r, i]] * w[[i, j]])
+            (0..d_in).fold(b[j], |s, i| term(s, x[[r, i]], w[[i, j]]))
         });
         let dw = Array2::from_shape_fn((d_in, d_out), |(i, j)| {
-            (0..n).fold(0.0, |s, r| s + x[[r, i]] * dout[[r, j]])
+            (0..n).fold(0.0, |s, r| term(s, x[[r, i]], dout[[r, j]]))
         });
         let dx = Array2::from_shape_fn((n, d_in), |(r, i)| {
-            (0..d_out).fold(0.0, |s, j| s + dout[[r, j]] * w[[i, j]])
+            (0..d_out).fold(0.0, |s, j| term(s, dout[[r, j]], w[[i, j]]))
         });
         [out, dw, dx]
     }
@@ -268,34 +226,28 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn gemm_products_match_ndarray_and_ignore_the_thread_count() {
-        let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(9);
-        // Big enough to run on several threads.
-        let x = crate::init::randn::<f32>(&mut rng, 256, 300, 1.0);
-        let w = crate::init::randn::<f32>(&mut rng, 300, 128, 1.0);
-        const { assert!(256 * 300 * 128 >= PARALLEL_PRODUCT) };
-        let on = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| {
-                let mut out = Array2::from_elem((256, 128), 1.0f32);
-                gemm_into(x.view(), w.view(), &mut out, true);
-                let mut dw = Array2::zeros((300, 128));
-                gemm_into(x.t(), out.view(), &mut dw, false);
-                (out, dw)
-            })
-        };
-        let (one, two, four) = (on(1), on(2), on(4));
-        assert_eq!(one, two);
-        assert_eq!(one, four);
-        let expected = x.dot(&w) + 1.0;
-        assert!((&one.0 - &expected).iter().all(|d| d.abs() < 1e-3));
-        let expected_dw = x.t().dot(&one.0);
-        let scale = expected_dw.iter().fold(0.0f32, |a, v| a.max(v.abs()));
-        assert!((&one.1 - &expected_dw)
+    fn large_products_are_the_fused_ordered_sums_at_every_simd_level() {
+        let mut rng = rng(5);
+        // Above SMALL_PRODUCT (the packed route), with widths that are no multiple of a tile.
+        let shapes = [(101, 230, 97), (37, 1000, 61)];
+        const { assert!(37 * 1000 * 61 > SMALL_PRODUCT && 101 * 230 * 97 > SMALL_PRODUCT) };
+        let cases: Vec<_> = shapes.iter().map(|&s| case(&mut rng, s, 0.3)).collect();
+        let want: Vec<_> = cases
             .iter()
-            .all(|d| d.abs() < 1e-5 * scale));
+            .map(|(x, w, b, d)| plain_products_with(x, w, b, d, |s, p, q| p.mul_add(q, s)))
+            .collect();
+        at_every_level(|level| {
+            for ((x, w, b, dout), want) in cases.iter().zip(&want) {
+                let (mut out, mut dw, mut dx) = Default::default();
+                affine_into(x.view(), w.view(), b, &mut out);
+                weight_grad(x.view(), dout.view(), &mut dw);
+                input_grad(dout.view(), w, &mut Array2::zeros((0, 0)), &mut dx);
+                for ((got, want), what) in
+                    [out, dw, dx].iter().zip(want).zip(["x·W + b", "dW", "dx"])
+                {
+                    assert!(got == want, "{level:?}, {:?}: {what} differs", x.dim());
+                }
+            }
+        });
     }
 }

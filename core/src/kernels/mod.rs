@@ -5,22 +5,30 @@
 //! - [`csr`]: [`SparseRows`], a batch stored as its nonzero entries;
 //! - [`input`]: [`Input`], a batch dense or sparse, and the rule that picks between them;
 //! - [`sparse`]: the products of the Affine layer for a sparse x, skipping its zeros;
-//! - [`dense`]: the same products for a dense x, and `gemm` for the large ones;
+//! - [`dense`]: the same products for a dense x: row kernels for small products, and
+//! - [`packed`]: packed, register-blocked kernels for the large ones, split over threads;
 //! - [`workspace`]: what the Affine layer keeps from forward for backward, and its scratch.
 //!
-//! Each product computes every output element from the same terms in a fixed order, whatever
-//! the route or the number of threads, so a run is reproducible bit for bit.
+//! Each product computes every output element from the same terms in one fixed order (from the
+//! bias or 0, then the terms in ascending order of the summed index), whatever the route, the
+//! SIMD level, the tile sizes or the number of threads, so a run gives the same bits on every
+//! x86-64 CPU (tests/simd_paths.rs forces each level on one machine).
 //!
 //! A default build targets plain x86-64 (SSE2: 4 floats per instruction); the CPUs we run on
 //! have AVX2 (8) or AVX-512 (16). Rather than ask users for `-C target-cpu=native` (and ship a
 //! binary that crashes elsewhere), `kernel!` compiles a kernel's body three times — for
-//! AVX-512, for AVX2 and plain — and calls the best one the CPU supports. The kernels use no
-//! fused multiply-add (`a * b + c` is never contracted without fast-math), so every version
-//! rounds the same way and results are bit-identical whichever one runs.
+//! AVX-512, for AVX2 and plain — and calls the best one the CPU supports. Every version rounds
+//! the same way, so results are bit-identical whichever one runs: the row kernels ([`rows`],
+//! [`sparse`], [`csr`], the small dense products) round each multiply and each add (Rust
+//! never contracts `a * b + c` into a fused multiply-add), and the [`packed`] kernel rounds
+//! each term once, as a fused multiply-add at every level — the FMA instruction on AVX-512 and
+//! AVX2 (both levels require FMA3), `mul_add` (libm's correctly rounded `fma`) on plain x86-64.
+//! A correctly rounded fma has one right answer, so the two give the same bits.
 
 pub mod csr;
 pub mod dense;
 pub mod input;
+pub mod packed;
 pub mod rows;
 pub mod sparse;
 pub mod workspace;
@@ -45,11 +53,11 @@ macro_rules! kernel {
             fn body<$F: $crate::Float>($($arg: $ty),*) $body
             #[cfg(target_arch = "x86_64")]
             {
-                #[target_feature(enable = "avx512f,avx512vl,avx2,avx")]
+                #[target_feature(enable = "avx512f,avx512vl,avx2,avx,fma")]
                 unsafe fn avx512<$F: $crate::Float>($($arg: $ty),*) {
                     body($($arg),*)
                 }
-                #[target_feature(enable = "avx2,avx")]
+                #[target_feature(enable = "avx2,avx,fma")]
                 unsafe fn avx2<$F: $crate::Float>($($arg: $ty),*) {
                     body($($arg),*)
                 }
@@ -72,9 +80,9 @@ pub(crate) use kernel;
 pub enum Level {
     /// Plain x86-64 (SSE2), or any other architecture.
     Plain,
-    /// AVX2.
+    /// AVX2 and FMA3.
     Avx2,
-    /// AVX-512 (F and VL).
+    /// AVX-512 (F and VL) and FMA3.
     Avx512,
 }
 
@@ -98,12 +106,13 @@ pub fn force_level(cap: Option<Level>) -> Option<Level> {
 pub fn detected_level() -> Level {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512vl")
-        {
+        use std::arch::is_x86_feature_detected as has;
+        // FMA at both: the packed kernel's fused multiply-adds (AVX2 CPUs without FMA3 are
+        // rare; they run the plain level, the same bits through libm's fma).
+        if has!("avx512f") && has!("avx512vl") && has!("fma") {
             return Level::Avx512;
         }
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if has!("avx2") && has!("fma") {
             return Level::Avx2;
         }
     }

@@ -478,7 +478,9 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
     /// far (the sample schedule moves its next point on).
     fn eval_due(&mut self, i: usize, samples_seen: usize) -> bool {
         match self.config.eval {
-            EvalSchedule::Epochs => i % self.config.iter_per_epoch(self.data.t_train.len()) == 0,
+            EvalSchedule::Epochs => {
+                i.is_multiple_of(self.config.iter_per_epoch(self.data.t_train.len()))
+            }
             EvalSchedule::Samples { per_decade, .. } => {
                 if samples_seen < self.state.next_eval {
                     return false;

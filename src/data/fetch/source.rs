@@ -75,7 +75,7 @@ pub(crate) fn sources(kind: DatasetKind, options: &FetchOptions) -> Result<Vec<S
     let allowed = allowed_kinds()?;
     Ok(all_sources(kind, options)
         .into_iter()
-        .filter(|s| allowed.as_ref().map_or(true, |a| a.contains(&s.kind())))
+        .filter(|s| allowed.as_ref().is_none_or(|a| a.contains(&s.kind())))
         .collect())
 }
 

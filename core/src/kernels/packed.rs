@@ -1,0 +1,269 @@
+//! The large dense products, `out = x·w` (or `out += x·w`), packed and register-blocked, and
+//! the same bits on every CPU.
+//!
+//! Every output element is one sum, in one order: it starts from 0 (or from `out`'s value when
+//! accumulating) and adds `x[i, k]·w[k, j]` for k ascending as a fused multiply-add,
+//! `s = fma(x[i, k], w[k, j], s)`: one rounding per term, the same at every level (the FMA
+//! instruction on AVX-512 and AVX2, libm's correctly rounded `fma` on plain x86-64). Blocking changes only which elements are computed
+//! together, never the order of an element's terms: tiles of MR rows × NR columns are summed in
+//! registers over a block of k, stored, and reloaded for the next block of k (a float stored is
+//! the float reloaded). So tile sizes, SIMD levels and thread counts cannot change a bit.
+//!
+//! The way to speed is BLIS's: x is copied into panels of MR rows and w into panels of NR
+//! columns, both k-major, so that the micro-kernel ([`micro`]) reads memory in order and keeps
+//! the MR × NR sums in vector registers; the tile size is chosen per SIMD level (as many
+//! sums as that level's registers hold). Products of [`PARALLEL_PRODUCT`] or more are split
+//! into blocks of output rows or columns, one per rayon thread.
+
+use super::kernel;
+use crate::Float;
+use micro::micro;
+use ndarray::parallel::prelude::*;
+use ndarray::{s, ArrayView2, ArrayViewMut2, Axis};
+use std::any::Any;
+use std::cell::RefCell;
+
+mod micro;
+
+/// Products of at least this many multiply-adds (m·k·n) run on all of rayon's threads. Kept
+/// from the gemm route it replaced (there 100×784·784×50, 3.9 M, ran slower on two threads than
+/// on one, and 100×400·400×400, 16 M, faster); `cargo bench --bench train -- gemm_backend`
+/// compares one thread with all for these kernels.
+pub const PARALLEL_PRODUCT: usize = 1 << 23;
+
+/// Rows of the micro-kernel's tile, at every level (columns vary: see [`at_level`]).
+const MR: usize = 6;
+
+/// The widest tile's columns (f32 on AVX-512; a multiple of every other level's).
+const WIDEST: usize = 32;
+
+/// The k-block: a panel of w (KC × NR) stays in the L1 cache while the panels of x pass by.
+const KC: usize = 256;
+
+/// Rows of x packed at once (MC × KC stays in the L2 cache).
+const MC: usize = 384;
+
+/// `out = x·w`, or `out += x·w` when `accumulate`; x: (m, k), w: (k, n), out: (m, n), any
+/// strides (transposed views included). Element (i, j) is `out[i, j]` (or 0) plus
+/// `x[i, 0]·w[0, j]`, plus `x[i, 1]·w[1, j]`, … in that order, whatever the CPU or threads.
+pub fn product_into<F: Float>(
+    x: ArrayView2<F>,
+    w: ArrayView2<F>,
+    mut out: ArrayViewMut2<F>,
+    accumulate: bool,
+) {
+    let ((m, k), n) = (x.dim(), w.ncols());
+    assert_eq!(w.nrows(), k, "x·w: x has {k} columns, w {} rows", w.nrows());
+    assert_eq!(out.dim(), (m, n), "x·w is ({m}, {n})");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            out.fill(F::zero());
+        }
+        return;
+    }
+    let threads = rayon::current_num_threads();
+    if m * k * n < PARALLEL_PRODUCT || threads < 2 || m.max(n) < 2 * WIDEST {
+        return on_this_thread(x, w, out, accumulate);
+    }
+    // Blocks of whole tiles along the longer side of out: each thread then packs only its
+    // share of the operand that side belongs to (and all of the other, the smaller).
+    let (axis, length, tile) = if m >= n { (0, m, MR) } else { (1, n, WIDEST) };
+    let size = length.div_ceil(threads).next_multiple_of(tile);
+    out.axis_chunks_iter_mut(Axis(axis), size)
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(block, out)| {
+            let range = block * size..block * size + out.len_of(Axis(axis));
+            if axis == 0 {
+                on_this_thread(x.slice(s![range, ..]), w, out, accumulate);
+            } else {
+                on_this_thread(x, w.slice(s![.., range]), out, accumulate);
+            }
+        });
+}
+
+/// [`product_into`] on the calling thread, with its packing buffers.
+fn on_this_thread<F: Float>(
+    x: ArrayView2<F>,
+    w: ArrayView2<F>,
+    mut out: ArrayViewMut2<F>,
+    accumulate: bool,
+) {
+    with_buffers(|a, b, c| blocks(x, w, &mut out, accumulate, a, b, c));
+}
+
+thread_local! {
+    /// Each thread's packing buffers, per float type: they grow to the largest product's
+    /// panels and stay, so that training allocates nothing after its first batch.
+    static BUFFERS: RefCell<(Buffers<f32>, Buffers<f64>)> = RefCell::default();
+}
+
+/// The packed panels of x and of w, and a tile of sums.
+type Buffers<F> = (Vec<F>, Vec<F>, Vec<F>);
+
+/// Runs `f` with this thread's buffers for F (fresh ones for a float type other than f32 and
+/// f64, or if they are in use).
+fn with_buffers<F: Float>(f: impl FnOnce(&mut Vec<F>, &mut Vec<F>, &mut Vec<F>)) {
+    let mut f = Some(f);
+    let _ = BUFFERS.try_with(|cell| {
+        let Ok(mut both) = cell.try_borrow_mut() else {
+            return;
+        };
+        let (ref mut b32, ref mut b64) = *both;
+        let own = (b32 as &mut dyn Any)
+            .downcast_mut::<Buffers<F>>()
+            .or_else(|| (b64 as &mut dyn Any).downcast_mut::<Buffers<F>>());
+        if let (Some((a, b, c)), Some(f)) = (own, f.take()) {
+            f(a, b, c);
+        }
+    });
+    if let Some(f) = f {
+        f(&mut Vec::new(), &mut Vec::new(), &mut Vec::new());
+    }
+}
+
+kernel! {
+    /// [`product_into`] on one thread: packs and multiplies with the tile of the level it runs
+    /// at (f32: 6 × 32 on AVX-512, 6 × 16 on AVX2, 6 × 8 plain; f64 half as wide).
+    fn blocks<F>(
+        x: ArrayView2<F>,
+        w: ArrayView2<F>,
+        out: &mut ArrayViewMut2<F>,
+        accumulate: bool,
+        a: &mut Vec<F>,
+        b: &mut Vec<F>,
+        c: &mut Vec<F>,
+    ) {
+        let level = super::level();
+        let vector_bytes = match level {
+            super::Level::Avx512 => 64,
+            super::Level::Avx2 => 32,
+            super::Level::Plain => 16,
+        };
+        // Two vectors of columns per row of the tile.
+        match 2 * vector_bytes / std::mem::size_of::<F>() {
+            32 => at_level::<F, 32>(level, x, w, out, accumulate, a, b, c),
+            16 => at_level::<F, 16>(level, x, w, out, accumulate, a, b, c),
+            8 => at_level::<F, 8>(level, x, w, out, accumulate, a, b, c),
+            _ => at_level::<F, 4>(level, x, w, out, accumulate, a, b, c),
+        }
+    }
+}
+
+/// [`blocks`] with tiles of MR × NR: for each block of k, w packed whole, then x by blocks of
+/// MC rows, and every tile of those rows (columns outer: a panel of w is reused by all).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)] // The buffers travel with the operands.
+fn at_level<F: Float, const NR: usize>(
+    level: super::Level,
+    x: ArrayView2<F>,
+    w: ArrayView2<F>,
+    out: &mut ArrayViewMut2<F>,
+    accumulate: bool,
+    a_buf: &mut Vec<F>,
+    b_buf: &mut Vec<F>,
+    c_buf: &mut Vec<F>,
+) {
+    let ((m, k), n) = (x.dim(), w.ncols());
+    if c_buf.len() < MR * NR {
+        c_buf.resize(MR * NR, F::zero());
+    }
+    let sums = &mut c_buf[..MR * NR];
+    let kc_blocks = k.div_ceil(KC);
+    let kc_max = k.div_ceil(kc_blocks);
+    for kb in 0..kc_blocks {
+        let (k0, k1) = (kb * kc_max, ((kb + 1) * kc_max).min(k));
+        let kc = k1 - k0;
+        let b = pack(w.slice(s![k0..k1, ..]).reversed_axes(), NR, b_buf);
+        let from_out = accumulate || kb > 0;
+        for i0 in (0..m).step_by(MC) {
+            let rows = MC.min(m - i0);
+            let a = pack(x.slice(s![i0..i0 + rows, k0..k1]), MR, a_buf);
+            for (jp, b) in b.chunks_exact(kc * NR).enumerate() {
+                for (ip, a) in a.chunks_exact(kc * MR).enumerate() {
+                    let (r0, c0) = (i0 + ip * MR, jp * NR);
+                    let mut tile = out.slice_mut(s![r0..(r0 + MR).min(m), c0..(c0 + NR).min(n)]);
+                    if from_out {
+                        load(&tile, sums);
+                    } else {
+                        sums.fill(F::zero());
+                    }
+                    micro::<F, NR>(level, a, b, sums);
+                    store(sums, &mut tile);
+                }
+            }
+        }
+    }
+}
+
+/// Copies a tile of out (at most MR × NR) into the sums (MR × NR, row-major).
+#[inline(always)]
+fn load<F: Float>(tile: &ArrayViewMut2<F>, sums: &mut [F]) {
+    let nr = sums.len() / MR;
+    sums.fill(F::zero());
+    for (sums, row) in sums.chunks_exact_mut(nr).zip(tile.rows()) {
+        for (s, &v) in sums.iter_mut().zip(row) {
+            *s = v;
+        }
+    }
+}
+
+/// Copies the sums into a tile of out (at most MR × NR).
+#[inline(always)]
+fn store<F: Float>(sums: &[F], tile: &mut ArrayViewMut2<F>) {
+    let nr = sums.len() / MR;
+    for (sums, mut row) in sums.chunks_exact(nr).zip(tile.rows_mut()) {
+        for (&s, v) in sums.iter().zip(row.iter_mut()) {
+            *v = s;
+        }
+    }
+}
+
+/// Packs src (r, c) into `buf` as panels of `panel` rows, each k-major:
+/// `[(q·c + p)·panel + i] = src[q·panel + i, p]`, the last panel padded with zeros. Returns the
+/// packed values, starting on a 64-byte boundary (vector loads then never straddle two cache
+/// lines).
+#[inline(always)]
+fn pack<'b, F: Float>(src: ArrayView2<F>, panel: usize, buf: &'b mut Vec<F>) -> &'b [F] {
+    let (r, c) = src.dim();
+    let len = r.div_ceil(panel) * panel * c;
+    let slack = 64 / std::mem::size_of::<F>();
+    if buf.len() < len + slack {
+        buf.resize(len + slack, F::zero());
+    }
+    let start = buf.as_ptr().align_offset(64).min(slack);
+    let dst = &mut buf[start..start + len];
+    // The padding rows of the last panel (their sums are computed, never stored).
+    let padded = r.div_ceil(panel) * panel;
+    let last = (r / panel) * panel * c;
+    if padded > r {
+        dst[last..].fill(F::zero());
+    }
+    if src.strides()[0] == 1 && src.strides()[1] != 1 {
+        // Columns contiguous (a transposed view): runs of `panel` values copy as they are.
+        for (p, column) in src.columns().into_iter().enumerate() {
+            for (q, run) in column.axis_chunks_iter(Axis(0), panel).enumerate() {
+                let at = (q * c + p) * panel;
+                for (d, &v) in dst[at..at + run.len()].iter_mut().zip(run) {
+                    *d = v;
+                }
+            }
+        }
+        return dst;
+    }
+    for (row_index, row) in src.rows().into_iter().enumerate() {
+        let (q, i) = (row_index / panel, row_index % panel);
+        let panel_values = &mut dst[q * c * panel..(q + 1) * c * panel];
+        for (d, &v) in panel_values[i..].iter_mut().step_by(panel).zip(row) {
+            *d = v;
+        }
+    }
+    dst
+}
+
+#[cfg(test)]
+#[path = "packed_tests.rs"]
+mod tests;

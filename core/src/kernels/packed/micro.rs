@@ -1,0 +1,267 @@
+//! The packed kernel's micro-kernels: a tile of MR × NR sums kept in vector registers while
+//! the panels of x and w pass by, each term a fused multiply-add.
+//!
+//! On AVX-512 and AVX2 the tile is written with explicit intrinsics (LLVM, left to vectorize
+//! the generic loop, keeps to 256-bit vectors even where 512-bit ones are allowed); on plain
+//! x86-64 (and for other float types) it is the generic loop, `mul_add` per term. Both round
+//! each term once, so they agree bit for bit.
+
+use super::MR;
+use crate::kernels::Level;
+use crate::Float;
+use std::any::TypeId;
+
+/// The tile's sums: `c[i·NR + j] = fma(a[p][i], b[p][j], c[i·NR + j])` for p ascending; a
+/// holds MR values per p, b NR, c MR × NR. `level` must not exceed what the CPU supports.
+#[inline(always)]
+pub(super) fn micro<F: Float, const NR: usize>(level: Level, a: &[F], b: &[F], c: &mut [F]) {
+    assert!(c.len() == MR * NR && a.len() / MR == b.len() / NR && a.len().is_multiple_of(MR));
+    #[cfg(target_arch = "x86_64")]
+    {
+        use x86::*;
+        if let (Some(a), Some(b), Some(c)) = (cast::<F, f32>(a), cast(b), cast_mut(c)) {
+            // SAFETY: the level is one the CPU supports (the caller's promise), the lengths
+            // were checked above.
+            match (level, NR) {
+                (Level::Avx512, 32) => return unsafe { z32_2(a, b, c) },
+                (Level::Avx2, 16) => return unsafe { y32_2(a, b, c) },
+                _ => {}
+            }
+        }
+        if let (Some(a), Some(b), Some(c)) = (cast::<F, f64>(a), cast(b), cast_mut(c)) {
+            // SAFETY: as above.
+            match (level, NR) {
+                (Level::Avx512, 16) => return unsafe { z64_2(a, b, c) },
+                (Level::Avx2, 8) => return unsafe { y64_2(a, b, c) },
+                _ => {}
+            }
+        }
+    }
+    generic::<F, NR>(a, b, c);
+}
+
+/// `s` as a slice of T, if F is T.
+#[inline(always)]
+fn cast<F: 'static, T: 'static>(s: &[F]) -> Option<&[T]> {
+    // SAFETY: F and T are the same type.
+    (TypeId::of::<F>() == TypeId::of::<T>())
+        .then(|| unsafe { std::slice::from_raw_parts(s.as_ptr().cast(), s.len()) })
+}
+
+/// `s` as a mutable slice of T, if F is T.
+#[inline(always)]
+fn cast_mut<F: 'static, T: 'static>(s: &mut [F]) -> Option<&mut [T]> {
+    // SAFETY: F and T are the same type.
+    (TypeId::of::<F>() == TypeId::of::<T>())
+        .then(|| unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast(), s.len()) })
+}
+
+/// [`micro`] as a generic loop: plain x86-64 and any float type.
+///
+/// The sums are loaded from c into named rows, kept in registers over the whole loop, and
+/// stored once (a local array indexed by a variable would stay in memory).
+#[inline(always)]
+fn generic<F: Float, const NR: usize>(a: &[F], b: &[F], c: &mut [F]) {
+    const { assert!(MR == 6) };
+    let row = |i: usize| -> [F; NR] { c[i * NR..(i + 1) * NR].try_into().expect("NR sums") };
+    let (mut r0, mut r1, mut r2, mut r3, mut r4, mut r5) =
+        (row(0), row(1), row(2), row(3), row(4), row(5));
+    for (a, b) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
+        let b: &[F; NR] = b.try_into().expect("NR values");
+        add_product(&mut r0, a[0], b);
+        add_product(&mut r1, a[1], b);
+        add_product(&mut r2, a[2], b);
+        add_product(&mut r3, a[3], b);
+        add_product(&mut r4, a[4], b);
+        add_product(&mut r5, a[5], b);
+    }
+    for (i, r) in [r0, r1, r2, r3, r4, r5].iter().enumerate() {
+        c[i * NR..(i + 1) * NR].copy_from_slice(r);
+    }
+}
+
+/// `r[j] = fma(a, b[j], r[j])` for every j: one rounding per term (libm's correctly rounded
+/// fma where the CPU has no FMA instruction).
+#[inline(always)]
+fn add_product<F: Float, const NR: usize>(r: &mut [F; NR], a: F, b: &[F; NR]) {
+    for (r, &b) in r.iter_mut().zip(b) {
+        *r = a.mul_add(b, *r);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    //! The tile with explicit 512-bit (AVX-512) and 256-bit (AVX2) vectors.
+
+    use super::MR;
+    use std::arch::x86_64::*;
+
+    /// One vector type: loads, stores, broadcasts and fused multiply-adds of its lanes.
+    pub trait Simd {
+        /// The element.
+        type E: Copy;
+        /// The vector.
+        type V: Copy;
+        /// Elements per vector.
+        const LANES: usize;
+        /// All zeros.
+        unsafe fn zero() -> Self::V;
+        /// LANES elements from p.
+        unsafe fn load(p: *const Self::E) -> Self::V;
+        /// LANES elements to p.
+        unsafe fn store(p: *mut Self::E, v: Self::V);
+        /// x in every lane.
+        unsafe fn splat(x: Self::E) -> Self::V;
+        /// `a·b + c`, rounded once.
+        unsafe fn fma(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    }
+
+    /// Defines a [`Simd`] from its intrinsics and the features they need.
+    macro_rules! simd {
+        ($name:ident, $e:ty, $v:ty, $lanes:expr, $features:literal,
+         $zero:ident, $load:ident, $store:ident, $splat:ident, $fma:ident) => {
+            #[doc = concat!("`", stringify!($v), "`: ", stringify!($lanes), " × ", stringify!($e), ".")]
+            pub struct $name;
+            impl Simd for $name {
+                type E = $e;
+                type V = $v;
+                const LANES: usize = $lanes;
+                #[inline]
+                #[target_feature(enable = $features)]
+                unsafe fn zero() -> $v {
+                    $zero()
+                }
+                #[inline]
+                #[target_feature(enable = $features)]
+                unsafe fn load(p: *const $e) -> $v {
+                    $load(p)
+                }
+                #[inline]
+                #[target_feature(enable = $features)]
+                unsafe fn store(p: *mut $e, v: $v) {
+                    $store(p, v)
+                }
+                #[inline]
+                #[target_feature(enable = $features)]
+                unsafe fn splat(x: $e) -> $v {
+                    $splat(x)
+                }
+                #[inline]
+                #[target_feature(enable = $features)]
+                unsafe fn fma(a: $v, b: $v, c: $v) -> $v {
+                    $fma(a, b, c)
+                }
+            }
+        };
+    }
+
+    simd!(
+        Z32,
+        f32,
+        __m512,
+        16,
+        "avx512f,fma",
+        _mm512_setzero_ps,
+        _mm512_loadu_ps,
+        _mm512_storeu_ps,
+        _mm512_set1_ps,
+        _mm512_fmadd_ps
+    );
+    simd!(
+        Y32,
+        f32,
+        __m256,
+        8,
+        "avx2,avx,fma",
+        _mm256_setzero_ps,
+        _mm256_loadu_ps,
+        _mm256_storeu_ps,
+        _mm256_set1_ps,
+        _mm256_fmadd_ps
+    );
+    simd!(
+        Z64,
+        f64,
+        __m512d,
+        8,
+        "avx512f,fma",
+        _mm512_setzero_pd,
+        _mm512_loadu_pd,
+        _mm512_storeu_pd,
+        _mm512_set1_pd,
+        _mm512_fmadd_pd
+    );
+    simd!(
+        Y64,
+        f64,
+        __m256d,
+        4,
+        "avx2,avx,fma",
+        _mm256_setzero_pd,
+        _mm256_loadu_pd,
+        _mm256_storeu_pd,
+        _mm256_set1_pd,
+        _mm256_fmadd_pd
+    );
+
+    /// Defines `unsafe fn $name(a, b, c)`: [`tile`] compiled for its instruction set.
+    macro_rules! tiles {
+        ($($name:ident = $s:ident * $v:literal, $features:literal;)*) => {$(
+            #[doc = concat!("[`tile`] of ", stringify!($v), " × [`", stringify!($s), "`] per row.")]
+            #[doc = ""]
+            #[doc = "# Safety"]
+            #[doc = "As [`tile`]'s."]
+            #[target_feature(enable = $features)]
+            pub unsafe fn $name(
+                a: &[<$s as Simd>::E],
+                b: &[<$s as Simd>::E],
+                c: &mut [<$s as Simd>::E],
+            ) {
+                tile::<$s, $v>(a, b, c)
+            }
+        )*};
+    }
+
+    tiles! {
+        z32_2 = Z32 * 2, "avx512f,fma";
+        y32_2 = Y32 * 2, "avx2,avx,fma";
+        z64_2 = Z64 * 2, "avx512f,fma";
+        y64_2 = Y64 * 2, "avx2,avx,fma";
+    }
+
+    /// The tile of MR rows × V vectors of S: [`super::micro`] for S's instruction set.
+    ///
+    /// # Safety
+    /// The CPU must have S's features; `c.len() == MR·V·LANES`, and a and b hold the same
+    /// number of steps (MR and V·LANES values each).
+    #[inline(always)]
+    #[allow(clippy::needless_range_loop)] // Constant bounds: the loops unroll into registers.
+    pub unsafe fn tile<S: Simd, const V: usize>(a: &[S::E], b: &[S::E], c: &mut [S::E]) {
+        let nr = V * S::LANES;
+        let steps = a.len() / MR;
+        let (a, b, c) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
+        let mut sums = [[S::zero(); V]; MR];
+        for i in 0..MR {
+            for v in 0..V {
+                sums[i][v] = S::load(c.add(i * nr + v * S::LANES));
+            }
+        }
+        for p in 0..steps {
+            let mut w = [S::zero(); V];
+            for v in 0..V {
+                w[v] = S::load(b.add(p * nr + v * S::LANES));
+            }
+            for i in 0..MR {
+                let x = S::splat(*a.add(p * MR + i));
+                for v in 0..V {
+                    sums[i][v] = S::fma(x, w[v], sums[i][v]);
+                }
+            }
+        }
+        for i in 0..MR {
+            for v in 0..V {
+                S::store(c.add(i * nr + v * S::LANES), sums[i][v]);
+            }
+        }
+    }
+}
