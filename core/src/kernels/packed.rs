@@ -37,11 +37,15 @@ const MR: usize = 6;
 /// The widest tile's columns (f32 on AVX-512; a multiple of every other level's).
 const WIDEST: usize = 32;
 
-/// The k-block: a panel of w (KC × NR) stays in the L1 cache while the panels of x pass by.
-const KC: usize = 256;
+/// The k-block: the whole of k up to this (a tile of sums then goes to out once, not once per
+/// block), while a panel of x (MR × KC) stays in the L1 cache.
+const KC: usize = 1024;
 
 /// Rows of x packed at once (MC × KC stays in the L2 cache).
 const MC: usize = 384;
+
+/// Columns of w packed at once (KC × NC stays in the L2 cache, beside x's block).
+const NC: usize = 256;
 
 /// `out = x·w`, or `out += x·w` when `accumulate`; x: (m, k), w: (k, n), out: (m, n), any
 /// strides (transposed views included). Element (i, j) is `out[i, j]` (or 0) plus
@@ -153,11 +157,37 @@ kernel! {
     }
 }
 
-/// [`blocks`] with tiles of MR × NR: for each block of k, w packed whole, then x by blocks of
-/// MC rows, and every tile of those rows (columns outer: a panel of w is reused by all).
+/// [`blocks`] with tiles of MR × NR, laid on out or on its transpose (`outᵀ = wᵀ·xᵀ`: the
+/// same terms, `fma(w, x, s) = fma(x, w, s)`), whichever computes fewer padding sums: 10000 ×
+/// 50 (evaluation through a 50-wide layer) then pads 50 to 54 rows, not to 64 columns.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)] // The buffers travel with the operands.
 fn at_level<F: Float, const NR: usize>(
+    level: super::Level,
+    x: ArrayView2<F>,
+    w: ArrayView2<F>,
+    out: &mut ArrayViewMut2<F>,
+    accumulate: bool,
+    a_buf: &mut Vec<F>,
+    b_buf: &mut Vec<F>,
+    c_buf: &mut Vec<F>,
+) {
+    let (m, n) = out.dim();
+    let padded = |rows: usize, cols: usize| rows.next_multiple_of(MR) * cols.next_multiple_of(NR);
+    if padded(n, m) < padded(m, n) {
+        let (x_t, w_t) = (w.reversed_axes(), x.reversed_axes());
+        let mut out_t = out.view_mut().reversed_axes();
+        return tiles::<F, NR>(level, x_t, w_t, &mut out_t, accumulate, a_buf, b_buf, c_buf);
+    }
+    tiles::<F, NR>(level, x, w, out, accumulate, a_buf, b_buf, c_buf);
+}
+
+/// [`at_level`] on out as it is, BLIS's loops: for each block of NC columns and of KC rows of
+/// w, packed, x by blocks of MC rows, and every tile of those rows (columns outer: a panel of w
+/// is reused by all).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)] // The buffers travel with the operands.
+fn tiles<F: Float, const NR: usize>(
     level: super::Level,
     x: ArrayView2<F>,
     w: ArrayView2<F>,
@@ -174,25 +204,29 @@ fn at_level<F: Float, const NR: usize>(
     let sums = &mut c_buf[..MR * NR];
     let kc_blocks = k.div_ceil(KC);
     let kc_max = k.div_ceil(kc_blocks);
-    for kb in 0..kc_blocks {
-        let (k0, k1) = (kb * kc_max, ((kb + 1) * kc_max).min(k));
-        let kc = k1 - k0;
-        let b = pack(w.slice(s![k0..k1, ..]).reversed_axes(), NR, b_buf);
-        let from_out = accumulate || kb > 0;
-        for i0 in (0..m).step_by(MC) {
-            let rows = MC.min(m - i0);
-            let a = pack(x.slice(s![i0..i0 + rows, k0..k1]), MR, a_buf);
-            for (jp, b) in b.chunks_exact(kc * NR).enumerate() {
-                for (ip, a) in a.chunks_exact(kc * MR).enumerate() {
-                    let (r0, c0) = (i0 + ip * MR, jp * NR);
-                    let mut tile = out.slice_mut(s![r0..(r0 + MR).min(m), c0..(c0 + NR).min(n)]);
-                    if from_out {
-                        load(&tile, sums);
-                    } else {
-                        sums.fill(F::zero());
+    for j0 in (0..n).step_by(NC) {
+        let j1 = (j0 + NC).min(n);
+        for kb in 0..kc_blocks {
+            let (k0, k1) = (kb * kc_max, ((kb + 1) * kc_max).min(k));
+            let kc = k1 - k0;
+            let b = pack(w.slice(s![k0..k1, j0..j1]).reversed_axes(), NR, b_buf);
+            let from_out = accumulate || kb > 0;
+            for i0 in (0..m).step_by(MC) {
+                let rows = MC.min(m - i0);
+                let a = pack(x.slice(s![i0..i0 + rows, k0..k1]), MR, a_buf);
+                for (jp, b) in b.chunks_exact(kc * NR).enumerate() {
+                    for (ip, a) in a.chunks_exact(kc * MR).enumerate() {
+                        let (r0, c0) = (i0 + ip * MR, j0 + jp * NR);
+                        let (r1, c1) = ((r0 + MR).min(m), (c0 + NR).min(j1));
+                        let mut tile = out.slice_mut(s![r0..r1, c0..c1]);
+                        if from_out {
+                            load(&tile, sums);
+                        } else {
+                            sums.fill(F::zero());
+                        }
+                        micro::<F, NR>(level, a, b, sums);
+                        store(sums, &mut tile);
                     }
-                    micro::<F, NR>(level, a, b, sums);
-                    store(sums, &mut tile);
                 }
             }
         }

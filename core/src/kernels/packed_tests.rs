@@ -52,8 +52,9 @@ fn check<F: Float>(
     }
 }
 
-/// Shapes with every edge: 1s, primes, tile multiples ± 1, k across a KC boundary.
-const SHAPES: [(usize, usize, usize); 10] = [
+/// Shapes with every edge: 1s, primes, tile multiples ± 1, k across a KC boundary, n across
+/// NC boundaries, out laid as it is and transposed (see at_level).
+const SHAPES: [(usize, usize, usize); 12] = [
     (1, 1, 1),
     (1, 7, 1),
     (5, 3, 7),
@@ -64,6 +65,8 @@ const SHAPES: [(usize, usize, usize); 10] = [
     (25, 300, 17),
     (MR * 3 + 1, 2 * KC + 3, 31),
     (MC + 5, 20, 40),
+    (9, 45, 2 * NC + 3),
+    (2 * NC + 5, 30, 7),
 ];
 
 #[test]
