@@ -591,6 +591,22 @@ fn a_diverging_run_keeps_no_weights_that_are_not_finite() {
     // The example: every weight NaN or infinite after the first update.
     diverges_keeping_no_nan(root.path(), "sgd", &["--lr", "1e308", "--hidden-size", "8"]);
     assert!(!root.path().join("sgd/model.safetensors").exists());
+    // Its report says the final weights' accuracies mean nothing, and writes the rate as 1e308.
+    let report = std::fs::read_to_string(root.path().join("sgd/report.html")).unwrap();
+    assert!(
+        report.contains("so these accuracies mean nothing"),
+        "{report}"
+    );
+    assert!(report.contains(">1e308<"), "{report}");
+    // eval of that folder says why it holds no weights.
+    let sgd = root.path().join("sgd");
+    let refused = scratchnet(&["eval", "--model", sgd.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("its run ended with weights that were not finite numbers"),
+        "{stderr}"
+    );
     diverges_keeping_no_nan(
         root.path(),
         "deep",

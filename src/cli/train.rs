@@ -6,7 +6,7 @@ use super::value::choice;
 use super::{invocation, Stopped};
 use crate::data;
 use crate::progress::Console;
-use crate::run::{self, Outcome, RunDir, Start};
+use crate::run::{self, Outcome, RunDir, RunState, Start};
 use crate::{eval, files, gradcheck, threads};
 use anyhow::{bail, Result};
 use scratchnet_core::train::{GradientMethod, OnNan, TrainConfig};
@@ -265,16 +265,20 @@ fn model_file(given: &Path) -> Result<PathBuf> {
     if model.is_file() {
         return Ok(model);
     }
-    let what = if dir.has_checkpoint() {
-        format!(
+    let what = match dir.state() {
+        RunState::Interrupted => format!(
             "its run was interrupted before writing its final weights; finish it with \
              `{} train --resume {}`, then evaluate it",
             invocation(),
             given.display()
-        )
-    } else {
-        "it is not the folder of a finished run; give a model file or a `train` run's folder"
-            .to_string()
+        ),
+        RunState::Finished => "its run ended with weights that were not finite numbers (it \
+             diverged), so none were saved; its report.html says where it stopped"
+            .to_string(),
+        RunState::Started | RunState::Empty => {
+            "it is not the folder of a finished run; give a model file or a `train` run's folder"
+                .to_string()
+        }
     };
     bail!("{}: no such file; {what}", model.display())
 }

@@ -424,7 +424,7 @@ impl RunDir {
         };
         let [acc_svg, acc_png] = crate::plot::save(&accuracy, &self.path, "accuracy")?;
         let report = self.path.join(REPORT);
-        run_report(config, history, &acc_svg, &loss_svg, note)?.save(&report)?;
+        run_report(config, history, (&acc_svg, &loss_svg), note, net.is_some())?.save(&report)?;
         files.extend([loss_svg, loss_png, acc_svg, acc_png, report]);
         Ok(files)
     }

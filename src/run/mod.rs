@@ -7,7 +7,7 @@ pub mod dir;
 mod report;
 pub mod settings;
 
-pub use dir::RunDir;
+pub use dir::{RunDir, RunState};
 pub use settings::{NetworkSpec, TrainSettings, MAX_WEIGHTS};
 
 use crate::checkpoint::{Checkpoint, Describe};

@@ -7,13 +7,14 @@ use scratchnet_core::train::History;
 use std::path::Path;
 
 /// The report of a run whose results are `history`, with its charts at `acc_svg` and
-/// `loss_svg` and `note` (why it stopped early) at the top.
+/// `loss_svg`, `note` (why it stopped early) at the top, and whether `model` (the final
+/// weights, when finite) was written.
 pub(super) fn run_report(
     config: &ConfigFile,
     history: &History,
-    acc_svg: &Path,
-    loss_svg: &Path,
+    (acc_svg, loss_svg): (&Path, &Path),
     note: Option<&str>,
+    model: bool,
 ) -> Result<Report> {
     let s = config.settings;
     let mut r = Report::new(&format!(
@@ -24,8 +25,14 @@ pub(super) fn run_report(
     if let Some(note) = note {
         r.paragraph(note);
     }
+    // Weights that are not finite predict nothing: their "accuracy" is an artefact of argmax.
+    let meaningless = if model {
+        ""
+    } else {
+        " — weights that are not finite numbers, so these accuracies mean nothing"
+    };
     r.paragraph(&format!(
-        "Final weights: train accuracy {:.4}, test accuracy {:.4} after {} iterations of batch {} ({:.2} s of updates, {:.2} s of evaluation).",
+        "Final weights: train accuracy {:.4}, test accuracy {:.4} after {} iterations of batch {} ({:.2} s of updates, {:.2} s of evaluation){meaningless}.",
         history.final_train_acc, history.final_test_acc, history.train_loss_list.len(), s.train.batch_size, history.train_seconds, history.eval_seconds
     ));
     r.heading("Settings");
@@ -47,7 +54,7 @@ pub(super) fn run_report(
         vec!["optimizer".into(), label(&s.optimizer)],
         vec!["iters_num".into(), s.train.iters_num.to_string()],
         vec!["batch_size".into(), s.train.batch_size.to_string()],
-        vec!["learning_rate".into(), s.learning_rate.to_string()],
+        vec!["learning_rate".into(), compact(s.learning_rate)],
         vec!["iter_per_epoch".into(), config.iter_per_epoch.to_string()],
         vec!["sampling".into(), label(&s.train.sampling)],
         vec!["gradient".into(), label(&s.train.gradient)],
@@ -75,10 +82,13 @@ pub(super) fn run_report(
         ],
         &rows,
     );
-    r.paragraph(
-        "The last row is the final weights, the ones model.safetensors holds; its elapsed time is the seconds of \
-         updates and of evaluation.",
-    );
+    r.paragraph(if model {
+        "The last row is the final weights, the ones model.safetensors holds; its elapsed time is \
+         the seconds of updates and of evaluation."
+    } else {
+        "The last row is the final weights, which were not finite numbers and were not saved; its \
+         elapsed time is the seconds of updates and of evaluation."
+    });
     r.heading("Loss");
     r.svg(
         loss_svg,
@@ -124,10 +134,29 @@ fn epoch_rows(history: &History) -> Vec<Vec<String>> {
     rows
 }
 
+/// A number as a person writes it: `0.1`, but `1e308` rather than 309 digits.
+fn compact(x: f64) -> String {
+    if x != 0.0 && !(1e-4..1e6).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        x.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use scratchnet_core::train::EpochRecord;
+
+    #[test]
+    fn numbers_too_large_or_small_for_digits_are_written_with_an_exponent() {
+        assert_eq!(compact(0.1), "0.1");
+        assert_eq!(compact(0.001), "0.001");
+        assert_eq!(compact(0.0), "0");
+        assert_eq!(compact(1e308), "1e308");
+        assert_eq!(compact(1e-7), "1e-7");
+        assert_eq!(compact(2.5e6), "2.5e6");
+    }
 
     #[test]
     fn the_table_ends_with_the_final_weights() {
