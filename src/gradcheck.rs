@@ -17,8 +17,9 @@ use scratchnet_core::Float;
 pub const TOLERANCE: f64 = 1e-7;
 
 /// The most training images a check may use: each costs two forward passes per weight (79,520
-/// passes of the 784-50-10 network), about 5 ms an image on a 2-core Xeon, and the book checks
-/// 3. A thousand take seconds; the training set's 60,000 would take minutes and say nothing more.
+/// passes of the 784-50-10 network, with only the nudged part recomputed): about 1.2 ms an image
+/// on a 2-core Xeon (`gradcheck --samples 1000`: 1.4 s in all), and the book checks 3. The
+/// training set's 60,000 would take over a minute and say nothing more.
 pub const MAX_SAMPLES: usize = 1000;
 
 /// Refuses a number of images the check cannot use: none, or more than [`MAX_SAMPLES`]
@@ -27,7 +28,7 @@ pub fn check_samples(samples: usize) -> Result<()> {
     let expected = match samples {
         0 => "at least 1 training image",
         1..=MAX_SAMPLES => return Ok(()),
-        _ => "at most 1000 training images (each costs about 5 ms; the book checks 3)",
+        _ => "at most 1000 training images (each costs about 1 ms; the book checks 3)",
     };
     Err(Error::invalid("--samples", samples, expected))
 }
