@@ -33,7 +33,7 @@ enum Command {
     /// and write charts, metrics, weights and an HTML report. With no flags it repeats the
     /// book's chapter-4 training: 10000 updates on batches of 100 MNIST images, learning rate
     /// 0.1, ending near 0.94 test accuracy.
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Check backpropagation against numerical gradients on 3 training images (f64).
     Gradcheck(train::GradcheckArgs),
     /// Test accuracy of saved weights, with the confusion matrix and the misclassified images.

@@ -2,12 +2,13 @@
 
 use super::value::choice;
 use crate::data::DatasetKind;
+use crate::run::settings::Choices;
 use crate::run::{NetworkSpec, TrainSettings};
 use scratchnet_core::init::WeightInit;
 use scratchnet_core::layers::Activation;
 use scratchnet_core::net::{MultiLayerNetConfig, TwoLayerNetConfig};
 use scratchnet_core::optim::OptimizerKind;
-use scratchnet_core::train::{Sampling, TrainConfig};
+use scratchnet_core::train::Sampling;
 
 /// The network and how it learns.
 #[derive(clap::Args, Debug, Clone)]
@@ -52,9 +53,9 @@ pub(super) struct NetArgs {
     /// MultiLayerNet: a BatchNorm layer before each hidden activation.
     #[arg(long, requires = "hidden")]
     batchnorm: bool,
-    /// The update rule.
-    #[arg(long, value_parser = choice::<OptimizerKind>(), default_value_t = OptimizerKind::Sgd)]
-    optimizer: OptimizerKind,
+    /// The update rule (default: sgd).
+    #[arg(long, value_parser = choice::<OptimizerKind>())]
+    optimizer: Option<OptimizerKind>,
     /// The learning rate (default: 0.1 for sgd, the book's defaults for the others:
     /// 0.01, adam 0.001).
     #[arg(long = "lr", alias = "learning-rate", allow_negative_numbers = true)]
@@ -65,19 +66,21 @@ pub(super) struct NetArgs {
 }
 
 impl NetArgs {
-    /// These settings on `dataset`, the rest the users' run.
-    pub(super) fn settings(&self, dataset: DatasetKind) -> TrainSettings {
-        let defaults = TrainSettings::default();
-        TrainSettings {
-            dataset,
-            network: self.network(),
+    /// These settings on `dataset` with `choices` (the optimizer's and learning rate's
+    /// filled in from these flags), the rest the network's defaults.
+    pub(super) fn settings(
+        &self,
+        dataset: DatasetKind,
+        choices: Choices,
+    ) -> crate::Result<TrainSettings> {
+        let choices = Choices {
             optimizer: self.optimizer,
-            learning_rate: self.optimizer.learning_rate_or_default(self.learning_rate),
-            train: TrainConfig {
-                sampling: self.sampling,
-                ..defaults.train
-            },
-        }
+            learning_rate: self.learning_rate,
+            ..choices
+        };
+        let mut settings = TrainSettings::new(dataset, self.network(), &choices)?;
+        settings.train.sampling = self.sampling;
+        Ok(settings)
     }
 
     /// The TwoLayerNet of `--hidden-size`, or with `--hidden` a MultiLayerNet.

@@ -3,6 +3,7 @@
 //! folder and its files; [`TrainSettings`] is what config.json holds.
 
 mod agree;
+pub mod book;
 pub mod dir;
 mod report;
 pub mod settings;
@@ -228,6 +229,7 @@ pub fn run_observed<N: RunNetwork>(
         last_status: Instant::now(),
         iters_num: config.iters_num,
         last_test_acc: None,
+        book: book::prints_like_the_book(config),
     };
     // The loop reads Ctrl-C between iterations: inside it the first one stops it cleanly.
     let ended = {
@@ -294,6 +296,8 @@ struct Console<'a, N> {
     iters_num: usize,
     /// The last test accuracy measured, shown in the status.
     last_test_acc: Option<f64>,
+    /// Whether the epoch lines are the book's Trainer's ([`book::prints_like_the_book`]).
+    book: bool,
 }
 
 /// The progress bar's status: the loss and, once measured, the last test accuracy (the
@@ -327,10 +331,15 @@ impl<N> Hooks<N> for Console<'_, N> {
     }
 
     fn measured(&mut self, e: &EpochRecord) {
-        self.progress.line(&format!(
-            "epoch {} | train acc, test acc | {:.4}, {:.4}",
-            e.epoch, e.train_acc, e.test_acc
-        ));
+        let line = if self.book {
+            book::epoch_line(e)
+        } else {
+            format!(
+                "epoch {} | train acc, test acc | {:.4}, {:.4}",
+                e.epoch, e.train_acc, e.test_acc
+            )
+        };
+        self.progress.line(&line);
         self.last_test_acc = Some(e.test_acc);
     }
 

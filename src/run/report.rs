@@ -64,12 +64,25 @@ pub(super) fn run_report(
             format!("{} / {}", config.train_size, config.test_size),
         ],
     ]);
+    if let Some(n) = s.train.eval.evaluate_sample_num_per_epoch() {
+        settings.push(vec![
+            "evaluate_sample_num_per_epoch".into(),
+            format!("{n} (each epoch; the whole test set at the end)"),
+        ]);
+    }
     r.settings(&settings);
     r.heading("Accuracy");
-    r.svg(
-        acc_svg,
-        "Train (solid) and test (dashed) accuracy on the whole sets, per epoch.",
-    )?;
+    let caption = match s.train.eval.evaluate_sample_num_per_epoch() {
+        None => {
+            "Train (solid) and test (dashed) accuracy on the whole sets, per epoch.".to_string()
+        }
+        Some(n) => format!(
+            "Train (solid) and test (dashed) accuracy on the first {n} images of each set, per \
+             epoch (the book's evaluate_sample_num_per_epoch); the final weights on the whole \
+             test set."
+        ),
+    };
+    r.svg(acc_svg, &caption)?;
     let rows = epoch_rows(history);
     r.table(
         &[
