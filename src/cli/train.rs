@@ -188,6 +188,11 @@ pub(super) struct GradcheckArgs {
     /// Seed of the network's initial weights.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Check the saved weights of a model (a model.safetensors written by `train`, or its run
+    /// folder) instead of a fresh TwoLayerNet: at 10 elements of each parameter, spread evenly
+    /// (every weight of a conv net would take hours).
+    #[arg(long, value_name = "PATH", conflicts_with = "seed")]
+    model: Option<PathBuf>,
     /// Training images to check on.
     #[arg(long, default_value_t = 3)]
     samples: usize,
@@ -202,12 +207,35 @@ pub(super) fn run_gradcheck(args: &GradcheckArgs, quiet: bool) -> Result<()> {
     gradcheck::check_tolerance(args.tolerance)?;
     gradcheck::check_samples(args.samples)?;
     let progress = Console::new(quiet);
-    let dataset = data::load(args.data.dataset(), &args.data.fetch_options(), &progress)?;
-    let checks = gradcheck::check_two_layer_net(&dataset, args.samples, args.seed)?;
-    crate::say!(
-        "mean |backprop - numerical| over {} training images (f64):",
-        args.samples
-    );
+    let checks = match &args.model {
+        None => {
+            let dataset = data::load(args.data.dataset(), &args.data.fetch_options(), &progress)?;
+            let checks = gradcheck::check_two_layer_net(&dataset, args.samples, args.seed)?;
+            crate::say!(
+                "mean |backprop - numerical| over {} training images (f64):",
+                args.samples
+            );
+            checks
+        }
+        Some(given) => {
+            let model = model_file(given)?;
+            let mut net = gradcheck::load_for_check(&model)?;
+            let kind = args.data.dataset.or(eval::trained_on(&model)?);
+            let dataset = data::load(
+                kind.unwrap_or_default(),
+                &args.data.fetch_options(),
+                &progress,
+            )?;
+            let checks = gradcheck::check_model(net.as_mut(), &model, &dataset, args.samples)?;
+            crate::say!(
+                "mean |backprop - numerical| over {} training images (f64), at {} elements of each parameter spread evenly, of {}:",
+                args.samples,
+                gradcheck::ELEMENTS_PER_PARAM,
+                model.display()
+            );
+            checks
+        }
+    };
     for c in &checks {
         crate::say!("{}: {:e}", c.name, c.mean_abs_diff);
     }
