@@ -1,13 +1,13 @@
 //! `scratchnet train`, `gradcheck` and `eval`: one network, trained, checked or evaluated.
 
 use super::data::DataArgs;
-use super::net::NetArgs;
+use super::net::{ConvArgs, NetArgs};
 use super::value::choice;
 use super::{invocation, Stopped};
 use crate::data;
 use crate::progress::Console;
 use crate::run::settings::{Choices, Length};
-use crate::run::{self, Outcome, RunDir, RunState, Start};
+use crate::run::{self, NetworkSpec, Outcome, RunDir, RunState, Start};
 use crate::{eval, files, gradcheck, threads};
 use anyhow::{bail, Result};
 use scratchnet_core::train::{GradientMethod, OnNan, TrainConfig};
@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 
 /// The flags a resumed or restarted run refuses: every setting, since the run's own come from
 /// its config.json (a test checks that every flag of `train` is here or in [`RESUME_ALLOWS`]).
-const RESUME_REFUSES: [&str; 20] = [
+const RESUME_REFUSES: [&str; 21] = [
+    "net",
     "iters_num",
     "epochs",
     "eval_samples",
@@ -49,6 +50,8 @@ pub(super) struct TrainArgs {
     data: DataArgs,
     #[command(flatten)]
     net: NetArgs,
+    #[command(flatten)]
+    conv: ConvArgs,
     /// Number of updates (the book's iters_num; default: 10000).
     #[arg(long = "iters", alias = "iters-num", conflicts_with = "epochs")]
     iters_num: Option<usize>,
@@ -124,7 +127,13 @@ pub(super) fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
                 eval_samples: args.eval_samples,
                 ..Choices::default()
             };
-            let mut settings = args.net.settings(args.data.dataset(), choices)?;
+            let network = match &args.conv.net {
+                Some(config) => NetworkSpec::ConvNet(config.clone()),
+                None => args.net.network(),
+            };
+            let mut settings = args
+                .net
+                .settings_of(args.data.dataset(), network, choices)?;
             settings.train = TrainConfig {
                 gradient: args.gradient,
                 seed: args.seed,
@@ -190,7 +199,8 @@ pub(super) struct GradcheckArgs {
     seed: u64,
     /// Check the saved weights of a model (a model.safetensors written by `train`, or its run
     /// folder) instead of a fresh TwoLayerNet: at 10 elements of each parameter, spread evenly
-    /// (every weight of a conv net would take hours).
+    /// (every weight of a conv net would take hours), with h = 1e-6 (a trained net's ReLU and
+    /// pooling kinks are often nearer than the book's 1e-4).
     #[arg(long, value_name = "PATH", conflicts_with = "seed")]
     model: Option<PathBuf>,
     /// Training images to check on.
@@ -228,8 +238,9 @@ pub(super) fn run_gradcheck(args: &GradcheckArgs, quiet: bool) -> Result<()> {
             )?;
             let checks = gradcheck::check_model(net.as_mut(), &model, &dataset, args.samples)?;
             crate::say!(
-                "mean |backprop - numerical| over {} training images (f64), at {} elements of each parameter spread evenly, of {}:",
+                "mean |backprop - numerical| over {} training images (f64, h = {:e}), at {} elements of each parameter spread evenly, of {}:",
                 args.samples,
+                gradcheck::SAMPLED_H,
                 gradcheck::ELEMENTS_PER_PARAM,
                 model.display()
             );

@@ -20,7 +20,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scratchnet_core::data::idx::NUM_CLASSES;
 use scratchnet_core::layers::Targets;
-use scratchnet_core::net::{MultiLayerNet, Network, TwoLayerNet};
+use scratchnet_core::net::{ConvNet, MultiLayerNet, Network, TwoLayerNet};
 use scratchnet_core::train::{
     Divergence, Ended, EpochRecord, GradientMethod, History, Hooks, TrainConfig, TrainData, Trainer,
 };
@@ -125,6 +125,24 @@ impl RunNetwork for MultiLayerNet<f32> {
     }
 }
 
+impl RunNetwork for ConvNet<f32> {
+    fn fresh(
+        spec: &NetworkSpec,
+        input: usize,
+        output: usize,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Self> {
+        match spec {
+            NetworkSpec::ConvNet(config) => Ok(config.init(input, output, rng)?),
+            other => Err(Error::invalid("network", other.name(), "a ConvNet")),
+        }
+    }
+
+    fn load(ckpt: &Checkpoint) -> Result<Self> {
+        ckpt.conv_net()
+    }
+}
+
 /// Trains the network `settings` describe on `dataset` — from scratch or from the checkpoint
 /// in `dir` — and writes every result into `dir`; see [`run_observed`].
 pub fn run(
@@ -170,11 +188,14 @@ pub fn run(
             progress,
             &mut |_, _| {},
         )?),
-        NetworkSpec::ConvNet(_) => return Err(Error::invalid(
-            "network",
-            settings.network.name(),
-            "TwoLayerNet or MultiLayerNet (convolutional networks are not yet supported by train)",
-        )),
+        NetworkSpec::ConvNet(_) => boxed(run_observed::<ConvNet<f32>>(
+            dir,
+            settings,
+            start,
+            dataset,
+            progress,
+            &mut |_, _| {},
+        )?),
     })
 }
 

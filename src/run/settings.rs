@@ -4,6 +4,7 @@
 use crate::data::{catalog, DatasetKind, IMAGE_PIXELS, NUM_CLASSES};
 use crate::Result;
 pub use scratchnet_core::net::spec::{NetworkSpec, MAX_WEIGHTS};
+use scratchnet_core::net::ConvNetConfig;
 use scratchnet_core::optim::{check_learning_rate, OptimizerKind};
 use scratchnet_core::train::{EvalSchedule, TrainConfig};
 use serde::{Deserialize, Serialize};
@@ -84,13 +85,47 @@ impl Defaults {
                 optimizer: OptimizerKind::Sgd,
                 eval: EvalSchedule::Epochs,
             },
+            // ch07/train_convnet.py and ch08/train_deepnet.py: the book's Trainer.
+            NetworkSpec::ConvNet(_) => Defaults {
+                length: Length::Epochs(20),
+                batch_size: 100,
+                optimizer: OptimizerKind::Adam,
+                eval: EvalSchedule::EpochsSampled {
+                    evaluate_sample_num_per_epoch: 1000,
+                },
+            },
         }
     }
 }
 
+/// The names `--net` takes for the book's two conv nets, beside a layer list in text form.
+pub const CONV_NET_NAMES: [&str; 2] = ["simple-convnet", "deep-convnet"];
+
+/// The conv net `text` names: `simple-convnet` (chapter 7), `deep-convnet` (chapter 8), or
+/// layers in their text form (`conv:30x5,pool:2,fc:100`, He initialisation) — checked against
+/// MNIST's 1×28×28 images and 10 classes, each error naming the item at fault.
+pub fn conv_net(text: &str) -> Result<ConvNetConfig> {
+    let config = match text.trim() {
+        "simple-convnet" => ConvNetConfig::simple_convnet(),
+        "deep-convnet" => ConvNetConfig::deep_convnet(),
+        "" => {
+            return Err(crate::Error::invalid(
+                "network",
+                "''",
+                "simple-convnet, deep-convnet, or layers such as conv:30x5,pool:2,fc:100",
+            ))
+        }
+        layers => layers.parse()?,
+    };
+    config.validate(IMAGE_PIXELS, NUM_CLASSES)?;
+    Ok(config)
+}
+
 impl TrainSettings {
     /// The settings of a run of `network` on `dataset`: each of `choices` given, the rest the
-    /// network's defaults (the users' chapter-4 run for the MLPs); the loop's other settings
+    /// network's defaults — the users' chapter-4 run for the MLPs, the book's Trainer of
+    /// chapters 7–8 for conv nets (20 epochs of batch 100, Adam lr 0.001, accuracy each epoch
+    /// on the first 1000 images, the whole test set at the end); the loop's other settings
     /// (seed, sampling, …) as in the users' run.
     pub fn new(dataset: DatasetKind, network: NetworkSpec, choices: &Choices) -> Result<Self> {
         let defaults = Defaults::of(&network);
