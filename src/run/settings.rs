@@ -317,6 +317,52 @@ mod tests {
     }
 
     #[test]
+    fn a_conv_net_trains_as_the_books_trainer_unless_told_otherwise() {
+        let simple = NetworkSpec::ConvNet(conv_net("simple-convnet").unwrap());
+        let s = TrainSettings::new(DatasetKind::Mnist, simple.clone(), &Choices::default());
+        let s = s.unwrap();
+        assert_eq!((s.optimizer, s.learning_rate), (OptimizerKind::Adam, 0.001));
+        assert_eq!((s.train.batch_size, s.train.iters_num), (100, 20 * 600));
+        assert_eq!(s.train.eval.evaluate_sample_num_per_epoch(), Some(1000));
+        // Each choice replaces its default; epochs follow the batch size chosen.
+        let choices = Choices {
+            length: Some(Length::Epochs(2)),
+            batch_size: Some(50),
+            optimizer: Some(OptimizerKind::Sgd),
+            learning_rate: None,
+            eval_samples: Some(300),
+        };
+        let s = TrainSettings::new(DatasetKind::Mnist, simple, &choices).unwrap();
+        assert_eq!((s.optimizer, s.learning_rate), (OptimizerKind::Sgd, 0.1));
+        assert_eq!((s.train.batch_size, s.train.iters_num), (50, 2 * 1200));
+        assert_eq!(s.train.eval.evaluate_sample_num_per_epoch(), Some(300));
+    }
+
+    #[test]
+    fn net_names_the_books_conv_nets_or_takes_layers_naming_the_item_at_fault() {
+        assert_eq!(
+            conv_net("simple-convnet").unwrap(),
+            ConvNetConfig::simple_convnet()
+        );
+        assert_eq!(
+            conv_net("deep-convnet").unwrap(),
+            ConvNetConfig::deep_convnet()
+        );
+        let spec = conv_net("conv:4x5,pool:2,fc:20").unwrap();
+        assert_eq!(spec.to_string(), "conv:4x5,pool:2,fc:20");
+        for (text, named) in [
+            ("", "simple-convnet, deep-convnet"),
+            ("conv:4y5,pool:2", "conv:4y5"),
+            ("conv:4x5,pool:2,fc:0", "fc"),
+            ("conv:4x30", "conv1"),
+            ("simple_convnet", "simple_convnet"),
+        ] {
+            let e = conv_net(text).unwrap_err().to_string();
+            assert!(e.contains(named), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
     fn settings_round_trip_through_json_with_the_network_flattened() {
         let two = TrainSettings::default();
         let json = serde_json::to_value(&two).unwrap();
