@@ -41,7 +41,12 @@ impl Checkpoint {
         let last = weighted.iter().filter(|s| s.weights().is_some()).count();
         let classes = match self.tensors.get(&format!("W{last}")).map(|t| t.shape()) {
             Some(&[_, classes]) if classes > 0 => classes,
-            other => {
+            None => {
+                return Err(bad(format!(
+                    "no tensor named W{last}, the last weight the layers {config} need"
+                )))
+            }
+            Some(other) => {
                 return Err(fail(
                     &self.path,
                     format!(
