@@ -134,3 +134,56 @@ fn a_multi_layer_net_with_batchnorm_round_trips_with_its_running_statistics() {
     let two = Checkpoint::load(&path).unwrap().two_layer_net::<f32>();
     assert!(two.is_err(), "a deep net is not a TwoLayerNet");
 }
+
+/// A ConvNet saved with `metadata` changed by `edit` (the file sealed again), then loaded.
+fn conv_net_with(edit: impl FnOnce(&mut Metadata)) -> Result<ConvNet<f32>> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.safetensors");
+    let config: ConvNetConfig = "conv:3x5,pool:2,fc:7,dropout:0.1".parse().unwrap();
+    let net = config
+        .init::<f32>(784, 10, &mut ChaCha8Rng::seed_from_u64(4))
+        .unwrap();
+    let mut metadata = net.metadata();
+    edit(&mut metadata);
+    save(&net, metadata, &path).unwrap();
+    let loaded = Checkpoint::load(&path)?.conv_net();
+    if let Ok(loaded) = &loaded {
+        let x = scratchnet_core::init::randn::<f32>(&mut ChaCha8Rng::seed_from_u64(1), 3, 784, 1.0);
+        assert_eq!(net.predict(&x), loaded.predict(&x));
+    }
+    loaded
+}
+
+#[test]
+fn a_conv_net_loads_bit_for_bit_and_lying_metadata_is_refused_before_it_is_built() {
+    let loaded = conv_net_with(|_| {}).unwrap();
+    assert_eq!(
+        loaded.config().to_string(),
+        "conv:3x5,pool:2,fc:7,dropout:0.1"
+    );
+    assert_eq!(
+        spec_metadata(&NetworkSpec::ConvNet(loaded.config().clone())),
+        loaded.metadata()
+    );
+    for (key, value, named) in [
+        // More filters than W1 holds: refused by W1's shape, nothing allocated for them.
+        (
+            "layers",
+            "conv:300000x5,pool:2,fc:7",
+            "tensor W1 has shape [3, 1, 5, 5]",
+        ),
+        ("layers", "conv:3x5,pool:2,fc:7,fc:5", "no tensor named W4"),
+        ("layers", "conv:3x3,pool:2,fc:7", "tensor W1"),
+        ("layers", "conv:3y5", "conv:3y5"),
+        ("input_shape", "[1,1000000,1000000]", "tensor W2"),
+        ("input_shape", "[1,2,2]", "conv1"),
+    ] {
+        let err = conv_net_with(|m| {
+            m.insert(key.into(), value.into());
+        })
+        .err()
+        .unwrap_or_else(|| panic!("{key} = {value} was accepted"))
+        .to_string();
+        assert!(err.contains(named), "{key} = {value}: {err}");
+    }
+}
