@@ -19,6 +19,9 @@ pub struct EpochRecord {
     pub elapsed_s: f64,
     /// Seconds spent on training updates alone (evaluation excluded) up to this mark.
     pub train_s: f64,
+    /// Accuracy on the validation rows held out of the training set, when there are some.
+    #[serde(default)]
+    pub val_acc: Option<f64>,
 }
 
 /// Everything a run measured: the book's `train_loss_list`, `train_acc_list`, `test_acc_list`.
@@ -40,6 +43,12 @@ pub struct History {
     pub final_train_acc: f64,
     /// Accuracy of the final weights on the whole test set: what the saved model scores.
     pub final_test_acc: f64,
+    /// The measurement of the best validation accuracy so far (with a validation split).
+    #[serde(default)]
+    pub best: Option<Box<EpochRecord>>,
+    /// The updates made when early stopping ended the run (its patience ran out).
+    #[serde(default)]
+    pub stopped_early: Option<usize>,
 }
 
 impl History {

@@ -5,11 +5,13 @@ pub mod history;
 pub mod hooks;
 mod restore;
 pub mod sampler;
+pub mod tools;
 pub mod trainer;
 
 pub use history::{EpochRecord, History};
 pub use hooks::{Divergence, Ended, Hooks};
 pub use sampler::{MiniBatchSampler, Sampling};
+pub use tools::Tools;
 pub use trainer::{
     EvalSchedule, GradientMethod, OnNan, Snapshot, TrainConfig, TrainData, TrainState, Trainer,
 };

@@ -11,8 +11,10 @@
 
 use super::hooks::{Divergence, Ended, Hooks};
 use super::sampler::{gather_rows, MiniBatchSampler, SamplerState, Sampling};
+use super::tools::{self, Tools, Validation, Verdict};
 use super::{EpochRecord, History};
 use crate::choice::{display_and_parse, Choice};
+use crate::data::augment::Augmenter;
 use crate::kernels::{mostly_zero, Input, SparseRows};
 use crate::layers::Targets;
 use crate::net::Network;
@@ -92,6 +94,9 @@ pub struct TrainConfig {
     /// What a loss that is not a finite number does.
     #[serde(default)]
     pub on_nan: OnNan,
+    /// Learning-rate schedule, validation split and early stopping, augmentation (all off).
+    #[serde(flatten)]
+    pub tools: Tools,
 }
 
 /// How training reacts to divergence — a loss that is NaN or infinite, or whose mean over
@@ -139,6 +144,9 @@ pub struct TrainState {
     pub next_eval: usize,
     /// What was measured so far.
     pub history: History,
+    /// Evaluations since the best validation accuracy (early stopping's count).
+    #[serde(default)]
+    pub evals_since_best: usize,
 }
 
 /// What a checkpoint holds besides the network's weights: see [`Trainer::snapshot`].
@@ -165,6 +173,7 @@ impl Default for TrainConfig {
             eval: EvalSchedule::Epochs,
             time_limit_s: None,
             on_nan: OnNan::Stop,
+            tools: Tools::default(),
         }
     }
 }
@@ -243,6 +252,12 @@ pub struct Trainer<'a, F: Float, N: Network<F>> {
     /// nonzero): mini-batches are gathered from these, and accuracy measured on them.
     x_train_sparse: Option<SparseRows<F>>,
     x_test_sparse: Option<SparseRows<F>>,
+    /// The optimizer's own learning rate, which a schedule scales.
+    base_lr: f64,
+    /// The rows held out of the training set, if any.
+    validation: Option<Validation<'a, F>>,
+    /// Distorts each mini-batch, when augmentation is on.
+    augmenter: Option<Augmenter>,
 }
 
 /// The nonzero entries of x, if it is sparse enough for the sparse kernels to win.
@@ -258,7 +273,12 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
         data: TrainData<'a, F>,
         config: TrainConfig,
     ) -> Result<Self> {
+        let (data, validation) = tools::hold_out(data, config.tools.validation)?;
         config.validate(data.t_train.len())?;
+        let base_lr = optimizer.learning_rate();
+        let input_size = data.x_train.ncols();
+        config.tools.validate(input_size, base_lr)?;
+        let augmenter = config.tools.augmenter(input_size, config.seed)?;
         // A stream of its own, so the sampler never shares draws with weight initialisation.
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         rng.set_stream(1);
@@ -273,11 +293,14 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
             config,
             sampler,
             state: TrainState::default(),
+            base_lr,
+            validation,
+            augmenter,
             guessing_loss: (data.t_train.iter().max().map_or(1, |&m| m + 1) as f64).ln(),
         })
     }
 
-    /// The data the trainer learns from and measures on.
+    /// The data the trainer learns from (without the validation rows) and measures on.
     pub fn data(&self) -> TrainData<'a, F> {
         self.data
     }
@@ -353,6 +376,10 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
         let before = self.state.history.train_seconds + self.state.history.eval_seconds;
         let mut train_time = Duration::from_secs_f64(self.state.history.train_seconds);
         let mut ended = Ended::Finished;
+        let schedule = (
+            iters_num,
+            self.config.iter_per_epoch(self.data.t_train.len()),
+        );
         hooks.begin(self.state.iteration, iters_num, &self.net);
 
         for i in self.state.iteration..iters_num {
@@ -365,19 +392,25 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
             }
             let step_start = Instant::now();
             self.sampler.next_batch(&mut batch_mask);
-            let x = match &self.x_train_sparse {
-                Some(x_train) => {
+            let x = match (&self.x_train_sparse, &mut self.augmenter) {
+                (Some(x_train), None) => {
                     x_batch_sparse.gather(x_train.view(), &batch_mask);
                     Input::Sparse(x_batch_sparse.view())
                 }
-                None => {
+                (_, augmenter) => {
                     gather_rows(self.data.x_train, &batch_mask, &mut x_batch);
+                    if let Some(augmenter) = augmenter {
+                        augmenter.apply(&mut x_batch, i);
+                    }
                     Input::Dense(x_batch.view())
                 }
             };
             for (t, &row) in t_batch.iter_mut().zip(&batch_mask) {
                 *t = self.data.t_train[row];
             }
+            self.config
+                .tools
+                .set_rate(self.optimizer.as_mut(), self.base_lr, i, schedule);
             let loss = Self::update(
                 &mut self.net,
                 self.optimizer.as_mut(),
@@ -400,6 +433,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
             self.state.iteration = i + 1;
             self.state.history.train_loss_list.push(loss);
             self.state.history.update_seconds.push(step.as_secs_f32());
+            let mut verdict = Verdict::Unwatched;
             if self.eval_due(i, (i + 1) * batch_size) {
                 let record = self.measure(
                     self.state.history.epochs.len(),
@@ -408,9 +442,18 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
                     train_time,
                 );
                 hooks.measured(&record);
+                let patience = self.config.tools.patience;
+                verdict = tools::early_stopping(&mut self.state, &record, patience);
+                if verdict == Verdict::Best {
+                    hooks.best(&record, &self.net);
+                }
                 self.state.history.epochs.push(record);
             }
             hooks.step(i + 1, loss, &self.net);
+            if verdict == Verdict::Stop {
+                self.state.history.stopped_early = Some(i + 1);
+                break;
+            }
         }
         hooks.end();
         let history = &mut self.state.history;
@@ -558,6 +601,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
                 .accuracy(&Self::input(&self.x_test_sparse, d.x_test.view()), d.t_test),
             elapsed_s: before + start.elapsed().as_secs_f64(),
             train_s: train_time.as_secs_f64(),
+            val_acc: self.validation.as_ref().map(|v| v.accuracy(&self.net)),
         }
     }
 }
