@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 /// The flags a resumed or restarted run refuses: every setting, since the run's own come from
 /// its config.json (a test checks that every flag of `train` is here or in [`RESUME_ALLOWS`]).
-const RESUME_REFUSES: [&str; 18] = [
+const RESUME_REFUSES: [&str; 23] = [
     "iters_num",
     "batch_size",
     "gradient",
@@ -33,6 +33,11 @@ const RESUME_REFUSES: [&str; 18] = [
     "learning_rate",
     "sampling",
     "dataset",
+    "lr_schedule",
+    "warmup",
+    "validation",
+    "patience",
+    "augment",
 ];
 
 /// The flags of `train` that apply to a resumed run: where the data is and how many threads.
@@ -46,6 +51,8 @@ pub(super) struct TrainArgs {
     data: DataArgs,
     #[command(flatten)]
     net: NetArgs,
+    #[command(flatten)]
+    tools: Box<super::tools::ToolArgs>,
     /// Number of updates (the book's iters_num).
     #[arg(long = "iters", alias = "iters-num", default_value_t = 10_000)]
     iters_num: usize,
@@ -109,6 +116,7 @@ pub(super) fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
                 gradient: args.gradient,
                 seed: args.seed,
                 on_nan: args.on_nan,
+                tools: args.tools.tools(),
                 ..settings.train
             };
             settings.validate()?;
@@ -151,6 +159,9 @@ pub(super) fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
     );
     for file in &run.files {
         crate::say!("  {}", file.display());
+    }
+    for line in super::tools::summary(h, &dir.best()) {
+        crate::say!("{line}");
     }
     Ok(())
 }

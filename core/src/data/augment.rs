@@ -338,34 +338,40 @@ fn gaussian(sigma: f64) -> Vec<f64> {
 /// Convolves `field` (H·W) with `taps` along rows, then along columns, 0 outside the image;
 /// `scratch` (H·W) holds the intermediate.
 fn smooth(field: &mut [f64], scratch: &mut [f64], (h, w): (usize, usize), taps: &[f64]) {
-    let r = (taps.len() / 2) as i64;
-    let tap_sum = |at: &dyn Fn(i64) -> Option<f64>| -> f64 {
-        taps.iter()
-            .enumerate()
-            .filter_map(|(j, g)| at(j as i64 - r).map(|v| g * v))
-            .sum()
-    };
     for y in 0..h {
-        for x in 0..w {
-            let along_row = |d: i64| {
-                let xs = x as i64 + d;
-                (0..w as i64)
-                    .contains(&xs)
-                    .then(|| field[y * w + xs as usize])
-            };
-            scratch[y * w + x] = tap_sum(&along_row);
-        }
+        convolve_line(
+            &field[y * w..(y + 1) * w],
+            1,
+            taps,
+            &mut scratch[y * w..],
+            1,
+            w,
+        );
     }
-    for y in 0..h {
-        for x in 0..w {
-            let along_column = |d: i64| {
-                let ys = y as i64 + d;
-                (0..h as i64)
-                    .contains(&ys)
-                    .then(|| scratch[ys as usize * w + x])
-            };
-            field[y * w + x] = tap_sum(&along_column);
+    for x in 0..w {
+        convolve_line(&scratch[x..], w, taps, &mut field[x..], w, h);
+    }
+}
+
+/// `out[i·out_step] = Σ_k taps[k]·line[(i + k − r)·step]` for i < n over the points inside the
+/// line (0 outside), r = taps.len() / 2.
+fn convolve_line(
+    line: &[f64],
+    step: usize,
+    taps: &[f64],
+    out: &mut [f64],
+    out_step: usize,
+    n: usize,
+) {
+    let r = taps.len() / 2;
+    for i in 0..n {
+        // Points j = i + k − r with 0 ≤ j < n.
+        let (first, last) = (r.saturating_sub(i), (n - 1 + r - i).min(taps.len() - 1));
+        let mut sum = 0.0;
+        for k in first..=last {
+            sum += taps[k] * line[(i + k - r) * step];
         }
+        out[i * out_step] = sum;
     }
 }
 

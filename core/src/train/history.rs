@@ -67,13 +67,15 @@ impl History {
     }
 
     /// `epochs.csv`: `epoch,iteration,samples_seen,train_acc,test_acc,elapsed_s,train_s` per
-    /// measurement.
+    /// measurement, and `val_acc` when a validation split was measured.
     pub fn epochs_csv(&self) -> String {
+        let validated = self.epochs.iter().any(|e| e.val_acc.is_some());
         let mut s =
-            String::from("epoch,iteration,samples_seen,train_acc,test_acc,elapsed_s,train_s\n");
+            String::from("epoch,iteration,samples_seen,train_acc,test_acc,elapsed_s,train_s");
+        s.push_str(if validated { ",val_acc\n" } else { "\n" });
         for e in &self.epochs {
             s.push_str(&format!(
-                "{},{},{},{},{},{:.3},{:.3}\n",
+                "{},{},{},{},{},{:.3},{:.3}",
                 e.epoch,
                 e.iteration,
                 e.samples_seen,
@@ -82,6 +84,11 @@ impl History {
                 e.elapsed_s,
                 e.train_s
             ));
+            match (validated, e.val_acc) {
+                (false, _) => s.push('\n'),
+                (true, Some(v)) => s.push_str(&format!(",{v}\n")),
+                (true, None) => s.push_str(",\n"),
+            }
         }
         s
     }

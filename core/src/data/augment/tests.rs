@@ -194,3 +194,26 @@ fn text_forms_parse_print_and_refuse_with_the_syntax() {
         .to_string()
         .contains("square"));
 }
+
+#[test]
+fn smoothing_an_impulse_gives_the_gaussian_in_both_directions_and_cuts_at_the_border() {
+    // A 1 at (row 14, column 3) of a 28×28 field: after smoothing, pixel (y, x) is
+    // g[y − 14 + r]·g[x − 3 + r] within r = 6 of it (σ = 2), and 0 elsewhere.
+    let taps = gaussian(2.0);
+    let r = taps.len() as i64 / 2;
+    let mut field = vec![0.0; 784];
+    field[14 * 28 + 3] = 1.0;
+    let mut scratch = vec![0.0; 784];
+    smooth(&mut field, &mut scratch, (28, 28), &taps);
+    for y in 0..28i64 {
+        for x in 0..28i64 {
+            let (dy, dx) = (y - 14, x - 3);
+            let want = match dy.abs() <= r && dx.abs() <= r {
+                true => taps[(dy + r) as usize] * taps[(dx + r) as usize],
+                false => 0.0,
+            };
+            let got = field[(y * 28 + x) as usize];
+            assert!((got - want).abs() < 1e-15, "({y}, {x}): {got} vs {want}");
+        }
+    }
+}
