@@ -13,7 +13,7 @@
 //! - **Augmentation**: each mini-batch is distorted after it is gathered, with draws keyed by
 //!   (seed, iteration), so that a resumed run needs no state for it.
 
-use super::{EpochRecord, TrainData, TrainState};
+use super::{EpochRecord, Hooks, TrainConfig, TrainData, TrainState};
 use crate::data::augment::{Augment, Augmenter};
 use crate::kernels::{mostly_zero, Input, SparseRows};
 use crate::net::Network;
@@ -77,23 +77,6 @@ impl Tools {
         let shape = Augment::image_shape(input_size)?;
         Augmenter::new(self.augment, shape, seed).map(Some)
     }
-
-    /// Sets the optimizer's rate for update `i` from its own rate `lr` (nothing to do for a
-    /// constant schedule).
-    pub(super) fn set_rate<F: Float>(
-        &self,
-        optimizer: &mut dyn Optimizer<F>,
-        lr: f64,
-        i: usize,
-        (iters_num, iter_per_epoch): (usize, usize),
-    ) {
-        if !self.schedule.is_constant() {
-            let rate = self
-                .schedule
-                .learning_rate(lr, i, iters_num, iter_per_epoch);
-            optimizer.set_learning_rate(rate);
-        }
-    }
 }
 
 /// The held-out rows: x (N, D) with N labels, and x's nonzeros when mostly zero.
@@ -153,6 +136,74 @@ pub fn hold_out<F: Float>(
         ..data
     };
     Ok((train, Some(validation)))
+}
+
+/// What the tools need while a trainer runs: the held-out rows, the augmenter, the schedule's
+/// inputs.
+pub(super) struct Running<'a, F> {
+    tools: Tools,
+    /// The optimizer's own learning rate, which a schedule scales.
+    base_lr: f64,
+    /// (iters_num, iter_per_epoch) of the run.
+    run: (usize, usize),
+    validation: Option<Validation<'a, F>>,
+    /// Distorts each mini-batch, when augmentation is on.
+    pub augmenter: Option<Augmenter>,
+}
+
+impl<'a, F: Float> Running<'a, F> {
+    /// Splits the validation rows off `data` and checks `config` against the rest and the
+    /// optimizer's rate `lr`; returns the data to train on and the tools' working parts.
+    pub fn new(
+        data: TrainData<'a, F>,
+        config: &TrainConfig,
+        lr: f64,
+    ) -> Result<(TrainData<'a, F>, Self)> {
+        let (data, validation) = hold_out(data, config.tools.validation)?;
+        config.validate(data.t_train.len())?;
+        let input_size = data.x_train.ncols();
+        config.tools.validate(input_size, lr)?;
+        let running = Running {
+            tools: config.tools.clone(),
+            base_lr: lr,
+            run: (config.iters_num, config.iter_per_epoch(data.t_train.len())),
+            validation,
+            augmenter: config.tools.augmenter(input_size, config.seed)?,
+        };
+        Ok((data, running))
+    }
+
+    /// Sets the optimizer's rate for update `i` (nothing to do for a constant schedule).
+    pub fn set_rate(&self, optimizer: &mut dyn Optimizer<F>, i: usize) {
+        if !self.tools.schedule.is_constant() {
+            let (iters_num, iter_per_epoch) = self.run;
+            let rate =
+                (self.tools.schedule).learning_rate(self.base_lr, i, iters_num, iter_per_epoch);
+            optimizer.set_learning_rate(rate);
+        }
+    }
+
+    /// The accuracy of `net` on the validation rows, if there are some.
+    pub fn validation_accuracy<N: Network<F> + ?Sized>(&self, net: &N) -> Option<f64> {
+        self.validation.as_ref().map(|v| v.accuracy(net))
+    }
+
+    /// Records the measurement `record` in `state`'s history after judging it for early
+    /// stopping; a new best is handed to `hooks` with the weights of `net`.
+    pub fn watch<N>(
+        &self,
+        state: &mut TrainState,
+        record: EpochRecord,
+        hooks: &mut dyn Hooks<N>,
+        net: &N,
+    ) -> Verdict {
+        let verdict = early_stopping(state, &record, self.tools.patience);
+        if verdict == Verdict::Best {
+            hooks.best(&record, net);
+        }
+        state.history.epochs.push(record);
+        verdict
+    }
 }
 
 /// What an evaluation means for early stopping.

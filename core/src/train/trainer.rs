@@ -11,10 +11,9 @@
 
 use super::hooks::{Divergence, Ended, Hooks};
 use super::sampler::{gather_rows, MiniBatchSampler, SamplerState, Sampling};
-use super::tools::{self, Tools, Validation, Verdict};
+use super::tools::{self, Tools, Verdict};
 use super::{EpochRecord, History};
 use crate::choice::{display_and_parse, Choice};
-use crate::data::augment::Augmenter;
 use crate::kernels::{mostly_zero, Input, SparseRows};
 use crate::layers::Targets;
 use crate::net::Network;
@@ -252,12 +251,8 @@ pub struct Trainer<'a, F: Float, N: Network<F>> {
     /// nonzero): mini-batches are gathered from these, and accuracy measured on them.
     x_train_sparse: Option<SparseRows<F>>,
     x_test_sparse: Option<SparseRows<F>>,
-    /// The optimizer's own learning rate, which a schedule scales.
-    base_lr: f64,
-    /// The rows held out of the training set, if any.
-    validation: Option<Validation<'a, F>>,
-    /// Distorts each mini-batch, when augmentation is on.
-    augmenter: Option<Augmenter>,
+    /// The training tools' working parts: validation rows, augmenter, the scheduled rate.
+    tools: tools::Running<'a, F>,
 }
 
 /// The nonzero entries of x, if it is sparse enough for the sparse kernels to win.
@@ -273,12 +268,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
         data: TrainData<'a, F>,
         config: TrainConfig,
     ) -> Result<Self> {
-        let (data, validation) = tools::hold_out(data, config.tools.validation)?;
-        config.validate(data.t_train.len())?;
-        let base_lr = optimizer.learning_rate();
-        let input_size = data.x_train.ncols();
-        config.tools.validate(input_size, base_lr)?;
-        let augmenter = config.tools.augmenter(input_size, config.seed)?;
+        let (data, tools) = tools::Running::new(data, &config, optimizer.learning_rate())?;
         // A stream of its own, so the sampler never shares draws with weight initialisation.
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         rng.set_stream(1);
@@ -293,9 +283,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
             config,
             sampler,
             state: TrainState::default(),
-            base_lr,
-            validation,
-            augmenter,
+            tools,
             guessing_loss: (data.t_train.iter().max().map_or(1, |&m| m + 1) as f64).ln(),
         })
     }
@@ -376,10 +364,6 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
         let before = self.state.history.train_seconds + self.state.history.eval_seconds;
         let mut train_time = Duration::from_secs_f64(self.state.history.train_seconds);
         let mut ended = Ended::Finished;
-        let schedule = (
-            iters_num,
-            self.config.iter_per_epoch(self.data.t_train.len()),
-        );
         hooks.begin(self.state.iteration, iters_num, &self.net);
 
         for i in self.state.iteration..iters_num {
@@ -392,7 +376,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
             }
             let step_start = Instant::now();
             self.sampler.next_batch(&mut batch_mask);
-            let x = match (&self.x_train_sparse, &mut self.augmenter) {
+            let x = match (&self.x_train_sparse, &mut self.tools.augmenter) {
                 (Some(x_train), None) => {
                     x_batch_sparse.gather(x_train.view(), &batch_mask);
                     Input::Sparse(x_batch_sparse.view())
@@ -408,9 +392,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
             for (t, &row) in t_batch.iter_mut().zip(&batch_mask) {
                 *t = self.data.t_train[row];
             }
-            self.config
-                .tools
-                .set_rate(self.optimizer.as_mut(), self.base_lr, i, schedule);
+            self.tools.set_rate(self.optimizer.as_mut(), i);
             let loss = Self::update(
                 &mut self.net,
                 self.optimizer.as_mut(),
@@ -442,12 +424,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
                     train_time,
                 );
                 hooks.measured(&record);
-                let patience = self.config.tools.patience;
-                verdict = tools::early_stopping(&mut self.state, &record, patience);
-                if verdict == Verdict::Best {
-                    hooks.best(&record, &self.net);
-                }
-                self.state.history.epochs.push(record);
+                verdict = self.tools.watch(&mut self.state, record, hooks, &self.net);
             }
             hooks.step(i + 1, loss, &self.net);
             if verdict == Verdict::Stop {
@@ -601,7 +578,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
                 .accuracy(&Self::input(&self.x_test_sparse, d.x_test.view()), d.t_test),
             elapsed_s: before + start.elapsed().as_secs_f64(),
             train_s: train_time.as_secs_f64(),
-            val_acc: self.validation.as_ref().map(|v| v.accuracy(&self.net)),
+            val_acc: self.tools.validation_accuracy(&self.net),
         }
     }
 }
