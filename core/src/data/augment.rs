@@ -22,6 +22,7 @@ use crate::{Error, Float, Result};
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -174,10 +175,45 @@ impl<'de> Deserialize<'de> for Augment {
     }
 }
 
-/// Applies an [`Augment`] to mini-batches of H×W images, keeping its buffers from batch to
-/// batch (nothing is allocated after [`Augmenter::new`]).
+/// Applies an [`Augment`] to mini-batches of H×W images, rows split over the threads, each
+/// thread keeping its buffers from batch to batch (nothing is allocated after
+/// [`Augmenter::new`]). Every row's draws are its own, so the thread count changes no bit.
 #[derive(Clone, Debug)]
 pub struct Augmenter {
+    /// One per thread of the pool.
+    workers: Vec<Distorter>,
+}
+
+impl Augmenter {
+    /// An augmenter of `spec` for images of `shape` (H, W), its draws keyed by `seed`.
+    pub fn new(spec: Augment, shape: (usize, usize), seed: u64) -> Result<Self> {
+        let worker = Distorter::new(spec, shape, seed)?;
+        Ok(Augmenter {
+            workers: vec![worker; rayon::current_num_threads().max(1)],
+        })
+    }
+
+    /// Distorts every row of `batch` (N, H·W) in place, with the draws of `iteration`.
+    pub fn apply<F: Float>(&mut self, batch: &mut Array2<F>, iteration: usize) {
+        let (rows, pixels) = batch.dim();
+        let per_worker = rows.div_ceil(self.workers.len()).max(1);
+        let images = batch.as_slice_mut().expect("a standard-layout batch");
+        images
+            .par_chunks_mut(per_worker * pixels.max(1))
+            .zip(self.workers.par_iter_mut())
+            .enumerate()
+            .for_each(|(c, (chunk, worker))| {
+                for (k, image) in chunk.chunks_exact_mut(pixels).enumerate() {
+                    let mut rng = worker.rng(iteration, c * per_worker + k);
+                    worker.image(image, &mut rng);
+                }
+            });
+    }
+}
+
+/// One thread's distortion of images, one at a time, with its buffers.
+#[derive(Clone, Debug)]
+struct Distorter {
     spec: Augment,
     /// (H, W).
     shape: (usize, usize),
@@ -192,13 +228,13 @@ pub struct Augmenter {
     gaussian: Vec<f64>,
 }
 
-impl Augmenter {
-    /// An augmenter of `spec` for images of `shape` (H, W), its draws keyed by `seed`.
-    pub fn new(spec: Augment, shape: (usize, usize), seed: u64) -> Result<Self> {
+impl Distorter {
+    /// A distorter of `spec` for images of `shape` (H, W), its draws keyed by `seed`.
+    fn new(spec: Augment, shape: (usize, usize), seed: u64) -> Result<Self> {
         spec.check()?;
         let pixels = shape.0 * shape.1;
         let gaussian = spec.elastic.map_or_else(Vec::new, |e| gaussian(e.sigma));
-        Ok(Augmenter {
+        Ok(Distorter {
             spec,
             shape,
             seed,
@@ -208,17 +244,6 @@ impl Augmenter {
             scratch: vec![0.0; pixels],
             gaussian,
         })
-    }
-
-    /// Distorts every row of `batch` (N, H·W) in place, with the draws of `iteration`.
-    pub fn apply<F: Float>(&mut self, batch: &mut Array2<F>, iteration: usize) {
-        for (row, mut image) in batch.rows_mut().into_iter().enumerate() {
-            let mut rng = self.rng(iteration, row);
-            let image = image
-                .as_slice_mut()
-                .expect("rows of a standard-layout batch");
-            self.image(image, &mut rng);
-        }
     }
 
     /// The generator of row `row` of the batch of `iteration`: a key made of the seed, the
@@ -233,7 +258,7 @@ impl Augmenter {
     }
 
     /// Distorts one image (H·W pixels, row by row) with draws from `rng`.
-    pub fn image<F: Float>(&mut self, image: &mut [F], rng: &mut ChaCha8Rng) {
+    fn image<F: Float>(&mut self, image: &mut [F], rng: &mut ChaCha8Rng) {
         let draw = self.draw(rng);
         self.resample(image, draw);
     }

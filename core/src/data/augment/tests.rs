@@ -10,6 +10,10 @@ fn augmenter(spec: &str) -> Augmenter {
     Augmenter::new(spec.parse().unwrap(), (28, 28), 7).unwrap()
 }
 
+fn distorter(spec: &str) -> Distorter {
+    Distorter::new(spec.parse().unwrap(), (28, 28), 7).unwrap()
+}
+
 #[test]
 fn a_shift_by_one_column_moves_every_pixel_exactly() {
     // shift:1 draws (sx, sy) from {−1, 0, 1}²; find a row whose draw is (1, 0) and check that
@@ -62,7 +66,9 @@ fn rotation_by_zero_and_elastic_with_alpha_zero_are_the_identity() {
     }
     // Rotation by θ = 0 through the rotation formula itself (the spec draws θ ≠ 0).
     let mut a = augmenter("rotate:10");
-    a.spec.rotate = 1e-300;
+    for worker in &mut a.workers {
+        worker.spec.rotate = 1e-300;
+    }
     let mut out = source.clone();
     a.apply(&mut out, 11);
     assert_eq!(out, source);
@@ -75,7 +81,7 @@ fn a_quarter_turn_moves_a_corner_to_the_next() {
     // the bottom-left pixel comes to the top left (cos 90° is 6e-17, not 0: nearly exact).
     let mut image = vec![0.0f64; 784];
     image[27 * 28] = 1.0;
-    let mut a = augmenter("rotate:90");
+    let mut a = distorter("rotate:90");
     let draw = Draw {
         shift: (0.0, 0.0),
         theta: 90f64.to_radians(),
@@ -138,7 +144,7 @@ fn the_gaussian_is_normalised_and_elastic_fields_are_smooth() {
     assert!((g.iter().sum::<f64>() - 1.0).abs() < 1e-12);
     assert!((g[12] / g[16] - (16.0f64 / 32.0).exp()).abs() < 1e-12);
     // Neighbouring displacements of a smoothed field differ far less than raw uniform values.
-    let mut a = augmenter("elastic:34:4");
+    let mut a = distorter("elastic:34:4");
     let mut rng = a.rng(0, 0);
     a.elastic_field(&mut rng);
     let step: f64 = (0..27)
@@ -216,4 +222,26 @@ fn smoothing_an_impulse_gives_the_gaussian_in_both_directions_and_cuts_at_the_bo
             assert!((got - want).abs() < 1e-15, "({y}, {x}): {got} vs {want}");
         }
     }
+}
+
+#[test]
+fn the_thread_count_changes_no_bit() {
+    let spec = "shift:2,rotate:10,elastic:34:4";
+    let source = batch(13);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut a = Augmenter::new(spec.parse().unwrap(), (28, 28), 3).unwrap();
+            assert_eq!(a.workers.len(), threads);
+            let mut out = source.clone();
+            a.apply(&mut out, 4);
+            out
+        })
+    };
+    let one = run(1);
+    assert_eq!(run(2), one);
+    assert_eq!(run(5), one);
 }
