@@ -230,6 +230,7 @@ fn mark(iteration: usize, train_acc: f64, test_acc: f64) -> EpochRecord {
         test_acc,
         elapsed_s: 0.0,
         train_s: 0.0,
+        val_acc: None,
     }
 }
 

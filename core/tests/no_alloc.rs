@@ -164,3 +164,52 @@ fn every_optimizer_step_allocates_nothing_after_the_first() {
         );
     }
 }
+
+/// The training tools in the hot loop: a scheduled learning rate set on the optimizer and every
+/// distortion of a mini-batch (shift, rotation, elastic field) reuse what they have.
+#[test]
+fn a_scheduled_rate_and_augmentation_allocate_nothing() {
+    use scratchnet_core::data::augment::Augmenter;
+    use scratchnet_core::optim::LrSchedule;
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let x_train: Array2<f32> = randn(&mut rng, 500, 784, 1.0).mapv(|v: f32| v.abs().min(1.0));
+    let t_train: Vec<usize> = (0..500).map(|i| i % 10).collect();
+    let mut net = TwoLayerNetConfig::default()
+        .init::<f32>(784, 10, &mut rng)
+        .unwrap();
+    let mut adam = OptimizerKind::Adam.build::<f32>(0.001).unwrap();
+    let schedule = LrSchedule {
+        decay: "cosine:0.0001".parse().unwrap(),
+        warmup_epochs: 1.0,
+    };
+    let mut augmenter = Augmenter::new(
+        "shift:2,rotate:10,elastic:34:4".parse().unwrap(),
+        (28, 28),
+        5,
+    )
+    .unwrap();
+    let mut sampler = MiniBatchSampler::new(rng, Sampling::WithReplacement, 500);
+    let batch = 50;
+    let (mut mask, mut t, mut x) = (vec![0; batch], vec![0; batch], Array2::zeros((0, 0)));
+    let mut steps = |range: std::ops::Range<usize>| {
+        for i in range {
+            sampler.next_batch(&mut mask);
+            for (t, &row) in t.iter_mut().zip(&mask) {
+                *t = t_train[row];
+            }
+            gather_rows(x_train.view(), &mask, &mut x);
+            augmenter.apply(&mut x, i);
+            adam.set_learning_rate(schedule.learning_rate(0.001, i, 40, 10));
+            net.gradient(&Input::Dense(x.view()), Targets::Labels(&t));
+            optim::step(&mut net, adam.as_mut());
+        }
+    };
+    steps(0..5);
+    let before = allocations();
+    steps(5..40);
+    assert_eq!(
+        allocations() - before,
+        0,
+        "allocations in 35 augmented, scheduled steps"
+    );
+}

@@ -5,6 +5,7 @@ mod data;
 mod demo;
 mod net;
 mod study;
+mod tools;
 mod train;
 mod value;
 

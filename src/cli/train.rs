@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 /// The flags a resumed or restarted run refuses: every setting, since the run's own come from
 /// its config.json (a test checks that every flag of `train` is here or in [`RESUME_ALLOWS`]).
-const RESUME_REFUSES: [&str; 21] = [
+const RESUME_REFUSES: [&str; 26] = [
     "net",
     "iters_num",
     "epochs",
@@ -37,6 +37,11 @@ const RESUME_REFUSES: [&str; 21] = [
     "learning_rate",
     "sampling",
     "dataset",
+    "lr_schedule",
+    "warmup",
+    "validation",
+    "patience",
+    "augment",
 ];
 
 /// The flags of `train` that apply to a resumed run: where the data is and how many threads.
@@ -52,6 +57,8 @@ pub(super) struct TrainArgs {
     net: NetArgs,
     #[command(flatten)]
     conv: ConvArgs,
+    #[command(flatten)]
+    tools: Box<super::tools::ToolArgs>,
     /// Number of updates (the book's iters_num; default: 10000).
     #[arg(long = "iters", alias = "iters-num", conflicts_with = "epochs")]
     iters_num: Option<usize>,
@@ -138,6 +145,7 @@ pub(super) fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
                 gradient: args.gradient,
                 seed: args.seed,
                 on_nan: args.on_nan,
+                tools: args.tools.tools(),
                 ..settings.train
             };
             settings.validate()?;
@@ -185,6 +193,9 @@ pub(super) fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
     );
     for file in &run.files {
         crate::say!("  {}", file.display());
+    }
+    for line in super::tools::summary(h, &dir.best()) {
+        crate::say!("{line}");
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ use plotters::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
+pub mod augment;
 pub mod eval;
 pub mod heatmap;
 pub mod lines;

@@ -18,11 +18,14 @@ pub fn prints_like_the_book(config: &TrainConfig) -> bool {
     config.eval.evaluate_sample_num_per_epoch().is_some()
 }
 
-/// The book's line for an epoch mark: its epochs count from 1 (`current_epoch` is raised
+/// The book's line for an epoch mark (with the validation accuracy, when held out): its epochs count from 1 (`current_epoch` is raised
 /// before the first mark, at iteration 0).
 pub fn epoch_line(record: &EpochRecord) -> String {
+    let val = record
+        .val_acc
+        .map_or(String::new(), |v| format!(", val acc:{}", python_float(v)));
     format!(
-        "=== epoch:{}, train acc:{}, test acc:{} ===",
+        "=== epoch:{}, train acc:{}{val}, test acc:{} ===",
         record.epoch + 1,
         python_float(record.train_acc),
         python_float(record.test_acc)
@@ -112,10 +115,19 @@ mod tests {
             test_acc: 0.456,
             elapsed_s: 0.5,
             train_s: 0.25,
+            val_acc: None,
         };
         assert_eq!(
             epoch_line(&record),
             "=== epoch:1, train acc:0.123, test acc:0.456 ==="
+        );
+        let held_out = EpochRecord {
+            val_acc: Some(0.5),
+            ..record
+        };
+        assert_eq!(
+            epoch_line(&held_out),
+            "=== epoch:1, train acc:0.123, val acc:0.5, test acc:0.456 ==="
         );
         assert_eq!(
             final_lines(0.9912),

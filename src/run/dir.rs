@@ -5,6 +5,9 @@
 //! checkpoint.safetensors   while interrupted: weights + where training stood (see below)
 //! iters.csv, epochs.csv    every loss; every accuracy measurement
 //! model.safetensors        the final weights, by the book's names
+//! best.safetensors         with --validation: the weights of the best validation accuracy
+//! augmentation.svg/png     with --augment: training images and distorted draws of them
+//! learning_rate.svg/png    with --lr-schedule or --warmup: the rate of every update
 //! loss.svg/png, accuracy.svg/png, report.html
 //! ```
 //!
@@ -30,6 +33,9 @@ use std::path::{Path, PathBuf};
 const CONFIG: &str = "config.json";
 const CHECKPOINT: &str = "checkpoint.safetensors";
 const MODEL: &str = "model.safetensors";
+const BEST: &str = "best.safetensors";
+const AUGMENTATION: &str = "augmentation";
+const LEARNING_RATE: &str = "learning_rate";
 const REPORT: &str = "report.html";
 /// The prefix of the optimizer's tensors in a checkpoint.
 const OPTIMIZER: &str = "optimizer/";
@@ -142,6 +148,8 @@ impl RunDir {
             RunState::Started | RunState::Interrupted => {
                 let settings = dir.settings()?;
                 dir.remove_checkpoint()?;
+                // The best weights of the attempt being replaced are not the new attempt's.
+                remove_if_present(&dir.best())?;
                 return Ok((dir, claim, settings));
             }
         };
@@ -235,6 +243,28 @@ impl RunDir {
     /// The final weights' file.
     pub fn model(&self) -> PathBuf {
         self.path.join(MODEL)
+    }
+
+    /// The weights of the best validation accuracy (a run with a validation split).
+    pub fn best(&self) -> PathBuf {
+        self.path.join(BEST)
+    }
+
+    /// Saves `net` as the weights of the best validation accuracy so far (sealed, atomically).
+    pub fn save_best<N: Network<f32> + Describe + ?Sized>(&self, net: &N) -> Result<PathBuf> {
+        let path = self.best();
+        checkpoint::save(net, net.metadata(), &path)?;
+        Ok(path)
+    }
+
+    /// Draws the chart of the augmentation's distortions (`augmentation.svg/png`).
+    pub fn write_augmentation(&self, chart: &impl crate::plot::Chart) -> Result<[PathBuf; 2]> {
+        crate::plot::save(chart, &self.path, AUGMENTATION)
+    }
+
+    /// The augmentation chart's SVG, when the run drew one.
+    fn augmentation_svg(&self) -> Option<PathBuf> {
+        Some(self.path.join(format!("{AUGMENTATION}.svg"))).filter(|p| p.is_file())
     }
 
     /// The checkpoint's file (present while the run is interrupted).
@@ -381,11 +411,7 @@ impl RunDir {
 
     /// Deletes a finished run's checkpoint (nothing is left to resume).
     pub fn remove_checkpoint(&self) -> Result<()> {
-        let path = self.checkpoint();
-        match std::fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path, e)),
-            _ => Ok(()),
-        }
+        remove_if_present(&self.checkpoint())
     }
 
     /// Writes every result of a run (atomically): config.json again, iters.csv, epochs.csv,
@@ -423,9 +449,42 @@ impl RunDir {
             final_acc: (history.final_train_acc, history.final_test_acc),
         };
         let [acc_svg, acc_png] = crate::plot::save(&accuracy, &self.path, "accuracy")?;
+        files.extend([loss_svg.clone(), loss_png, acc_svg.clone(), acc_png]);
+        let tools = super::report_tools::ToolFiles {
+            learning_rate: self.write_learning_rate(config, history, &mut files)?,
+            augmentation: self.augmentation_svg(),
+            best: Some(self.best()).filter(|p| p.is_file()),
+        };
+        files.extend(tools.best.clone());
         let report = self.path.join(REPORT);
-        run_report(config, history, (&acc_svg, &loss_svg), note, net.is_some())?.save(&report)?;
-        files.extend([loss_svg, loss_png, acc_svg, acc_png, report]);
+        let mut html = run_report(config, history, (&acc_svg, &loss_svg), note, net.is_some())?;
+        super::report_tools::section(&mut html, config, history, &tools)?;
+        html.save(&report)?;
+        files.push(report);
         Ok(files)
+    }
+
+    /// Draws the learning rate of every update (`learning_rate.svg/png`) when it is scheduled;
+    /// returns the SVG.
+    fn write_learning_rate(
+        &self,
+        config: &ConfigFile,
+        history: &History,
+        files: &mut Vec<PathBuf>,
+    ) -> Result<Option<PathBuf>> {
+        let Some(chart) = super::report_tools::learning_rate_chart(config, history) else {
+            return Ok(None);
+        };
+        let [svg, png] = crate::plot::save(&chart, &self.path, LEARNING_RATE)?;
+        files.extend([svg.clone(), png]);
+        Ok(Some(svg))
+    }
+}
+
+/// Deletes `path` if it exists.
+fn remove_if_present(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path, e)),
+        _ => Ok(()),
     }
 }

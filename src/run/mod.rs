@@ -6,6 +6,7 @@ mod agree;
 pub mod book;
 pub mod dir;
 mod report;
+mod report_tools;
 pub mod settings;
 
 pub use dir::{RunDir, RunState};
@@ -243,13 +244,19 @@ pub fn run_observed<N: RunNetwork>(
         input_size: input,
         output_size: output,
         parameters: trainer.net().parameter_count(),
-        train_size: data.t_train.len(),
+        // The rows trained on: a validation split is held out of them.
+        train_size: trainer.data().t_train.len(),
         test_size: data.t_test.len(),
-        iter_per_epoch: config.iter_per_epoch(data.t_train.len()),
+        iter_per_epoch: config.iter_per_epoch(trainer.data().t_train.len()),
         settings,
     };
     dir.write_config(&config_file)?;
+    if let Some(chart) = report_tools::augmentation_chart(settings, data)? {
+        dir.write_augmentation(&chart)?;
+    }
     let mut hooks = Console {
+        dir,
+        failed: None,
         progress,
         observer,
         last_status: Instant::now(),
@@ -262,6 +269,9 @@ pub fn run_observed<N: RunNetwork>(
         let _section = interrupt::cooperative();
         trainer.train(&mut hooks)
     };
+    if let Some(failed) = hooks.failed {
+        return Err(failed);
+    }
     match ended {
         Ended::Finished => {}
         Ended::Stopped { iteration } => {
@@ -316,6 +326,10 @@ const STATUS_EVERY: Duration = Duration::from_millis(200);
 
 /// The training loop's hooks for a run: progress on the console, the observer, and Ctrl-C.
 struct Console<'a, N> {
+    /// Where the best weights go.
+    dir: &'a RunDir,
+    /// Why saving the best weights failed (training then stops).
+    failed: Option<Error>,
     progress: &'a dyn Progress,
     observer: &'a mut dyn FnMut(usize, &N),
     last_status: Instant,
@@ -340,7 +354,7 @@ fn status(loss: f64, test_acc: Option<f64>) -> String {
     }
 }
 
-impl<N> Hooks<N> for Console<'_, N> {
+impl<N: Network<f32> + Describe> Hooks<N> for Console<'_, N> {
     fn begin(&mut self, iteration: usize, iters_num: usize, net: &N) {
         self.progress.begin("train", Some(iters_num as u64));
         (self.observer)(iteration, net);
@@ -357,20 +371,29 @@ impl<N> Hooks<N> for Console<'_, N> {
     }
 
     fn measured(&mut self, e: &EpochRecord) {
-        let line = if self.book {
-            book::epoch_line(e)
-        } else {
-            format!(
+        let line = match (self.book, e.val_acc) {
+            (true, _) => book::epoch_line(e),
+            (false, None) => format!(
                 "epoch {} | train acc, test acc | {:.4}, {:.4}",
                 e.epoch, e.train_acc, e.test_acc
-            )
+            ),
+            (false, Some(val)) => format!(
+                "epoch {} | train acc, val acc, test acc | {:.4}, {val:.4}, {:.4}",
+                e.epoch, e.train_acc, e.test_acc
+            ),
         };
         self.progress.line(&line);
         self.last_test_acc = Some(e.test_acc);
     }
 
+    fn best(&mut self, _record: &EpochRecord, net: &N) {
+        if let Err(e) = self.dir.save_best(net) {
+            self.failed.get_or_insert(e);
+        }
+    }
+
     fn should_stop(&mut self) -> bool {
-        interrupt::stop_requested()
+        self.failed.is_some() || interrupt::stop_requested()
     }
 
     fn end(&mut self) {

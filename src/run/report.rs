@@ -209,6 +209,7 @@ mod tests {
                 test_acc: 0.89,
                 elapsed_s: 1.5,
                 train_s: 1.0,
+                val_acc: None,
             }],
             train_seconds: 2.0,
             eval_seconds: 0.75,

@@ -183,6 +183,9 @@ impl TrainSettings {
         self.network.validate(IMAGE_PIXELS, NUM_CLASSES)?;
         check_learning_rate(self.learning_rate)?;
         check_samples_seen(&self.train)?;
+        self.train
+            .tools
+            .validate(IMAGE_PIXELS, self.learning_rate)?;
         // The training set's size is checked when the data is there.
         Ok(self.train.validate(usize::MAX)?)
     }

@@ -2,6 +2,7 @@
 //! files of a dataset loaded into arrays ([`mnist`]), and what is known of each dataset
 //! ([`catalog`]: files, checksums, class names, where to find them).
 
+pub mod augment;
 pub mod catalog;
 pub mod error;
 pub mod idx;

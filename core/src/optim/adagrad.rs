@@ -26,6 +26,14 @@ impl<F: Float> AdaGrad<F> {
 }
 
 impl<F: Float> Optimizer<F> for AdaGrad<F> {
+    fn learning_rate(&self) -> f64 {
+        self.lr.to_f64()
+    }
+
+    fn set_learning_rate(&mut self, lr: f64) {
+        self.lr = F::of(lr);
+    }
+
     fn update(&mut self, key: &str, param: ArrayViewMutD<F>, grad: ArrayViewD<F>) {
         let (lr, eps) = (self.lr, F::of(EPSILON));
         let h = state(&mut self.h, key, || ArrayD::zeros(grad.raw_dim()));

@@ -42,6 +42,14 @@ impl<F: Float> Adam<F> {
 }
 
 impl<F: Float> Optimizer<F> for Adam<F> {
+    fn learning_rate(&self) -> f64 {
+        self.lr
+    }
+
+    fn set_learning_rate(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+
     fn update(&mut self, key: &str, param: ArrayViewMutD<F>, grad: ArrayViewD<F>) {
         let s = state(&mut self.moments, key, || Moments {
             iter: 0,

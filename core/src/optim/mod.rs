@@ -9,6 +9,7 @@ pub mod adam;
 pub mod momentum;
 pub mod nesterov;
 pub mod rmsprop;
+pub mod schedule;
 pub mod sgd;
 
 pub use adagrad::AdaGrad;
@@ -16,6 +17,7 @@ pub use adam::Adam;
 pub use momentum::Momentum;
 pub use nesterov::Nesterov;
 pub use rmsprop::RmsProp;
+pub use schedule::{Decay, LrSchedule};
 pub use sgd::{check_learning_rate, Sgd};
 
 use crate::choice::{display_and_parse, Choice};
@@ -30,6 +32,13 @@ use std::collections::HashMap;
 pub trait Optimizer<F: Float> {
     /// Moves `param` using its gradient `grad` (same shape).
     fn update(&mut self, key: &str, param: ArrayViewMutD<F>, grad: ArrayViewD<F>);
+
+    /// The learning rate the next updates step with.
+    fn learning_rate(&self) -> f64;
+
+    /// Sets the learning rate of the next updates (a [`LrSchedule`]'s, each iteration); the
+    /// rule's state (Adam's moments and update count) is untouched, and nothing is allocated.
+    fn set_learning_rate(&mut self, lr: f64);
 
     /// [`Optimizer::update`] for a 2-D `param` whose `grad` is exactly 0 outside `rows`.
     /// Rules under which a zero gradient leaves a weight unchanged (SGD: `w − lr·0 = w`) need

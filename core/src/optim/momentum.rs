@@ -28,6 +28,14 @@ impl<F: Float> Momentum<F> {
 }
 
 impl<F: Float> Optimizer<F> for Momentum<F> {
+    fn learning_rate(&self) -> f64 {
+        self.lr.to_f64()
+    }
+
+    fn set_learning_rate(&mut self, lr: f64) {
+        self.lr = F::of(lr);
+    }
+
     fn update(&mut self, key: &str, param: ArrayViewMutD<F>, grad: ArrayViewD<F>) {
         let (lr, momentum) = (self.lr, self.momentum);
         let v = state(&mut self.v, key, || ArrayD::zeros(grad.raw_dim()));

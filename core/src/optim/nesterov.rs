@@ -29,6 +29,14 @@ impl<F: Float> Nesterov<F> {
 }
 
 impl<F: Float> Optimizer<F> for Nesterov<F> {
+    fn learning_rate(&self) -> f64 {
+        self.lr.to_f64()
+    }
+
+    fn set_learning_rate(&mut self, lr: f64) {
+        self.lr = F::of(lr);
+    }
+
     fn update(&mut self, key: &str, param: ArrayViewMutD<F>, grad: ArrayViewD<F>) {
         let (lr, m) = (self.lr, self.momentum);
         let v = state(&mut self.v, key, || ArrayD::zeros(grad.raw_dim()));

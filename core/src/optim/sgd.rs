@@ -32,6 +32,14 @@ pub fn check_learning_rate(lr: f64) -> Result<()> {
 }
 
 impl<F: Float> Optimizer<F> for Sgd<F> {
+    fn learning_rate(&self) -> f64 {
+        self.lr.to_f64()
+    }
+
+    fn set_learning_rate(&mut self, lr: f64) {
+        self.lr = F::of(lr);
+    }
+
     fn update(&mut self, _key: &str, mut param: ArrayViewMutD<F>, grad: ArrayViewD<F>) {
         match (param.as_slice_mut(), grad.as_slice()) {
             (Some(param), Some(grad)) => descend(param, grad, -self.lr),

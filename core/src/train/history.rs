@@ -21,6 +21,9 @@ pub struct EpochRecord {
     pub elapsed_s: f64,
     /// Seconds spent on training updates alone (evaluation excluded) up to this mark.
     pub train_s: f64,
+    /// Accuracy on the validation rows held out of the training set, when there are some.
+    #[serde(default)]
+    pub val_acc: Option<f64>,
 }
 
 /// Everything a run measured: the book's `train_loss_list`, `train_acc_list`, `test_acc_list`.
@@ -44,6 +47,12 @@ pub struct History {
     /// Accuracy of the final weights on the whole test set, whatever the schedule (the book's
     /// "Final Test Accuracy"): what the saved model scores.
     pub final_test_acc: f64,
+    /// The measurement of the best validation accuracy so far (with a validation split).
+    #[serde(default)]
+    pub best: Option<Box<EpochRecord>>,
+    /// The updates made when early stopping ended the run (its patience ran out).
+    #[serde(default)]
+    pub stopped_early: Option<usize>,
 }
 
 impl History {
@@ -62,13 +71,15 @@ impl History {
     }
 
     /// `epochs.csv`: `epoch,iteration,samples_seen,train_acc,test_acc,elapsed_s,train_s` per
-    /// measurement.
+    /// measurement, and `val_acc` when a validation split was measured.
     pub fn epochs_csv(&self) -> String {
+        let validated = self.epochs.iter().any(|e| e.val_acc.is_some());
         let mut s =
-            String::from("epoch,iteration,samples_seen,train_acc,test_acc,elapsed_s,train_s\n");
+            String::from("epoch,iteration,samples_seen,train_acc,test_acc,elapsed_s,train_s");
+        s.push_str(if validated { ",val_acc\n" } else { "\n" });
         for e in &self.epochs {
             s.push_str(&format!(
-                "{},{},{},{},{},{:.3},{:.3}\n",
+                "{},{},{},{},{},{:.3},{:.3}",
                 e.epoch,
                 e.iteration,
                 e.samples_seen,
@@ -77,6 +88,11 @@ impl History {
                 e.elapsed_s,
                 e.train_s
             ));
+            match (validated, e.val_acc) {
+                (false, _) => s.push('\n'),
+                (true, Some(v)) => s.push_str(&format!(",{v}\n")),
+                (true, None) => s.push_str(",\n"),
+            }
         }
         s
     }

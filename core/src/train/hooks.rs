@@ -13,6 +13,9 @@ pub trait Hooks<N: ?Sized> {
     fn step(&mut self, _iteration: usize, _loss: f64, _net: &N) {}
     /// Accuracy was measured (every epoch, or on the sample schedule).
     fn measured(&mut self, _record: &EpochRecord) {}
+    /// A new best validation accuracy was measured (`record`); `net` holds the weights that
+    /// reached it.
+    fn best(&mut self, _record: &EpochRecord, _net: &N) {}
     /// Asked before every update: `true` ends training there, ready for a checkpoint.
     fn should_stop(&mut self) -> bool {
         false

@@ -6,10 +6,12 @@ pub mod history;
 pub mod hooks;
 mod restore;
 pub mod sampler;
+pub mod tools;
 pub mod trainer;
 
 pub use evaluation::EvalSchedule;
 pub use history::{EpochRecord, History};
 pub use hooks::{Divergence, Ended, Hooks};
 pub use sampler::{MiniBatchSampler, Sampling};
+pub use tools::Tools;
 pub use trainer::{GradientMethod, OnNan, Snapshot, TrainConfig, TrainData, TrainState, Trainer};

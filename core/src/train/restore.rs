@@ -23,6 +23,7 @@ pub(super) fn check_snapshot<F: Float, N: Network<F>>(
         ));
     }
     check_history(snapshot, iteration)?;
+    super::tools::check_best(&snapshot.state)?;
     check_optimizer_state(&snapshot.optimizer, net, slots, iteration)
 }
 

@@ -12,6 +12,7 @@
 use super::evaluation::{next_point, EvalSchedule};
 use super::hooks::{Divergence, Ended, Hooks};
 use super::sampler::{gather_rows, MiniBatchSampler, SamplerState, Sampling};
+use super::tools::{self, Tools, Verdict};
 use super::{EpochRecord, History};
 use crate::choice::{display_and_parse, Choice};
 use crate::kernels::{mostly_zero, Input, SparseRows};
@@ -75,6 +76,9 @@ pub struct TrainConfig {
     /// What a loss that is not a finite number does.
     #[serde(default)]
     pub on_nan: OnNan,
+    /// Learning-rate schedule, validation split and early stopping, augmentation (all off).
+    #[serde(flatten)]
+    pub tools: Tools,
 }
 
 /// How training reacts to divergence — a loss that is NaN or infinite, or whose mean over
@@ -122,6 +126,9 @@ pub struct TrainState {
     pub next_eval: usize,
     /// What was measured so far.
     pub history: History,
+    /// Evaluations since the best validation accuracy (early stopping's count).
+    #[serde(default)]
+    pub evals_since_best: usize,
 }
 
 /// What a checkpoint holds besides the network's weights: see [`Trainer::snapshot`].
@@ -148,6 +155,7 @@ impl Default for TrainConfig {
             eval: EvalSchedule::Epochs,
             time_limit_s: None,
             on_nan: OnNan::Stop,
+            tools: Tools::default(),
         }
     }
 }
@@ -218,6 +226,8 @@ pub struct Trainer<'a, F: Float, N: Network<F>> {
     /// nonzero): mini-batches are gathered from these, and accuracy measured on them.
     x_train_sparse: Option<SparseRows<F>>,
     x_test_sparse: Option<SparseRows<F>>,
+    /// The training tools' working parts: validation rows, augmenter, the scheduled rate.
+    tools: tools::Running<'a, F>,
 }
 
 /// The nonzero entries of x, if it is sparse enough for the sparse kernels to win.
@@ -233,7 +243,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
         data: TrainData<'a, F>,
         config: TrainConfig,
     ) -> Result<Self> {
-        config.validate(data.t_train.len())?;
+        let (data, tools) = tools::Running::new(data, &config, optimizer.learning_rate())?;
         // A stream of its own, so the sampler never shares draws with weight initialisation.
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         rng.set_stream(1);
@@ -248,11 +258,12 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
             config,
             sampler,
             state: TrainState::default(),
+            tools,
             guessing_loss: (data.t_train.iter().max().map_or(1, |&m| m + 1) as f64).ln(),
         })
     }
 
-    /// The data the trainer learns from and measures on.
+    /// The data the trainer learns from (without the validation rows) and measures on.
     pub fn data(&self) -> TrainData<'a, F> {
         self.data
     }
@@ -340,19 +351,23 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
             }
             let step_start = Instant::now();
             self.sampler.next_batch(&mut batch_mask);
-            let x = match &self.x_train_sparse {
-                Some(x_train) => {
+            let x = match (&self.x_train_sparse, &mut self.tools.augmenter) {
+                (Some(x_train), None) => {
                     x_batch_sparse.gather(x_train.view(), &batch_mask);
                     Input::Sparse(x_batch_sparse.view())
                 }
-                None => {
+                (_, augmenter) => {
                     gather_rows(self.data.x_train, &batch_mask, &mut x_batch);
+                    if let Some(augmenter) = augmenter {
+                        augmenter.apply(&mut x_batch, i);
+                    }
                     Input::Dense(x_batch.view())
                 }
             };
             for (t, &row) in t_batch.iter_mut().zip(&batch_mask) {
                 *t = self.data.t_train[row];
             }
+            self.tools.set_rate(self.optimizer.as_mut(), i);
             let loss = Self::update(
                 &mut self.net,
                 self.optimizer.as_mut(),
@@ -375,6 +390,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
             self.state.iteration = i + 1;
             self.state.history.train_loss_list.push(loss);
             self.state.history.update_seconds.push(step.as_secs_f32());
+            let mut verdict = Verdict::Unwatched;
             if self.eval_due(i, (i + 1) * batch_size) {
                 let record = self.measure(
                     self.state.history.epochs.len(),
@@ -383,9 +399,13 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
                     train_time,
                 );
                 hooks.measured(&record);
-                self.state.history.epochs.push(record);
+                verdict = self.tools.watch(&mut self.state, record, hooks, &self.net);
             }
             hooks.step(i + 1, loss, &self.net);
+            if verdict == Verdict::Stop {
+                self.state.history.stopped_early = Some(i + 1);
+                break;
+            }
         }
         hooks.end();
         let history = &mut self.state.history;
@@ -515,6 +535,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
             test_acc,
             elapsed_s: before + start.elapsed().as_secs_f64(),
             train_s: train_time.as_secs_f64(),
+            val_acc: self.tools.validation_accuracy(&self.net),
         }
     }
 
