@@ -137,15 +137,17 @@ fn route_image<F: Float>(
     dx.fill(F::zero());
     let (pool_h, pool_w, s) = (window.filter_h, window.filter_w, window.stride);
     let (_, h, w) = dx.dim();
-    let disjoint = window.pad == 0 && s >= pool_h && s >= pool_w;
+    if window.pad == 0 && s >= pool_h && s >= pool_w {
+        for (((c, y, x), &d), &a) in dout.indexed_iter().zip(arg.iter()) {
+            let (ph, pw) = (a as usize / pool_w, a as usize % pool_w);
+            dx[[c, y * s + ph, x * s + pw]] = d;
+        }
+        return;
+    }
     for k in 0..pool_h * pool_w {
         let (ph, pw) = (k / pool_w, k % pool_w);
         for (((c, y, x), &d), &a) in dout.indexed_iter().zip(arg.iter()) {
             if a as usize != k {
-                continue;
-            }
-            if disjoint {
-                dx[[c, y * s + ph, x * s + pw]] = d;
                 continue;
             }
             let sy = (y * s + ph).checked_sub(window.pad).filter(|&v| v < h);
@@ -153,9 +155,6 @@ fn route_image<F: Float>(
             if let (Some(sy), Some(sx)) = (sy, sx) {
                 dx[[c, sy, sx]] += d;
             }
-        }
-        if disjoint && k + 1 == pool_h * pool_w {
-            break;
         }
     }
 }
@@ -170,6 +169,28 @@ fn max_image<F: Float>(
 ) {
     let (_, h, w) = x.dim();
     let (c, oh, ow) = out.dim();
+    if window.pad == 0 {
+        // Every window inside the image: no padding to test for.
+        let (pool_h, pool_w, s) = (window.filter_h, window.filter_w, window.stride);
+        let x = x.as_standard_layout();
+        let image = x.as_slice().expect("standard layout");
+        for ((ch, y, x_out), o) in out.indexed_iter_mut() {
+            let (mut best, mut at) = (image[(ch * h + y * s) * w + x_out * s], 0);
+            for ph in 0..pool_h {
+                let start = (ch * h + y * s + ph) * w + x_out * s;
+                for (pw, &v) in image[start..start + pool_w].iter().enumerate() {
+                    if v > best {
+                        (best, at) = (v, ph * pool_w + pw);
+                    }
+                }
+            }
+            *o = best;
+            if let Some(arg) = arg.as_mut() {
+                arg[[ch, y, x_out]] = at as u32;
+            }
+        }
+        return;
+    }
     for ch in 0..c {
         for y in 0..oh {
             for x_out in 0..ow {
