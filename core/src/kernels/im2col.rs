@@ -139,6 +139,9 @@ pub fn im2col_image<F: Float>(input: ArrayView3<F>, window: &Window, mut col_t: 
     let (oh, ow) = output_size_of(window, h, w);
     assert_eq!(col_t.dim(), (window.patch_len(c), oh * ow), "colᵀ's shape");
     let (fh, fw, s) = (window.filter_h, window.filter_w, window.stride);
+    // The image's values in (c, y, x) order (a copy only if x is not stored that way).
+    let input = input.as_standard_layout();
+    let image = input.as_slice().expect("standard layout");
     for ch in 0..c {
         for dy in 0..fh {
             for dx in 0..fw {
@@ -152,15 +155,14 @@ pub fn im2col_image<F: Float>(input: ArrayView3<F>, window: &Window, mut col_t: 
                     };
                     out[..inside.start].fill(F::zero());
                     out[inside.end..].fill(F::zero());
-                    let src = input.slice(ndarray::s![ch, sy, ..]);
+                    let src = &image[(ch * h + sy) * w..(ch * h + sy + 1) * w];
                     let first = inside.start * s + dx - window.pad;
                     let out = &mut out[inside.clone()];
-                    match src.as_slice() {
-                        Some(src) if s == 1 => out.copy_from_slice(&src[first..first + out.len()]),
-                        _ => {
-                            for (i, o) in out.iter_mut().enumerate() {
-                                *o = src[first + i * s];
-                            }
+                    if s == 1 {
+                        out.copy_from_slice(&src[first..first + out.len()]);
+                    } else {
+                        for (i, o) in out.iter_mut().enumerate() {
+                            *o = src[first + i * s];
                         }
                     }
                 }
@@ -170,7 +172,7 @@ pub fn im2col_image<F: Float>(input: ArrayView3<F>, window: &Window, mut col_t: 
 }
 
 /// [`col2im`] for one image from its transposed block: dcolᵀ (C·FH·FW, OH·OW) → dx (C, H, W)
-/// (overwritten), each element's terms added in the same order as `col2im` (fh, fw ascending),
+/// (overwritten, stored in standard layout), each element's terms added in the same order as `col2im` (fh, fw ascending),
 /// the padding's never stored (it would be stripped).
 pub fn col2im_image<F: Float>(dcol_t: ArrayView2<F>, window: &Window, mut dx: ArrayViewMut3<F>) {
     let (c, h, w) = dx.dim();
@@ -182,6 +184,7 @@ pub fn col2im_image<F: Float>(dcol_t: ArrayView2<F>, window: &Window, mut dx: Ar
     );
     let (fh, fw, s) = (window.filter_h, window.filter_w, window.stride);
     dx.fill(F::zero());
+    let image = dx.as_slice_mut().expect("dx is stored in (c, y, x) order");
     for ch in 0..c {
         for dy in 0..fh {
             for dx_off in 0..fw {
@@ -192,19 +195,16 @@ pub fn col2im_image<F: Float>(dcol_t: ArrayView2<F>, window: &Window, mut dx: Ar
                     let Some(sy) = window.source(y, dy, h) else {
                         continue;
                     };
-                    let mut dst = dx.slice_mut(ndarray::s![ch, sy, ..]);
+                    let dst = &mut image[(ch * h + sy) * w..(ch * h + sy + 1) * w];
                     let first = inside.start * s + dx_off - window.pad;
                     let terms = &terms[inside.clone()];
-                    match dst.as_slice_mut() {
-                        Some(dst) if s == 1 => {
-                            for (d, &v) in dst[first..first + terms.len()].iter_mut().zip(terms) {
-                                *d += v;
-                            }
+                    if s == 1 {
+                        for (d, &v) in dst[first..first + terms.len()].iter_mut().zip(terms) {
+                            *d += v;
                         }
-                        _ => {
-                            for (i, &v) in terms.iter().enumerate() {
-                                dst[first + i * s] += v;
-                            }
+                    } else {
+                        for (i, &v) in terms.iter().enumerate() {
+                            dst[first + i * s] += v;
                         }
                     }
                 }
