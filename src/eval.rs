@@ -2,7 +2,7 @@
 
 use crate::checkpoint::Checkpoint;
 use crate::data::{Dataset, DatasetKind};
-use crate::plot::eval::{ConfusionChart, MisclassifiedGrid};
+use crate::plot::eval::{ConfusionChart, GridLayout, MisclassifiedGrid};
 use crate::{Error, Result};
 use ndarray::{Array2, ArrayView2, Axis};
 use scratchnet_core::data::idx::NUM_CLASSES;
@@ -188,6 +188,7 @@ pub fn evaluate_model(
         images: images.view(),
         labels: &pairs,
         class_names: &names,
+        layout: GridLayout::EVAL,
     };
     files.extend(crate::plot::save(&grid, out_dir, "misclassified")?);
     Ok((evaluation, files))

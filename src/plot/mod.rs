@@ -12,6 +12,7 @@ use plotters::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
+pub mod conv;
 pub mod eval;
 pub mod heatmap;
 pub mod lines;
