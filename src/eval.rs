@@ -2,9 +2,10 @@
 
 use crate::checkpoint::Checkpoint;
 use crate::data::{Dataset, DatasetKind};
-use crate::plot::eval::{ConfusionChart, MisclassifiedGrid};
+use crate::plot::conv::FilterGrid;
+use crate::plot::eval::{ConfusionChart, GridLayout, MisclassifiedGrid};
 use crate::{Error, Result};
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, Array4, ArrayView2, ArrayView4, Axis, Ix4};
 use scratchnet_core::data::idx::NUM_CLASSES;
 use scratchnet_core::net::Network;
 use scratchnet_core::Float;
@@ -143,8 +144,31 @@ pub fn load_model(model: &Path) -> Result<(Box<dyn Network<f32>>, Option<String>
     Ok((net, warning))
 }
 
+/// W1 as (FN, C, FH, FW) when the network's first layer is a convolution; `None` otherwise.
+pub fn conv_filters<N: Network<f32> + ?Sized>(net: &N) -> Option<Array4<f32>> {
+    let params = net.params();
+    let w1 = params.iter().find(|p| p.name == "W1")?;
+    w1.value.to_owned().into_dimensionality::<Ix4>().ok()
+}
+
+/// Draws a conv layer's `filters` (FN, C, FH, FW) as figure 7-24 does into `dir/stem.svg` and
+/// `.png`, titled `title`.
+pub fn save_filter_grid(
+    dir: &Path,
+    stem: &str,
+    title: &str,
+    filters: ArrayView4<f32>,
+) -> Result<[PathBuf; 2]> {
+    let chart = FilterGrid {
+        title: title.to_string(),
+        filters,
+    };
+    crate::plot::save(&chart, dir, stem)
+}
+
 /// Evaluates `net`, read from `model`, on `dataset`'s test set and draws `confusion` and
-/// `misclassified` charts (SVG and PNG) into `out_dir`; returns the evaluation and the files.
+/// `misclassified` charts (SVG and PNG) into `out_dir`, and `filters` (W1's) for a network whose
+/// first layer is a convolution; returns the evaluation and the files.
 pub fn evaluate_model(
     net: &dyn Network<f32>,
     model: &Path,
@@ -188,8 +212,18 @@ pub fn evaluate_model(
         images: images.view(),
         labels: &pairs,
         class_names: &names,
+        layout: GridLayout::EVAL,
     };
     files.extend(crate::plot::save(&grid, out_dir, "misclassified")?);
+    if let Some(filters) = conv_filters(net) {
+        let title = format!("W1 of {}", model.display());
+        files.extend(save_filter_grid(
+            out_dir,
+            "filters",
+            &title,
+            filters.view(),
+        )?);
+    }
     Ok((evaluation, files))
 }
 

@@ -16,7 +16,7 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:1100px;marg
 h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ddd}\
 table{border-collapse:collapse;margin:1em 0;font-size:.9em}table.settings td{text-align:left}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}\
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.chart svg{max-width:100%;height:auto}\
-p.note{color:#555}";
+p.note{color:#555}.row{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}.row figure{margin:0;flex:1 1 380px;max-width:540px}";
 
 /// A setting's name as files and flags spell it (`with-replacement`, `sigmoid`): its serde name.
 pub fn label<T: serde::Serialize>(value: &T) -> String {
@@ -100,6 +100,20 @@ impl Report {
             &svg[start..],
             escape(caption)
         );
+        Ok(self)
+    }
+
+    /// SVG charts side by side (wrapping when the page is narrow), each with its caption; one
+    /// alone is an ordinary [`Report::svg`].
+    pub fn svg_row(&mut self, charts: &[(&Path, &str)]) -> Result<&mut Self> {
+        if let [(path, caption)] = charts {
+            return self.svg(path, caption);
+        }
+        self.body.push_str("<div class=\"row\">\n");
+        for (path, caption) in charts {
+            self.svg(path, caption)?;
+        }
+        self.body.push_str("</div>\n");
         Ok(self)
     }
 

@@ -6,7 +6,7 @@ use common::*;
 
 use ndarray::{array, Array2};
 use scratchnet::data::DatasetKind;
-use scratchnet::plot::eval::{ConfusionChart, MisclassifiedGrid};
+use scratchnet::plot::eval::{ConfusionChart, GridLayout, MisclassifiedGrid};
 use scratchnet::plot::heatmap::{Heatmap, HistogramGrid, HistogramRow};
 use scratchnet::plot::lines::{Corner, LineChart, Series};
 use scratchnet::plot::save;
@@ -180,6 +180,7 @@ fn the_misclassified_grid_draws_each_image_with_its_labels() {
         images: images.view(),
         labels: &[(0, 8), (9, 5)],
         class_names: &DatasetKind::FashionMnist.class_names(),
+        layout: GridLayout::EVAL,
     };
     let [svg_path, png_path] = save(&grid, dir.path(), "misclassified").unwrap();
     // Ten 80-pixel columns + 20; one 82-pixel row + 60.

@@ -21,6 +21,44 @@ pub struct MisclassifiedGrid<'a> {
     pub labels: &'a [(usize, usize)],
     /// Class names to print (digits for MNIST).
     pub class_names: &'a [&'a str],
+    /// How the images are laid out.
+    pub layout: GridLayout,
+}
+
+/// Images per row and chart pixels per image pixel of a [`MisclassifiedGrid`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GridLayout {
+    /// Images per row.
+    pub columns: usize,
+    /// Chart pixels per image pixel.
+    pub scale: i32,
+}
+
+impl GridLayout {
+    /// `eval`'s grid: 10 images to a row, each 56×56.
+    pub const EVAL: GridLayout = GridLayout {
+        columns: 10,
+        scale: 2,
+    };
+    /// Chapter 8's figure of the deep net's mistakes: 20 images as 4 rows of 5, each 84×84.
+    pub const CHAPTER8: GridLayout = GridLayout {
+        columns: 5,
+        scale: 3,
+    };
+
+    /// One cell: the image plus its caption.
+    fn cell(self) -> (i32, i32) {
+        (28 * self.scale + 24, 28 * self.scale + 26)
+    }
+
+    /// The top-left corner of the `k`-th image.
+    fn origin(self, k: usize) -> (i32, i32) {
+        let (w, h) = self.cell();
+        (
+            10 + (k % self.columns) as i32 * w,
+            45 + (k / self.columns) as i32 * h,
+        )
+    }
 }
 
 impl Chart for ConfusionChart<'_> {
@@ -95,27 +133,15 @@ impl Chart for ConfusionChart<'_> {
     }
 }
 
-/// Images per row of the misclassified grid.
-const GRID_COLUMNS: usize = 10;
-/// Pixels per image pixel.
-const SCALE: i32 = 2;
-/// One cell: the 56×56 image plus its caption.
-const CELL: (i32, i32) = (28 * SCALE + 24, 28 * SCALE + 26);
-
-/// The top-left corner of the `k`-th image.
-fn cell_origin(k: usize) -> (i32, i32) {
-    (
-        10 + (k % GRID_COLUMNS) as i32 * CELL.0,
-        45 + (k / GRID_COLUMNS) as i32 * CELL.1,
-    )
-}
-
 impl Chart for MisclassifiedGrid<'_> {
     fn size(&self) -> (u32, u32) {
-        let rows = self.labels.len().div_ceil(GRID_COLUMNS).max(1) as u32;
+        let GridLayout { columns, .. } = self.layout;
+        let rows = self.labels.len().div_ceil(columns).max(1) as u32;
+        let (w, h) = self.layout.cell();
+        // Wide enough for the title however few the columns.
         (
-            GRID_COLUMNS as u32 * CELL.0 as u32 + 20,
-            rows * CELL.1 as u32 + 60,
+            (columns as u32 * w as u32 + 20).max(560),
+            rows * h as u32 + 60,
         )
     }
 
@@ -130,12 +156,12 @@ impl Chart for MisclassifiedGrid<'_> {
         );
         area.draw(&Text::new(title, (10, 10), (FONT, 20)))?;
         for (k, &(truth, guess)) in self.labels.iter().enumerate() {
-            let (x0, y0) = cell_origin(k);
+            let (x0, y0) = self.layout.origin(k);
             let name = |i: usize| self.class_names.get(i).copied().unwrap_or("?");
             let caption = format!("{} → {}", name(truth), name(guess));
             area.draw(&Text::new(
                 caption,
-                (x0, y0 + 28 * SCALE + 4),
+                (x0, y0 + 28 * self.layout.scale + 4),
                 (FONT, 13).into_font().color(&RED),
             ))?;
         }
@@ -147,12 +173,13 @@ impl Chart for MisclassifiedGrid<'_> {
         let (w, h) = self.size();
         let mut raster = Raster::transparent((0, 0), (w, h));
         for (k, image) in self.images.outer_iter().take(self.labels.len()).enumerate() {
-            let (x0, y0) = cell_origin(k);
+            let (x0, y0) = self.layout.origin(k);
+            let scale = self.layout.scale;
             for (p, &v) in image.iter().enumerate() {
                 let (r, c) = ((p / 28) as i32, (p % 28) as i32);
                 let g = (255.0 * (1.0 - v.clamp(0.0, 1.0))) as u8;
-                for (dx, dy) in (0..SCALE).flat_map(|dx| (0..SCALE).map(move |dy| (dx, dy))) {
-                    let (x, y) = (x0 + c * SCALE + dx, y0 + r * SCALE + dy);
+                for (dx, dy) in (0..scale).flat_map(|dx| (0..scale).map(move |dy| (dx, dy))) {
+                    let (x, y) = (x0 + c * scale + dx, y0 + r * scale + dy);
                     raster.set((x as u32, y as u32), [g, g, g]);
                 }
             }

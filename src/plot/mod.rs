@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 pub mod augment;
+pub mod conv;
 pub mod eval;
 pub mod heatmap;
 pub mod lines;

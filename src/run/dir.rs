@@ -9,6 +9,8 @@
 //! augmentation.svg/png     with --augment: training images and distorted draws of them
 //! learning_rate.svg/png    with --lr-schedule or --warmup: the rate of every update
 //! loss.svg/png, accuracy.svg/png, report.html
+//! filters_initial.svg/png, filters.svg/png, feature_maps.svg/png, misclassified.svg/png
+//!                          a conv net's figures (chapters 7-8), shown in report.html
 //! ```
 //!
 //! The checkpoint holds the weights (and BatchNorm's running statistics) under their book
@@ -17,7 +19,17 @@
 //! sampler and Dropout positions, everything measured so far). Restoring all of it makes the
 //! finished run's weights and metrics bit-identical to a run never interrupted (timings aside).
 
-use super::report::run_report;
+use super::figures::Figure;
+
+/// The stems (`.svg` and `.png`) of a conv net's figures: W1 before and after training, the
+/// first test image's feature maps, the misclassified test images.
+pub(super) const FIGURE_STEMS: [&str; 4] = [
+    "filters_initial",
+    "filters",
+    "feature_maps",
+    "misclassified",
+];
+use super::report::{run_report, Charts};
 use super::settings::{ConfigFile, TrainSettings};
 use crate::checkpoint::{self, Checkpoint, Describe};
 use crate::claim::{Claim, Kind};
@@ -416,13 +428,15 @@ impl RunDir {
 
     /// Writes every result of a run (atomically): config.json again, iters.csv, epochs.csv,
     /// model.safetensors (unless `net` is `None`: weights not worth keeping), the charts and
-    /// report.html (with `note` at its top); returns the files in order.
+    /// report.html (with `note` at its top, and `figures`, already written, in it); returns the
+    /// files in order.
     pub fn write_results<N: Network<f32> + Describe + ?Sized>(
         &self,
         config: &ConfigFile,
         history: &History,
         net: Option<&N>,
         note: Option<&str>,
+        figures: &[Vec<Figure>],
     ) -> Result<Vec<PathBuf>> {
         let mut files = vec![self.write_config(config)?];
         let mut write = |name: &str, bytes: &[u8]| -> Result<()> {
@@ -457,9 +471,17 @@ impl RunDir {
         };
         files.extend(tools.best.clone());
         let report = self.path.join(REPORT);
-        let mut html = run_report(config, history, (&acc_svg, &loss_svg), note, net.is_some())?;
+        let charts = Charts {
+            accuracy: &acc_svg,
+            loss: &loss_svg,
+            figures,
+        };
+        let mut html = run_report(config, history, &charts, note, net.is_some())?;
         super::report_tools::section(&mut html, config, history, &tools)?;
         html.save(&report)?;
+        for figure in figures.iter().flatten() {
+            files.extend([figure.svg.clone(), figure.svg.with_extension("png")]);
+        }
         files.push(report);
         Ok(files)
     }

@@ -5,6 +5,7 @@
 mod agree;
 pub mod book;
 pub mod dir;
+pub mod figures;
 mod report;
 mod report_tools;
 pub mod settings;
@@ -17,6 +18,7 @@ use crate::data::Dataset;
 use crate::interrupt;
 use crate::progress::Progress;
 use crate::{Error, Result};
+use ndarray::{Array3, ArrayView1};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scratchnet_core::data::idx::NUM_CLASSES;
@@ -86,6 +88,22 @@ pub trait RunNetwork: Network<f32> + Describe + Clone + 'static {
         -> Result<Self>;
     /// The network a checkpoint holds.
     fn load(ckpt: &Checkpoint) -> Result<Self>;
+    /// One image's outputs through the layers, (C, H, W) each and named, for figures; `None`
+    /// for a network without convolutions.
+    fn feature_maps(&self, _image: ArrayView1<f32>) -> Option<Vec<(String, Array3<f32>)>> {
+        None
+    }
+}
+
+/// The network a fresh run of `settings` starts from (`input` → `output`), its weights drawn
+/// from the settings' seed; the run's figures draw it again to show the filters before training.
+pub fn initial_net<N: RunNetwork>(
+    settings: &TrainSettings,
+    input: usize,
+    output: usize,
+) -> Result<N> {
+    let mut rng = ChaCha8Rng::seed_from_u64(settings.train.seed);
+    N::fresh(&settings.network, input, output, &mut rng)
 }
 
 impl RunNetwork for TwoLayerNet<f32> {
@@ -141,6 +159,10 @@ impl RunNetwork for ConvNet<f32> {
 
     fn load(ckpt: &Checkpoint) -> Result<Self> {
         ckpt.conv_net()
+    }
+
+    fn feature_maps(&self, image: ArrayView1<f32>) -> Option<Vec<(String, Array3<f32>)>> {
+        Some(ConvNet::feature_maps(self, image))
     }
 }
 
@@ -216,10 +238,7 @@ pub fn run_observed<N: RunNetwork>(
     settings.validate()?;
     let (input, output) = (dataset.x_train.ncols(), NUM_CLASSES);
     let (net, snapshot) = match start {
-        Start::Fresh => {
-            let mut rng = ChaCha8Rng::seed_from_u64(settings.train.seed);
-            (N::fresh(&settings.network, input, output, &mut rng)?, None)
-        }
+        Start::Fresh => (initial_net(settings, input, output)?, None),
         Start::Resume => {
             let (ckpt, snapshot) = dir.load_checkpoint(settings)?;
             let net = N::load(&ckpt)?;
@@ -287,12 +306,22 @@ pub fn run_observed<N: RunNetwork>(
                 Some(unkept) => format!("Stopped early: {divergence}. {unkept}"),
                 None => format!("Stopped early: {divergence}."),
             };
-            dir.write_results(&config_file, trainer.history(), kept, Some(&note))?;
+            dir.write_results(&config_file, trainer.history(), kept, Some(&note), &[])?;
             return Ok(Outcome::Diverged(divergence));
         }
     }
     let (kept, note) = finite_weights(trainer.net());
-    let files = dir.write_results(&config_file, trainer.history(), kept, note.as_deref())?;
+    let figures = match kept {
+        Some(net) => figures::write(dir.path(), settings, net, dataset)?,
+        None => Vec::new(),
+    };
+    let files = dir.write_results(
+        &config_file,
+        trainer.history(),
+        kept,
+        note.as_deref(),
+        &figures,
+    )?;
     dir.remove_checkpoint()?;
     let history = trainer.history().clone();
     let samples = history.train_loss_list.len() * config.batch_size;

@@ -1,21 +1,32 @@
 //! The one-page HTML report of a run: settings, accuracy per epoch and of the final weights, losses.
 
+use super::figures::Figure;
 use super::settings::{ConfigFile, NetworkSpec};
 use crate::report::{label, Report};
 use crate::Result;
 use scratchnet_core::train::History;
 use std::path::Path;
 
-/// The report of a run whose results are `history`, with its charts at `acc_svg` and
-/// `loss_svg`, `note` (why it stopped early) at the top, and whether `model` (the final
-/// weights, when finite) was written.
+/// A run's charts, written before its report.
+pub(super) struct Charts<'a> {
+    /// Accuracy per epoch (SVG).
+    pub accuracy: &'a Path,
+    /// Loss per iteration (SVG).
+    pub loss: &'a Path,
+    /// A conv net's figures ([`super::figures::write`]), rows shown side by side.
+    pub figures: &'a [Vec<Figure>],
+}
+
+/// The report of a run whose results are `history`, with its `charts`, `note` (why it stopped
+/// early) at the top, and whether `model` (the final weights, when finite) was written.
 pub(super) fn run_report(
     config: &ConfigFile,
     history: &History,
-    (acc_svg, loss_svg): (&Path, &Path),
+    charts: &Charts,
     note: Option<&str>,
     model: bool,
 ) -> Result<Report> {
+    let (acc_svg, loss_svg) = (charts.accuracy, charts.loss);
     let s = config.settings;
     let mut r = Report::new(&format!(
         "scratchnet train: {} on {}",
@@ -116,6 +127,16 @@ pub(super) fn run_report(
         loss_svg,
         "Mini-batch loss of every iteration, with its moving average.",
     )?;
+    if !charts.figures.is_empty() {
+        r.heading("What the network learned");
+    }
+    for row in charts.figures {
+        let row: Vec<(&Path, &str)> = row
+            .iter()
+            .map(|f| (f.svg.as_path(), f.caption.as_str()))
+            .collect();
+        r.svg_row(&row)?;
+    }
     Ok(r)
 }
 
