@@ -208,6 +208,8 @@ pub enum Finding {
     MlpBetter {
         /// The dataset.
         dataset: DatasetKind,
+        /// Conv net against MLP comparisons made (two per conv net).
+        comparisons: usize,
         /// Each condition found.
         cases: Vec<Case>,
     },
@@ -290,6 +292,7 @@ pub fn findings(plan: &ArchitecturePlan, nets: &[NetSummary]) -> Vec<Finding> {
             } else {
                 Finding::MlpBetter {
                     dataset: *dataset,
+                    comparisons: 2 * pairs.len(),
                     cases,
                 }
             });

@@ -2,7 +2,7 @@
 
 use super::analysis::{of_dataset, NetSummary, Stat};
 use super::findings::Finding;
-use super::sentences::thousands;
+use super::sentences::{case_row, thousands};
 use super::ArchitectureStudy;
 use crate::report::Report;
 use crate::Result;
@@ -107,6 +107,17 @@ impl ArchitectureStudy {
                     "runs",
                 ],
                 &rows,
+            );
+        }
+        for finding in found {
+            let Finding::MlpBetter { dataset, cases, .. } = finding else {
+                continue;
+            };
+            r.heading(&format!("{dataset}: where an MLP leads"));
+            let rows: Vec<[String; 5]> = cases.iter().map(case_row).collect();
+            r.table(
+                &["conv net", "MLP", "condition", "MLP", "conv net"],
+                &rows.iter().map(|r| r.to_vec()).collect::<Vec<_>>(),
             );
         }
         r.paragraph(

@@ -42,11 +42,11 @@ impl Display for Finding {
                 params,
                 macs,
             } => group(f, *dataset, params, macs),
-            Finding::MlpBetter { dataset, cases } => write!(
-                f,
-                "Where an MLP is the better choice on {dataset}: {}.",
-                join(cases.iter().map(case), "; ")
-            ),
+            Finding::MlpBetter {
+                dataset,
+                comparisons,
+                cases,
+            } => mlp_better(f, *dataset, *comparisons, cases),
             Finding::ConvEverywhere { dataset } => write!(
                 f,
                 "On {dataset}, no comparison here favours an MLP: not the final error at equal parameters or \
@@ -160,36 +160,116 @@ fn gain(v: &Versus) -> String {
     }
 }
 
-fn case(c: &Case) -> String {
-    match c {
-        Case::MoreAccurate(v) => format!(
-            "{} ends more accurate than {} at equal {}, {} against {} test error",
-            v.mlp.name,
-            v.conv.name,
-            matched(v.mlp.role),
-            error(&v.mlp),
-            error(&v.conv)
-        ),
+/// Where an MLP is the better choice: each kind of condition, how often, and its extreme.
+fn mlp_better(
+    f: &mut Formatter,
+    dataset: super::DatasetKind,
+    comparisons: usize,
+    cases: &[Case],
+) -> fmt::Result {
+    let mut parts = Vec::new();
+    let more: Vec<&Versus> = cases
+        .iter()
+        .filter_map(|c| match c {
+            Case::MoreAccurate(v) => Some(v),
+            _ => None,
+        })
+        .collect();
+    if !more.is_empty() {
+        let each = more.iter().map(|v| {
+            format!(
+                "{} is more accurate than {} at equal {} ({} against {} test error)",
+                v.mlp.name,
+                v.conv.name,
+                matched(v.mlp.role),
+                error(&v.mlp),
+                error(&v.conv)
+            )
+        });
+        parts.push(format!("at the end of the budget, {}", join(each, " and ")));
+    }
+    let timed = cases.iter().filter_map(|c| match c {
         Case::EqualTime {
             conv,
             mlp,
             seconds,
             conv_acc,
             mlp_acc,
-        } => {
-            let whose = if mlp.train_s <= conv.train_s {
-                &mlp.name
-            } else {
-                &conv.name
-            };
-            format!(
-                "per second of training, {} ({}) is ahead of {}: after {seconds:.2} s ({whose}'s whole run) it is at \
-                 {mlp_acc:.4} test accuracy against {conv_acc:.4}",
-                mlp.name,
-                mlp.role.describe(),
-                conv.name
-            )
-        }
+        } => Some((conv, mlp, *seconds, *conv_acc, *mlp_acc)),
+        _ => None,
+    });
+    let timed: Vec<_> = timed.collect();
+    if let Some((conv, mlp, seconds, conv_acc, mlp_acc)) = timed
+        .iter()
+        .max_by(|a, b| (a.4 - a.3).total_cmp(&(b.4 - b.3)))
+    {
+        parts.push(format!(
+            "per second of training, in {} of {comparisons} comparisons: after the faster network's whole run the \
+             MLP is the more accurate (the widest lead: {} at {mlp_acc:.4} test accuracy against {}'s {conv_acc:.4} \
+             after {seconds:.2} s)",
+            timed.len(),
+            mlp.name,
+            conv.name
+        ));
+    }
+    let until: Vec<usize> = cases
+        .iter()
+        .filter_map(|c| match c {
+            Case::TinyBudget { until, .. } => Some(*until),
+            _ => None,
+        })
+        .collect();
+    if let (Some(lo), Some(hi)) = (until.iter().min(), until.iter().max()) {
+        let span = if lo == hi {
+            thousands(*lo)
+        } else {
+            format!("{}–{}", thousands(*lo), thousands(*hi))
+        };
+        parts.push(format!(
+            "on the smallest budgets, in {} of {comparisons} comparisons: the MLP is ahead of its conv net for every \
+             seed from the first measurement up to {span} samples seen",
+            until.len()
+        ));
+    }
+    write!(
+        f,
+        "Where an MLP is the better choice on {dataset}: {}",
+        parts.join("; ")
+    )?;
+    if more.is_empty() {
+        write!(
+            f,
+            ". At the end of the budget, though, no MLP is more accurate than its conv net at equal parameters or \
+             multiply-adds."
+        )
+    } else {
+        write!(f, ".")
+    }
+}
+
+/// One condition, for the report's table: (conv net, MLP, condition, MLP's figure, conv net's).
+pub fn case_row(c: &Case) -> [String; 5] {
+    match c {
+        Case::MoreAccurate(v) => [
+            v.conv.name.clone(),
+            v.mlp.name.clone(),
+            format!("final test error, equal {}", matched(v.mlp.role)),
+            error(&v.mlp),
+            error(&v.conv),
+        ],
+        Case::EqualTime {
+            conv,
+            mlp,
+            seconds,
+            conv_acc,
+            mlp_acc,
+        } => [
+            conv.name.clone(),
+            mlp.name.clone(),
+            format!("test accuracy after {seconds:.2} s of training"),
+            format!("{mlp_acc:.4}"),
+            format!("{conv_acc:.4}"),
+        ],
         Case::TinyBudget {
             conv,
             mlp,
@@ -197,23 +277,20 @@ fn case(c: &Case) -> String {
             mlp_acc,
             conv_acc,
             overtaken,
-        } => {
-            let then = match overtaken {
-                Some(s) => format!(
-                    "; the conv net is level or ahead from {} samples",
-                    thousands(*s)
-                ),
-                None => " and to the end".into(),
-            };
+        } => [
+            conv.name.clone(),
+            mlp.name.clone(),
             format!(
-                "on the smallest budgets, {} ({}) is ahead of {} from the first measurement up to {} samples seen \
-                 ({mlp_acc:.4} against {conv_acc:.4} test accuracy there){then}",
-                mlp.name,
-                mlp.role.describe(),
-                conv.name,
-                thousands(*until)
-            )
-        }
+                "ahead from the first measurement to {} samples{}",
+                thousands(*until),
+                overtaken.map_or(" and to the end".into(), |s| format!(
+                    " (not at {})",
+                    thousands(s)
+                ))
+            ),
+            format!("{mlp_acc:.4} at {}", thousands(*until)),
+            format!("{conv_acc:.4}"),
+        ],
     }
 }
 
