@@ -190,6 +190,7 @@ pub(super) struct DepthWidthArgs {
 #[command(
     mut_arg("budget", |a| a.required(false).default_value("epochs:1")),
     mut_arg("seeds", |a| a.default_value("3")),
+    mut_arg("train_eval_rows", |a| a.default_value("2000")),
     mut_arg("out", |a| a.required(false).default_value("runs/study-architecture"))
 )]
 pub(super) struct ArchitectureArgs {
