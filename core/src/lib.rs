@@ -58,7 +58,8 @@ pub mod prelude {
     pub use crate::init::{randn, WeightInit};
     pub use crate::layers::{Activation, Targets};
     pub use crate::net::{
-        MultiLayerNet, MultiLayerNetConfig, Network, TwoLayerNet, TwoLayerNetConfig,
+        ConvLayer, ConvNet, ConvNetConfig, MultiLayerNet, MultiLayerNetConfig, Network,
+        TwoLayerNet, TwoLayerNetConfig,
     };
     pub use crate::optim::{Adam, Optimizer, OptimizerKind, Sgd};
     pub use crate::train::{Ended, EpochRecord, History, Hooks, TrainConfig, TrainData, Trainer};

@@ -455,6 +455,11 @@ pub fn spec_metadata(spec: &NetworkSpec) -> Metadata {
             ])
         }
         NetworkSpec::MultiLayerNet(config) => config_metadata(config),
+        // Convolutional networks are not yet saved: their layers in text form name them.
+        NetworkSpec::ConvNet(config) => Metadata::from([
+            ("network".to_string(), config.name().to_string()),
+            ("layers".to_string(), config.to_string()),
+        ]),
     }
 }
 

@@ -169,6 +169,11 @@ pub fn run(
             progress,
             &mut |_, _| {},
         )?),
+        NetworkSpec::ConvNet(_) => return Err(Error::invalid(
+            "network",
+            settings.network.name(),
+            "TwoLayerNet or MultiLayerNet (convolutional networks are not yet supported by train)",
+        )),
     })
 }
 

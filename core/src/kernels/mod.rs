@@ -5,6 +5,8 @@
 //! - [`csr`]: [`SparseRows`], a batch stored as its nonzero entries;
 //! - [`input`]: [`Input`], a batch dense or sparse, and the rule that picks between them;
 //! - [`sparse`]: the products of the Affine layer for a sparse x, skipping its zeros;
+//! - [`im2col`]: the book's `im2col` and `col2im` (convolution's unrolling), and their
+//!   per-image versions the Convolution layer runs;
 //! - [`dense`]: the same products for a dense x: row kernels for small products, and
 //! - [`packed`]: packed, register-blocked kernels for the large ones, split over threads;
 //! - [`workspace`]: what the Affine layer keeps from forward for backward, and its scratch.
@@ -27,6 +29,7 @@
 
 pub mod csr;
 pub mod dense;
+pub mod im2col;
 pub mod input;
 pub mod packed;
 pub mod rows;

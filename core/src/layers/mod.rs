@@ -9,7 +9,9 @@
 
 pub mod affine;
 pub mod batch_norm;
+pub mod convolution;
 pub mod dropout;
+pub mod pooling;
 pub mod relu;
 pub mod sigmoid;
 pub mod softmax_with_loss;
@@ -17,7 +19,9 @@ pub mod softmax_with_loss;
 pub use crate::kernels::{copy_into, ensure_shape, AsInput, Input, SparseRows, SparseView};
 pub use affine::Affine;
 pub use batch_norm::BatchNorm;
+pub use convolution::Convolution;
 pub use dropout::Dropout;
+pub use pooling::Pooling;
 pub use relu::Relu;
 pub use sigmoid::Sigmoid;
 pub use softmax_with_loss::{SoftmaxWithLoss, Targets};
