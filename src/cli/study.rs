@@ -199,8 +199,8 @@ pub(super) struct ArchitectureArgs {
     datasets: Vec<DatasetKind>,
     #[command(flatten)]
     source: DataSource,
-    /// A conv net in the text form (layers conv:FNxF, pool:P, fc:N, comma-separated); give
-    /// --conv once per conv net. Each is trained beside an MLP of about its parameters and
+    /// A conv net in the core's text form (conv:FNxF[sS][pP], pool:P[sS], fc:N, dropout:R,
+    /// comma-separated; He initialisation); give --conv once per conv net. Each is trained beside an MLP of about its parameters and
     /// one of about its multiply-adds per sample. Default: conv:4x5,pool:2,fc:16,
     /// conv:8x5,pool:2,fc:50 and the book's SimpleConvNet, conv:30x5,pool:2,fc:100.
     #[arg(long = "conv", value_name = "SPEC")]

@@ -48,6 +48,10 @@ impl ArchitectureStudy {
         let rows = vec![
             vec!["networks".to_string(), groups.join("; ")],
             vec![
+                "conv nets".into(),
+                "the core's text form, ReLU after each conv and fc layer, He initialisation".into(),
+            ],
+            vec![
                 "MLPs".into(),
                 format!(
                     "{} hidden ReLU layer{} (He initialisation), the width whose parameters or multiply-adds come \

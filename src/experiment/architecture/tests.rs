@@ -78,14 +78,14 @@ fn bad_plans_are_refused_naming_the_value() {
                 convs: vec!["conv:8x50".into()],
                 ..ArchitecturePlan::default()
             },
-            "invalid conv net conv:8x50",
+            "invalid layer conv1 (conv:8x50): a 50x50 window",
         ),
         (
             ArchitecturePlan {
                 convs: vec!["conv:99999999x5,fc:99999999".into()],
                 ..ArchitecturePlan::default()
             },
-            "invalid conv net",
+            "100,000,000",
         ),
         (
             ArchitecturePlan {
