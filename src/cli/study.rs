@@ -188,7 +188,7 @@ pub(super) struct DepthWidthArgs {
 /// `scratchnet study architecture`'s arguments.
 #[derive(clap::Args, Debug)]
 #[command(
-    mut_arg("budget", |a| a.required(false).default_value("epochs:1")),
+    mut_arg("budget", |a| a.required(false).default_value("epochs:2")),
     mut_arg("seeds", |a| a.default_value("3")),
     mut_arg("train_eval_rows", |a| a.default_value("2000")),
     mut_arg("out", |a| a.required(false).default_value("runs/study-architecture"))

@@ -66,7 +66,7 @@ fn the_plan_lists_a_conv_net_and_its_two_mlps_per_dataset_and_seed() {
     );
     assert_eq!(
         (s.train.iters_num, s.train.batch_size, s.learning_rate),
-        (600, 100, 0.001)
+        (1200, 100, 0.001)
     );
 }
 
