@@ -20,7 +20,9 @@ use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 use scratchnet_core::layers::Activation;
 use scratchnet_core::net::spec::NetworkSpec;
-use scratchnet_core::net::{MultiLayerNet, MultiLayerNetConfig, Network, TwoLayerNet};
+use scratchnet_core::net::{
+    ConvNet, ConvNetConfig, MultiLayerNet, MultiLayerNetConfig, Network, TwoLayerNet,
+};
 use scratchnet_core::Float;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -49,6 +51,12 @@ impl<F: Float> Describe for TwoLayerNet<F> {
 impl<F: Float> Describe for MultiLayerNet<F> {
     fn metadata(&self) -> Metadata {
         multi_layer_metadata(self)
+    }
+}
+
+impl<F: Float> Describe for ConvNet<F> {
+    fn metadata(&self) -> Metadata {
+        options_metadata(self.config(), "ConvNet")
     }
 }
 
@@ -371,14 +379,41 @@ impl Checkpoint {
         Ok(net)
     }
 
+    /// Rebuilds the `ConvNet` this checkpoint holds: its config from the metadata (`layers` in
+    /// their text form, `input_shape`, `weight_init`), every parameter's shape that config
+    /// implies checked against the tensors before anything is built (and so against the
+    /// weight limit), then every value filled in.
+    pub fn conv_net<F: Float>(&self) -> Result<ConvNet<F>> {
+        let config: ConvNetConfig = self.options(
+            "layers is a conv net's text form such as conv:30x5,pool:2,fc:100, input_shape [C,H,W]",
+        )?;
+        let classes = self.check_conv_shapes(&config)?;
+        config
+            .validate(config.input_size(), classes)
+            .map_err(|e| fail(&self.path, format!("metadata: {e}")))?;
+        // Every value is overwritten below; the seed only fills them meanwhile.
+        let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
+        let mut net = config
+            .init(config.input_size(), classes, &mut rng)
+            .map_err(|e| fail(&self.path, e))?;
+        for p in net.params_mut() {
+            self.fill(p.name, p.value)?;
+        }
+        self.check_no_stray_tensor(&net)?;
+        Ok(net)
+    }
+
     /// Rebuilds whichever network the checkpoint holds (its metadata's `network`).
     pub fn network<F: Float>(&self) -> Result<Box<dyn Network<F>>> {
         match self.meta("network")? {
             "TwoLayerNet" => Ok(Box::new(self.two_layer_net::<F>()?)),
             "MultiLayerNet" => Ok(Box::new(self.multi_layer_net::<F>()?)),
+            "ConvNet" => Ok(Box::new(self.conv_net::<F>()?)),
             other => Err(fail(
                 &self.path,
-                format!("unknown network {other:?}; expected TwoLayerNet or MultiLayerNet"),
+                format!(
+                    "unknown network {other:?}; expected TwoLayerNet, MultiLayerNet or ConvNet"
+                ),
             )),
         }
     }
@@ -455,16 +490,18 @@ pub fn spec_metadata(spec: &NetworkSpec) -> Metadata {
             ])
         }
         NetworkSpec::MultiLayerNet(config) => config_metadata(config),
-        // Convolutional networks are not yet saved: their layers in text form name them.
-        NetworkSpec::ConvNet(config) => Metadata::from([
-            ("network".to_string(), config.name().to_string()),
-            ("layers".to_string(), config.to_string()),
-        ]),
+        NetworkSpec::ConvNet(config) => options_metadata(config, "ConvNet"),
     }
 }
 
 /// [`multi_layer_metadata`] from the config alone.
 fn config_metadata(config: &MultiLayerNetConfig) -> Metadata {
+    options_metadata(config, "MultiLayerNet")
+}
+
+/// `network` and each field of `config` as JSON text, strings bare (`activation: relu`,
+/// `hidden_size_list: [100,100]`, `layers: conv:30x5,pool:2,fc:100`, …).
+fn options_metadata(config: &impl serde::Serialize, network: &str) -> Metadata {
     let options = serde_json::to_value(config).expect("config serialises");
     let mut metadata: Metadata = options
         .as_object()
@@ -478,7 +515,7 @@ fn config_metadata(config: &MultiLayerNetConfig) -> Metadata {
             (key.clone(), text)
         })
         .collect();
-    metadata.insert("network".into(), "MultiLayerNet".into());
+    metadata.insert("network".into(), network.into());
     metadata
 }
 

@@ -3,13 +3,21 @@
 
 use super::{fail, Checkpoint, NOT_OPTIONS};
 use crate::Result;
-use scratchnet_core::net::{MultiLayerNetConfig, Network};
+use scratchnet_core::net::conv_net::config::{Shape, Stage};
+use scratchnet_core::net::{ConvLayer, ConvNetConfig, MultiLayerNetConfig, Network};
 use scratchnet_core::Float;
+use serde::de::DeserializeOwned;
 
 impl Checkpoint {
     /// The MultiLayerNet options the metadata records (each as its JSON text, strings bare:
     /// `relu`, `he`, `[100,100]`, `true`).
     pub(super) fn multi_layer_config(&self) -> Result<MultiLayerNetConfig> {
+        self.options("hidden_size_list is a list of sizes such as [100,100]")
+    }
+
+    /// A network's config from the options its metadata records (each as its JSON text,
+    /// strings bare); an error says what is wrong and, as `hint`, what is expected.
+    pub(super) fn options<T: DeserializeOwned>(&self, hint: &str) -> Result<T> {
         let options: serde_json::Map<String, serde_json::Value> = self
             .metadata
             .iter()
@@ -20,12 +28,69 @@ impl Checkpoint {
                 (key.clone(), value)
             })
             .collect();
-        serde_json::from_value(options.into()).map_err(|e| {
-            fail(
-                &self.path,
-                format!("metadata: {e} (hidden_size_list is a list of sizes such as [100,100])"),
-            )
-        })
+        serde_json::from_value(options.into())
+            .map_err(|e| fail(&self.path, format!("metadata: {e} ({hint})")))
+    }
+
+    /// Checks that the tensors `W1`, `b1`, … of a ConvNet exist with the shapes the metadata's
+    /// `config` implies — a conv's W (FN, C, FH, FW), an affine's (in, out), each b (out) — the
+    /// number of classes read from the last W; returns that number.
+    pub(super) fn check_conv_shapes(&self, config: &ConvNetConfig) -> Result<usize> {
+        let bad = |reason: String| fail(&self.path, format!("metadata: {reason}"));
+        let weighted = config.stages(1).map_err(|e| bad(e.to_string()))?;
+        let last = weighted.iter().filter(|s| s.weights().is_some()).count();
+        let classes = match self.tensors.get(&format!("W{last}")).map(|t| t.shape()) {
+            Some(&[_, classes]) if classes > 0 => classes,
+            other => {
+                return Err(fail(
+                    &self.path,
+                    format!(
+                        "tensor W{last} (the layers {config}'s last) has shape {other:?}; \
+                         expected (in, classes)"
+                    ),
+                ))
+            }
+        };
+        let stages = config.stages(classes).map_err(|e| bad(e.to_string()))?;
+        let shapes = conv_param_shapes(&stages).ok_or_else(|| {
+            bad(format!(
+                "the layers {config} on input {:?} are too large to count",
+                config.input_shape
+            ))
+        })?;
+        for (name, shape) in shapes {
+            match self.tensors.get(&name) {
+                None => {
+                    return Err(bad(format!(
+                        "no tensor named {name}, which the layers {config} need"
+                    )))
+                }
+                Some(t) if t.shape() != shape.as_slice() => {
+                    return Err(fail(
+                        &self.path,
+                        format!(
+                            "tensor {name} has shape {:?} but the metadata's layers {config} on \
+                             input {:?} need {shape:?}",
+                            t.shape(),
+                            config.input_shape
+                        ),
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        if config
+            .input_shape
+            .iter()
+            .try_fold(1usize, |n, &d| n.checked_mul(d))
+            .is_none()
+        {
+            return Err(bad(format!(
+                "input_shape {:?} is too large",
+                config.input_shape
+            )));
+        }
+        Ok(classes)
     }
 
     /// Checks that the weights `W1`…`W(n+1)` exist with the shapes `hidden` (the metadata's
@@ -111,4 +176,30 @@ impl Checkpoint {
             )),
         }
     }
+}
+
+/// The shape of every parameter of a ConvNet built as `stages`, by name (`W1`, `b1`, …), or
+/// `None` when a size overflows (metadata naming absurd sizes).
+fn conv_param_shapes(stages: &[Stage]) -> Option<Vec<(String, Vec<usize>)>> {
+    let values = |shape: Shape| match shape {
+        Shape::Maps(c, h, w) => c.checked_mul(h)?.checked_mul(w),
+        Shape::Flat(n) => Some(n),
+    };
+    let mut shapes = Vec::new();
+    for stage in stages {
+        let (w, out) = match (stage.layer, stage.input, stage.output) {
+            (ConvLayer::Conv { filters, size, .. }, Shape::Maps(c, ..), _) => {
+                (vec![filters, c, size, size], filters)
+            }
+            (ConvLayer::Affine { .. } | ConvLayer::Output, input, output) => {
+                let out = values(output)?;
+                (vec![values(input)?, out], out)
+            }
+            _ => continue,
+        };
+        let k = shapes.len() / 2 + 1;
+        shapes.push((format!("W{k}"), w));
+        shapes.push((format!("b{k}"), vec![out]));
+    }
+    Some(shapes)
 }

@@ -29,11 +29,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Train the book's TwoLayerNet (784-50-10, sigmoid, SGD), or with --hidden a MultiLayerNet,
-    /// and write charts, metrics, weights and an HTML report. With no flags it repeats the
+    /// Train the book's TwoLayerNet (784-50-10, sigmoid, SGD), with --hidden a MultiLayerNet,
+    /// or with --net a convolutional network (chapters 7-8: simple-convnet, deep-convnet), and
+    /// write charts, metrics, weights and an HTML report. With no flags it repeats the
     /// book's chapter-4 training: 10000 updates on batches of 100 MNIST images, learning rate
     /// 0.1, ending near 0.94 test accuracy.
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Check backpropagation against numerical gradients on 3 training images (f64).
     Gradcheck(train::GradcheckArgs),
     /// Test accuracy of saved weights, with the confusion matrix and the misclassified images.

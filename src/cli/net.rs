@@ -2,12 +2,47 @@
 
 use super::value::choice;
 use crate::data::DatasetKind;
+use crate::run::settings::{conv_net, Choices};
 use crate::run::{NetworkSpec, TrainSettings};
 use scratchnet_core::init::WeightInit;
 use scratchnet_core::layers::Activation;
-use scratchnet_core::net::{MultiLayerNetConfig, TwoLayerNetConfig};
+use scratchnet_core::net::{ConvNetConfig, MultiLayerNetConfig, TwoLayerNetConfig};
 use scratchnet_core::optim::OptimizerKind;
-use scratchnet_core::train::{Sampling, TrainConfig};
+use scratchnet_core::train::Sampling;
+
+/// The flags of `train` that describe an MLP, refused beside `--net`.
+const MLP_ONLY: [&str; 8] = [
+    "hidden_size",
+    "hidden",
+    "activation",
+    "weight_init_std",
+    "init",
+    "weight_decay",
+    "dropout",
+    "batchnorm",
+];
+
+/// `train --net`: a convolutional network instead of an MLP.
+#[derive(clap::Args, Debug, Clone)]
+pub(super) struct ConvArgs {
+    /// Train a convolutional network: simple-convnet (chapter 7), deep-convnet (chapter 8),
+    /// or layers in text form, e.g. conv:30x5,pool:2,fc:100 (items conv:FNxF[sS][pP],
+    /// pool:P[sS], fc:N, dropout:R, out; ReLU after each conv and fc; He initialisation).
+    /// Trained as the book's Trainer does unless told otherwise: 20 epochs of batch 100, Adam
+    /// lr 0.001, accuracy each epoch on the first 1000 images, the whole test set at the end.
+    #[arg(
+        long,
+        value_name = "NET",
+        value_parser = parse_conv_net,
+        conflicts_with_all = MLP_ONLY
+    )]
+    pub(super) net: Option<ConvNetConfig>,
+}
+
+/// `--net`'s value, by the library's rule.
+fn parse_conv_net(text: &str) -> Result<ConvNetConfig, String> {
+    conv_net(text).map_err(|e| e.to_string())
+}
 
 /// The network and how it learns.
 #[derive(clap::Args, Debug, Clone)]
@@ -52,9 +87,9 @@ pub(super) struct NetArgs {
     /// MultiLayerNet: a BatchNorm layer before each hidden activation.
     #[arg(long, requires = "hidden")]
     batchnorm: bool,
-    /// The update rule.
-    #[arg(long, value_parser = choice::<OptimizerKind>(), default_value_t = OptimizerKind::Sgd)]
-    optimizer: OptimizerKind,
+    /// The update rule (default: sgd).
+    #[arg(long, value_parser = choice::<OptimizerKind>())]
+    optimizer: Option<OptimizerKind>,
     /// The learning rate (default: 0.1 for sgd, the book's defaults for the others:
     /// 0.01, adam 0.001).
     #[arg(long = "lr", alias = "learning-rate", allow_negative_numbers = true)]
@@ -65,23 +100,35 @@ pub(super) struct NetArgs {
 }
 
 impl NetArgs {
-    /// These settings on `dataset`, the rest the users' run.
-    pub(super) fn settings(&self, dataset: DatasetKind) -> TrainSettings {
-        let defaults = TrainSettings::default();
-        TrainSettings {
-            dataset,
-            network: self.network(),
+    /// These settings on `dataset` with `choices` (the optimizer's and learning rate's
+    /// filled in from these flags), the rest the network's defaults.
+    pub(super) fn settings(
+        &self,
+        dataset: DatasetKind,
+        choices: Choices,
+    ) -> crate::Result<TrainSettings> {
+        self.settings_of(dataset, self.network(), choices)
+    }
+
+    /// [`NetArgs::settings`] of `network` rather than the MLP these flags describe.
+    pub(super) fn settings_of(
+        &self,
+        dataset: DatasetKind,
+        network: NetworkSpec,
+        choices: Choices,
+    ) -> crate::Result<TrainSettings> {
+        let choices = Choices {
             optimizer: self.optimizer,
-            learning_rate: self.optimizer.learning_rate_or_default(self.learning_rate),
-            train: TrainConfig {
-                sampling: self.sampling,
-                ..defaults.train
-            },
-        }
+            learning_rate: self.learning_rate,
+            ..choices
+        };
+        let mut settings = TrainSettings::new(dataset, network, &choices)?;
+        settings.train.sampling = self.sampling;
+        Ok(settings)
     }
 
     /// The TwoLayerNet of `--hidden-size`, or with `--hidden` a MultiLayerNet.
-    fn network(&self) -> NetworkSpec {
+    pub(super) fn network(&self) -> NetworkSpec {
         let Some(hidden_size_list) = &self.hidden else {
             return NetworkSpec::TwoLayerNet(TwoLayerNetConfig {
                 hidden_size: self.hidden_size,

@@ -15,6 +15,7 @@ use crate::experiment::registry;
 use crate::experiment::runner::{claim_study, process_env, run_claimed, Shard, ShardSpec, Study};
 use crate::experiment::Budget;
 use crate::progress::Console;
+use crate::run::settings::Choices;
 use crate::threads;
 use anyhow::Result;
 use clap::Subcommand;
@@ -247,7 +248,7 @@ fn run_batch_size(args: &BatchSizeArgs, quiet: bool) -> Result<()> {
         seeds: common.seeds,
         target: args.target,
         train_eval_rows: common.train_eval_rows,
-        ..BatchSizePlan::new(args.net.settings(args.data.dataset()))
+        ..BatchSizePlan::new(args.net.settings(args.data.dataset(), Choices::default())?)
     };
     let study = BatchSizeStudy::new(plan)?;
     let claim = claim_study(&study, &common.out)?;

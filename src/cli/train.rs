@@ -1,12 +1,13 @@
 //! `scratchnet train`, `gradcheck` and `eval`: one network, trained, checked or evaluated.
 
 use super::data::DataArgs;
-use super::net::NetArgs;
+use super::net::{ConvArgs, NetArgs};
 use super::value::choice;
 use super::{invocation, Stopped};
 use crate::data;
 use crate::progress::Console;
-use crate::run::{self, Outcome, RunDir, RunState, Start};
+use crate::run::settings::{Choices, Length};
+use crate::run::{self, NetworkSpec, Outcome, RunDir, RunState, Start};
 use crate::{eval, files, gradcheck, threads};
 use anyhow::{bail, Result};
 use scratchnet_core::train::{GradientMethod, OnNan, TrainConfig};
@@ -14,8 +15,11 @@ use std::path::{Path, PathBuf};
 
 /// The flags a resumed or restarted run refuses: every setting, since the run's own come from
 /// its config.json (a test checks that every flag of `train` is here or in [`RESUME_ALLOWS`]).
-const RESUME_REFUSES: [&str; 18] = [
+const RESUME_REFUSES: [&str; 21] = [
+    "net",
     "iters_num",
+    "epochs",
+    "eval_samples",
     "batch_size",
     "gradient",
     "seed",
@@ -46,12 +50,23 @@ pub(super) struct TrainArgs {
     data: DataArgs,
     #[command(flatten)]
     net: NetArgs,
-    /// Number of updates (the book's iters_num).
-    #[arg(long = "iters", alias = "iters-num", default_value_t = 10_000)]
-    iters_num: usize,
-    /// Images per mini-batch.
-    #[arg(long, default_value_t = 100)]
-    batch_size: usize,
+    #[command(flatten)]
+    conv: ConvArgs,
+    /// Number of updates (the book's iters_num; default: 10000).
+    #[arg(long = "iters", alias = "iters-num", conflicts_with = "epochs")]
+    iters_num: Option<usize>,
+    /// Train for N epochs: N · iter_per_epoch updates, iter_per_epoch = max(60000 / batch
+    /// size, 1) (the book's Trainer).
+    #[arg(long, value_name = "N")]
+    epochs: Option<usize>,
+    /// Images per mini-batch (default: 100).
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Measure accuracy each epoch on the first N training and test images, then the final
+    /// weights on the whole test set, printed as the book's Trainer does (its
+    /// evaluate_sample_num_per_epoch; default: the whole sets each epoch, printed the lab's way).
+    #[arg(long, value_name = "N")]
+    eval_samples: Option<usize>,
     /// How gradients are computed: backprop, or numerical (chapter 4's way; very slow).
     #[arg(long, value_parser = choice::<GradientMethod>(), default_value_t = GradientMethod::Backprop)]
     gradient: GradientMethod,
@@ -102,10 +117,24 @@ pub(super) fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
             (dir, claim, settings, Start::Fresh)
         }
         (None, None) => {
-            let mut settings = args.net.settings(args.data.dataset());
-            settings.train = TrainConfig {
-                iters_num: args.iters_num,
+            let choices = Choices {
+                length: match (args.iters_num, args.epochs) {
+                    (Some(iters), _) => Some(Length::Iters(iters)),
+                    (None, Some(epochs)) => Some(Length::Epochs(epochs)),
+                    (None, None) => None,
+                },
                 batch_size: args.batch_size,
+                eval_samples: args.eval_samples,
+                ..Choices::default()
+            };
+            let network = match &args.conv.net {
+                Some(config) => NetworkSpec::ConvNet(config.clone()),
+                None => args.net.network(),
+            };
+            let mut settings = args
+                .net
+                .settings_of(args.data.dataset(), network, choices)?;
+            settings.train = TrainConfig {
                 gradient: args.gradient,
                 seed: args.seed,
                 on_nan: args.on_nan,
@@ -140,9 +169,14 @@ pub(super) fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
         Start::Resume => ("all sessions: ", "this session"),
         Start::Fresh => ("", "in all"),
     };
+    if run::book::prints_like_the_book(&settings.train) {
+        for line in run::book::final_lines(h.final_test_acc) {
+            crate::say!("{line}");
+        }
+    }
     crate::say!(
-        "final weights: train acc {:.4}, test acc {:.4} | {sessions}{:.2} s of updates ({:.0} samples/s), {:.2} s of evaluation",
-        h.final_train_acc, h.final_test_acc, h.train_seconds, run.samples_per_s, h.eval_seconds
+        "final weights: train acc {:.4}{}, test acc {:.4} | {sessions}{:.2} s of updates ({:.0} samples/s), {:.2} s of evaluation",
+        h.final_train_acc, run::book::train_rows_note(&settings.train), h.final_test_acc, h.train_seconds, run.samples_per_s, h.eval_seconds
     );
     crate::say!(
         "wrote {} ({:.2} s {this_session}, loading and writing included)",
@@ -163,6 +197,12 @@ pub(super) struct GradcheckArgs {
     /// Seed of the network's initial weights.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Check the saved weights of a model (a model.safetensors written by `train`, or its run
+    /// folder) instead of a fresh TwoLayerNet: at 10 elements of each parameter, spread evenly
+    /// (every weight of a conv net would take hours), with h = 1e-6 (a trained net's ReLU and
+    /// pooling kinks are often nearer than the book's 1e-4).
+    #[arg(long, value_name = "PATH", conflicts_with = "seed")]
+    model: Option<PathBuf>,
     /// Training images to check on.
     #[arg(long, default_value_t = 3)]
     samples: usize,
@@ -177,12 +217,36 @@ pub(super) fn run_gradcheck(args: &GradcheckArgs, quiet: bool) -> Result<()> {
     gradcheck::check_tolerance(args.tolerance)?;
     gradcheck::check_samples(args.samples)?;
     let progress = Console::new(quiet);
-    let dataset = data::load(args.data.dataset(), &args.data.fetch_options(), &progress)?;
-    let checks = gradcheck::check_two_layer_net(&dataset, args.samples, args.seed)?;
-    crate::say!(
-        "mean |backprop - numerical| over {} training images (f64):",
-        args.samples
-    );
+    let checks = match &args.model {
+        None => {
+            let dataset = data::load(args.data.dataset(), &args.data.fetch_options(), &progress)?;
+            let checks = gradcheck::check_two_layer_net(&dataset, args.samples, args.seed)?;
+            crate::say!(
+                "mean |backprop - numerical| over {} training images (f64):",
+                args.samples
+            );
+            checks
+        }
+        Some(given) => {
+            let model = model_file(given)?;
+            let mut net = gradcheck::load_for_check(&model)?;
+            let kind = args.data.dataset.or(eval::trained_on(&model)?);
+            let dataset = data::load(
+                kind.unwrap_or_default(),
+                &args.data.fetch_options(),
+                &progress,
+            )?;
+            let checks = gradcheck::check_model(net.as_mut(), &model, &dataset, args.samples)?;
+            crate::say!(
+                "mean |backprop - numerical| over {} training images (f64, h = {:e}), at {} elements of each parameter spread evenly, of {}:",
+                args.samples,
+                gradcheck::SAMPLED_H,
+                gradcheck::ELEMENTS_PER_PARAM,
+                model.display()
+            );
+            checks
+        }
+    };
     for c in &checks {
         crate::say!("{}: {:e}", c.name, c.mean_abs_diff);
     }

@@ -3,6 +3,7 @@
 //! folder and its files; [`TrainSettings`] is what config.json holds.
 
 mod agree;
+pub mod book;
 pub mod dir;
 mod report;
 pub mod settings;
@@ -19,7 +20,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scratchnet_core::data::idx::NUM_CLASSES;
 use scratchnet_core::layers::Targets;
-use scratchnet_core::net::{MultiLayerNet, Network, TwoLayerNet};
+use scratchnet_core::net::{ConvNet, MultiLayerNet, Network, TwoLayerNet};
 use scratchnet_core::train::{
     Divergence, Ended, EpochRecord, GradientMethod, History, Hooks, TrainConfig, TrainData, Trainer,
 };
@@ -124,6 +125,24 @@ impl RunNetwork for MultiLayerNet<f32> {
     }
 }
 
+impl RunNetwork for ConvNet<f32> {
+    fn fresh(
+        spec: &NetworkSpec,
+        input: usize,
+        output: usize,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Self> {
+        match spec {
+            NetworkSpec::ConvNet(config) => Ok(config.init(input, output, rng)?),
+            other => Err(Error::invalid("network", other.name(), "a ConvNet")),
+        }
+    }
+
+    fn load(ckpt: &Checkpoint) -> Result<Self> {
+        ckpt.conv_net()
+    }
+}
+
 /// Trains the network `settings` describe on `dataset` — from scratch or from the checkpoint
 /// in `dir` — and writes every result into `dir`; see [`run_observed`].
 pub fn run(
@@ -169,11 +188,14 @@ pub fn run(
             progress,
             &mut |_, _| {},
         )?),
-        NetworkSpec::ConvNet(_) => return Err(Error::invalid(
-            "network",
-            settings.network.name(),
-            "TwoLayerNet or MultiLayerNet (convolutional networks are not yet supported by train)",
-        )),
+        NetworkSpec::ConvNet(_) => boxed(run_observed::<ConvNet<f32>>(
+            dir,
+            settings,
+            start,
+            dataset,
+            progress,
+            &mut |_, _| {},
+        )?),
     })
 }
 
@@ -233,6 +255,7 @@ pub fn run_observed<N: RunNetwork>(
         last_status: Instant::now(),
         iters_num: config.iters_num,
         last_test_acc: None,
+        book: book::prints_like_the_book(config),
     };
     // The loop reads Ctrl-C between iterations: inside it the first one stops it cleanly.
     let ended = {
@@ -299,6 +322,8 @@ struct Console<'a, N> {
     iters_num: usize,
     /// The last test accuracy measured, shown in the status.
     last_test_acc: Option<f64>,
+    /// Whether the epoch lines are the book's Trainer's ([`book::prints_like_the_book`]).
+    book: bool,
 }
 
 /// The progress bar's status: the loss and, once measured, the last test accuracy (the
@@ -332,10 +357,15 @@ impl<N> Hooks<N> for Console<'_, N> {
     }
 
     fn measured(&mut self, e: &EpochRecord) {
-        self.progress.line(&format!(
-            "epoch {} | train acc, test acc | {:.4}, {:.4}",
-            e.epoch, e.train_acc, e.test_acc
-        ));
+        let line = if self.book {
+            book::epoch_line(e)
+        } else {
+            format!(
+                "epoch {} | train acc, test acc | {:.4}, {:.4}",
+                e.epoch, e.train_acc, e.test_acc
+            )
+        };
+        self.progress.line(&line);
         self.last_test_acc = Some(e.test_acc);
     }
 

@@ -1,6 +1,6 @@
 //! The one-page HTML report of a run: settings, accuracy per epoch and of the final weights, losses.
 
-use super::settings::ConfigFile;
+use super::settings::{ConfigFile, NetworkSpec};
 use crate::report::{label, Report};
 use crate::Result;
 use scratchnet_core::train::History;
@@ -44,6 +44,15 @@ pub(super) fn run_report(
             config.parameters
         ),
     ]];
+    if let NetworkSpec::ConvNet(_) = s.network {
+        let multiply_adds = s
+            .network
+            .multiply_adds(config.input_size, config.output_size);
+        settings.push(vec![
+            "multiply-adds per sample".to_string(),
+            format!("{} (forward pass)", thousands(multiply_adds)),
+        ]);
+    }
     settings.extend(
         s.network
             .option_rows()
@@ -64,12 +73,25 @@ pub(super) fn run_report(
             format!("{} / {}", config.train_size, config.test_size),
         ],
     ]);
+    if let Some(n) = s.train.eval.evaluate_sample_num_per_epoch() {
+        settings.push(vec![
+            "evaluate_sample_num_per_epoch".into(),
+            format!("{n} (each epoch; the whole test set at the end)"),
+        ]);
+    }
     r.settings(&settings);
     r.heading("Accuracy");
-    r.svg(
-        acc_svg,
-        "Train (solid) and test (dashed) accuracy on the whole sets, per epoch.",
-    )?;
+    let caption = match s.train.eval.evaluate_sample_num_per_epoch() {
+        None => {
+            "Train (solid) and test (dashed) accuracy on the whole sets, per epoch.".to_string()
+        }
+        Some(n) => format!(
+            "Train (solid) and test (dashed) accuracy on the first {n} images of each set, per \
+             epoch (the book's evaluate_sample_num_per_epoch); the final weights on the whole \
+             test set."
+        ),
+    };
+    r.svg(acc_svg, &caption)?;
     let rows = epoch_rows(history);
     r.table(
         &[
@@ -134,6 +156,19 @@ fn epoch_rows(history: &History) -> Vec<Vec<String>> {
     rows
 }
 
+/// A count with its thousands apart: `867,600`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 /// A number as a person writes it: `0.1`, but `1e308` rather than 309 digits.
 fn compact(x: f64) -> String {
     if x != 0.0 && !(1e-4..1e6).contains(&x.abs()) {
@@ -156,6 +191,10 @@ mod tests {
         assert_eq!(compact(1e308), "1e308");
         assert_eq!(compact(1e-7), "1e-7");
         assert_eq!(compact(2.5e6), "2.5e6");
+        assert_eq!(thousands(867_600), "867,600");
+        assert_eq!(thousands(8_784_000), "8,784,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(0), "0");
     }
 
     #[test]

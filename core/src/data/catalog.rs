@@ -28,6 +28,12 @@ pub const NUM_CLASSES: usize = 10;
 /// 60000 + 10000 images of 28×28, so they share them (16-byte image and 8-byte label headers).
 const FILE_SIZES: [u64; 4] = [47_040_016, 60_008, 7_840_016, 10_008];
 
+/// Images in either dataset's training set: 60000 (the label file's size less its header).
+pub const TRAIN_SIZE: usize = (FILE_SIZES[1] - 8) as usize;
+
+/// Images in either dataset's test set: 10000.
+pub const TEST_SIZE: usize = (FILE_SIZES[3] - 8) as usize;
+
 /// Which MNIST-style dataset: handwritten digits, or Zalando's clothing images.
 ///
 /// Serialized (and named on the command line) as `mnist` or `fashion-mnist`.
@@ -290,6 +296,7 @@ mod tests {
             assert_eq!((train_x - 16) / IMAGE_PIXELS as u64, train_t - 8);
             assert_eq!((test_x - 16) / IMAGE_PIXELS as u64, test_t - 8);
         }
+        assert_eq!((TRAIN_SIZE, TEST_SIZE), (60_000, 10_000));
     }
 
     #[test]

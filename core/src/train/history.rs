@@ -11,9 +11,11 @@ pub struct EpochRecord {
     pub iteration: usize,
     /// Training samples seen by then: `(iteration + 1) · batch_size`.
     pub samples_seen: usize,
-    /// Accuracy on the whole training set.
+    /// Accuracy on the training rows the schedule measures (the whole set, or its first
+    /// `evaluate_sample_num_per_epoch` or `train_rows` images).
     pub train_acc: f64,
-    /// Accuracy on the whole test set.
+    /// Accuracy on the test rows the schedule measures (the whole set, or its first
+    /// `evaluate_sample_num_per_epoch` images).
     pub test_acc: f64,
     /// Wall-clock seconds since training started, evaluation included.
     pub elapsed_s: f64,
@@ -36,9 +38,11 @@ pub struct History {
     /// that a resumed run's median update time covers the whole run).
     #[serde(default)]
     pub update_seconds: Vec<f32>,
-    /// Accuracy of the final weights (after the last iteration) on the whole training set.
+    /// Accuracy of the final weights (after the last iteration) on the training rows the
+    /// schedule measures (the whole set with the book's `Epochs`).
     pub final_train_acc: f64,
-    /// Accuracy of the final weights on the whole test set: what the saved model scores.
+    /// Accuracy of the final weights on the whole test set, whatever the schedule (the book's
+    /// "Final Test Accuracy"): what the saved model scores.
     pub final_test_acc: f64,
 }
 

@@ -9,6 +9,7 @@
 //!     if i % iter_per_epoch == 0: record train and test accuracy on the whole sets
 //! ```
 
+use super::evaluation::{next_point, EvalSchedule};
 use super::hooks::{Divergence, Ended, Hooks};
 use super::sampler::{gather_rows, MiniBatchSampler, SamplerState, Sampling};
 use super::{EpochRecord, History};
@@ -53,24 +54,6 @@ impl Choice for GradientMethod {
 }
 
 display_and_parse!(GradientMethod);
-
-/// When accuracy is measured during training, and on which training rows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum EvalSchedule {
-    /// The book's: every `iter_per_epoch` iterations from iteration 0, on the whole training set.
-    Epochs,
-    /// After the first update, then each time the samples seen pass the next point of a
-    /// geometric series (`per_decade` points per factor of ten: 10, 12.6, 15.8, 20, … for 10),
-    /// on the first `train_rows` training rows: the same points in *samples* whatever the batch
-    /// size, and evenly spread on a log axis from one update to many epochs.
-    Samples {
-        /// Points per factor of ten of samples seen.
-        per_decade: u32,
-        /// How many training rows (from the first) the training accuracy is measured on.
-        train_rows: usize,
-    },
-}
 
 /// The loop's settings, named as in the book.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -186,15 +169,7 @@ impl TrainConfig {
         if train_size == 0 {
             return Err(Error::invalid("training set size", 0, "at least 1 row"));
         }
-        if let EvalSchedule::Samples { per_decade: 0, .. }
-        | EvalSchedule::Samples { train_rows: 0, .. } = self.eval
-        {
-            return Err(Error::invalid(
-                "evaluation schedule",
-                0,
-                "at least 1 point per decade and 1 row",
-            ));
-        }
+        self.eval.validate()?;
         if let Some(limit) = self.time_limit_s.filter(|s| !(s.is_finite() && *s > 0.0)) {
             return Err(Error::invalid(
                 "time limit",
@@ -419,19 +394,10 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
         if let Ended::Stopped { .. } = ended {
             return ended;
         }
-        let last_iteration = self.state.iteration.saturating_sub(1);
-        let last = match self.state.history.epochs.last() {
-            Some(mark) if mark.iteration == last_iteration => mark.clone(),
-            _ => self.measure(
-                self.state.history.epochs.len(),
-                last_iteration,
-                (before, start),
-                train_time,
-            ),
-        };
+        let (final_train_acc, final_test_acc) = self.final_accuracies();
         let history = &mut self.state.history;
-        history.final_train_acc = last.train_acc;
-        history.final_test_acc = last.test_acc;
+        history.final_train_acc = final_train_acc;
+        history.final_test_acc = final_test_acc;
         history.eval_seconds = before + start.elapsed().as_secs_f64() - history.train_seconds;
         ended
     }
@@ -478,7 +444,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
     /// far (the sample schedule moves its next point on).
     fn eval_due(&mut self, i: usize, samples_seen: usize) -> bool {
         match self.config.eval {
-            EvalSchedule::Epochs => {
+            EvalSchedule::Epochs | EvalSchedule::EpochsSampled { .. } => {
                 i.is_multiple_of(self.config.iter_per_epoch(self.data.t_train.len()))
             }
             EvalSchedule::Samples { per_decade, .. } => {
@@ -530,7 +496,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
         }
     }
 
-    /// Accuracy on the whole training and test sets, timed.
+    /// Accuracy on the rows the schedule measures, timed.
     /// (`before` seconds had passed in earlier sessions of a resumed run, `start` is this
     /// session's.)
     fn measure(
@@ -540,38 +506,48 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
         (before, start): (f64, Instant),
         train_time: Duration,
     ) -> EpochRecord {
-        let d = &self.data;
-        let train_rows = match self.config.eval {
-            EvalSchedule::Epochs => d.t_train.len(),
-            EvalSchedule::Samples { train_rows, .. } => train_rows.min(d.t_train.len()),
-        };
+        let (train_acc, test_acc) = self.accuracies(self.rows());
         EpochRecord {
             epoch,
             iteration,
             samples_seen: (iteration + 1) * self.config.batch_size,
-            train_acc: self.net.accuracy(
-                &Self::input(&self.x_train_sparse, d.x_train.view()).slice_rows(0..train_rows),
-                &d.t_train[..train_rows],
-            ),
-            test_acc: self
-                .net
-                .accuracy(&Self::input(&self.x_test_sparse, d.x_test.view()), d.t_test),
+            train_acc,
+            test_acc,
             elapsed_s: before + start.elapsed().as_secs_f64(),
             train_s: train_time.as_secs_f64(),
         }
     }
-}
 
-/// The first point of the series `round(10^(k / per_decade))` that is above `samples`.
-fn next_point(samples: usize, per_decade: u32) -> usize {
-    let per_decade = per_decade as f64;
-    let mut k = ((samples.max(1) as f64).log10() * per_decade).floor();
-    loop {
-        let point = 10f64.powf(k / per_decade).round() as usize;
-        if point > samples {
-            return point;
+    /// The final weights' accuracy on the schedule's training rows and on the whole test set
+    /// (the book's "Final Test Accuracy"): the last mark's, when it measured these weights on
+    /// these rows.
+    fn final_accuracies(&self) -> (f64, f64) {
+        let last_iteration = self.state.iteration.saturating_sub(1);
+        let (train_rows, test_rows) = self.rows();
+        let test_size = self.data.t_test.len();
+        match self.state.history.epochs.last() {
+            Some(mark) if mark.iteration == last_iteration && test_rows == test_size => {
+                (mark.train_acc, mark.test_acc)
+            }
+            _ => self.accuracies((train_rows, test_size)),
         }
-        k += 1.0;
+    }
+
+    /// Rows (from the first) of the training and test sets that the schedule measures.
+    fn rows(&self) -> (usize, usize) {
+        let d = &self.data;
+        self.config.eval.rows(d.t_train.len(), d.t_test.len())
+    }
+
+    /// Accuracy on the first `train_rows` training and `test_rows` test rows.
+    fn accuracies(&self, (train_rows, test_rows): (usize, usize)) -> (f64, f64) {
+        let d = &self.data;
+        let train = Self::input(&self.x_train_sparse, d.x_train.view()).slice_rows(0..train_rows);
+        let test = Self::input(&self.x_test_sparse, d.x_test.view()).slice_rows(0..test_rows);
+        (
+            self.net.accuracy(&train, &d.t_train[..train_rows]),
+            self.net.accuracy(&test, &d.t_test[..test_rows]),
+        )
     }
 }
 

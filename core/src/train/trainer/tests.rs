@@ -5,9 +5,19 @@ use crate::net::TwoLayerNetConfig;
 use crate::optim::Sgd;
 
 fn run(config: TrainConfig) -> History {
+    trained(config).0
+}
+
+/// A TwoLayerNet trained on 30 rows of 3 classes (the test set is the same rows): its
+/// history, and its accuracy on the first 7 and all 30 rows, measured here.
+fn trained(config: TrainConfig) -> (History, f64, f64) {
     let mut rng = ChaCha8Rng::seed_from_u64(5);
-    let x: Array2<f32> = randn(&mut rng, 30, 4, 1.0);
+    let mut x: Array2<f32> = randn(&mut rng, 30, 4, 1.0);
     let t: Vec<usize> = (0..30).map(|i| i % 3).collect();
+    // A feature that gives the class away, so that a few updates learn something.
+    for (i, &label) in t.iter().enumerate() {
+        x[[i, label]] += 5.0;
+    }
     let data = TrainData {
         x_train: x.view(),
         t_train: &t,
@@ -23,7 +33,10 @@ fn run(config: TrainConfig) -> History {
     .unwrap();
     let mut trainer = Trainer::new(net, Box::new(Sgd::new(0.1).unwrap()), data, config).unwrap();
     assert_eq!(trainer.train(&mut ()), Ended::Finished);
-    trainer.history().clone()
+    let net = trainer.net();
+    let first_7 = net.accuracy(&x.slice(ndarray::s![..7, ..]), &t[..7]);
+    let all = net.accuracy(&x, &t);
+    (trainer.history().clone(), first_7, all)
 }
 
 fn iterations(h: &History) -> Vec<usize> {
@@ -40,6 +53,34 @@ fn the_books_schedule_measures_every_iter_per_epoch_from_iteration_0() {
     assert_eq!(iterations(&h), vec![0, 3, 6, 9]);
     assert_eq!(h.train_loss_list.len(), 10);
     assert_eq!(h.update_seconds.len(), 10);
+}
+
+#[test]
+fn the_books_trainer_measures_its_sample_each_epoch_and_the_whole_test_set_at_the_end() {
+    let (h, first_7, all) = trained(TrainConfig {
+        iters_num: 9,
+        batch_size: 10,
+        eval: EvalSchedule::EpochsSampled {
+            evaluate_sample_num_per_epoch: 7,
+        },
+        ..TrainConfig::default()
+    });
+    // iter_per_epoch = 30 / 10 = 3: marks after iterations 0, 3 and 6 (epochs 1, 2, 3).
+    assert_eq!(iterations(&h), vec![0, 3, 6]);
+    for e in &h.epochs {
+        for acc in [e.train_acc, e.test_acc] {
+            assert!(((acc * 7.0) - (acc * 7.0).round()).abs() < 1e-9, "{acc}");
+        }
+    }
+    // The last iteration (8) is no mark: the final weights are measured after it, the test
+    // accuracy on all 30 rows (a multiple of 1/30), the training accuracy on the first 7.
+    assert_eq!(h.final_test_acc, all);
+    assert_eq!(h.final_train_acc, first_7);
+    assert!(all > 1.0 / 3.0, "{all}: the net did not learn");
+    assert_ne!(
+        first_7, all,
+        "the two row sets must score differently to tell them apart"
+    );
 }
 
 #[test]
