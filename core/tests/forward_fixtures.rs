@@ -10,9 +10,11 @@ use rand_chacha::ChaCha8Rng;
 use scratchnet_core::init::WeightInit;
 use scratchnet_core::kernels::{density, SPARSE_MAX_DENSITY};
 use scratchnet_core::layers::{
-    Activation, Affine, BatchNorm, Relu, Sigmoid, SoftmaxWithLoss, Targets,
+    Activation, Affine, BatchNorm, Convolution, Pooling, Relu, Sigmoid, SoftmaxWithLoss, Targets,
 };
-use scratchnet_core::net::{MultiLayerNet, MultiLayerNetConfig, Network, TwoLayerNet};
+use scratchnet_core::net::{
+    ConvNetConfig, MultiLayerNet, MultiLayerNetConfig, Network, TwoLayerNet,
+};
 use serde_json::Value;
 use std::sync::OnceLock;
 
@@ -257,4 +259,63 @@ fn multi_layer_net_training_loss_uses_batch_statistics_and_weight_decay() {
     for (name, value) in buffers {
         assert_all_close(name, value, &case["buffers_after"][name]);
     }
+}
+
+/// Nested lists as an array of four axes (N, C, H, W).
+fn maps(v: &Value) -> ndarray::Array4<f64> {
+    array(v).into_dimensionality().expect("four axes")
+}
+
+#[test]
+fn convolution_forward_is_numpys_im2col_product_for_each_stride_and_pad() {
+    for case in fixtures()["convolution"].as_array().unwrap() {
+        let stride = case["stride"].as_u64().unwrap() as usize;
+        let pad = case["pad"].as_u64().unwrap() as usize;
+        let mut conv = Convolution::new(maps(&case["W"]), vector(&case["b"]), stride, pad);
+        let x = maps(&case["x"]);
+        assert_all_close("convolution", conv.forward(x.view()), &case["out"]);
+        assert_all_close(
+            "convolution (eval)",
+            conv.forward_eval(x.view()).view(),
+            &case["out"],
+        );
+    }
+}
+
+#[test]
+fn pooling_forward_is_numpys_window_maximum() {
+    for case in fixtures()["pooling"].as_array().unwrap() {
+        let size = case["size"].as_u64().unwrap() as usize;
+        let stride = case["stride"].as_u64().unwrap() as usize;
+        let mut pool = Pooling::new(size, size, stride, 0);
+        assert_all_close(
+            "pooling",
+            pool.forward(maps(&case["x"]).view()),
+            &case["out"],
+        );
+    }
+}
+
+#[test]
+fn conv_net_predict_and_loss_are_numpys() {
+    let case = &fixtures()["conv_net"];
+    let mut config: ConvNetConfig = case["layers"].as_str().unwrap().parse().unwrap();
+    config.input_shape = [2, 8, 8];
+    let mut net = config
+        .init::<f64>(128, 3, &mut ChaCha8Rng::seed_from_u64(0))
+        .unwrap();
+    for p in net.params_mut() {
+        let mut value = p.value;
+        let want = array(&case["params"][p.name]);
+        assert_eq!(value.shape(), want.shape(), "{}", p.name);
+        value.assign(&want);
+    }
+    let x = matrix(&case["x"]);
+    let scores = net.predict(&x);
+    assert_all_close("conv net scores", scores.view(), &case["scores"]);
+    let labels = whole_numbers(&case["labels"]);
+    // The loss of the evaluation scores (the book's loss with train_flg=False).
+    let mut last = SoftmaxWithLoss::default();
+    let loss = last.forward(scores.view(), Targets::Labels(&labels));
+    assert_close("conv net loss", loss, number(&case["loss"]));
 }

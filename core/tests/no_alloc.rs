@@ -164,3 +164,57 @@ fn every_optimizer_step_allocates_nothing_after_the_first() {
         );
     }
 }
+
+/// A conv net's training step (dense and sparse input, Adam, two Dropout layers) allocates
+/// nothing after its first: every layer keeps its buffers, the conv layers their colᵀ.
+///
+/// The steps run inside a rayon pool, as training does: the conv layers split each batch over
+/// the pool's threads, and a parallel call from outside a pool goes through rayon's global
+/// injector queue, which allocates a block of slots every 63 calls (the allocation rayon
+/// makes, not the step); from a pool thread, jobs go on its own deque.
+#[test]
+fn conv_net_steps_allocate_nothing_after_the_first() {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    pool.install(conv_net_steps);
+}
+
+fn conv_net_steps() {
+    use scratchnet_core::net::ConvNetConfig;
+    use scratchnet_core::optim::Adam;
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let config: ConvNetConfig = "conv:4x3p1,conv:6x3s2p1,pool:2,fc:12,dropout:0.5,out,dropout:0.5"
+        .parse()
+        .unwrap();
+    let mut net = config.init::<f32>(784, 10, &mut rng).unwrap();
+    let x = randn::<f32>(&mut rng, 20, 784, 1.0).mapv(|v| v.max(0.0));
+    let sparse = SparseRows::from_dense(x.view());
+    let t: Vec<usize> = (0..20).map(|i| i % 10).collect();
+    let mut adam = Adam::new(0.001).unwrap();
+    for sparse_input in [false, true] {
+        let mut step = || {
+            if sparse_input {
+                net.gradient(&sparse, Targets::Labels(&t));
+            } else {
+                net.gradient(&x, Targets::Labels(&t));
+            }
+            optim::step(&mut net, &mut adam);
+        };
+        // Warm-up: the affine layers' sparse scratch grows to the most nonzeros seen.
+        for _ in 0..30 {
+            step();
+        }
+        let before = allocations();
+        for _ in 0..20 {
+            step();
+        }
+        let after = allocations();
+        assert_eq!(
+            after - before,
+            0,
+            "allocations in 20 steps (sparse input: {sparse_input})"
+        );
+    }
+}

@@ -19,7 +19,7 @@
 use crate::kernels::im2col::{col2im, im2col, Window};
 use crate::Float;
 use ndarray::parallel::prelude::*;
-use ndarray::{Array4, ArrayView3, ArrayView4, ArrayViewMut3, Axis, Zip};
+use ndarray::{Array4, ArrayView3, ArrayView4, ArrayViewMut3, Axis};
 
 /// Max pooling over `pool_h × pool_w` windows moved by `stride` (the book's networks: 2×2,
 /// stride 2), over the input padded with `pad` zeros.
@@ -119,27 +119,44 @@ impl<F: Float> Pooling<F> {
             .into_par_iter()
             .zip(dout.axis_iter(Axis(0)))
             .zip(self.arg_max.axis_iter(Axis(0)))
-            .for_each(|((mut dx, dout), arg)| {
-                dx.fill(F::zero());
-                // Window offset by offset, as col2im adds (where windows overlap, the order
-                // of the terms is the reference's).
-                for k in 0..window.filter_h * window.filter_w {
-                    let (ph, pw) = (k / window.filter_w, k % window.filter_w);
-                    Zip::indexed(dout).and(arg).for_each(|(c, y, x), &d, &a| {
-                        if a as usize != k {
-                            return;
-                        }
-                        let sy = (y * window.stride + ph).checked_sub(window.pad);
-                        let sx = (x * window.stride + pw).checked_sub(window.pad);
-                        if let (Some(sy), Some(sx)) = (sy, sx) {
-                            if let Some(v) = dx.get_mut((c, sy, sx)) {
-                                *v += d;
-                            }
-                        }
-                    });
-                }
-            });
+            .for_each(|((dx, dout), arg)| route_image(&window, dout, arg, dx));
         self.dx.view()
+    }
+}
+
+/// One image's backward: dx (C, H, W) ← 0, then each output's gradient added at its window's
+/// maximum, window offset by window offset (where windows overlap, the terms of an element
+/// then meet in col2im's order). Windows that neither overlap nor pad (the book's 2×2, stride
+/// 2) each send one term to a distinct element: a plain store.
+fn route_image<F: Float>(
+    window: &Window,
+    dout: ArrayView3<F>,
+    arg: ArrayView3<u32>,
+    mut dx: ArrayViewMut3<F>,
+) {
+    dx.fill(F::zero());
+    let (pool_h, pool_w, s) = (window.filter_h, window.filter_w, window.stride);
+    let (_, h, w) = dx.dim();
+    let disjoint = window.pad == 0 && s >= pool_h && s >= pool_w;
+    for k in 0..pool_h * pool_w {
+        let (ph, pw) = (k / pool_w, k % pool_w);
+        for (((c, y, x), &d), &a) in dout.indexed_iter().zip(arg.iter()) {
+            if a as usize != k {
+                continue;
+            }
+            if disjoint {
+                dx[[c, y * s + ph, x * s + pw]] = d;
+                continue;
+            }
+            let sy = (y * s + ph).checked_sub(window.pad).filter(|&v| v < h);
+            let sx = (x * s + pw).checked_sub(window.pad).filter(|&v| v < w);
+            if let (Some(sy), Some(sx)) = (sy, sx) {
+                dx[[c, sy, sx]] += d;
+            }
+        }
+        if disjoint && k + 1 == pool_h * pool_w {
+            break;
+        }
     }
 }
 

@@ -317,3 +317,40 @@ fn feature_maps_show_each_spatial_layer_of_one_image() {
             .max(r[[0, 1, 1]])
     });
 }
+
+#[test]
+fn a_training_step_gives_the_same_bits_on_one_thread_and_two() {
+    // Batch 16 of 1x12x12 images: big enough that every layer splits its images (and dW its
+    // blocks) over both threads.
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut config: ConvNetConfig = "conv:8x3p1,conv:16x3s2p1,pool:2,fc:20,dropout:0.5,out"
+                .parse()
+                .unwrap();
+            config.input_shape = [1, 12, 12];
+            let mut rng = ChaCha8Rng::seed_from_u64(9);
+            let mut net = config.init::<f32>(144, 10, &mut rng).unwrap();
+            let x = randn::<f32>(&mut rng, 16, 144, 1.0);
+            let t: Vec<usize> = (0..16).map(|i| i % 10).collect();
+            let mut adam = crate::optim::Adam::new(0.01).unwrap();
+            let mut losses = Vec::new();
+            for _ in 0..3 {
+                losses.push(net.gradient(&x, Targets::Labels(&t)).to_bits());
+                crate::optim::step(&mut net, &mut adam);
+            }
+            let weights: Vec<u32> = net
+                .params()
+                .iter()
+                .flat_map(|p| p.value.iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+                .collect();
+            (losses, weights)
+        })
+    };
+    let (one, two) = (run(1), run(2));
+    assert_eq!(one.0, two.0, "losses");
+    assert!(one.1 == two.1, "weights differ between 1 and 2 threads");
+}
