@@ -107,20 +107,22 @@ pub struct Tally {
     pub comparisons: usize,
     /// Mean of `cut` over the comparisons.
     pub mean_cut: f64,
-    /// Mean of `relative`.
+    /// `mean_cut` as a fraction of the MLPs' mean error (of the same sign).
     pub mean_relative: f64,
 }
 
 impl Tally {
     fn of(matched: Role, all: &[&Versus]) -> Tally {
         let n = all.len().max(1) as f64;
+        let mean_cut = all.iter().map(|v| v.cut).sum::<f64>() / n;
+        let mlp_error = all.iter().map(|v| v.mlp.test_error.mean).sum::<f64>() / n;
         Tally {
             matched,
             conv_wins: all.iter().filter(|v| v.winner() == Winner::Conv).count(),
             mlp_wins: all.iter().filter(|v| v.winner() == Winner::Mlp).count(),
             comparisons: all.len(),
-            mean_cut: all.iter().map(|v| v.cut).sum::<f64>() / n,
-            mean_relative: all.iter().map(|v| v.relative).sum::<f64>() / n,
+            mean_cut,
+            mean_relative: mean_cut / mlp_error.max(1e-12),
         }
     }
 }
