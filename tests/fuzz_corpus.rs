@@ -5,6 +5,7 @@
 use ndarray::Array2;
 use scratchnet::checkpoint::Checkpoint;
 use scratchnet::eval::{load_model, trained_on};
+use scratchnet::experiment::architecture::ArchitectureStudy;
 use scratchnet::experiment::batch_size::BatchSizeStudy;
 use scratchnet::experiment::depth_width::DepthWidthStudy;
 use scratchnet::experiment::registry::StudyKind;
@@ -112,6 +113,12 @@ fn the_plan_reader_survives_its_corpus() {
         }
         Ok(StudyKind::DepthWidth) => {
             if let Ok(study) = read_plan::<DepthWidthStudy>(dir).and_then(DepthWidthStudy::new) {
+                studies += (!study.runs().is_empty()) as usize;
+            }
+        }
+        Ok(StudyKind::Architecture) => {
+            if let Ok(study) = read_plan::<ArchitectureStudy>(dir).and_then(ArchitectureStudy::new)
+            {
                 studies += (!study.runs().is_empty()) as usize;
             }
         }

@@ -4,6 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use scratchnet::experiment::architecture::ArchitectureStudy;
 use scratchnet::experiment::batch_size::BatchSizeStudy;
 use scratchnet::experiment::depth_width::DepthWidthStudy;
 use scratchnet::experiment::registry::StudyKind;
@@ -21,6 +22,12 @@ fuzz_target!(|data: &[u8]| {
         }
         Ok(StudyKind::DepthWidth) => {
             if let Ok(study) = read_plan::<DepthWidthStudy>(&dir).and_then(DepthWidthStudy::new) {
+                let _ = study.runs().len();
+            }
+        }
+        Ok(StudyKind::Architecture) => {
+            if let Ok(study) = read_plan::<ArchitectureStudy>(&dir).and_then(ArchitectureStudy::new)
+            {
                 let _ = study.runs().len();
             }
         }

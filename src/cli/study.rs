@@ -1,10 +1,12 @@
-//! `scratchnet study`: the batch-size and depth-width studies, and merging study folders.
+//! `scratchnet study`: the batch-size, depth-width and architecture studies, and merging study
+//! folders.
 
 use super::data::{DataArgs, DataSource};
 use super::explain_stop;
 use super::net::NetArgs;
 use super::value::choice;
 use crate::data::{self, DatasetKind};
+use crate::experiment::architecture::{self, ArchitecturePlan, ArchitectureStudy};
 use crate::experiment::batch_size::{
     findings, summarise, BatchSizePlan, BatchSizeStudy, LrScaling,
 };
@@ -30,6 +32,9 @@ pub(super) enum StudyCommand {
     /// Deep versus wide: a grid of depths × widths (or equal parameter counts) on MNIST and
     /// Fashion-MNIST, with the diagnosis of why a deep sigmoid network fails to learn.
     DepthWidth(Box<DepthWidthArgs>),
+    /// Which suits which problem: conv nets against MLPs of equal parameters and of equal
+    /// multiply-adds per sample, on MNIST and Fashion-MNIST, several seeds.
+    Architecture(Box<ArchitectureArgs>),
     /// Combine study folders (e.g. the shards of one study) into one, with its report.
     Merge {
         /// Study folders to combine.
@@ -50,6 +55,7 @@ pub(super) fn run(command: StudyCommand, quiet: bool) -> Result<()> {
     match command {
         StudyCommand::BatchSize(args) => run_batch_size(&args, quiet),
         StudyCommand::DepthWidth(args) => run_depth_width(&args, quiet),
+        StudyCommand::Architecture(args) => run_architecture(&args, quiet),
         StudyCommand::Merge {
             dirs,
             out,
@@ -180,6 +186,42 @@ pub(super) struct DepthWidthArgs {
     study: StudyArgs,
 }
 
+/// `scratchnet study architecture`'s arguments.
+#[derive(clap::Args, Debug)]
+#[command(
+    mut_arg("budget", |a| a.required(false).default_value("epochs:2")),
+    mut_arg("seeds", |a| a.default_value("3")),
+    mut_arg("train_eval_rows", |a| a.default_value("2000")),
+    mut_arg("out", |a| a.required(false).default_value("runs/study-architecture"))
+)]
+pub(super) struct ArchitectureArgs {
+    /// Datasets, comma-separated: mnist, fashion-mnist (each trains every network).
+    #[arg(long, value_delimiter = ',', default_value = "mnist,fashion-mnist")]
+    datasets: Vec<DatasetKind>,
+    #[command(flatten)]
+    source: DataSource,
+    /// A conv net in the core's text form (conv:FNxF[sS][pP], pool:P[sS], fc:N, dropout:R,
+    /// comma-separated; He initialisation); give --conv once per conv net. Each is trained beside an MLP of about its parameters and
+    /// one of about its multiply-adds per sample. Default: conv:4x5,pool:2,fc:16,
+    /// conv:8x5,pool:2,fc:50 and the book's SimpleConvNet, conv:30x5,pool:2,fc:100.
+    #[arg(long = "conv", value_name = "SPEC")]
+    convs: Vec<String>,
+    /// Hidden layers of the matched MLPs.
+    #[arg(long, default_value_t = 1)]
+    mlp_depth: usize,
+    /// Rows per mini-batch.
+    #[arg(long, default_value_t = 100)]
+    batch_size: usize,
+    /// The update rule of every network.
+    #[arg(long, value_parser = choice::<OptimizerKind>(), default_value_t = OptimizerKind::Adam)]
+    optimizer: OptimizerKind,
+    /// The learning rate (default: the optimizer's; adam 0.001).
+    #[arg(long = "lr", allow_negative_numbers = true)]
+    learning_rate: Option<f64>,
+    #[command(flatten)]
+    study: StudyArgs,
+}
+
 impl StudyArgs {
     /// The slice of the study to run: all of it, the one given, or the scheduler's (said on
     /// the console, so that each task's log shows which slice it ran).
@@ -264,6 +306,49 @@ fn run_depth_width(args: &DepthWidthArgs, quiet: bool) -> Result<()> {
     if !quiet {
         let shapes = depth_width::summarise(study.plan(), &result.outcomes);
         for sentence in depth_width::findings(study.plan(), &shapes) {
+            crate::say!("- {sentence}");
+        }
+    }
+    Ok(())
+}
+
+fn run_architecture(args: &ArchitectureArgs, quiet: bool) -> Result<()> {
+    let common = &args.study;
+    threads::init(common.threads)?;
+    let shard = common.shard(quiet)?;
+    let mut kinds = args.datasets.clone();
+    kinds.dedup();
+    let defaults = ArchitecturePlan::default();
+    let plan = ArchitecturePlan {
+        datasets: kinds.clone(),
+        convs: if args.convs.is_empty() {
+            defaults.convs.clone()
+        } else {
+            args.convs.clone()
+        },
+        mlp_depth: args.mlp_depth,
+        budget: common.budget,
+        seeds: common.seeds,
+        batch_size: args.batch_size,
+        optimizer: args.optimizer,
+        learning_rate: args.optimizer.learning_rate_or_default(args.learning_rate),
+        train_eval_rows: common.train_eval_rows,
+        ..defaults
+    };
+    let study = ArchitectureStudy::new(plan)?;
+    let claim = claim_study(&study, &common.out)?;
+    let progress = Console::new(quiet);
+    let options = args.source.fetch_options();
+    let mut loaded = Vec::new();
+    for kind in kinds {
+        loaded.push((kind, data::load(kind, &options, &progress)?));
+    }
+    let result =
+        run_claimed(&study, loaded.as_slice(), &claim, shard, &progress).map_err(explain_stop)?;
+    print_study(&result.files, result.ran, result.outcomes.len());
+    if !quiet {
+        let nets = architecture::summarise(study.plan(), study.groups(), &result.outcomes);
+        for sentence in architecture::findings(study.plan(), &nets) {
             crate::say!("- {sentence}");
         }
     }

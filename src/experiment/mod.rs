@@ -2,9 +2,10 @@
 //!
 //! [`runner`] holds what every study shares — one folder per run, resuming a stopped study,
 //! shards and merging them — [`output`] what every study writes the same way, and each study
-//! folder ([`batch_size`], [`depth_width`]) holds its plan, its runs, the analysis that turns
+//! folder ([`batch_size`], [`depth_width`], [`architecture`]) holds its plan, its runs, the analysis that turns
 //! their measurements into typed findings, and the charts and report that show them.
 
+pub mod architecture;
 pub mod batch_size;
 pub mod depth_width;
 pub mod memory;

@@ -1,6 +1,7 @@
 //! The studies scratchnet knows, by the kind a study folder's `plan.json` names, and what is
 //! done to a folder whatever study it holds.
 
+use super::architecture::ArchitectureStudy;
 use super::batch_size::BatchSizeStudy;
 use super::depth_width::DepthWidthStudy;
 use super::runner::{self, merge_studies, Study};
@@ -15,15 +16,22 @@ pub enum StudyKind {
     BatchSize,
     /// [`DepthWidthStudy`].
     DepthWidth,
+    /// [`ArchitectureStudy`].
+    Architecture,
 }
 
 impl Choice for StudyKind {
-    const ALL: &'static [Self] = &[StudyKind::BatchSize, StudyKind::DepthWidth];
+    const ALL: &'static [Self] = &[
+        StudyKind::BatchSize,
+        StudyKind::DepthWidth,
+        StudyKind::Architecture,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             StudyKind::BatchSize => BatchSizeStudy::KIND,
             StudyKind::DepthWidth => DepthWidthStudy::KIND,
+            StudyKind::Architecture => ArchitectureStudy::KIND,
         }
     }
 
@@ -31,6 +39,9 @@ impl Choice for StudyKind {
         match self {
             StudyKind::BatchSize => "Mini-batch size versus speed and accuracy",
             StudyKind::DepthWidth => "Deep versus wide networks",
+            StudyKind::Architecture => {
+                "Conv nets against MLPs of equal parameters or multiply-adds"
+            }
         }
     }
 }
@@ -74,6 +85,12 @@ pub fn merge(dirs: &[PathBuf], out: &Path, allow_partial: bool) -> Result<Merged
         ),
         StudyKind::DepthWidth => merge_as(
             &DepthWidthStudy::new(runner::read_plan::<DepthWidthStudy>(first)?)?,
+            dirs,
+            out,
+            allow_partial,
+        ),
+        StudyKind::Architecture => merge_as(
+            &ArchitectureStudy::new(runner::read_plan::<ArchitectureStudy>(first)?)?,
             dirs,
             out,
             allow_partial,
