@@ -1,11 +1,14 @@
 //! The networks a group of the study trains: a conv net given in the core's text form, and the
 //! MLPs of about its parameter count and of about its multiply-adds per sample.
 
-use super::plan::{INPUT, OUTPUT};
 use crate::experiment::depth_width::width_for_params;
 use crate::run::NetworkSpec;
 use crate::Result;
 use scratchnet_core::net::{ConvNetConfig, MultiLayerNetConfig};
+
+/// Pixels per image and classes: every network is 1×28×28 (784) → … → 10.
+pub(super) const INPUT: usize = 784;
+pub(super) const OUTPUT: usize = 10;
 
 /// An MLP of `depth` hidden ReLU layers of `width` neurons, He-initialised (chapter 6's fair
 /// choice for any depth).

@@ -1,8 +1,8 @@
 //! The architecture study's settings: the conv nets, the MLPs matched to each, the budget and
 //! seeds, and the settings of each run.
 
-use super::nets::width_for_mlp_params;
 use super::nets::{conv_network, conv_size, mlp, mlp_macs, mlp_name, width_for_mlp_macs};
+use super::nets::{width_for_mlp_params, INPUT, OUTPUT};
 use crate::data::DatasetKind;
 use crate::experiment::{check_run_count, Budget};
 use crate::run::{NetworkSpec, TrainSettings};
@@ -12,10 +12,6 @@ use scratchnet_core::optim::OptimizerKind;
 use scratchnet_core::train::{EvalSchedule, TrainConfig};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-
-/// Pixels per image and classes: every network is 1×28×28 (784) → … → 10.
-pub(super) const INPUT: usize = 784;
-pub(super) const OUTPUT: usize = 10;
 
 /// The book's SimpleConvNet in the text form: conv 30×5×5 → ReLU → pool 2×2 → affine 100 →
 /// ReLU → affine 10.
