@@ -288,6 +288,24 @@ fn pack<'b, F: Float>(src: ArrayView2<F>, panel: usize, buf: &'b mut Vec<F>) -> 
         }
         return dst;
     }
+    if src.strides()[1] == 1 && panel <= WIDEST {
+        // Rows contiguous: each panel's rows read side by side, its values written in order
+        // (a transpose of `panel` rows; scattering row after row with a stride was slower).
+        for (q, rows) in src.axis_chunks_iter(Axis(0), panel).enumerate() {
+            let mut slices: [&[F]; WIDEST] = [&[]; WIDEST];
+            for (slice, row) in slices.iter_mut().zip(rows.rows()) {
+                *slice = row.to_slice().expect("rows are contiguous");
+            }
+            let slices = &slices[..rows.nrows()];
+            let panel_values = &mut dst[q * c * panel..(q + 1) * c * panel];
+            for (p, column) in panel_values.chunks_exact_mut(panel).enumerate() {
+                for (d, row) in column.iter_mut().zip(slices) {
+                    *d = row[p];
+                }
+            }
+        }
+        return dst;
+    }
     for (row_index, row) in src.rows().into_iter().enumerate() {
         let (q, i) = (row_index / panel, row_index % panel);
         let panel_values = &mut dst[q * c * panel..(q + 1) * c * panel];
