@@ -19,8 +19,6 @@
 //! sampler and Dropout positions, everything measured so far). Restoring all of it makes the
 //! finished run's weights and metrics bit-identical to a run never interrupted (timings aside).
 
-use super::figures::Figure;
-
 /// The stems (`.svg` and `.png`) of a conv net's figures: W1 before and after training, the
 /// first test image's feature maps, the misclassified test images.
 pub(super) const FIGURE_STEMS: [&str; 4] = [
@@ -29,7 +27,7 @@ pub(super) const FIGURE_STEMS: [&str; 4] = [
     "feature_maps",
     "misclassified",
 ];
-use super::report::{run_report, Charts};
+use super::report::{run_report, Charts, Figure};
 use super::settings::{ConfigFile, TrainSettings};
 use crate::checkpoint::{self, Checkpoint, Describe};
 use crate::claim::{Claim, Kind};

@@ -6,6 +6,7 @@
 //! same code ([`super::initial_net`]), so a resumed run, whose start is long gone, shows them too.
 
 use super::dir::FIGURE_STEMS;
+use super::report::Figure;
 use super::{RunNetwork, TrainSettings};
 use crate::data::Dataset;
 use crate::eval::{conv_filters, evaluate, save_filter_grid};
@@ -18,14 +19,6 @@ use std::path::{Path, PathBuf};
 
 /// The misclassified test images chapter 8 shows.
 pub const MISCLASSIFIED_SHOWN: usize = 20;
-
-/// One figure of a run: its SVG (embedded in the report) and the report's caption for it.
-pub struct Figure {
-    /// The SVG file (a PNG of the same name is beside it).
-    pub svg: PathBuf,
-    /// What the report says under it.
-    pub caption: String,
-}
 
 /// Draws `filters` into `dir/stem.{svg,png}` titled `title`; returns the SVG.
 fn save_filters(dir: &Path, stem: &str, title: &str, filters: ArrayView4<f32>) -> Result<PathBuf> {

@@ -1,11 +1,18 @@
 //! The one-page HTML report of a run: settings, accuracy per epoch and of the final weights, losses.
 
-use super::figures::Figure;
 use super::settings::{ConfigFile, NetworkSpec};
 use crate::report::{label, Report};
 use crate::Result;
 use scratchnet_core::train::History;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// One figure of a run: its SVG (embedded in the report) and the report's caption for it.
+pub struct Figure {
+    /// The SVG file (a PNG of the same name is beside it).
+    pub svg: PathBuf,
+    /// What the report says under it.
+    pub caption: String,
+}
 
 /// A run's charts, written before its report.
 pub(super) struct Charts<'a> {
