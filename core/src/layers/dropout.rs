@@ -108,6 +108,26 @@ pub fn check_dropout_ratio(ratio: f64) -> Result<()> {
     Ok(())
 }
 
+/// Restores each Dropout's generator position, in layer order, from what their `rng_state`s
+/// gave; refuses a count of positions that differs from the count of layers.
+pub fn set_rng_states<'a, F: Float + 'a>(
+    dropouts: impl Iterator<Item = &'a mut Dropout<F>>,
+    state: &[(u64, u128)],
+) -> std::result::Result<(), String> {
+    let mut dropouts: Vec<&mut Dropout<F>> = dropouts.collect();
+    if dropouts.len() != state.len() {
+        return Err(format!(
+            "{} random-number positions for {} Dropout layers",
+            state.len(),
+            dropouts.len()
+        ));
+    }
+    for (d, &s) in dropouts.iter_mut().zip(state) {
+        d.set_rng_state(s);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,7 +20,7 @@ pub use crate::kernels::{copy_into, ensure_shape, AsInput, Input, SparseRows, Sp
 pub use affine::Affine;
 pub use batch_norm::BatchNorm;
 pub use convolution::Convolution;
-pub use dropout::Dropout;
+pub use dropout::{set_rng_states, Dropout};
 pub use pooling::Pooling;
 pub use relu::Relu;
 pub use sigmoid::Sigmoid;

@@ -22,7 +22,9 @@ pub use text::ConvLayer;
 use super::{Network, Param, ParamView};
 use crate::init::randn;
 use crate::kernels::{AsInput, Input};
-use crate::layers::{Affine, Convolution, Dropout, Pooling, Relu, SoftmaxWithLoss, Targets};
+use crate::layers::{
+    set_rng_states, Affine, Convolution, Dropout, Pooling, Relu, SoftmaxWithLoss, Targets,
+};
 use crate::{Float, Result};
 use ndarray::{s, Array1, Array2, Array3, Array4, ArrayView1, ArrayView2, Ix4};
 use rand::Rng;
@@ -398,25 +400,11 @@ impl<F: Float> Network<F> for ConvNet<F> {
     }
 
     fn set_random_state(&mut self, state: &[(u64, u128)]) -> std::result::Result<(), String> {
-        let mut dropouts: Vec<&mut Dropout<F>> = self
-            .layers
-            .iter_mut()
-            .filter_map(|layer| match layer {
-                Layer::Dropout(d) => Some(d),
-                _ => None,
-            })
-            .collect();
-        if dropouts.len() != state.len() {
-            return Err(format!(
-                "{} random-number positions for {} Dropout layers",
-                state.len(),
-                dropouts.len()
-            ));
-        }
-        for (d, &s) in dropouts.iter_mut().zip(state) {
-            d.set_rng_state(s);
-        }
-        Ok(())
+        let dropouts = self.layers.iter_mut().filter_map(|layer| match layer {
+            Layer::Dropout(d) => Some(d),
+            _ => None,
+        });
+        set_rng_states(dropouts, state)
     }
 }
 

@@ -15,8 +15,8 @@ use crate::init::WeightInit;
 use crate::kernels::{AsInput, Input};
 use crate::layers::dropout::check_dropout_ratio;
 use crate::layers::{
-    activate_inplace, Activation, ActivationLayer, Affine, BatchNorm, Dropout, SoftmaxWithLoss,
-    Targets,
+    activate_inplace, set_rng_states, Activation, ActivationLayer, Affine, BatchNorm, Dropout,
+    SoftmaxWithLoss, Targets,
 };
 use crate::{Error, Float, Result};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewD, ArrayViewMutD};
@@ -412,25 +412,11 @@ impl<F: Float> Network<F> for MultiLayerNet<F> {
     }
 
     fn set_random_state(&mut self, state: &[(u64, u128)]) -> std::result::Result<(), String> {
-        let mut dropouts: Vec<&mut Dropout<F>> = self
-            .layers
-            .iter_mut()
-            .filter_map(|layer| match layer {
-                Layer::Dropout(d) => Some(d),
-                _ => None,
-            })
-            .collect();
-        if dropouts.len() != state.len() {
-            return Err(format!(
-                "{} random-number positions for {} Dropout layers",
-                state.len(),
-                dropouts.len()
-            ));
-        }
-        for (d, &s) in dropouts.iter_mut().zip(state) {
-            d.set_rng_state(s);
-        }
-        Ok(())
+        let dropouts = self.layers.iter_mut().filter_map(|layer| match layer {
+            Layer::Dropout(d) => Some(d),
+            _ => None,
+        });
+        set_rng_states(dropouts, state)
     }
 
     fn buffers(&self) -> Vec<(&str, ArrayViewD<'_, F>)> {
