@@ -4,7 +4,7 @@
 //! flops).
 //!
 //! usage: cargo run --release -p scratchnet-core --example convnet_speed [steps] [threads…]
-//! (default: 20 steps after 3 warm-up steps, threads 1 and 2).
+//! [simple|deep] (default: 20 steps after 3 warm-up steps, threads 1 and 2, both networks).
 
 use scratchnet_core::init::randn;
 use scratchnet_core::layers::Targets;
@@ -14,10 +14,9 @@ use scratchnet_core::prelude::*;
 use std::time::Instant;
 
 fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let words: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<usize> = words.iter().filter_map(|a| a.parse().ok()).collect();
+    let only = words.iter().find(|a| a.parse::<usize>().is_err());
     let steps = args.first().copied().unwrap_or(20);
     let threads = if args.len() > 1 {
         args[1..].to_vec()
@@ -33,6 +32,9 @@ fn main() {
         ("SimpleConvNet", ConvNetConfig::simple_convnet()),
         ("DeepConvNet", ConvNetConfig::deep_convnet()),
     ] {
+        if only.is_some_and(|o| !name.to_lowercase().starts_with(o.as_str())) {
+            continue;
+        }
         let flops =
             3.0 * 2.0 * 100.0 * NetworkSpec::ConvNet(config.clone()).multiply_adds(784, 10) as f64;
         for &n in &threads {

@@ -134,13 +134,40 @@ fn route_image<F: Float>(
     arg: ArrayView3<u32>,
     mut dx: ArrayViewMut3<F>,
 ) {
-    dx.fill(F::zero());
     let (pool_h, pool_w, s) = (window.filter_h, window.filter_w, window.stride);
     let (_, h, w) = dx.dim();
+    let (oh, ow) = (dout.dim().1, dout.dim().2);
+    if (pool_h, pool_w, s, window.pad) != (2, 2, 2, 0) || h != 2 * oh || w != 2 * ow {
+        dx.fill(F::zero());
+    }
     if window.pad == 0 && s >= pool_h && s >= pool_w {
-        for (((c, y, x), &d), &a) in dout.indexed_iter().zip(arg.iter()) {
-            let (ph, pw) = (a as usize / pool_w, a as usize % pool_w);
-            dx[[c, y * s + ph, x * s + pw]] = d;
+        let dx = dx.as_slice_mut().expect("dx is in standard layout");
+        let (dout, arg) = (dout.as_standard_layout(), arg.as_standard_layout());
+        let dout = dout.as_slice().expect("standard layout");
+        let arg = arg.as_slice().expect("standard layout");
+        if (pool_h, pool_w, s) == (2, 2, 2) {
+            // Every element of every window written: d at the maximum, 0 elsewhere.
+            let rows = dout.chunks_exact(ow).zip(arg.chunks_exact(ow));
+            for (row, (dout, arg)) in rows.enumerate() {
+                let (c, y) = (row / oh, row % oh);
+                let top = (c * h + 2 * y) * w;
+                let (upper, lower) = dx[top..top + 2 * w].split_at_mut(w);
+                let windows = upper.chunks_exact_mut(2).zip(lower.chunks_exact_mut(2));
+                for ((&d, &a), (t, b)) in dout.iter().zip(arg).zip(windows) {
+                    let put = |k: u32| if a == k { d } else { F::zero() };
+                    (t[0], t[1], b[0], b[1]) = (put(0), put(1), put(2), put(3));
+                }
+            }
+            return;
+        }
+        // Output (c, y, x) of index (c·OH + y)·OW + x; its window starts at (c·H + y·s)·W + x·s.
+        for (row, (dout, arg)) in dout.chunks_exact(ow).zip(arg.chunks_exact(ow)).enumerate() {
+            let (c, y) = (row / oh, row % oh);
+            let start = (c * h + y * s) * w;
+            for (x, (&d, &a)) in dout.iter().zip(arg).enumerate() {
+                let (ph, pw) = (a as usize / pool_w, a as usize % pool_w);
+                dx[start + ph * w + x * s + pw] = d;
+            }
         }
         return;
     }
@@ -174,19 +201,43 @@ fn max_image<F: Float>(
         let (pool_h, pool_w, s) = (window.filter_h, window.filter_w, window.stride);
         let x = x.as_standard_layout();
         let image = x.as_slice().expect("standard layout");
-        for ((ch, y, x_out), o) in out.indexed_iter_mut() {
-            let (mut best, mut at) = (image[(ch * h + y * s) * w + x_out * s], 0);
-            for ph in 0..pool_h {
-                let start = (ch * h + y * s + ph) * w + x_out * s;
-                for (pw, &v) in image[start..start + pool_w].iter().enumerate() {
-                    if v > best {
-                        (best, at) = (v, ph * pool_w + pw);
+        let out = out.as_slice_mut().expect("out is in standard layout");
+        let mut arg = arg
+            .as_mut()
+            .map(|a| a.as_slice_mut().expect("standard layout"));
+        if (pool_h, pool_w, s) == (2, 2, 2) {
+            // The book's pooling, branch-free: each output row reads two input rows.
+            let mut scratch = [0u32; 0];
+            for (row, out) in out.chunks_exact_mut(ow).enumerate() {
+                let (ch, y) = (row / oh, row % oh);
+                let top = (ch * h + 2 * y) * w;
+                let arg = match arg.as_mut() {
+                    Some(arg) => &mut arg[row * ow..(row + 1) * ow],
+                    None => &mut scratch[..],
+                };
+                max_2x2(&image[top..top + w], &image[top + w..top + 2 * w], out, arg);
+            }
+            return;
+        }
+        // Output (c, y, x) of index (c·OH + y)·OW + x; its window starts at (c·H + y·s)·W + x·s.
+        for (row, out) in out.chunks_exact_mut(ow).enumerate() {
+            let (ch, y) = (row / oh, row % oh);
+            let start = (ch * h + y * s) * w;
+            for (x_out, o) in out.iter_mut().enumerate() {
+                let corner = start + x_out * s;
+                let (mut best, mut at) = (image[corner], 0);
+                for ph in 0..pool_h {
+                    let from = corner + ph * w;
+                    for (pw, &v) in image[from..from + pool_w].iter().enumerate() {
+                        if v > best {
+                            (best, at) = (v, ph * pool_w + pw);
+                        }
                     }
                 }
-            }
-            *o = best;
-            if let Some(arg) = arg.as_mut() {
-                arg[[ch, y, x_out]] = at as u32;
+                *o = best;
+                if let Some(arg) = arg.as_mut() {
+                    arg[row * ow + x_out] = at as u32;
+                }
             }
         }
         return;
@@ -217,6 +268,27 @@ fn max_image<F: Float>(
                 }
             }
         }
+    }
+}
+
+/// One row of 2×2 windows, stride 2: out[x] = max(top[2x], top[2x+1], bottom[2x],
+/// bottom[2x+1]), the first maximum in that order, and where it sat (0…3) in `arg` unless
+/// `arg` is empty.
+#[inline(always)]
+fn max_2x2<F: Float>(top: &[F], bottom: &[F], out: &mut [F], arg: &mut [u32]) {
+    let windows = top.chunks_exact(2).zip(bottom.chunks_exact(2));
+    let mut at = [0u32; 1];
+    let keep = !arg.is_empty();
+    for (x, (o, (t, b))) in out.iter_mut().zip(windows).enumerate() {
+        let (mut best, mut k) = (t[0], 0);
+        for (i, v) in [t[1], b[0], b[1]].into_iter().enumerate() {
+            let more = v > best;
+            best = if more { v } else { best };
+            k = if more { i as u32 + 1 } else { k };
+        }
+        *o = best;
+        let slot = if keep { &mut arg[x] } else { &mut at[0] };
+        *slot = k;
     }
 }
 

@@ -37,12 +37,14 @@ fn forward_keeps_each_windows_maximum_and_backward_routes_to_it() {
     );
 }
 
-/// Each case: input shape, (pool, stride, pad); overlapping windows and padding included.
+/// Each case: input shape, (pool, stride, pad); overlapping windows, padding and a last row
+/// and column no window covers included.
 /// (N, C, H, W).
 type Dims = (usize, usize, usize, usize);
 
-const CASES: [(Dims, (usize, usize, usize)); 5] = [
+const CASES: [(Dims, (usize, usize, usize)); 6] = [
     ((2, 3, 8, 8), (2, 2, 0)),
+    ((2, 2, 7, 5), (2, 2, 0)),
     ((2, 2, 7, 7), (3, 1, 0)),
     ((1, 2, 6, 5), (3, 2, 1)),
     ((3, 1, 5, 5), (2, 1, 1)),
