@@ -202,6 +202,10 @@ fn tiles<F: Float, const NR: usize>(
         c_buf.resize(MR * NR, F::zero());
     }
     let sums = &mut c_buf[..MR * NR];
+    // Whole tiles of an out with contiguous rows are summed in place (no copy in and out).
+    let rows_apart = out.strides()[0];
+    let direct = out.strides()[1] == 1 && rows_apart >= NR as isize;
+    let ldc = rows_apart.max(0) as usize;
     let kc_blocks = k.div_ceil(KC);
     let kc_max = k.div_ceil(kc_blocks);
     for j0 in (0..n).step_by(NC) {
@@ -218,13 +222,21 @@ fn tiles<F: Float, const NR: usize>(
                     for (ip, a) in a.chunks_exact(kc * MR).enumerate() {
                         let (r0, c0) = (i0 + ip * MR, j0 + jp * NR);
                         let (r1, c1) = ((r0 + MR).min(m), (c0 + NR).min(j1));
+                        if direct && r1 - r0 == MR && c1 - c0 == NR {
+                            let at = r0 as isize * rows_apart + c0 as isize;
+                            // SAFETY: the tile is MR whole rows of NR columns of out (unit
+                            // column stride, rows further apart than NR); the level is the
+                            // CPU's.
+                            let c = unsafe { out.as_mut_ptr().offset(at) };
+                            unsafe { micro::<F, NR>(level, a, b, (c, ldc), from_out) };
+                            continue;
+                        }
                         let mut tile = out.slice_mut(s![r0..r1, c0..c1]);
                         if from_out {
                             load(&tile, sums);
-                        } else {
-                            sums.fill(F::zero());
                         }
-                        micro::<F, NR>(level, a, b, sums);
+                        // SAFETY: sums holds MR rows of NR; the level is the CPU's.
+                        unsafe { micro::<F, NR>(level, a, b, (sums.as_mut_ptr(), NR), from_out) };
                         store(sums, &mut tile);
                     }
                 }

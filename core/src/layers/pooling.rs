@@ -146,16 +146,17 @@ fn route_image<F: Float>(
         let dout = dout.as_slice().expect("standard layout");
         let arg = arg.as_slice().expect("standard layout");
         if (pool_h, pool_w, s) == (2, 2, 2) {
-            // Every element of every window written: d at the maximum, 0 elsewhere.
+            // Every element of every window written: 0, then d at the maximum, found by
+            // arithmetic (a branch per element mispredicts on real data: 4× slower).
             let rows = dout.chunks_exact(ow).zip(arg.chunks_exact(ow));
             for (row, (dout, arg)) in rows.enumerate() {
                 let (c, y) = (row / oh, row % oh);
                 let top = (c * h + 2 * y) * w;
-                let (upper, lower) = dx[top..top + 2 * w].split_at_mut(w);
-                let windows = upper.chunks_exact_mut(2).zip(lower.chunks_exact_mut(2));
-                for ((&d, &a), (t, b)) in dout.iter().zip(arg).zip(windows) {
-                    let put = |k: u32| if a == k { d } else { F::zero() };
-                    (t[0], t[1], b[0], b[1]) = (put(0), put(1), put(2), put(3));
+                let pair = &mut dx[top..top + 2 * w];
+                pair.fill(F::zero());
+                for (x, (&d, &a)) in dout.iter().zip(arg).enumerate() {
+                    let a = a as usize & 3;
+                    pair[(a >> 1) * w + 2 * x + (a & 1)] = d;
                 }
             }
             return;

@@ -11,33 +11,45 @@ use crate::kernels::Level;
 use crate::Float;
 use std::any::TypeId;
 
-/// The tile's sums: `c[i·NR + j] = fma(a[p][i], b[p][j], c[i·NR + j])` for p ascending; a
-/// holds MR values per p, b NR, c MR × NR. `level` must not exceed what the CPU supports.
+/// The tile's sums: `c[i·ldc + j] = fma(a[p][i], b[p][j], c[i·ldc + j])` for p ascending,
+/// starting from c's values when `accumulate`, else from zero; a holds MR values per p, b NR.
+///
+/// # Safety
+/// c must be valid for reads and writes of MR rows of NR values, `ldc` apart (rows that do
+/// not overlap), and `level` must not exceed what the CPU supports.
 #[inline(always)]
-pub(super) fn micro<F: Float, const NR: usize>(level: Level, a: &[F], b: &[F], c: &mut [F]) {
-    assert!(c.len() == MR * NR && a.len() / MR == b.len() / NR && a.len().is_multiple_of(MR));
+pub(super) unsafe fn micro<F: Float, const NR: usize>(
+    level: Level,
+    a: &[F],
+    b: &[F],
+    (c, ldc): (*mut F, usize),
+    accumulate: bool,
+) {
+    assert!(a.len() / MR == b.len() / NR && a.len().is_multiple_of(MR));
     #[cfg(target_arch = "x86_64")]
     {
         use x86::*;
-        if let (Some(a), Some(b), Some(c)) = (cast::<F, f32>(a), cast(b), cast_mut(c)) {
-            // SAFETY: the level is one the CPU supports (the caller's promise), the lengths
-            // were checked above.
+        if let (Some(a), Some(b)) = (cast::<F, f32>(a), cast(b)) {
+            let c = (c.cast(), ldc);
+            // SAFETY: the caller's promises; a and b hold the same number of steps.
             match (level, NR) {
-                (Level::Avx512, 32) => return unsafe { z32_2(a, b, c) },
-                (Level::Avx2, 16) => return unsafe { y32_2(a, b, c) },
+                (Level::Avx512, 32) => return unsafe { z32_2(a, b, c, accumulate) },
+                (Level::Avx2, 16) => return unsafe { y32_2(a, b, c, accumulate) },
                 _ => {}
             }
         }
-        if let (Some(a), Some(b), Some(c)) = (cast::<F, f64>(a), cast(b), cast_mut(c)) {
+        if let (Some(a), Some(b)) = (cast::<F, f64>(a), cast(b)) {
+            let c = (c.cast(), ldc);
             // SAFETY: as above.
             match (level, NR) {
-                (Level::Avx512, 16) => return unsafe { z64_2(a, b, c) },
-                (Level::Avx2, 8) => return unsafe { y64_2(a, b, c) },
+                (Level::Avx512, 16) => return unsafe { z64_2(a, b, c, accumulate) },
+                (Level::Avx2, 8) => return unsafe { y64_2(a, b, c, accumulate) },
                 _ => {}
             }
         }
     }
-    generic::<F, NR>(a, b, c);
+    // SAFETY: the caller's promise on c.
+    unsafe { generic::<F, NR>(a, b, (c, ldc), accumulate) };
 }
 
 /// `s` as a slice of T, if F is T.
@@ -48,22 +60,28 @@ fn cast<F: 'static, T: 'static>(s: &[F]) -> Option<&[T]> {
         .then(|| unsafe { std::slice::from_raw_parts(s.as_ptr().cast(), s.len()) })
 }
 
-/// `s` as a mutable slice of T, if F is T.
-#[inline(always)]
-fn cast_mut<F: 'static, T: 'static>(s: &mut [F]) -> Option<&mut [T]> {
-    // SAFETY: F and T are the same type.
-    (TypeId::of::<F>() == TypeId::of::<T>())
-        .then(|| unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast(), s.len()) })
-}
-
 /// [`micro`] as a generic loop: plain x86-64 and any float type.
 ///
 /// The sums are loaded from c into named rows, kept in registers over the whole loop, and
 /// stored once (a local array indexed by a variable would stay in memory).
+///
+/// # Safety
+/// As [`micro`]'s, for c.
 #[inline(always)]
-fn generic<F: Float, const NR: usize>(a: &[F], b: &[F], c: &mut [F]) {
+unsafe fn generic<F: Float, const NR: usize>(
+    a: &[F],
+    b: &[F],
+    (c, ldc): (*mut F, usize),
+    accumulate: bool,
+) {
     const { assert!(MR == 6) };
-    let row = |i: usize| -> [F; NR] { c[i * NR..(i + 1) * NR].try_into().expect("NR sums") };
+    // SAFETY: row i is NR values at c + i·ldc (the caller's promise).
+    let row = |i: usize| -> [F; NR] {
+        match accumulate {
+            true => unsafe { c.add(i * ldc).cast::<[F; NR]>().read_unaligned() },
+            false => [F::zero(); NR],
+        }
+    };
     let (mut r0, mut r1, mut r2, mut r3, mut r4, mut r5) =
         (row(0), row(1), row(2), row(3), row(4), row(5));
     for (a, b) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
@@ -75,8 +93,9 @@ fn generic<F: Float, const NR: usize>(a: &[F], b: &[F], c: &mut [F]) {
         add_product(&mut r4, a[4], b);
         add_product(&mut r5, a[5], b);
     }
-    for (i, r) in [r0, r1, r2, r3, r4, r5].iter().enumerate() {
-        c[i * NR..(i + 1) * NR].copy_from_slice(r);
+    for (i, r) in [r0, r1, r2, r3, r4, r5].into_iter().enumerate() {
+        // SAFETY: as above.
+        unsafe { c.add(i * ldc).cast::<[F; NR]>().write_unaligned(r) };
     }
 }
 
@@ -204,7 +223,8 @@ mod x86 {
         _mm256_fmadd_pd
     );
 
-    /// Defines `unsafe fn $name(a, b, c)`: [`tile`] compiled for its instruction set.
+    /// Defines `unsafe fn $name(a, b, c, accumulate)`: [`tile`] compiled for its instruction
+    /// set.
     macro_rules! tiles {
         ($($name:ident = $s:ident * $v:literal, $features:literal;)*) => {$(
             #[doc = concat!("[`tile`] of ", stringify!($v), " × [`", stringify!($s), "`] per row.")]
@@ -215,9 +235,10 @@ mod x86 {
             pub unsafe fn $name(
                 a: &[<$s as Simd>::E],
                 b: &[<$s as Simd>::E],
-                c: &mut [<$s as Simd>::E],
+                c: (*mut <$s as Simd>::E, usize),
+                accumulate: bool,
             ) {
-                tile::<$s, $v>(a, b, c)
+                tile::<$s, $v>(a, b, c, accumulate)
             }
         )*};
     }
@@ -232,18 +253,25 @@ mod x86 {
     /// The tile of MR rows × V vectors of S: [`super::micro`] for S's instruction set.
     ///
     /// # Safety
-    /// The CPU must have S's features; `c.len() == MR·V·LANES`, and a and b hold the same
-    /// number of steps (MR and V·LANES values each).
+    /// The CPU must have S's features; c holds MR rows of V·LANES values, `ldc` apart; a and
+    /// b hold the same number of steps (MR and V·LANES values each).
     #[inline(always)]
     #[allow(clippy::needless_range_loop)] // Constant bounds: the loops unroll into registers.
-    pub unsafe fn tile<S: Simd, const V: usize>(a: &[S::E], b: &[S::E], c: &mut [S::E]) {
+    pub unsafe fn tile<S: Simd, const V: usize>(
+        a: &[S::E],
+        b: &[S::E],
+        (c, ldc): (*mut S::E, usize),
+        accumulate: bool,
+    ) {
         let nr = V * S::LANES;
         let steps = a.len() / MR;
-        let (a, b, c) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
+        let (a, b) = (a.as_ptr(), b.as_ptr());
         let mut sums = [[S::zero(); V]; MR];
-        for i in 0..MR {
-            for v in 0..V {
-                sums[i][v] = S::load(c.add(i * nr + v * S::LANES));
+        if accumulate {
+            for i in 0..MR {
+                for v in 0..V {
+                    sums[i][v] = S::load(c.add(i * ldc + v * S::LANES));
+                }
             }
         }
         for p in 0..steps {
@@ -260,7 +288,7 @@ mod x86 {
         }
         for i in 0..MR {
             for v in 0..V {
-                S::store(c.add(i * nr + v * S::LANES), sums[i][v]);
+                S::store(c.add(i * ldc + v * S::LANES), sums[i][v]);
             }
         }
     }
