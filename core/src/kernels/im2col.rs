@@ -134,37 +134,50 @@ pub fn col2im<F: Float>(
 /// [`im2col`] for one image, transposed: x (C, H, W) → colᵀ (C·FH·FW, OH·OW), row
 /// (c, fh, fw) holding what the filter's element (c, fh, fw) sees at each output position.
 /// colᵀ must have that shape; every element is written.
-pub fn im2col_image<F: Float>(input: ArrayView3<F>, window: &Window, mut col_t: ArrayViewMut2<F>) {
+pub fn im2col_image<F: Float>(input: ArrayView3<F>, window: &Window, col_t: ArrayViewMut2<F>) {
+    let rows = window.patch_len(input.dim().0);
+    im2col_rows(input, window, 0..rows, col_t);
+}
+
+/// Rows `rows` of [`im2col_image`]'s colᵀ: x (C, H, W) → part (rows.len(), OH·OW), row r of
+/// the part being colᵀ's row `rows.start + r`. Every element of the part is written.
+pub fn im2col_rows<F: Float>(
+    input: ArrayView3<F>,
+    window: &Window,
+    rows: std::ops::Range<usize>,
+    mut part: ArrayViewMut2<F>,
+) {
     let (c, h, w) = input.dim();
     let (oh, ow) = output_size_of(window, h, w);
-    assert_eq!(col_t.dim(), (window.patch_len(c), oh * ow), "colᵀ's shape");
+    assert!(
+        rows.end <= window.patch_len(c),
+        "colᵀ has {} rows",
+        window.patch_len(c)
+    );
+    assert_eq!(part.dim(), (rows.len(), oh * ow), "colᵀ's part's shape");
     let (fh, fw, s) = (window.filter_h, window.filter_w, window.stride);
     // The image's values in (c, y, x) order (a copy only if x is not stored that way).
     let input = input.as_standard_layout();
     let image = input.as_slice().expect("standard layout");
-    for ch in 0..c {
-        for dy in 0..fh {
-            for dx in 0..fw {
-                let inside = window.inside(dx, w, ow);
-                let mut row = col_t.row_mut((ch * fh + dy) * fw + dx);
-                let row = row.as_slice_mut().expect("colᵀ rows are contiguous");
-                for (y, out) in row.chunks_exact_mut(ow).enumerate() {
-                    let Some(sy) = window.source(y, dy, h) else {
-                        out.fill(F::zero());
-                        continue;
-                    };
-                    out[..inside.start].fill(F::zero());
-                    out[inside.end..].fill(F::zero());
-                    let src = &image[(ch * h + sy) * w..(ch * h + sy + 1) * w];
-                    let first = inside.start * s + dx - window.pad;
-                    let out = &mut out[inside.clone()];
-                    if s == 1 {
-                        out.copy_from_slice(&src[first..first + out.len()]);
-                    } else {
-                        for (i, o) in out.iter_mut().enumerate() {
-                            *o = src[first + i * s];
-                        }
-                    }
+    for (r, mut row) in rows.zip(part.rows_mut()) {
+        let (ch, dy, dx) = (r / (fh * fw), r / fw % fh, r % fw);
+        let inside = window.inside(dx, w, ow);
+        let row = row.as_slice_mut().expect("colᵀ rows are contiguous");
+        for (y, out) in row.chunks_exact_mut(ow).enumerate() {
+            let Some(sy) = window.source(y, dy, h) else {
+                out.fill(F::zero());
+                continue;
+            };
+            out[..inside.start].fill(F::zero());
+            out[inside.end..].fill(F::zero());
+            let src = &image[(ch * h + sy) * w..(ch * h + sy + 1) * w];
+            let first = inside.start * s + dx - window.pad;
+            let out = &mut out[inside.clone()];
+            if s == 1 {
+                out.copy_from_slice(&src[first..first + out.len()]);
+            } else {
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o = src[first + i * s];
                 }
             }
         }

@@ -109,6 +109,16 @@ fn the_per_image_routes_give_the_references_bits() {
             let mut col_t = Array2::from_elem((w.patch_len(c), p), f64::NAN);
             im2col_image(x.slice(s![i, .., .., ..]), &w, col_t.view_mut());
             assert_eq!(col_t.t(), col.slice(s![i * p..(i + 1) * p, ..]), "{w:?}");
+            // Any block of rows alone, as the layer's dW builds them.
+            let rows = w.patch_len(c) / 3..w.patch_len(c) - w.patch_len(c) / 4;
+            let mut part = Array2::from_elem((rows.len(), p), f64::NAN);
+            im2col_rows(
+                x.slice(s![i, .., .., ..]),
+                &w,
+                rows.clone(),
+                part.view_mut(),
+            );
+            assert_eq!(part, col_t.slice(s![rows, ..]), "{w:?}");
             let dcol_t = dcol
                 .slice(s![i * p..(i + 1) * p, ..])
                 .t()
