@@ -118,6 +118,15 @@ fn epochs_print_the_books_lines_and_are_iter_per_epoch_updates() {
         .parse()
         .unwrap();
     assert_eq!((10_000.0 - wrong) / 10_000.0, final_acc, "{eval}");
+    // final.json keeps it, with the rows behind each accuracy.
+    let result: serde_json::Value =
+        serde_json::from_slice(&read(&dir.path().join("final.json"))).unwrap();
+    assert_eq!(result["final_test_acc"], final_acc, "{result}");
+    assert_eq!(result["test_rows"], 10_000, "{result}");
+    assert_eq!(result["train_rows"], 100, "{result}");
+    assert_eq!(result["iterations"], 9, "{result}");
+    assert_eq!(result["samples_seen"], 180_000, "{result}");
+    assert!(result["train_s"].as_f64().unwrap() > 0.0, "{result}");
     let epochs_csv = String::from_utf8(read(&dir.path().join("epochs.csv"))).unwrap();
     let iterations: Vec<&str> = epochs_csv
         .lines()

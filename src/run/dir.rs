@@ -4,6 +4,7 @@
 //! config.json              the settings and the sizes around them (written first)
 //! checkpoint.safetensors   while interrupted: weights + where training stood (see below)
 //! iters.csv, epochs.csv    every loss; every accuracy measurement
+//! final.json               the final weights' accuracies (the whole test set) and the times
 //! model.safetensors        the final weights, by the book's names
 //! best.safetensors         with --validation: the weights of the best validation accuracy
 //! augmentation.svg/png     with --augment: training images and distorted draws of them
@@ -425,6 +426,7 @@ impl RunDir {
     }
 
     /// Writes every result of a run (atomically): config.json again, iters.csv, epochs.csv,
+    /// final.json,
     /// model.safetensors (unless `net` is `None`: weights not worth keeping), the charts and
     /// report.html (with `note` at its top, and `figures`, already written, in it); returns the
     /// files in order.
@@ -445,6 +447,11 @@ impl RunDir {
         };
         write("iters.csv", history.iters_csv().as_bytes())?;
         write("epochs.csv", history.epochs_csv().as_bytes())?;
+        let result = serde_json::to_string_pretty(&FinalResult::of(config, history));
+        write(
+            "final.json",
+            result.expect("final.json serialises").as_bytes(),
+        )?;
         if let Some(net) = net {
             let model = self.model();
             checkpoint::save(net, net.metadata(), &model)?;
@@ -506,5 +513,44 @@ fn remove_if_present(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path, e)),
         _ => Ok(()),
+    }
+}
+
+/// final.json: what the final weights score (the book's "Final Test Accuracy" is
+/// `final_test_acc`, on the whole test set) and what the run took.
+#[derive(Serialize)]
+struct FinalResult<'a> {
+    iterations: usize,
+    samples_seen: usize,
+    /// On the first `train_rows` training images (those the schedule measures).
+    final_train_acc: f64,
+    train_rows: usize,
+    final_test_acc: f64,
+    test_rows: usize,
+    train_s: f64,
+    eval_s: f64,
+    /// With a validation split: the measurement of the best validation accuracy.
+    best: Option<&'a scratchnet_core::train::EpochRecord>,
+    /// With early stopping: the updates made when its patience ran out.
+    stopped_early: Option<usize>,
+}
+
+impl<'a> FinalResult<'a> {
+    fn of(config: &ConfigFile, history: &'a History) -> Self {
+        let train = &config.settings.train;
+        let (train_rows, _) = train.eval.rows(config.train_size, config.test_size);
+        let iterations = history.train_loss_list.len();
+        FinalResult {
+            iterations,
+            samples_seen: iterations * train.batch_size,
+            final_train_acc: history.final_train_acc,
+            train_rows,
+            final_test_acc: history.final_test_acc,
+            test_rows: config.test_size,
+            train_s: history.train_seconds,
+            eval_s: history.eval_seconds,
+            best: history.best.as_deref(),
+            stopped_early: history.stopped_early,
+        }
     }
 }
