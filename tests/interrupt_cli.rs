@@ -208,7 +208,7 @@ fn batchnorm_resumes_bit_for_bit_with_its_running_statistics() {
 fn a_second_ctrl_c_exits_at_once_where_one_waits_to_save_its_checkpoint() {
     // The test seam holds a stopped run this long before it writes its checkpoint: long
     // enough that the second Ctrl-C surely comes before the checkpoint is written.
-    const HOLD: Duration = Duration::from_secs(2);
+    const HOLD: Duration = Duration::from_secs(4);
     let hold_ms = HOLD.as_millis().to_string();
     let root = tempfile::tempdir().unwrap();
     // Starts a run, waits for its first epoch, sends Ctrl-C and waits until it has been
@@ -402,11 +402,12 @@ fn an_interrupted_depth_width_study_resumes_with_its_probes() {
             "50",
             "--no-diagnosis",
             "--budget",
-            "iters:2000",
+            "iters:10000",
             "--out",
         ],
         // Measured at 1, 3, 5, 10, 22, 47, 100, 216, 465, 1000 updates: the tenth comes after
-        // the probe of the first epoch (600 updates), before the end (2000).
+        // the probe of the first epoch (600 updates), long before the end (10000: the Ctrl-C
+        // must arrive before the run finishes, however slow the machine is to deliver it).
         ("mnist-d1-w50-relu-he-adam0.001-seed0", 9),
         |run| {
             let probes: serde_json::Value =
