@@ -227,6 +227,7 @@ pub(super) struct GradcheckArgs {
 pub(super) fn run_gradcheck(args: &GradcheckArgs, quiet: bool) -> Result<()> {
     gradcheck::check_tolerance(args.tolerance)?;
     gradcheck::check_samples(args.samples)?;
+    threads::init(None)?;
     let progress = Console::new(quiet);
     let checks = match &args.model {
         None => {
@@ -292,6 +293,8 @@ pub(super) struct EvalArgs {
 
 /// Evaluates saved weights on the test set: accuracy, confusion table, charts.
 pub(super) fn run_eval(args: &EvalArgs, quiet: bool) -> Result<()> {
+    // The arithmetic training used (subnormals flushed), so eval scores what train printed.
+    threads::init(None)?;
     let progress = Console::new(quiet);
     let model = model_file(&args.model)?;
     let (net, warning) = eval::load_model(&model)?;
