@@ -28,8 +28,8 @@ fn train(c: &mut Criterion) {
     let dataset = data::load(DatasetKind::Mnist, &FetchOptions::default(), &Silent)
         .expect("MNIST can be fetched and loaded");
     let t_train = dataset.t_train.clone();
-    let x_train = SparseRows::from_dense(dataset.x_train.view());
-    let x_test = SparseRows::from_dense(dataset.x_test.view());
+    let x_train = dataset.x_train.to_sparse();
+    let x_test = dataset.x_test.to_sparse();
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let net = TwoLayerNetConfig {
         hidden_size: 50,
@@ -74,7 +74,7 @@ fn train(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("numerical_gradient");
     group.sample_size(10);
-    let x = dataset.x_train.slice(s![..100, ..]).mapv(f64::from);
+    let x = dataset.x_train.rows_dense(0..100).mapv(f64::from);
     let net64 = TwoLayerNetConfig {
         hidden_size: 50,
         activation: Activation::Sigmoid,
@@ -91,7 +91,7 @@ fn train(c: &mut Criterion) {
     // sparse kernel, at MNIST's density (19 %) and on denser inputs (50 %, 100 %).
     let mut group = c.benchmark_group("first_layer_batch_100");
     let (W1, b1) = (net.affine1.W.clone(), net.affine1.b.clone());
-    let mnist = dataset.x_train.slice(s![..100, ..]).to_owned();
+    let mnist = dataset.x_train.rows_dense(0..100);
     let denser = |fill: f32| mnist.mapv(|v| if v == 0.0 { fill } else { v });
     let dense_half = {
         let mut x = denser(0.5);

@@ -9,7 +9,6 @@
 //! `valgrind --tool=callgrind --toggle-collect='*measured*'` only that work is counted.
 //! Fetches MNIST into the cache if needed.
 
-use ndarray::s;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scratchnet::data::{self, DatasetKind, FetchOptions};
@@ -26,7 +25,7 @@ fn main() -> scratchnet::Result<()> {
     let t_train = dataset.t_train.clone();
     match mode.as_str() {
         "samples" => {
-            let x_train = SparseRows::from_dense(dataset.x_train.view());
+            let x_train = dataset.x_train.to_sparse();
             println!("hidden,batch_size,samples_per_s");
             for hidden in [50, 200, 800] {
                 for batch in [1, 10, 100, 1000, 6000] {
@@ -36,7 +35,7 @@ fn main() -> scratchnet::Result<()> {
             }
         }
         "numgrad" => {
-            let x = dataset.x_train.slice(s![..100, ..]).mapv(f64::from);
+            let x = dataset.x_train.rows_dense(0..100).mapv(f64::from);
             let mut rng = ChaCha8Rng::seed_from_u64(0);
             let net = TwoLayerNetConfig {
                 hidden_size: 50,
@@ -63,8 +62,8 @@ fn main() -> scratchnet::Result<()> {
                     .and_then(|a| a.parse().ok())
                     .unwrap_or(default)
             };
-            let x_train = SparseRows::from_dense(dataset.x_train.view());
-            let x_test = SparseRows::from_dense(dataset.x_test.view());
+            let x_train = dataset.x_train.to_sparse();
+            let x_test = dataset.x_test.to_sparse();
             let t_test = dataset.t_test.clone();
             let mut rng = ChaCha8Rng::seed_from_u64(0);
             let hidden = if mode == "steps" { arg(4, 50) } else { 50 };

@@ -5,8 +5,9 @@ use crate::data::{Dataset, DatasetKind};
 use crate::plot::conv::FilterGrid;
 use crate::plot::eval::{ConfusionChart, GridLayout, MisclassifiedGrid};
 use crate::{Error, Result};
-use ndarray::{Array2, Array4, ArrayView2, ArrayView4, Axis, Ix4};
+use ndarray::{Array2, Array4, ArrayView4, Ix4};
 use scratchnet_core::data::idx::NUM_CLASSES;
+use scratchnet_core::kernels::AsInput;
 use scratchnet_core::net::Network;
 use scratchnet_core::Float;
 use std::path::{Path, PathBuf};
@@ -24,11 +25,11 @@ pub struct Evaluation {
 /// Predicts every row of x (N, D) and compares with the labels t (N) over `classes` classes.
 pub fn evaluate<F: Float, N: Network<F> + ?Sized>(
     net: &N,
-    x: ArrayView2<F>,
+    x: &dyn AsInput<F>,
     t: &[usize],
     classes: usize,
 ) -> Evaluation {
-    let predicted = net.predict_labels(&x);
+    let predicted = net.predict_labels(x);
     let mut confusion = Array2::zeros((classes, classes));
     let mut misclassified = Vec::new();
     for (row, (&truth, &guess)) in t.iter().zip(&predicted).enumerate() {
@@ -194,10 +195,10 @@ pub fn evaluate_model(
             ),
         });
     }
-    let evaluation = evaluate(net, dataset.x_test.view(), &dataset.t_test, NUM_CLASSES);
+    let evaluation = evaluate(net, &dataset.x_test, &dataset.t_test, NUM_CLASSES);
     let shown: Vec<_> = evaluation.misclassified.iter().take(GRID_IMAGES).collect();
     let rows: Vec<usize> = shown.iter().map(|m| m.0).collect();
-    let images = dataset.x_test.select(Axis(0), &rows);
+    let images = dataset.x_test.select_dense(&rows);
     let pairs: Vec<(usize, usize)> = shown.iter().map(|m| (m.1, m.2)).collect();
     let names = dataset.kind.class_names();
     let mut files = crate::plot::save(
@@ -266,7 +267,7 @@ mod tests {
             [0.0, 0.0, 5.0],
             [5.0, 0.0, 0.0]
         ];
-        let e = evaluate(&net, x.view(), &[0, 1, 0, 2], 3);
+        let e = evaluate(&net, &x, &[0, 1, 0, 2], 3);
         assert_eq!(e.accuracy, 0.5);
         assert_eq!(e.confusion, array![[1, 0, 1], [0, 1, 0], [1, 0, 0]]);
         assert_eq!(e.misclassified, vec![(2, 0, 2), (3, 2, 0)]);

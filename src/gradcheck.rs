@@ -6,7 +6,7 @@
 use crate::checkpoint::Checkpoint;
 use crate::data::Dataset;
 use crate::{Error, Result};
-use ndarray::{s, Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scratchnet_core::data::idx::NUM_CLASSES;
@@ -223,7 +223,7 @@ pub fn check_model(
             ),
         });
     }
-    let x: Array2<f64> = dataset.x_train.slice(s![..samples, ..]).mapv(f64::from);
+    let x: Array2<f64> = dataset.x_train.rows_dense(0..samples).mapv(f64::from);
     let t = &dataset.t_train[..samples];
     Ok(gradient_check_sampled(net, x.view(), t, ELEMENTS_PER_PARAM))
 }
@@ -244,7 +244,7 @@ pub fn check_two_layer_net(
             "at most the training set's size",
         ));
     }
-    let x: Array2<f64> = dataset.x_train.slice(s![..rows, ..]).mapv(f64::from);
+    let x: Array2<f64> = dataset.x_train.rows_dense(0..rows).mapv(f64::from);
     let t = &dataset.t_train[..rows];
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let net = TwoLayerNetConfig {

@@ -9,7 +9,7 @@ use scratchnet::data::{self, DatasetKind, FetchOptions};
 use scratchnet::progress::Silent;
 use scratchnet_core::kernels::dense::SMALL_PRODUCT;
 use scratchnet_core::kernels::packed::PARALLEL_PRODUCT;
-use scratchnet_core::kernels::{density, SPARSE_MAX_DENSITY};
+use scratchnet_core::kernels::{density, Samples, SPARSE_MAX_DENSITY};
 use std::path::Path;
 use std::process::Child;
 
@@ -75,7 +75,10 @@ fn every_simd_level_and_thread_count_trains_the_same_weights_on_large_products()
     const { assert!(100 * 784 * 128 > SMALL_PRODUCT && 100 * 784 * 128 >= PARALLEL_PRODUCT) };
     let fashion = data::load(DatasetKind::FashionMnist, &FetchOptions::default(), &Silent)
         .expect("Fashion-MNIST can be fetched and loaded");
-    let share = density(fashion.x_train.view());
+    let Samples::Dense(x_train) = &fashion.x_train else {
+        panic!("Fashion-MNIST is kept as its nonzero pixels: sparse route")
+    };
+    let share = density(x_train.view());
     assert!(
         share > SPARSE_MAX_DENSITY,
         "Fashion-MNIST is {share} nonzero: sparse route"

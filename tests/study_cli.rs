@@ -48,7 +48,8 @@ fn a_small_study_writes_every_column_chart_and_a_report_that_matches_its_table()
         assert_eq!(row.len(), 22, "{row:?}");
         assert_eq!(num(row, "updates"), 300.0, "iters:300 is 300 updates");
         assert_eq!(num(row, "samples_seen"), 300.0 * num(row, "batch_size"));
-        assert!(num(row, "samples_per_s") > 0.0 && num(row, "peak_rss_mb") > 200.0);
+        // The peak holds at least MNIST's nonzero pixels (84 MB as f32 and their column numbers).
+        assert!(num(row, "samples_per_s") > 0.0 && num(row, "peak_rss_mb") > 84.0);
         assert!(num(row, "wall_s") >= num(row, "train_s") + num(row, "eval_s") - 2e-3);
         assert!(num(row, "best_train_acc") >= num(row, "final_train_acc"));
         assert!(

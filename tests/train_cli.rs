@@ -193,7 +193,7 @@ fn the_users_run_starts_at_chance_loss_learns_and_reports_its_saved_weights() {
         .network::<f32>()
         .unwrap();
     let train_acc =
-        scratchnet::eval::evaluate(net.as_ref(), mnist.x_train.view(), &mnist.t_train, 10).accuracy;
+        scratchnet::eval::evaluate(net.as_ref(), &mnist.x_train, &mnist.t_train, 10).accuracy;
     assert_eq!(format!("{train_acc:.4}"), format!("{:.4}", printed.0));
 
     check_training_charts(dir.path(), &stdout, &losses, &acc);

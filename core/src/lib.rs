@@ -22,7 +22,7 @@
 //! let net = TwoLayerNetConfig { hidden_size: 8, ..TwoLayerNetConfig::default() }
 //!     .init(4, 2, &mut rng)
 //!     .unwrap();
-//! let data = TrainData { x_train: x.view(), t_train: &t, x_test: x.view(), t_test: &t };
+//! let data = TrainData { x_train: x.view().into(), t_train: &t, x_test: x.view().into(), t_test: &t };
 //! let config = TrainConfig { iters_num: 500, batch_size: 20, ..TrainConfig::default() };
 //! let mut trainer = Trainer::new(net, Box::new(Sgd::new(1.0).unwrap()), data, config).unwrap();
 //! assert_eq!(trainer.train(&mut ()), Ended::Finished);

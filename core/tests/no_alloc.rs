@@ -12,7 +12,7 @@ use scratchnet_core::init::randn;
 use scratchnet_core::layers::{Activation, Input, SparseRows, Targets};
 use scratchnet_core::net::{MultiLayerNet, MultiLayerNetConfig, Network, TwoLayerNetConfig};
 use scratchnet_core::optim::{self, OptimizerKind, Sgd};
-use scratchnet_core::train::sampler::{gather_rows, MiniBatchSampler, Sampling};
+use scratchnet_core::train::sampler::{MiniBatchSampler, Sampling};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -80,7 +80,8 @@ fn training_steps_allocate_nothing_after_warm_up() {
                 x.gather(x_sparse.view(), &mask);
                 Input::Sparse(x.view())
             } else {
-                gather_rows(x_train.view(), &mask, &mut x_dense);
+                // A dense batch from a set kept sparse, as a conv net's from MNIST.
+                Input::Sparse(x_sparse.view()).gather_rows_into(&mask, &mut x_dense);
                 Input::Dense(x_dense.view())
             };
             net.gradient(&input, Targets::Labels(&t));
@@ -197,7 +198,7 @@ fn a_scheduled_rate_and_augmentation_allocate_nothing() {
             for (t, &row) in t.iter_mut().zip(&mask) {
                 *t = t_train[row];
             }
-            gather_rows(x_train.view(), &mask, &mut x);
+            Input::Dense(x_train.view()).gather_rows_into(&mask, &mut x);
             augmenter.apply(&mut x, i);
             adam.set_learning_rate(schedule.learning_rate(0.001, i, 40, 10));
             net.gradient(&Input::Dense(x.view()), Targets::Labels(&t));

@@ -114,9 +114,9 @@ fn resumed(
 fn a_restored_snapshot_continues_bit_for_bit_and_needs_every_part() {
     let (x, t) = problem();
     let data = TrainData {
-        x_train: x.view(),
+        x_train: x.view().into(),
         t_train: &t,
-        x_test: x.view(),
+        x_test: x.view().into(),
         t_test: &t,
     };
 

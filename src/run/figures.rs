@@ -28,7 +28,8 @@ fn save_filters(dir: &Path, stem: &str, title: &str, filters: ArrayView4<f32>) -
 
 /// The first test image's feature maps, led by the image itself (1, side, side).
 fn feature_maps<N: RunNetwork>(net: &N, dataset: &Dataset) -> Option<Vec<(String, Array3<f32>)>> {
-    let image = dataset.x_test.row(0);
+    let first = dataset.x_test.rows_dense(0..1);
+    let image = first.row(0);
     let mut maps = net.feature_maps(image)?;
     let side = (image.len() as f64).sqrt() as usize;
     if let Ok(input) = image.to_owned().into_shape_with_order((1, side, side)) {
@@ -102,14 +103,14 @@ fn test_label(dataset: &Dataset, row: usize) -> String {
 /// The first [`MISCLASSIFIED_SHOWN`] misclassified test images, 4 rows of 5 as chapter 8 shows
 /// them, each with its true class and the prediction.
 fn misclassified<N: RunNetwork>(dir: &Path, net: &N, dataset: &Dataset) -> Result<Figure> {
-    let evaluation = evaluate(net, dataset.x_test.view(), &dataset.t_test, NUM_CLASSES);
+    let evaluation = evaluate(net, &dataset.x_test, &dataset.t_test, NUM_CLASSES);
     let shown: Vec<_> = evaluation
         .misclassified
         .iter()
         .take(MISCLASSIFIED_SHOWN)
         .collect();
     let rows: Vec<usize> = shown.iter().map(|m| m.0).collect();
-    let images = dataset.x_test.select(Axis(0), &rows);
+    let images = dataset.x_test.select_dense(&rows);
     let labels: Vec<(usize, usize)> = shown.iter().map(|m| (m.1, m.2)).collect();
     let names = dataset.kind.class_names();
     let grid = MisclassifiedGrid {

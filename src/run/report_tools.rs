@@ -189,7 +189,7 @@ pub(super) fn augmentation_chart(
         return Ok(None);
     };
     let shown = SHOWN.min(data.x_train.nrows());
-    let originals = data.x_train.slice(ndarray::s![..shown, ..]).to_owned();
+    let originals = data.x_train.slice_rows(0..shown).to_dense().into_owned();
     let mut rows = vec![originals.clone()];
     for draw in 0..DRAWS {
         let mut images = originals.clone();

@@ -149,6 +149,28 @@ impl<F: Float> SparseRows<F> {
         }
     }
 
+    /// The matrix made of its parts: `indptr` (rows + 1 positions, rising from 0 to the
+    /// number of entries), each entry's column number in `indices` (below `cols`, rising within
+    /// a row) and its value in `values`.
+    pub fn from_parts(cols: usize, indptr: Vec<usize>, indices: Vec<u32>, values: Vec<F>) -> Self {
+        assert!(cols <= u32::MAX as usize, "SparseRows: too many columns");
+        assert_eq!(indptr.first(), Some(&0), "indptr starts at 0");
+        assert_eq!(
+            indptr.last(),
+            Some(&indices.len()),
+            "indptr ends at the entry count"
+        );
+        assert_eq!(indices.len(), values.len(), "one value per column number");
+        debug_assert!(indptr.windows(2).all(|w| w[0] <= w[1]));
+        debug_assert!(indices.iter().all(|&i| (i as usize) < cols));
+        SparseRows {
+            cols,
+            indptr,
+            indices,
+            values,
+        }
+    }
+
     /// The nonzero entries of a dense x: (rows, cols), replacing the current contents.
     pub fn from_dense(x: ArrayView2<F>) -> Self {
         let mut s = Self::new();

@@ -3,7 +3,7 @@
 
 use super::csr::{SparseRows, SparseView};
 use crate::Float;
-use ndarray::{Array2, ArrayView2, CowArray, Ix2};
+use ndarray::{Array2, ArrayView2, CowArray, Ix2, Zip};
 use std::ops::Range;
 
 /// Inputs with at most this fraction of nonzero entries take the sparse path.
@@ -18,21 +18,31 @@ use std::ops::Range;
 /// with either. Backward's xᵀ·dout follows the same route.
 pub const SPARSE_MAX_DENSITY: f64 = 0.4;
 
+/// Whether `nonzero` entries out of `len` are few enough for the sparse route (at most
+/// [`SPARSE_MAX_DENSITY`] of them; an empty input counts as all zero).
+pub fn few_nonzeros(nonzero: usize, len: usize) -> bool {
+    len == 0 || nonzero as f64 / len as f64 <= SPARSE_MAX_DENSITY
+}
+
+/// The number of nonzero entries of x.
+fn nonzeros<F: Float>(x: ArrayView2<F>) -> usize {
+    match x.as_slice() {
+        Some(s) => s.iter().filter(|&&v| v != F::zero()).count(),
+        None => x.iter().filter(|&&v| v != F::zero()).count(),
+    }
+}
+
 /// The fraction of nonzero entries of x (0 for an empty x).
 pub fn density<F: Float>(x: ArrayView2<F>) -> f64 {
     if x.is_empty() {
         return 0.0;
     }
-    let nonzero = match x.as_slice() {
-        Some(s) => s.iter().filter(|&&v| v != F::zero()).count(),
-        None => x.iter().filter(|&&v| v != F::zero()).count(),
-    };
-    nonzero as f64 / x.len() as f64
+    nonzeros(x) as f64 / x.len() as f64
 }
 
 /// Whether a dense x takes the sparse route: at most [`SPARSE_MAX_DENSITY`] of it nonzero.
 pub fn mostly_zero<F: Float>(x: ArrayView2<F>) -> bool {
-    density(x) <= SPARSE_MAX_DENSITY
+    few_nonzeros(nonzeros(x), x.len())
 }
 
 /// A network's input batch: a dense (N, D) array, or the nonzero entries of a mostly-zero one.
@@ -58,6 +68,44 @@ impl<'a, F: Float> Input<'a, F> {
         match self {
             Input::Dense(x) => x.nrows(),
             Input::Sparse(x) => x.nrows(),
+        }
+    }
+
+    /// Number of columns (features).
+    pub fn ncols(&self) -> usize {
+        match self {
+            Input::Dense(x) => x.ncols(),
+            Input::Sparse(x) => x.ncols(),
+        }
+    }
+
+    /// The rows `rows`, in that order, written densely into `x_batch` (the book's
+    /// `x[batch_mask]`): (rows.len(), D). Allocates nothing once `x_batch` has that shape.
+    pub fn gather_rows_into(&self, rows: &[usize], x_batch: &mut Array2<F>) {
+        super::ensure_shape(x_batch, rows.len(), self.ncols());
+        for (mut out, &n) in x_batch.rows_mut().into_iter().zip(rows) {
+            match *self {
+                Input::Dense(x) => match (out.as_slice_mut(), x.row(n).as_slice()) {
+                    (Some(d), Some(s)) => d.copy_from_slice(s),
+                    _ => Zip::from(&mut out).and(x.row(n)).for_each(|d, &s| *d = s),
+                },
+                Input::Sparse(x) => {
+                    out.fill(F::zero());
+                    let (indices, values) = x.row(n);
+                    for (&i, &v) in indices.iter().zip(values) {
+                        out[i as usize] = v;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The nonzero entries of a dense input that is [`mostly_zero`], for the kernels' faster
+    /// route; `None` for any other (a sparse one already is).
+    pub fn sparse_copy(&self) -> Option<SparseRows<F>> {
+        match *self {
+            Input::Dense(x) if mostly_zero(x) => Some(SparseRows::from_dense(x)),
+            _ => None,
         }
     }
 
@@ -94,6 +142,70 @@ impl<'a, F: Float> Input<'a, F> {
             Input::Dense(x) => Input::Dense(x.reborrow()),
             Input::Sparse(x) => Input::Sparse(x),
         }
+    }
+}
+
+/// A set of samples (N, D), owned: dense, or its nonzero entries when mostly zero — how a
+/// dataset keeps MNIST (19 % of its pixels nonzero) in about a third of the memory.
+#[derive(Clone, Debug)]
+pub enum Samples<F> {
+    /// Every entry, (N, D).
+    Dense(Array2<F>),
+    /// Only the nonzero entries, (N, D).
+    Sparse(SparseRows<F>),
+}
+
+impl<F: Float> Samples<F> {
+    /// `x` as it is best kept: its nonzero entries when [`mostly_zero`], else `x` itself.
+    pub fn new(x: Array2<F>) -> Self {
+        match x.view().as_input().sparse_copy() {
+            Some(sparse) => Samples::Sparse(sparse),
+            None => Samples::Dense(x),
+        }
+    }
+
+    /// All samples, borrowed.
+    pub fn view(&self) -> Input<'_, F> {
+        match self {
+            Samples::Dense(x) => Input::Dense(x.view()),
+            Samples::Sparse(x) => Input::Sparse(x.view()),
+        }
+    }
+
+    /// Number of samples (rows).
+    pub fn nrows(&self) -> usize {
+        self.view().nrows()
+    }
+
+    /// Number of features (columns).
+    pub fn ncols(&self) -> usize {
+        self.view().ncols()
+    }
+
+    /// Every sample's nonzero entries (a copy).
+    pub fn to_sparse(&self) -> SparseRows<F> {
+        match self {
+            Samples::Dense(x) => SparseRows::from_dense(x.view()),
+            Samples::Sparse(x) => x.clone(),
+        }
+    }
+
+    /// Rows `rows`, dense: (rows.len(), D).
+    pub fn rows_dense(&self, rows: Range<usize>) -> Array2<F> {
+        self.view().slice_rows(rows).to_dense().into_owned()
+    }
+
+    /// The rows numbered in `rows`, in that order, dense: (rows.len(), D).
+    pub fn select_dense(&self, rows: &[usize]) -> Array2<F> {
+        let mut x = Array2::zeros((0, 0));
+        self.view().gather_rows_into(rows, &mut x);
+        x
+    }
+}
+
+impl<F: Float> AsInput<F> for Samples<F> {
+    fn as_input(&self) -> Input<'_, F> {
+        self.view()
     }
 }
 

@@ -37,7 +37,7 @@ pub mod sparse;
 pub mod workspace;
 
 pub use csr::{SparseRows, SparseView};
-pub use input::{density, mostly_zero, AsInput, Input, SPARSE_MAX_DENSITY};
+pub use input::{density, few_nonzeros, mostly_zero, AsInput, Input, Samples, SPARSE_MAX_DENSITY};
 pub use rows::{add_rows, axpy};
 pub use workspace::Workspace;
 

@@ -1,13 +1,11 @@
 //! The mini-batch sampler: which training rows each iteration learns from.
 
-use ndarray::{Array2, ArrayView2, Zip};
 use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::choice::{display_and_parse, Choice};
-use crate::Float;
 
 /// How mini-batches are drawn from the training set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,17 +140,6 @@ impl MiniBatchSampler {
         self.order = state.order.iter().map(|&i| i as usize).collect();
         self.pos = state.pos;
         Ok(())
-    }
-}
-
-/// Copies the rows `batch_mask` of `x` (N, D) into `x_batch` (B, D) — the book's `x[batch_mask]`.
-pub fn gather_rows<F: Float>(x: ArrayView2<F>, batch_mask: &[usize], x_batch: &mut Array2<F>) {
-    crate::layers::ensure_shape(x_batch, batch_mask.len(), x.ncols());
-    for (mut row, &i) in x_batch.rows_mut().into_iter().zip(batch_mask) {
-        match (row.as_slice_mut(), x.row(i).as_slice()) {
-            (Some(d), Some(s)) => d.copy_from_slice(s),
-            _ => Zip::from(&mut row).and(x.row(i)).for_each(|d, &s| *d = s),
-        }
     }
 }
 

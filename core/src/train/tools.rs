@@ -15,11 +15,11 @@
 
 use super::{EpochRecord, Hooks, TrainConfig, TrainData, TrainState};
 use crate::data::augment::{Augment, Augmenter};
-use crate::kernels::{mostly_zero, Input, SparseRows};
+use crate::kernels::{Input, SparseRows};
 use crate::net::Network;
 use crate::optim::{LrSchedule, Optimizer};
 use crate::{Error, Float, Result};
-use ndarray::{s, ArrayView2};
+
 use serde::{Deserialize, Serialize};
 
 /// The tools' settings, flattened into [`TrainConfig`](super::TrainConfig) (and so into a
@@ -81,7 +81,7 @@ impl Tools {
 
 /// The held-out rows: x (N, D) with N labels, and x's nonzeros when mostly zero.
 pub struct Validation<'a, F> {
-    x: ArrayView2<'a, F>,
+    x: Input<'a, F>,
     t: &'a [usize],
     sparse: Option<SparseRows<F>>,
 }
@@ -101,7 +101,7 @@ impl<F: Float> Validation<'_, F> {
     pub fn accuracy<N: Network<F> + ?Sized>(&self, net: &N) -> f64 {
         match &self.sparse {
             Some(x) => net.accuracy(&Input::Sparse(x.view()), self.t),
-            None => net.accuracy(&Input::Dense(self.x), self.t),
+            None => net.accuracy(&self.x, self.t),
         }
     }
 }
@@ -124,14 +124,14 @@ pub fn hold_out<F: Float>(
         ));
     }
     let keep = rows - n;
-    let x = data.x_train.slice_move(s![keep.., ..]);
+    let x = data.x_train.slice_rows(keep..rows);
     let validation = Validation {
         x,
         t: &data.t_train[keep..],
-        sparse: mostly_zero(x).then(|| SparseRows::from_dense(x)),
+        sparse: x.sparse_copy(),
     };
     let train = TrainData {
-        x_train: data.x_train.slice_move(s![..keep, ..]),
+        x_train: data.x_train.slice_rows(0..keep),
         t_train: &data.t_train[..keep],
         ..data
     };

@@ -11,16 +11,16 @@
 
 use super::evaluation::{next_point, EvalSchedule};
 use super::hooks::{Divergence, Ended, Hooks};
-use super::sampler::{gather_rows, MiniBatchSampler, SamplerState, Sampling};
+use super::sampler::{MiniBatchSampler, SamplerState, Sampling};
 use super::tools::{self, Tools, Verdict};
 use super::{EpochRecord, History};
 use crate::choice::{display_and_parse, Choice};
-use crate::kernels::{mostly_zero, Input, SparseRows};
+use crate::kernels::{Input, SparseRows};
 use crate::layers::Targets;
 use crate::net::Network;
 use crate::optim::{self, Optimizer};
 use crate::{Error, Float, Result};
-use ndarray::{Array2, ArrayD, ArrayView2};
+use ndarray::{Array2, ArrayD};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -201,12 +201,12 @@ impl TrainConfig {
 /// The data a run learns from and is measured on: x (N, D) with N labels each.
 #[derive(Clone, Copy)]
 pub struct TrainData<'a, F> {
-    /// Training inputs, (train_size, D).
-    pub x_train: ArrayView2<'a, F>,
+    /// Training inputs, (train_size, D): dense, or their nonzero entries.
+    pub x_train: Input<'a, F>,
     /// Training labels, train_size of them.
     pub t_train: &'a [usize],
-    /// Test inputs, (test_size, D).
-    pub x_test: ArrayView2<'a, F>,
+    /// Test inputs, (test_size, D): dense, or their nonzero entries.
+    pub x_test: Input<'a, F>,
     /// Test labels.
     pub t_test: &'a [usize],
 }
@@ -222,17 +222,13 @@ pub struct Trainer<'a, F: Float, N: Network<F>> {
     state: TrainState,
     /// The loss of a network that guesses every class equally: ln(classes).
     guessing_loss: f64,
-    /// The training and test inputs as their nonzero entries, when mostly zeros (MNIST: 19 %
-    /// nonzero): mini-batches are gathered from these, and accuracy measured on them.
+    /// The training and test inputs as their nonzero entries, when they come dense but are
+    /// mostly zeros (MNIST: 19 % nonzero): mini-batches are gathered from these, and accuracy
+    /// measured on them.
     x_train_sparse: Option<SparseRows<F>>,
     x_test_sparse: Option<SparseRows<F>>,
     /// The training tools' working parts: validation rows, augmenter, the scheduled rate.
     tools: tools::Running<'a, F>,
-}
-
-/// The nonzero entries of x, if it is sparse enough for the sparse kernels to win.
-fn sparse_copy<F: Float>(x: ArrayView2<F>) -> Option<SparseRows<F>> {
-    mostly_zero(x).then(|| SparseRows::from_dense(x))
 }
 
 impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
@@ -252,8 +248,8 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
         Ok(Trainer {
             net,
             optimizer,
-            x_train_sparse: backprop.then(|| sparse_copy(data.x_train)).flatten(),
-            x_test_sparse: sparse_copy(data.x_test),
+            x_train_sparse: backprop.then(|| data.x_train.sparse_copy()).flatten(),
+            x_test_sparse: data.x_test.sparse_copy(),
             data,
             config,
             sampler,
@@ -334,6 +330,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
         // The mini-batch, dense or as its nonzero entries; filled in place every iteration.
         let mut x_batch = Array2::zeros((0, 0));
         let mut x_batch_sparse = SparseRows::new();
+        let backprop = self.config.gradient == GradientMethod::Backprop;
         self.warm_up(batch_size);
         let start = Instant::now();
         let before = self.state.history.train_seconds + self.state.history.eval_seconds;
@@ -351,13 +348,14 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
             }
             let step_start = Instant::now();
             self.sampler.next_batch(&mut batch_mask);
-            let x = match (&self.x_train_sparse, &mut self.tools.augmenter) {
-                (Some(x_train), None) => {
-                    x_batch_sparse.gather(x_train.view(), &batch_mask);
+            let x_train = Self::routed(&self.x_train_sparse, self.data.x_train.reborrow());
+            let x = match (x_train, &mut self.tools.augmenter) {
+                (Input::Sparse(x_train), None) if backprop => {
+                    x_batch_sparse.gather(x_train, &batch_mask);
                     Input::Sparse(x_batch_sparse.view())
                 }
-                (_, augmenter) => {
-                    gather_rows(self.data.x_train, &batch_mask, &mut x_batch);
+                (x_train, augmenter) => {
+                    x_train.gather_rows_into(&batch_mask, &mut x_batch);
                     if let Some(augmenter) = augmenter {
                         augmenter.apply(&mut x_batch, i);
                     }
@@ -453,7 +451,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
     /// memory are ready before the clock starts; the network and the sampler are unchanged.
     fn warm_up(&self, batch_size: usize) {
         let rows = batch_size.min(self.data.t_train.len());
-        let x = Self::input(&self.x_train_sparse, self.data.x_train.view()).slice_rows(0..rows);
+        let x = self.train_input().slice_rows(0..rows);
         let t = &self.data.t_train[..rows];
         let mut copy = self.net.clone();
         copy.gradient(&x, Targets::Labels(t));
@@ -508,12 +506,14 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
         }
     }
 
-    /// The sparse copy of a set when there is one, else the dense set.
-    fn input<'b>(sparse: &'b Option<SparseRows<F>>, dense: ArrayView2<'b, F>) -> Input<'b, F> {
-        match sparse {
-            Some(x) => Input::Sparse(x.view()),
-            None => Input::Dense(dense),
-        }
+    /// The training set as the kernels read it: its sparse copy when there is one.
+    fn train_input(&self) -> Input<'_, F> {
+        Self::routed(&self.x_train_sparse, self.data.x_train.reborrow())
+    }
+
+    /// A set's sparse copy when there is one, else the set as it came.
+    fn routed<'b>(copy: &'b Option<SparseRows<F>>, set: Input<'b, F>) -> Input<'b, F> {
+        copy.as_ref().map_or(set, |x| Input::Sparse(x.view()))
     }
 
     /// Accuracy on the rows the schedule measures, timed.
@@ -563,8 +563,8 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
     /// Accuracy on the first `train_rows` training and `test_rows` test rows.
     fn accuracies(&self, (train_rows, test_rows): (usize, usize)) -> (f64, f64) {
         let d = &self.data;
-        let train = Self::input(&self.x_train_sparse, d.x_train.view()).slice_rows(0..train_rows);
-        let test = Self::input(&self.x_test_sparse, d.x_test.view()).slice_rows(0..test_rows);
+        let train = self.train_input().slice_rows(0..train_rows);
+        let test = Self::routed(&self.x_test_sparse, d.x_test.reborrow()).slice_rows(0..test_rows);
         (
             self.net.accuracy(&train, &d.t_train[..train_rows]),
             self.net.accuracy(&test, &d.t_test[..test_rows]),

@@ -40,7 +40,6 @@ use crate::data::DatasetKind;
 use crate::progress::Progress;
 use crate::run::{run_observed, Outcome, RunDir};
 use crate::{Error, Result};
-use ndarray::s;
 use plan::{INPUT, OUTPUT};
 use scratchnet_core::net::{MultiLayerNet, Network};
 use serde::{Deserialize, Serialize};
@@ -138,7 +137,7 @@ impl Study for DepthWidthStudy {
         let train_size = dataset.t_train.len();
         let settings = self.plan.settings(run, train_size);
         let rows = self.plan.probe_rows.min(train_size);
-        let x_probe = dataset.x_train.slice(s![..rows, ..]);
+        let x_probe = dataset.x_train.rows_dense(0..rows);
         let t_probe = &dataset.t_train[..rows];
         let iter_per_epoch = (train_size / self.plan.batch_size).max(1);
         let probe_at = iter_per_epoch.min(settings.train.iters_num);
@@ -158,7 +157,7 @@ impl Study for DepthWidthStudy {
             let taken = probes.iter().any(|p| p.updates == updates);
             if (updates == 0 || updates == probe_at) && !taken {
                 let epochs = (updates * self.plan.batch_size) as f64 / train_size as f64;
-                probes.push(probe(net, x_probe, t_probe, updates, epochs));
+                probes.push(probe(net, x_probe.view(), t_probe, updates, epochs));
                 if saved.is_ok() {
                     saved = save_json(&probes_path, &probes);
                 }
@@ -197,7 +196,13 @@ impl Study for DepthWidthStudy {
         if outcome.probes.len() < 2 {
             // The run ended (its time budget) before the first epoch: probe where it stopped.
             let epochs = (outcome.updates * self.plan.batch_size) as f64 / train_size as f64;
-            let last = probe(&summary.net, x_probe, t_probe, outcome.updates, epochs);
+            let last = probe(
+                &summary.net,
+                x_probe.view(),
+                t_probe,
+                outcome.updates,
+                epochs,
+            );
             outcome.probes.push(last);
         }
         outcome.train_s = h.train_seconds;

@@ -73,9 +73,9 @@ fn the_last_rows_are_held_out() {
     let x = ndarray::Array2::from_shape_fn((10, 3), |(r, c)| (r * 3 + c) as f32);
     let t: Vec<usize> = (0..10).collect();
     let data = TrainData {
-        x_train: x.view(),
+        x_train: x.view().into(),
         t_train: &t,
-        x_test: x.view(),
+        x_test: x.view().into(),
         t_test: &t,
     };
     let (train, validation) = hold_out(data, 4).unwrap();
@@ -83,7 +83,7 @@ fn the_last_rows_are_held_out() {
     assert_eq!(train.t_train, &t[..6]);
     assert_eq!(train.x_train.nrows(), 6);
     assert_eq!((validation.len(), validation.t), (4, &t[6..]));
-    assert_eq!(validation.x[[0, 0]], 18.0);
+    assert_eq!(validation.x.to_dense()[[0, 0]], 18.0);
     assert!(hold_out(data, 0).unwrap().1.is_none());
     let e = hold_out(data, 10).err().unwrap().to_string();
     assert!(e.contains("validation split 10"), "{e}");
@@ -141,9 +141,9 @@ fn early_stopping_ends_the_run_and_hands_over_the_best_weights() {
         .map(|r| (r[0] > 0.0) as usize + (r[0] > 1.0) as usize)
         .collect();
     let data = TrainData {
-        x_train: x.view(),
+        x_train: x.view().into(),
         t_train: &t,
-        x_test: x.view(),
+        x_test: x.view().into(),
         t_test: &t,
     };
     let config = TrainConfig {

@@ -19,9 +19,9 @@ fn trained(config: TrainConfig) -> (History, f64, f64) {
         x[[i, label]] += 5.0;
     }
     let data = TrainData {
-        x_train: x.view(),
+        x_train: x.view().into(),
         t_train: &t,
-        x_test: x.view(),
+        x_test: x.view().into(),
         t_test: &t,
     };
     let net = TwoLayerNetConfig {
