@@ -1,7 +1,7 @@
 //! Loading the full MNIST (70,000 images) from the cache into normalized f32 arrays, the way
 //! training does (`data::load`: cache check, read, validate, decode u8 → f32).
 //!
-//! Run: `cargo bench --bench load`. Fetches MNIST first if the cache is empty.
+//! Run: `cargo bench --features bench --bench load`. Fetches MNIST first if the cache is empty.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use scratchnet::data::{self, DatasetKind, FetchOptions};

@@ -4,7 +4,7 @@
 //! large dense products in the library's packed kernels against the `gemm` crate and
 //! matrixmultiply.
 //!
-//! Run: `cargo bench --bench train`. Fetches MNIST first if the cache is empty.
+//! Run: `cargo bench --features bench --bench train`. Fetches MNIST first if the cache is empty.
 
 // The book's names: `W1`, `b1`.
 #![allow(non_snake_case)]

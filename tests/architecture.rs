@@ -20,7 +20,7 @@ const LAB_ONLY: [&str; 12] = [
     "ureq",
     "tar",
     "plotters",
-    "image",
+    "png",
     "indicatif",
     "ctrlc",
     "csv",

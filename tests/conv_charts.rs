@@ -12,7 +12,7 @@ use scratchnet::plot::save;
 
 /// The grey level of every chart pixel of a picture pixel drawn `scale` to a pixel with its
 /// top-left corner at `at`; panics unless they are all the same.
-fn grey_at(image: &image::RgbImage, at: (u32, u32), scale: u32, (r, c): (u32, u32)) -> u8 {
+fn grey_at(image: &RgbImage, at: (u32, u32), scale: u32, (r, c): (u32, u32)) -> u8 {
     let (x0, y0) = (at.0 + c * scale, at.1 + r * scale);
     let g = image.get_pixel(x0, y0).0;
     assert!(

@@ -105,13 +105,9 @@ pub fn save(chart: &impl Chart, dir: &Path, stem: &str) -> Result<[PathBuf; 2]> 
 
 /// Encodes an RGB buffer as PNG and writes it to `path` (atomically).
 fn write_png(path: &Path, rgb: &[u8], w: u32, h: u32) -> Result<()> {
-    use image::ImageEncoder;
-    let mut png = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut png)
-        .write_image(rgb, w, h, image::ColorType::Rgb8)
-        .map_err(|e| Error::Plot {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+    let png = raster::encode_png(rgb, (w, h), png::ColorType::Rgb).map_err(|e| Error::Plot {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     write_atomic(path, &png)
 }

@@ -129,7 +129,7 @@ pub fn assert_on_ticks(
 /// than `min` pixels of that colour, none more than 4 pixels outside the box around the SVG's
 /// lines, marks and cells of that colour, and something (not white) under each of `points`.
 pub fn assert_png_agrees(
-    image: &image::RgbImage,
+    image: &RgbImage,
     svg: &str,
     colour: &str,
     points: &[(f64, f64)],

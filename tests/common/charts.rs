@@ -5,17 +5,99 @@ use super::ExpectedSeries;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// A decoded picture: 8-bit pixels of `N` channels (3: RGB, 4: RGBA), row by row.
+pub struct Pixels<const N: usize> {
+    width: u32,
+    height: u32,
+    bytes: Vec<u8>,
+}
+
+/// One pixel's channels.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pixel<const N: usize>(pub [u8; N]);
+
+pub type RgbImage = Pixels<3>;
+pub type RgbaImage = Pixels<4>;
+
+impl<const N: usize> Pixels<N> {
+    /// Decodes an 8-bit RGB or RGBA PNG, adding or dropping the alpha channel to give `N`.
+    pub fn decode(png: &[u8]) -> Result<Pixels<N>, png::DecodingError> {
+        let mut reader = png::Decoder::new(png).read_info()?;
+        let mut buf = vec![0; reader.output_buffer_size()];
+        let frame = reader.next_frame(&mut buf)?;
+        assert_eq!(frame.bit_depth, png::BitDepth::Eight, "8-bit channels");
+        let channels = match frame.color_type {
+            png::ColorType::Rgb => 3,
+            png::ColorType::Rgba => 4,
+            other => panic!("a PNG in {other:?}"),
+        };
+        let mut bytes = Vec::with_capacity(N * (frame.width * frame.height) as usize);
+        for row in buf
+            .chunks_exact(frame.line_size)
+            .take(frame.height as usize)
+        {
+            for pixel in row[..channels * frame.width as usize].chunks_exact(channels) {
+                let mut out = [255; N];
+                let n = N.min(channels);
+                out[..n].copy_from_slice(&pixel[..n]);
+                bytes.extend_from_slice(&out);
+            }
+        }
+        Ok(Pixels {
+            width: frame.width,
+            height: frame.height,
+            bytes,
+        })
+    }
+
+    pub fn dimensions(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// The pixel at column `x`, row `y`.
+    pub fn get_pixel(&self, x: u32, y: u32) -> Pixel<N> {
+        assert!(
+            x < self.width && y < self.height,
+            "({x}, {y}) outside the picture"
+        );
+        let i = N * (y as usize * self.width as usize + x as usize);
+        Pixel(self.bytes[i..i + N].try_into().unwrap())
+    }
+
+    /// Every pixel, row by row.
+    pub fn pixels(&self) -> impl Iterator<Item = Pixel<N>> + '_ {
+        self.bytes
+            .chunks_exact(N)
+            .map(|p| Pixel(p.try_into().unwrap()))
+    }
+
+    /// Every pixel with its column and row.
+    pub fn enumerate_pixels(&self) -> impl Iterator<Item = (u32, u32, Pixel<N>)> + '_ {
+        let width = self.width;
+        self.pixels()
+            .enumerate()
+            .map(move |(k, p)| (k as u32 % width, k as u32 / width, p))
+    }
+}
+
 /// A PNG chart decoded to RGB, after checking that it is `(width, height)` pixels.
-pub fn png(path: &Path, size: (u32, u32)) -> image::RgbImage {
-    let image = image::open(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .to_rgb8();
+pub fn png(path: &Path, size: (u32, u32)) -> RgbImage {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let image = RgbImage::decode(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert_eq!(image.dimensions(), size, "{}", path.display());
     image
 }
 
 /// How many pixels of `image` are exactly the colour `rgb`.
-pub fn pixels_of(image: &image::RgbImage, rgb: [u8; 3]) -> usize {
+pub fn pixels_of(image: &RgbImage, rgb: [u8; 3]) -> usize {
     image.pixels().filter(|p| p.0 == rgb).count()
 }
 
@@ -55,7 +137,7 @@ pub fn svg_elements(svg: &str, tag: &str) -> Vec<BTreeMap<String, String>> {
 
 /// The one `<image>` of an SVG document: where it is (x, y) and its pixels, decoded from the
 /// PNG its data URI holds.
-pub fn svg_image(svg: &str) -> ((f64, f64), image::RgbaImage) {
+pub fn svg_image(svg: &str) -> ((f64, f64), RgbaImage) {
     use base64::Engine;
     let images = svg_elements(svg, "image");
     assert_eq!(images.len(), 1, "one <image>");
@@ -65,7 +147,7 @@ pub fn svg_image(svg: &str) -> ((f64, f64), image::RgbaImage) {
     let png = base64::engine::general_purpose::STANDARD
         .decode(data)
         .unwrap();
-    let pixels = image::load_from_memory(&png).unwrap().to_rgba8();
+    let pixels = RgbaImage::decode(&png).unwrap();
     let size = (attr(&images[0], "width"), attr(&images[0], "height"));
     assert_eq!(
         size,
