@@ -1,7 +1,8 @@
 //! Training throughput and numerical-gradient time, for `bench/compare` and the README.
 //!
-//! `cargo run --release --example throughput -- samples` prints training samples/s (updates
-//! only, as `scratchnet train` counts them) for batch sizes 1–6000 and hidden widths 50–800;
+//! `cargo run --release --features bench --example throughput -- samples` prints training
+//! samples/s (updates only, as `scratchnet train` counts them) for batch sizes 1–6000 and hidden
+//! widths 50–800 (the feature `bench` keeps this tool out of `cargo test`);
 //! `-- numgrad` times TwoLayerNet's `numerical_gradient` on 100 MNIST training images.
 //! For instruction counts (a loaded machine makes times noisy), a fixed amount of work:
 //! `-- steps BATCH ITERS [HIDDEN]` runs ITERS training steps of a 784-HIDDEN-10 net (50) and

@@ -1,8 +1,7 @@
 //! Whole-command tests of `scratchnet study architecture` (and `study merge` on its shards) on
 //! real MNIST, with a tiny conv net and a tiny budget.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use scratchnet::report::escape;
 use serde_json::Value;

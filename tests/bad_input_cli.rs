@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
-mod common;
-use common::*;
+use crate::common;
+use crate::common::*;
 
 /// `train` with `extra` flags, writing nowhere that matters.
 fn train_fails(extra: &[&str], expected: &str) {

@@ -1,8 +1,7 @@
 //! The chart types drawn from numbers whose picture is known: both files are read back (the
 //! SVG's elements, the PNG's pixels) to check that what the numbers say is what is drawn.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use ndarray::{array, Array2};
 use scratchnet::data::DatasetKind;

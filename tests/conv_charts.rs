@@ -2,8 +2,7 @@
 //! filters (figure 7-24), a test image's feature maps, and the 4 × 5 grid of misclassified
 //! digits; the PNG's pixels and the SVG's picture are read back.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use ndarray::{Array2, Array3, Array4};
 use scratchnet::plot::conv::{FeatureMaps, FilterGrid};

@@ -2,8 +2,7 @@
 //! before and after training, test image 0's feature maps and the misclassified test digits —
 //! drawn from the weights the run really started from and ended with, and there after a resume.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use ndarray::{Array4, Axis};
 use rand::SeedableRng;

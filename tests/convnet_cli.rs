@@ -2,8 +2,7 @@
 //! resume and threads bit for bit, eval and gradcheck of a conv model, refusals. Kept fast: a
 //! tiny conv net (4 filters 5×5, pool, fc 20), few updates, 100 evaluation images.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::path::Path;
 

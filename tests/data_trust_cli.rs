@@ -5,7 +5,7 @@
 //! Each test works in its own cache (`--data-dir`) filled with copies of the user's, and runs
 //! offline: `SCRATCHNET_SOURCES=from` leaves no source but the `--from` folder, when given.
 
-mod common;
+use crate::common;
 
 use sha2::{Digest, Sha256};
 use std::io::Write;

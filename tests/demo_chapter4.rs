@@ -1,7 +1,6 @@
 //! `scratchnet demo chapter4` as a user runs it: the built binary, its stdout, its chart files.
 
-mod common;
-use common::{
+use crate::common::{
     assert_on_axis, assert_plotted, assert_png_agrees, circles, png, polylines, svg, svg_elements,
 };
 

@@ -1,7 +1,6 @@
 //! `scratchnet demo optimizers`: every rule's final point printed, the chart written.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use scratchnet::demo::optimizers::{path, RUNS};
 use std::path::Path;

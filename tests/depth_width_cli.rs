@@ -1,8 +1,7 @@
 //! Whole-command tests of `scratchnet study depth-width` (and `study merge` on its folders) on
 //! real MNIST.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! the users' run's accuracies, epoch for epoch those of `scratchnet train`; `study` (the lab's
 //! API) prints each finding of its study as a value and as the sentence its report holds.
 
-mod common;
+use crate::common;
 
 use scratchnet::data::{fetch, DatasetKind, FetchOptions};
 use scratchnet::progress::Silent;

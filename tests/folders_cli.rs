@@ -2,8 +2,7 @@
 //! one holding its own kind of work, claimed before any work (issue 13, classes 3, 10, 11, 12
 //! and the `--out` part of 13).
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

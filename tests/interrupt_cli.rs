@@ -4,8 +4,7 @@
 //! accuracies), and checks from the checkpoint that the interruption came in the middle, so
 //! that it tests the same thing on a fast machine as on a slow one.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use scratchnet::checkpoint::Checkpoint;
 use scratchnet::interrupt::CHECKPOINT_DELAY_ENV;

@@ -2,9 +2,7 @@
 //! output is said once and the work's files are still written; values too large to be meant
 //! (counts, budgets, lists, sizes) are refused at once with a short message naming the limit.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -1,7 +1,6 @@
 //! `--shard auto` through the binary: the shard comes from a scheduler's environment.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::path::Path;
 

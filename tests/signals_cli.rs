@@ -3,9 +3,9 @@
 //! "interrupted"), leaving no temporary file; training's own stop-and-checkpoint is tested in
 //! interrupt_cli.rs.
 
-mod common;
+use crate::common;
 
-use common::Watched;
+use crate::common::Watched;
 use scratchnet::files::SLOW_WRITE_ENV;
 use std::io::Write;
 use std::path::Path;

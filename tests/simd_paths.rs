@@ -3,7 +3,7 @@
 //! on a network whose products are large enough to take the packed dense route (issue 13,
 //! "Same results on every machine").
 
-mod common;
+use crate::common;
 
 use scratchnet::data::{self, DatasetKind, FetchOptions};
 use scratchnet::progress::Silent;

@@ -3,8 +3,7 @@
 //! Needs root and Debian's `slurm-wlm` and `munge`; without them, or when the local Slurm does
 //! not start, the test says why and passes.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

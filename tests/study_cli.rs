@@ -1,7 +1,6 @@
 //! Whole-command tests of `scratchnet study batch-size` and `study merge` on real MNIST.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use scratchnet::experiment::batch_size::BatchRow;
 use scratchnet::experiment::output::csv_header;

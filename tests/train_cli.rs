@@ -1,7 +1,7 @@
 //! Whole-command tests of `scratchnet train`, `gradcheck` and `eval` on real MNIST.
 
-mod common;
-use common::*;
+use crate::common;
+use crate::common::*;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -4,8 +4,7 @@
 //! resumed bit for bit. Small TwoLayerNets on MNIST; a large validation split keeps epochs
 //! short.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::path::Path;
 

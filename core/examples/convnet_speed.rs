@@ -3,8 +3,9 @@
 //! images) and the achieved GFLOP/s (a training step ≈ 3 × the forward's multiply-adds × 2
 //! flops).
 //!
-//! usage: cargo run --release -p scratchnet-core --example convnet_speed [steps] [threads…]
-//! [simple|deep] (default: 20 steps after 3 warm-up steps, threads 1 and 2, both networks).
+//! usage: cargo run --release -p scratchnet-core --features bench --example convnet_speed [steps]
+//! [threads…] [simple|deep] (default: 20 steps after 3 warm-up steps, threads 1 and 2, both
+//! networks; the feature `bench` keeps this tool out of `cargo test`).
 
 use scratchnet_core::init::randn;
 use scratchnet_core::layers::Targets;
