@@ -156,14 +156,6 @@ pub enum Samples<F> {
 }
 
 impl<F: Float> Samples<F> {
-    /// `x` as it is best kept: its nonzero entries when [`mostly_zero`], else `x` itself.
-    pub fn new(x: Array2<F>) -> Self {
-        match x.view().as_input().sparse_copy() {
-            Some(sparse) => Samples::Sparse(sparse),
-            None => Samples::Dense(x),
-        }
-    }
-
     /// All samples, borrowed.
     pub fn view(&self) -> Input<'_, F> {
         match self {
