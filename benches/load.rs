@@ -1,5 +1,5 @@
-//! Loading the full MNIST (70,000 images) from the cache into normalized f32 arrays, the way
-//! training does (`data::load`: cache check, read, validate, decode u8 → f32).
+//! Loading the full MNIST (70,000 images) from the cache the way training does (`data::load`:
+//! cache check, read, validate, decode u8 → f32, kept as the nonzero pixels).
 //!
 //! Run: `cargo bench --features bench --bench load`. Fetches MNIST first if the cache is empty.
 

@@ -80,7 +80,8 @@ fn training_steps_allocate_nothing_after_warm_up() {
                 x.gather(x_sparse.view(), &mask);
                 Input::Sparse(x.view())
             } else {
-                // A dense batch from a set kept sparse, as a conv net's from MNIST.
+                // A dense batch from a set kept sparse, as numerical gradients and augmentation
+                // gather from MNIST.
                 Input::Sparse(x_sparse.view()).gather_rows_into(&mask, &mut x_dense);
                 Input::Dense(x_dense.view())
             };

@@ -439,7 +439,8 @@ fn estimate_numerical<N: Network<f32> + Clone>(
     let rows = config.batch_size.min(data.t_train.len());
     let start = Instant::now();
     net.numerical_gradient(
-        &data.x_train.slice_rows(0..rows),
+        // Dense, as the numerical route's batches are.
+        &data.x_train.slice_rows(0..rows).to_dense(),
         Targets::Labels(&data.t_train[..rows]),
     );
     let per_iter = start.elapsed().as_secs_f64();

@@ -122,20 +122,8 @@ impl Split {
     /// nonzero entries when few enough (MNIST: 19 %; 72 MB instead of 188 for the training
     /// set), else dense.
     fn samples(&self) -> Samples<f32> {
-        let pixels = self.images.pixels();
-        let nonzero = pixels.par_iter().filter(|&&p| p != 0).count();
-        if few_nonzeros(nonzero, pixels.len()) {
-            Samples::Sparse(self.sparse(nonzero))
-        } else {
-            Samples::Dense(self.x(true))
-        }
-    }
-
-    /// The nonzero pixels as [`Split::x`]`(true)` has them, stored as `nonzero` entries: the
-    /// rows' positions first (a count per row, then running sums), then every row's entries
-    /// written in parallel into its own part of the buffers, allocated once at their size.
-    fn sparse(&self, nonzero: usize) -> SparseRows<f32> {
         let images: Vec<&[u8]> = self.images.pixels().chunks_exact(IMAGE_PIXELS).collect();
+        // Where each row's entries would start: a count per row, then running sums.
         let mut indptr = vec![0; images.len() + 1];
         indptr[1..]
             .par_iter_mut()
@@ -144,6 +132,18 @@ impl Split {
         for n in 0..images.len() {
             indptr[n + 1] += indptr[n];
         }
+        if few_nonzeros(indptr[images.len()], images.len() * IMAGE_PIXELS) {
+            Samples::Sparse(Self::sparse(&images, indptr))
+        } else {
+            Samples::Dense(self.x(true))
+        }
+    }
+
+    /// The nonzero pixels of `images` as [`Split::x`]`(true)` has them, row n's at
+    /// `indptr[n]..indptr[n + 1]`: every row's entries are written in parallel into its own part
+    /// of buffers allocated once at their size.
+    fn sparse(images: &[&[u8]], indptr: Vec<usize>) -> SparseRows<f32> {
+        let nonzero = indptr[images.len()];
         let mut indices = vec![0u32; nonzero];
         let mut values = vec![0.0f32; nonzero];
         // Cut the buffers into one part per task, each holding its rows' entries.
@@ -276,7 +276,7 @@ impl IdxFiles {
 }
 
 /// Loads the four files of `kind` from `dir` (as cached: raw, or `.gz` beside the raw names),
-/// normalized to [0, 1]: x (N, 784) f32, t (N,) labels.
+/// normalized to [0, 1]: x (N, 784) f32 (a mostly-zero set as its nonzero pixels), t (N,) labels.
 pub fn load_dir(kind: DatasetKind, dir: &Path) -> Result<Dataset> {
     load_files(kind, IdxFiles::read_dir(dir)?)
 }

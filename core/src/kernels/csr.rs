@@ -64,13 +64,24 @@ impl<'a, F: Float> SparseView<'a, F> {
     /// The dense (rows, cols) matrix.
     pub fn to_dense(&self) -> Array2<F> {
         let mut x = Array2::zeros((self.nrows(), self.cols));
-        for (n, mut row) in x.rows_mut().into_iter().enumerate() {
-            let (indices, values) = self.row(n);
-            for (&i, &v) in indices.iter().zip(values) {
-                row[i as usize] = v;
-            }
+        for (n, row) in x
+            .as_slice_mut()
+            .expect("fresh")
+            .chunks_exact_mut(self.cols.max(1))
+            .enumerate()
+        {
+            self.write_row_into(n, row);
         }
         x
+    }
+
+    /// Row `n` written densely into `out` (cols,): its zeros, then its nonzero entries.
+    pub fn write_row_into(&self, n: usize, out: &mut [F]) {
+        out.fill(F::zero());
+        let (indices, values) = self.row(n);
+        for (&i, &v) in indices.iter().zip(values) {
+            out[i as usize] = v;
+        }
     }
 
     /// Writes the transpose (cols, rows) into `t`: see [`SparseRows::transpose_into`].

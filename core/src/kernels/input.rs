@@ -90,11 +90,7 @@ impl<'a, F: Float> Input<'a, F> {
                     _ => Zip::from(&mut out).and(x.row(n)).for_each(|d, &s| *d = s),
                 },
                 Input::Sparse(x) => {
-                    out.fill(F::zero());
-                    let (indices, values) = x.row(n);
-                    for (&i, &v) in indices.iter().zip(values) {
-                        out[i as usize] = v;
-                    }
+                    x.write_row_into(n, out.as_slice_mut().expect("a row of a standard array"))
                 }
             }
         }

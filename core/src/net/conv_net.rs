@@ -306,12 +306,8 @@ fn dense_rows<'a, F: Float>(x: Input<'a, F>, buffer: &'a mut Array2<F>) -> Array
     match x {
         Input::Dense(v) => buffer.assign(&v),
         Input::Sparse(v) => {
-            buffer.fill(F::zero());
-            for i in 0..n {
-                let (columns, values) = v.row(i);
-                for (&j, &value) in columns.iter().zip(values) {
-                    buffer[[i, j as usize]] = value;
-                }
+            for (i, row) in buffer.rows_mut().into_iter().enumerate() {
+                v.write_row_into(i, row.into_slice().expect("a row of a standard array"));
             }
         }
     }

@@ -19,7 +19,6 @@ use crate::kernels::{Input, SparseRows};
 use crate::net::Network;
 use crate::optim::{LrSchedule, Optimizer};
 use crate::{Error, Float, Result};
-
 use serde::{Deserialize, Serialize};
 
 /// The tools' settings, flattened into [`TrainConfig`](super::TrainConfig) (and so into a
