@@ -105,6 +105,16 @@ impl<'a, F: Float> Input<'a, F> {
         }
     }
 
+    /// This input as the kernels read it best: `copy` (its nonzero entries, from
+    /// [`Input::sparse_copy`]) when there is one, else itself.
+    pub fn with_copy<'s>(self, copy: &'s Option<SparseRows<F>>) -> Input<'s, F>
+    where
+        'a: 's,
+    {
+        copy.as_ref()
+            .map_or(self.reborrow(), |x| Input::Sparse(x.view()))
+    }
+
     /// The batch as a dense array (a copy only for a sparse one).
     pub fn to_dense(&self) -> CowArray<'a, F, Ix2> {
         match *self {

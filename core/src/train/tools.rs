@@ -98,10 +98,7 @@ impl<F: Float> Validation<'_, F> {
 
     /// The accuracy of `net` on the held-out rows.
     pub fn accuracy<N: Network<F> + ?Sized>(&self, net: &N) -> f64 {
-        match &self.sparse {
-            Some(x) => net.accuracy(&Input::Sparse(x.view()), self.t),
-            None => net.accuracy(&self.x, self.t),
-        }
+        net.accuracy(&self.x.with_copy(&self.sparse), self.t)
     }
 }
 

@@ -348,7 +348,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
             }
             let step_start = Instant::now();
             self.sampler.next_batch(&mut batch_mask);
-            let x_train = Self::copy_or_set(&self.x_train_sparse, self.data.x_train.reborrow());
+            let x_train = self.data.x_train.with_copy(&self.x_train_sparse);
             let x = match (x_train, &mut self.tools.augmenter) {
                 (Input::Sparse(x_train), None) if backprop => {
                     x_batch_sparse.gather(x_train, &batch_mask);
@@ -508,12 +508,7 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
 
     /// The training set as the kernels read it: its sparse copy when there is one.
     fn train_input(&self) -> Input<'_, F> {
-        Self::copy_or_set(&self.x_train_sparse, self.data.x_train.reborrow())
-    }
-
-    /// A set's sparse copy when there is one, else the set as it came.
-    fn copy_or_set<'b>(copy: &'b Option<SparseRows<F>>, set: Input<'b, F>) -> Input<'b, F> {
-        copy.as_ref().map_or(set, |x| Input::Sparse(x.view()))
+        self.data.x_train.with_copy(&self.x_train_sparse)
     }
 
     /// Accuracy on the rows the schedule measures, timed.
@@ -564,8 +559,10 @@ impl<'a, F: Float, N: Network<F> + Clone> Trainer<'a, F, N> {
     fn accuracies(&self, (train_rows, test_rows): (usize, usize)) -> (f64, f64) {
         let d = &self.data;
         let train = self.train_input().slice_rows(0..train_rows);
-        let test =
-            Self::copy_or_set(&self.x_test_sparse, d.x_test.reborrow()).slice_rows(0..test_rows);
+        let test = d
+            .x_test
+            .with_copy(&self.x_test_sparse)
+            .slice_rows(0..test_rows);
         (
             self.net.accuracy(&train, &d.t_train[..train_rows]),
             self.net.accuracy(&test, &d.t_test[..test_rows]),
