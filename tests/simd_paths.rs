@@ -72,7 +72,7 @@ fn start(out: &Path, simd: Option<&str>, threads: &str) -> Child {
 fn every_simd_level_and_thread_count_trains_the_same_weights_on_large_products() {
     // The dense packed route: products above SMALL_PRODUCT (the largest split over threads),
     // on inputs too dense for the sparse route.
-    const { assert!(100 * 784 * 128 > SMALL_PRODUCT && 100 * 784 * 128 >= PARALLEL_PRODUCT) };
+    const { assert!(100 * 784 * 128 > SMALL_PRODUCT && 100 * 784 * 128 >= 2 * PARALLEL_PRODUCT) };
     let fashion = data::load(DatasetKind::FashionMnist, &FetchOptions::default(), &Silent)
         .expect("Fashion-MNIST can be fetched and loaded");
     let Samples::Dense(x_train) = &fashion.x_train else {

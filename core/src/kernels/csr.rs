@@ -84,34 +84,71 @@ impl<'a, F: Float> SparseView<'a, F> {
         }
     }
 
+    /// Number of stored (nonzero) entries.
+    pub fn nnz(&self) -> usize {
+        self.indptr[self.nrows()] - self.indptr[0]
+    }
+
     /// Writes the transpose (cols, rows) into `t`: see [`SparseRows::transpose_into`].
     pub fn transpose_into(&self, t: &mut SparseRows<F>) {
-        let (start, end) = (self.indptr[0], self.indptr[self.nrows()]);
+        self.transpose_columns_into(0..self.cols, t, &mut Vec::new());
+    }
+
+    /// Writes the transpose of columns `cols` into `t`: (cols.len(), rows), row r of `t`
+    /// holding column `cols.start + r` — a block of [`SparseRows::transpose_into`]'s rows.
+    /// `spans` is scratch: each row's positions within `cols`.
+    pub fn transpose_columns_into(
+        &self,
+        cols: Range<usize>,
+        t: &mut SparseRows<F>,
+        spans: &mut Vec<Range<usize>>,
+    ) {
+        assert!(
+            cols.start <= cols.end && cols.end <= self.cols,
+            "columns out of range"
+        );
+        let (lo, width) = (cols.start, cols.len());
+        // Each row's entries in `cols` (its column numbers rise): found by bisection, except
+        // at the ends of the row.
+        let cut = |indices: &[u32], at: usize| match at {
+            0 => 0,
+            at if at == self.cols => indices.len(),
+            at => indices.partition_point(|&i| (i as usize) < at),
+        };
+        spans.clear();
+        spans.extend((0..self.nrows()).map(|n| {
+            let (indices, _) = self.row(n);
+            let (start, end) = (cut(indices, cols.start), cut(indices, cols.end));
+            self.indptr[n] + start..self.indptr[n] + end
+        }));
         t.cols = self.nrows();
         // Count the entries of every column, then turn counts into start positions.
         t.indptr.clear();
-        t.indptr.resize(self.cols + 1, 0);
-        for &i in &self.indices[start..end] {
-            t.indptr[i as usize + 1] += 1;
+        t.indptr.resize(width + 1, 0);
+        for range in spans.iter() {
+            for &i in &self.indices[range.clone()] {
+                t.indptr[i as usize - lo + 1] += 1;
+            }
         }
-        for i in 0..self.cols {
+        for i in 0..width {
             t.indptr[i + 1] += t.indptr[i];
         }
-        t.indices.resize(end - start, 0);
-        t.values.resize(end - start, F::zero());
+        let entries = t.indptr[width];
+        t.indices.resize(entries, 0);
+        t.values.resize(entries, F::zero());
         // Place each entry at its column's next free slot; rows are visited in order, so each
         // column's entries come out sorted by row. `indptr[i]` serves as column i's cursor and
         // ends at the next column's start, so shifting it back by one restores the starts.
-        for n in 0..self.nrows() {
-            for k in self.indptr[n]..self.indptr[n + 1] {
-                let i = self.indices[k] as usize;
+        for (n, range) in spans.iter().enumerate() {
+            for k in range.clone() {
+                let i = self.indices[k] as usize - lo;
                 let slot = t.indptr[i];
                 t.indices[slot] = n as u32;
                 t.values[slot] = self.values[k];
                 t.indptr[i] += 1;
             }
         }
-        for i in (0..self.cols).rev() {
+        for i in (0..width).rev() {
             t.indptr[i + 1] = t.indptr[i];
         }
         t.indptr[0] = 0;

@@ -11,7 +11,7 @@
 
 use super::packed::product_into;
 use super::rows::{add_rows, axpy};
-use super::{ensure_shape, kernel};
+use super::{ensure_shape, kernel, team};
 use crate::Float;
 use ndarray::{Array1, Array2, ArrayView2};
 
@@ -50,7 +50,17 @@ pub fn affine_into<F: Float>(
     if d_out == 0 {
         return;
     }
-    rows_times(x, d_in.max(1), w, b, out);
+    // Rows are independent: blocks of them on the team's threads, same numbers.
+    let parts = team::parts_for(n * d_in * d_out, team::MIN_PART_WORK);
+    let bounds = team::even_bounds(n, parts);
+    let d_in = d_in.max(1);
+    team::for_row_blocks(
+        out,
+        d_out,
+        &bounds,
+        &mut team::no_scratch(),
+        |rows, out, _| rows_times(&x[rows.start * d_in..rows.end * d_in], d_in, w, b, out),
+    );
 }
 
 kernel! {
@@ -84,14 +94,31 @@ pub fn weight_grad<F: Float>(x: ArrayView2<F>, dout: ArrayView2<F>, dW: &mut Arr
     if d_out == 0 || d_in == 0 {
         return;
     }
-    transposed_times(x, d_in, dout, d_out, dw);
+    // Each row of dW sums over the samples by itself: blocks of rows on the team's threads.
+    let parts = team::parts_for(n * d_in * d_out, team::MIN_PART_WORK);
+    let bounds = team::even_bounds(d_in, parts);
+    team::for_row_blocks(
+        dw,
+        d_out,
+        &bounds,
+        &mut team::no_scratch(),
+        |rows, dw, _| transposed_times(x, d_in, rows, dout, d_out, dw),
+    );
 }
 
 kernel! {
-    /// dw (d_in, d_out) += xᵀ·dout for x (N, d_in) and dout (N, d_out) as slices.
-    fn transposed_times<F>(x: &[F], d_in: usize, dout: &[F], d_out: usize, dw: &mut [F]) {
+    /// Rows `rows` of dW += xᵀ·dout into `dw` ((rows.len(), d_out)), for x (N, d_in) and dout
+    /// (N, d_out) as slices.
+    fn transposed_times<F>(
+        x: &[F],
+        d_in: usize,
+        rows: std::ops::Range<usize>,
+        dout: &[F],
+        d_out: usize,
+        dw: &mut [F],
+    ) {
         for (x_row, dout_row) in x.chunks_exact(d_in).zip(dout.chunks_exact(d_out)) {
-            for (dw_row, &v) in dw.chunks_exact_mut(d_out).zip(x_row) {
+            for (dw_row, &v) in dw.chunks_exact_mut(d_out).zip(&x_row[rows.clone()]) {
                 axpy(v, dout_row, dw_row);
             }
         }
@@ -126,7 +153,12 @@ pub fn input_grad<F: Float>(
     if d_out == 0 || d_in == 0 {
         return;
     }
-    rows_times_accumulate(dout, d_out, w_t, d_in, dx);
+    let parts = team::parts_for(n * d_in * d_out, team::MIN_PART_WORK);
+    let bounds = team::even_bounds(n, parts);
+    team::for_row_blocks(dx, d_in, &bounds, &mut team::no_scratch(), |rows, dx, _| {
+        let dout = &dout[rows.start * d_out..rows.end * d_out];
+        rows_times_accumulate(dout, d_out, w_t, d_in, dx)
+    });
 }
 
 kernel! {
@@ -141,7 +173,7 @@ kernel! {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::kernels::tests::{at_every_level, matrix, rng};
+    use crate::kernels::tests::{at_every_level, matrix, rng, ForceParts};
 
     /// `[x·W + b, xᵀ·dout, dout·Wᵀ]` by plain loops, each sum in the order the kernels
     /// promise: from b (or 0), terms in ascending order of the summed index.
@@ -206,7 +238,9 @@ pub(crate) mod tests {
         let mut rng = rng(3);
         let cases: Vec<_> = SHAPES.iter().map(|&s| case(&mut rng, s, 0.3)).collect();
         at_every_level(|level| {
-            for (x, w, b, dout) in &cases {
+            // Split into 1 to 3 parts (more parts than rows included): the same numbers.
+            for ((x, w, b, dout), parts) in cases.iter().zip((1..=3).cycle()) {
+                let _parts = ForceParts::new(parts);
                 const { assert!(200 * 40 * 4 <= SMALL_PRODUCT) };
                 let (mut out, mut dw, mut dx) = Default::default();
                 affine_into(x.view(), w.view(), b, &mut out);
@@ -217,7 +251,7 @@ pub(crate) mod tests {
                 for ((got, want), what) in [out, dw, dx].iter().zip(want).zip(what) {
                     assert!(
                         got == want,
-                        "{level:?}, {:?}: {what}\n{got}\nvs\n{want}",
+                        "{level:?}, {:?}, {parts} parts: {what}\n{got}\nvs\n{want}",
                         x.dim()
                     );
                 }

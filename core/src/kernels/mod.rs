@@ -34,6 +34,7 @@ pub mod input;
 pub mod packed;
 pub mod rows;
 pub mod sparse;
+pub mod team;
 pub mod workspace;
 
 pub use csr::{SparseRows, SparseView};
@@ -166,6 +167,21 @@ pub(crate) mod tests {
     /// Held while a test has the process-wide cap set, so that two such tests cannot change it
     /// under each other (other tests may run meanwhile: a cap changes no result).
     static CAP_LOCK: Mutex<()> = Mutex::new(());
+
+    /// Makes this thread's products split into a given number of parts until dropped.
+    pub struct ForceParts(Option<usize>);
+
+    impl ForceParts {
+        pub fn new(parts: usize) -> Self {
+            ForceParts(super::team::force_parts(Some(parts)))
+        }
+    }
+
+    impl Drop for ForceParts {
+        fn drop(&mut self) {
+            super::team::force_parts(self.0);
+        }
+    }
 
     /// Puts the cap back as it was when dropped, even if the test panicked.
     struct RestoreCap(Option<Level>);

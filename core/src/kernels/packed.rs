@@ -12,24 +12,24 @@
 //! The way to speed is BLIS's: x is copied into panels of MR rows and w into panels of NR
 //! columns, both k-major, so that the micro-kernel ([`micro`]) reads memory in order and keeps
 //! the MR × NR sums in vector registers; the tile size is chosen per SIMD level (as many
-//! sums as that level's registers hold). Products of [`PARALLEL_PRODUCT`] or more are split
-//! into blocks of output rows or columns, one per rayon thread.
+//! sums as that level's registers hold). Products of twice [`PARALLEL_PRODUCT`] or more are
+//! split into blocks of output rows or columns, one per thread of the kernels' [`team`].
 
-use super::kernel;
+use super::{kernel, team};
 use crate::Float;
 use micro::micro;
-use ndarray::parallel::prelude::*;
 use ndarray::{s, ArrayView2, ArrayViewMut2, Axis};
 use std::any::Any;
 use std::cell::RefCell;
 
 mod micro;
 
-/// Products of at least this many multiply-adds (m·k·n) run on all of rayon's threads. Kept
-/// from the gemm route it replaced (there 100×784·784×50, 3.9 M, ran slower on two threads than
-/// on one, and 100×400·400×400, 16 M, faster); `cargo bench --bench train -- gemm_backend`
-/// compares one thread with all for these kernels.
-pub const PARALLEL_PRODUCT: usize = 1 << 23;
+/// The fewest multiply-adds (m·k·n) worth a thread of their own: larger products are split
+/// into parts of at least this many, one per thread of the kernels' team (whose helpers wait
+/// spinning, so a split costs microseconds, not the wake-up of a sleeping thread: with rayon's
+/// pool, 100×784·784×50 (3.9 M) ran slower on two threads than on one).
+/// `cargo bench --features bench --bench train -- gemm_backend` compares one thread with all.
+pub const PARALLEL_PRODUCT: usize = 1 << 20;
 
 /// Rows of the micro-kernel's tile, at every level (columns vary: see [`at_level`]).
 const MR: usize = 6;
@@ -68,25 +68,33 @@ pub fn product_into<F: Float>(
         }
         return;
     }
-    let threads = rayon::current_num_threads();
-    if m * k * n < PARALLEL_PRODUCT || threads < 2 || m.max(n) < 2 * WIDEST {
+    let parts = team::parts_for(m * k * n, PARALLEL_PRODUCT);
+    if parts < 2 || m.max(n) < 2 * WIDEST {
         return on_this_thread(x, w, out, accumulate);
     }
     // Blocks of whole tiles along the longer side of out: each thread then packs only its
     // share of the operand that side belongs to (and all of the other, the smaller).
-    let (axis, length, tile) = if m >= n { (0, m, MR) } else { (1, n, WIDEST) };
-    let size = length.div_ceil(threads).next_multiple_of(tile);
-    out.axis_chunks_iter_mut(Axis(axis), size)
-        .into_par_iter()
-        .enumerate()
-        .for_each(|(block, out)| {
-            let range = block * size..block * size + out.len_of(Axis(axis));
-            if axis == 0 {
-                on_this_thread(x.slice(s![range, ..]), w, out, accumulate);
-            } else {
-                on_this_thread(x, w.slice(s![.., range]), out, accumulate);
-            }
-        });
+    let (axis, length, tile) = if m >= n {
+        (Axis(0), m, MR)
+    } else {
+        (Axis(1), n, WIDEST)
+    };
+    let size = length.div_ceil(parts).next_multiple_of(tile);
+    let mut blocks: [Option<ArrayViewMut2<F>>; team::MAX_PARTS] = std::array::from_fn(|_| None);
+    let mut count = 0;
+    for (slot, block) in blocks.iter_mut().zip(out.axis_chunks_iter_mut(axis, size)) {
+        *slot = Some(block);
+        count += 1;
+    }
+    team::for_each_mut(&mut blocks[..count], |b, block| {
+        let out = block.take().expect("each block once");
+        let range = b * size..b * size + out.len_of(axis);
+        if axis == Axis(0) {
+            on_this_thread(x.slice(s![range, ..]), w, out, accumulate);
+        } else {
+            on_this_thread(x, w.slice(s![.., range]), out, accumulate);
+        }
+    });
 }
 
 /// [`product_into`] on the calling thread, with its packing buffers.

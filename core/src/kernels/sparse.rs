@@ -7,10 +7,11 @@
 //! equal to it (the tests check this bit for bit against [`super::dense`]'s references).
 
 use super::csr::{SparseRows, SparseView};
-use super::rows::{add_rows, axpy};
-use super::{ensure_shape, kernel};
+use super::rows::{add_rows, axpy, zero};
+use super::{ensure_shape, kernel, team};
 use crate::Float;
 use ndarray::{Array1, Array2, ArrayView2};
+use std::ops::Range;
 
 /// `out = x·W + b` for a sparse x: (N, in), W: (in, out) in standard layout, b: (out,) →
 /// out: (N, out), each row `b + Σ_{i: x[n,i]≠0} x[n,i] · W[i, :]`.
@@ -31,9 +32,19 @@ pub fn affine_into<F: Float>(
     let w = W.as_slice().expect("W is in standard layout");
     let b = b.as_slice().expect("b is contiguous");
     let out = out.as_slice_mut().expect("out is in standard layout");
-    if !b.is_empty() {
-        sparse_rows_times(x, w, b, out);
+    if b.is_empty() {
+        return;
     }
+    // Rows are independent: blocks of them on the team's threads, same numbers.
+    let parts = team::parts_for(x.nnz() * b.len(), team::MIN_PART_WORK);
+    let bounds = team::even_bounds(x.nrows(), parts);
+    team::for_row_blocks(
+        out,
+        b.len(),
+        &bounds,
+        &mut team::no_scratch(),
+        |rows, out, _| sparse_rows_times(x.slice_rows(rows), w, b, out),
+    );
 }
 
 kernel! {
@@ -59,25 +70,24 @@ kernel! {
 /// ~150 row updates themselves.
 pub const TRANSPOSE_MIN_ROWS: usize = 4;
 
-/// `dW += xᵀ·dout` for a sparse x: (N, in), dout: (N, out), dW: (in, out), where dW is 0 on
-/// the rows of x's nonzero columns: row i becomes `Σ_{n: x[n,i]≠0} x[n,i] · dout[n, :]`,
-/// samples added in order. The other rows of xᵀ·dout are 0 and are not touched — only the
-/// pixels nonzero somewhere in the batch count (about 150 of MNIST's 784 at batch 1; the
-/// `Affine` layer keeps dW zero elsewhere).
+/// `dW = xᵀ·dout` for a sparse x: (N, in), dout: (N, out) → dW: (in, out), where dW is 0
+/// outside the rows `rows` (the last call's): row i becomes `Σ_{n: x[n,i]≠0} x[n,i] · dout[n, :]`,
+/// samples added in order. Rows of xᵀ·dout for columns of x without a nonzero are 0: only the
+/// old rows are cleared and only the pixels nonzero somewhere in the batch computed (about 150
+/// of MNIST's 784 at batch 1). `rows` becomes the rows written (x's nonzero columns).
 ///
 /// Small batches add `v · dout[n, :]` into row i for each nonzero (i, v) of each sample n.
-/// From [`TRANSPOSE_MIN_ROWS`] rows on, x is first transposed into `x_t` (its columns as
-/// lists of (sample, value)), so that each row of dW sums its terms in registers, four at a
-/// time, and is stored once. Both add the same terms in the same order: same result.
-///
-/// Also writes the rows of dW it touched (x's nonzero columns) into `rows`; `x_t` and `seen`
-/// are scratch.
+/// From [`TRANSPOSE_MIN_ROWS`] rows on, x is first transposed (its columns as lists of
+/// (sample, value)), so that each row of dW sums its terms in registers, four at a time, and
+/// is stored once; dW's rows are then split into blocks of pixels, one per thread of the team
+/// (each block transposes and sums its own columns). Both add the same terms in the same
+/// order: same result.
 pub fn weight_grad<F: Float>(
     x: SparseView<F>,
     dout: ArrayView2<F>,
     dW: &mut Array2<F>,
     rows: &mut Vec<u32>,
-    (x_t, seen): (&mut SparseRows<F>, &mut Vec<bool>),
+    scratch: &mut GradScratch<F>,
 ) {
     assert_eq!(
         x.nrows(),
@@ -91,17 +101,67 @@ pub fn weight_grad<F: Float>(
     let dout = dout.as_standard_layout();
     let dout = dout.as_slice().expect("standard layout");
     let dW = dW.as_slice_mut().expect("dW is in standard layout");
-    if x.nrows() >= TRANSPOSE_MIN_ROWS {
-        x.transpose_into(x_t);
-        x_t.nonempty_rows(rows);
-        if width > 0 {
-            transposed_times(x_t, rows, dout, width, dW);
+    if width == 0 {
+        return nonzero_columns(x, &mut scratch.seen, rows);
+    }
+    if x.nrows() < TRANSPOSE_MIN_ROWS {
+        clear_rows(dW, width, rows, 0..x.ncols());
+        nonzero_columns(x, &mut scratch.seen, rows);
+        return sample_by_sample(x, dout, width, dW);
+    }
+    // Each row of dW is summed whole by one part: same numbers for any number of parts.
+    let parts = team::parts_for(x.nnz() * width, team::MIN_PART_WORK);
+    let bounds = team::even_bounds(x.ncols(), parts);
+    if scratch.parts.len() < parts {
+        scratch.parts.resize_with(parts, || PartScratch {
+            x_t: SparseRows::new(),
+            rows: Vec::new(),
+            spans: Vec::new(),
+        });
+    }
+    let old: &[u32] = rows;
+    team::for_row_blocks(dW, width, &bounds, &mut scratch.parts, |cols, dW, part| {
+        clear_rows(dW, width, old, cols.clone());
+        x.transpose_columns_into(cols, &mut part.x_t, &mut part.spans);
+        part.x_t.nonempty_rows(&mut part.rows);
+        transposed_times(&part.x_t, &part.rows, dout, width, dW);
+    });
+    rows.clear();
+    for (part, &first) in scratch.parts.iter().zip(bounds.iter()).take(parts) {
+        rows.extend(part.rows.iter().map(|&i| i + first as u32));
+    }
+}
+
+/// What [`weight_grad`] reuses from call to call: per block of pixels, its columns of x
+/// transposed and their nonempty rows; one flag per pixel.
+#[derive(Clone, Debug)]
+pub struct GradScratch<F> {
+    parts: Vec<PartScratch<F>>,
+    seen: Vec<bool>,
+}
+
+impl<F> Default for GradScratch<F> {
+    fn default() -> Self {
+        GradScratch {
+            parts: Vec::new(),
+            seen: Vec::new(),
         }
-    } else {
-        nonzero_columns(x, seen, rows);
-        if width > 0 {
-            sample_by_sample(x, dout, width, dW);
-        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct PartScratch<F> {
+    x_t: SparseRows<F>,
+    rows: Vec<u32>,
+    spans: Vec<Range<usize>>,
+}
+
+/// Zeroes the rows `rows` of dW that lie in `block` (dW holding that block's rows, each
+/// `width` long).
+fn clear_rows<F: Float>(dW: &mut [F], width: usize, rows: &[u32], block: Range<usize>) {
+    for &i in rows.iter().filter(|&&i| block.contains(&(i as usize))) {
+        let at = (i as usize - block.start) * width;
+        zero(&mut dW[at..at + width]);
     }
 }
 
@@ -160,7 +220,7 @@ pub fn nonzero_columns<F: Float>(x: SparseView<F>, seen: &mut Vec<bool>, columns
 mod tests {
     use super::*;
     use crate::kernels::dense::tests::{case, plain_products, SHAPES};
-    use crate::kernels::tests::{at_every_level, rng};
+    use crate::kernels::tests::{at_every_level, rng, ForceParts};
     use ndarray::s;
 
     #[test]
@@ -180,9 +240,8 @@ mod tests {
                     let block = s.view().slice_rows(rows.clone());
                     let (x, dout) = (x.slice(s![rows.clone(), ..]), dout.slice(s![rows, ..]));
                     let mut dw = Array2::zeros(w.dim());
-                    let (mut touched, scratch) =
-                        (Vec::new(), (&mut SparseRows::new(), &mut Vec::new()));
-                    weight_grad(block, dout, &mut dw, &mut touched, scratch);
+                    let (mut touched, mut scratch) = (Vec::new(), GradScratch::default());
+                    weight_grad(block, dout, &mut dw, &mut touched, &mut scratch);
                     let [_, want_dw, _] = plain_products(&x.to_owned(), w, b, &dout.to_owned());
                     assert!(dw == want_dw, "{level:?}, {:?}: dW", x.dim());
                     touched.sort_unstable();
@@ -196,6 +255,34 @@ mod tests {
                 }
             }
         });
+    }
+
+    #[test]
+    fn products_split_into_parts_equal_the_whole_ones_batch_after_batch() {
+        let mut rng = rng(7);
+        let (x1, w, b, dout1) = case(&mut rng, (60, 97, 23), 0.8);
+        let (x2, _, _, dout2) = case(&mut rng, (60, 97, 23), 0.6);
+        for parts in 1..=5 {
+            let _parts = ForceParts::new(parts);
+            let mut out = Array2::zeros((0, 0));
+            let s1 = SparseRows::from_dense(x1.view());
+            affine_into(s1.view(), w.view(), &b, &mut out);
+            let [want_out, ..] = plain_products(&x1, &w, &b, &dout1);
+            assert!(out == want_out, "{parts} parts: x·W + b");
+            // Two batches into one dW: the second clears the first's rows and writes its own.
+            let (mut dw, mut rows, mut scratch) =
+                (Array2::zeros(w.dim()), vec![], Default::default());
+            for (x, dout) in [(&x1, &dout1), (&x2, &dout2)] {
+                let s = SparseRows::from_dense(x.view());
+                weight_grad(s.view(), dout.view(), &mut dw, &mut rows, &mut scratch);
+            }
+            let [_, want_dw, _] = plain_products(&x2, &w, &b, &dout2);
+            assert!(dw == want_dw, "{parts} parts: dW");
+            let nonzero: Vec<u32> = (0..97u32)
+                .filter(|&i| x2.column(i as usize).iter().any(|&v| v != 0.0))
+                .collect();
+            assert_eq!(rows, nonzero, "{parts} parts: the rows written, rising");
+        }
     }
 
     #[test]

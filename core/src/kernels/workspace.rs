@@ -7,7 +7,6 @@
 
 use super::csr::SparseRows;
 use super::input::{mostly_zero, Input};
-use super::rows::zero;
 use super::{copy_into, dense, sparse};
 use crate::Float;
 use ndarray::{Array2, ArrayView2};
@@ -24,9 +23,8 @@ pub struct Workspace<F: Float> {
     /// When `dW_sparse`, dW is 0 outside these rows (the last sparse input's nonzero columns).
     dW_rows: Vec<u32>,
     dW_sparse: bool,
-    /// Scratch: one flag per input column, xᵀ as rows of nonzeros (in, N), Wᵀ (out, in).
-    seen: Vec<bool>,
-    x_t: SparseRows<F>,
+    /// Scratch: the sparse dW's (xᵀ as rows of nonzeros), Wᵀ (out, in).
+    grad: sparse::GradScratch<F>,
     w_t: Array2<F>,
 }
 
@@ -39,8 +37,7 @@ impl<F: Float> Default for Workspace<F> {
             // A new layer's dW is all zeros: zero outside the empty list of rows.
             dW_rows: Vec::new(),
             dW_sparse: true,
-            seen: Vec::new(),
-            x_t: SparseRows::new(),
+            grad: Default::default(),
             w_t: Array2::zeros((0, 0)),
         }
     }
@@ -82,21 +79,15 @@ impl<F: Float> Workspace<F> {
             self.dW_sparse = false;
             return;
         }
-        // Row i of xᵀ·dout is 0 unless input column i has a nonzero: clear the rows the last
-        // product wrote (all of dW if it was written whole), then add this batch's products
-        // into its rows only.
-        let width = dW.ncols();
-        let dw = dW.as_slice_mut().expect("dW is in standard layout");
-        if self.dW_sparse {
-            for &i in &self.dW_rows {
-                zero(&mut dw[i as usize * width..(i as usize + 1) * width]);
-            }
-        } else {
-            dw.fill(F::zero());
+        // Row i of xᵀ·dout is 0 unless input column i has a nonzero: the sparse product clears
+        // the rows the last one wrote and writes this batch's rows only (all of dW is cleared
+        // first when it was written whole).
+        if !self.dW_sparse {
+            dW.fill(F::zero());
+            self.dW_rows.clear();
         }
-        let scratch = (&mut self.x_t, &mut self.seen);
         let x = self.x_sparse.view();
-        sparse::weight_grad(x, dout, dW, &mut self.dW_rows, scratch);
+        sparse::weight_grad(x, dout, dW, &mut self.dW_rows, &mut self.grad);
         self.dW_sparse = true;
     }
 

@@ -1,9 +1,13 @@
 //! The Sigmoid layer: `out = 1 / (1 + e^-x)`, whose derivative is `out·(1 - out)`.
 
-use super::{copy_into, ensure_shape};
+use super::ensure_shape;
 use crate::functions::sigmoid_scalar;
+use crate::kernels::team;
 use crate::Float;
 use ndarray::{Array2, ArrayView2, Zip};
+
+/// An exponential's cost in multiply-adds, roughly (for splitting work between threads).
+const EXP_COST: usize = 8;
 
 /// Sigmoid activation; keeps its output `out` for `backward` (the book's `self.out`).
 #[derive(Clone)]
@@ -22,10 +26,19 @@ impl<F: Float> Default for Sigmoid<F> {
 }
 
 impl<F: Float> Sigmoid<F> {
-    /// `out = sigmoid(x)`, element by element; x: (N, D) → (N, D).
+    /// `out = sigmoid(x)`, element by element; x: (N, D) → (N, D). Blocks of rows go to the
+    /// kernels' team of threads (an exponential per element is worth splitting).
     pub fn forward(&mut self, x: ArrayView2<F>) -> ArrayView2<'_, F> {
-        copy_into(&mut self.out, x);
-        self.out.mapv_inplace(sigmoid_scalar);
+        let (n, d) = x.dim();
+        ensure_shape(&mut self.out, n, d);
+        let parts = team::parts_for(n * d * EXP_COST, team::MIN_PART_WORK);
+        let out = self.out.as_slice_mut().expect("fresh arrays are standard");
+        let bounds = team::even_bounds(n, parts);
+        team::for_row_blocks(out, d, &bounds, &mut team::no_scratch(), |rows, out, _| {
+            for (y, &x) in out.iter_mut().zip(x.slice(ndarray::s![rows, ..])) {
+                *y = sigmoid_scalar(x);
+            }
+        });
         self.out.view()
     }
 
@@ -43,6 +56,23 @@ impl<F: Float> Sigmoid<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::tests::ForceParts;
+
+    #[test]
+    fn forward_in_any_number_of_parts_is_the_elementwise_sigmoid() {
+        let x = ndarray::Array2::from_shape_fn((7, 5), |(i, j)| i as f32 - 2.5 * j as f32);
+        let want = x.mapv(sigmoid_scalar);
+        for parts in 1..=4 {
+            let _parts = ForceParts::new(parts);
+            let mut layer = Sigmoid::default();
+            assert_eq!(
+                layer.forward(x.t()),
+                want.t(),
+                "{parts} parts, transposed x"
+            );
+            assert_eq!(layer.forward(x.view()), want, "{parts} parts");
+        }
+    }
     use crate::layers::gradcheck::{max_diff, numerical_dx};
     use ndarray::array;
 

@@ -1,9 +1,9 @@
 //! AdaGrad: each weight's step shrinks with the sum of its squared gradients,
 //! `h ← h + dW²; W ← W − lr·dW / (√h + 1e-7)` (the book's `AdaGrad`).
 
-use super::{check_learning_rate, state, Optimizer, EPSILON};
+use super::{check_learning_rate, for_each_element, state, Optimizer, EPSILON};
 use crate::{Float, Result};
-use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Zip};
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 use std::collections::HashMap;
 
 /// AdaGrad with learning rate `lr`; one sum of squared gradients `h` per parameter.
@@ -37,7 +37,7 @@ impl<F: Float> Optimizer<F> for AdaGrad<F> {
     fn update(&mut self, key: &str, param: ArrayViewMutD<F>, grad: ArrayViewD<F>) {
         let (lr, eps) = (self.lr, F::of(EPSILON));
         let h = state(&mut self.h, key, || ArrayD::zeros(grad.raw_dim()));
-        Zip::from(param).and(&grad).and(h).for_each(|w, &g, h| {
+        for_each_element(param, grad, [h], |w, g, [h]| {
             *h += g * g;
             *w -= lr * g / (h.sqrt() + eps);
         });

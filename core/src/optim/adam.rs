@@ -2,9 +2,9 @@
 //! `lr_t = lr·√(1 − β2ᵗ)/(1 − β1ᵗ); m ← m + (1 − β1)(dW − m); v ← v + (1 − β2)(dW² − v);
 //! W ← W − lr_t·m / (√v + 1e-7)`.
 
-use super::{check_learning_rate, state, Optimizer, EPSILON};
+use super::{check_learning_rate, for_each_element, state, Optimizer, EPSILON};
 use crate::{Float, Result};
-use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Zip};
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 use std::collections::HashMap;
 
 /// Adam with learning rate `lr`, `beta1` (0.9) and `beta2` (0.999); per parameter, the moments
@@ -65,15 +65,11 @@ impl<F: Float> Optimizer<F> for Adam<F> {
             F::of(1.0 - self.beta2),
             F::of(EPSILON),
         );
-        Zip::from(param)
-            .and(&grad)
-            .and(&mut s.m)
-            .and(&mut s.v)
-            .for_each(|w, &g, m, v| {
-                *m += b1 * (g - *m);
-                *v += b2 * (g * g - *v);
-                *w -= lr_t * *m / (v.sqrt() + eps);
-            });
+        for_each_element(param, grad, [&mut s.m, &mut s.v], |w, g, [m, v]| {
+            *m += b1 * (g - *m);
+            *v += b2 * (g * g - *v);
+            *w -= lr_t * *m / (v.sqrt() + eps);
+        });
     }
 
     fn state_slots(&self) -> &'static [&'static str] {

@@ -21,6 +21,7 @@ pub use schedule::{Decay, LrSchedule};
 pub use sgd::{check_learning_rate, Sgd};
 
 use crate::choice::{display_and_parse, Choice};
+use crate::kernels::team;
 use crate::net::Network;
 use crate::{Float, Result};
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
@@ -137,6 +138,57 @@ pub fn step<F: Float, N: Network<F> + ?Sized>(net: &mut N, optimizer: &mut dyn O
 
 /// The book's `1e-7`, added to a root before dividing by it (AdaGrad, RMSprop, Adam).
 pub const EPSILON: f64 = 1e-7;
+
+/// Applies an update rule `rule(w, g, [slot values])` to every element of a parameter, its
+/// gradient and its `S` state arrays (the same shape), blocks of elements at once on the
+/// kernels' team of threads — each element's arithmetic is its own, so the split changes no
+/// number.
+fn for_each_element<F: Float, const S: usize>(
+    mut param: ArrayViewMutD<F>,
+    grad: ArrayViewD<F>,
+    mut slots: [&mut ArrayD<F>; S],
+    rule: impl Fn(&mut F, F, [&mut F; S]) + Sync,
+) {
+    let mut states = slots
+        .each_mut()
+        .map(|s| s.as_slice_mut().expect("state arrays are made contiguous"));
+    let (Some(w), Some(g)) = (param.as_slice_mut(), grad.as_slice()) else {
+        // A strided view: element by element, in logical order (the states' memory order).
+        for (k, (w, &g)) in param.iter_mut().zip(grad.iter()).enumerate() {
+            rule(w, g, states.each_mut().map(|s| &mut s[k]));
+        }
+        return;
+    };
+    let parts = team::parts_for(w.len() * ELEMENT_COST, team::MIN_PART_WORK);
+    let bounds = team::even_bounds(w.len(), parts);
+    let mut blocks: [Block<F, S>; team::MAX_PARTS] = std::array::from_fn(|_| None);
+    let mut rest = w;
+    for (slot, ends) in blocks.iter_mut().zip(bounds.windows(2)) {
+        let len = ends[1] - ends[0];
+        let (w, tail) = std::mem::take(&mut rest).split_at_mut(len);
+        rest = tail;
+        let mut heads: [&mut [F]; S] = std::array::from_fn(|_| &mut [][..]);
+        for (head, state) in heads.iter_mut().zip(states.iter_mut()) {
+            let (h, t) = std::mem::take(state).split_at_mut(len);
+            (*head, *state) = (h, t);
+        }
+        *slot = Some((w, heads));
+    }
+    team::for_each_mut(&mut blocks[..parts], |p, block| {
+        let (w, mut states) = block.take().expect("each block once");
+        let g = &g[bounds[p]..bounds[p + 1]];
+        for (k, (w, &g)) in w.iter_mut().zip(g).enumerate() {
+            rule(w, g, states.each_mut().map(|s| &mut s[k]));
+        }
+    });
+}
+
+/// A part's elements of a parameter and of its state arrays.
+type Block<'a, F, const S: usize> = Option<(&'a mut [F], [&'a mut [F]; S])>;
+
+/// An update rule's cost per element in multiply-adds, roughly (a square root and a division
+/// for the adaptive ones), for splitting the work between threads.
+const ELEMENT_COST: usize = 8;
 
 /// The state of parameter `key`, made by `init` at its first update (the only allocation).
 fn state<'a, S>(map: &'a mut HashMap<String, S>, key: &str, init: impl FnOnce() -> S) -> &'a mut S {
@@ -299,6 +351,47 @@ pub(crate) mod tests {
                 assert_eq!(a, b, "{kind}, rows {rows:?}");
             }
             assert_ne!(a, start, "{kind} moved nothing");
+        }
+    }
+
+    #[test]
+    fn every_rule_gives_the_same_bits_in_any_number_of_parts_and_on_a_strided_view() {
+        use crate::kernels::tests::ForceParts;
+        let start = start_weights(301);
+        let grads: Vec<_> = (1..=3)
+            .map(|k| start.mapv(|w| (w * k as f64).sin()))
+            .collect();
+        for kind in OptimizerKind::ALL {
+            let run = |parts: usize, strided: bool| {
+                let _parts = ForceParts::new(parts);
+                let mut opt = kind.build(0.1).unwrap();
+                // A transposed copy updated through its transposed view: the same weights,
+                // reached through strides.
+                let mut w = if strided {
+                    start.t().to_owned()
+                } else {
+                    start.clone()
+                };
+                for g in &grads {
+                    let view = if strided {
+                        w.view_mut().reversed_axes()
+                    } else {
+                        w.view_mut()
+                    };
+                    opt.update("W1", view, g.view());
+                }
+                if strided {
+                    w.t().to_owned()
+                } else {
+                    w
+                }
+            };
+            let one = run(1, false);
+            assert_ne!(one, start, "{kind} moved nothing");
+            for parts in [2, 3, 5] {
+                assert_eq!(run(parts, false), one, "{kind} in {parts} parts");
+            }
+            assert_eq!(run(2, true), one, "{kind} on a strided view");
         }
     }
 

@@ -1,8 +1,8 @@
 //! Momentum SGD: `v ← momentum·v − lr·dW; W ← W + v` (the book's `Momentum`).
 
-use super::{check_learning_rate, state, Optimizer};
+use super::{check_learning_rate, for_each_element, state, Optimizer};
 use crate::{Float, Result};
-use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Zip};
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 use std::collections::HashMap;
 
 /// Momentum with learning rate `lr` and `momentum` (0.9); one velocity `v` per parameter.
@@ -39,7 +39,7 @@ impl<F: Float> Optimizer<F> for Momentum<F> {
     fn update(&mut self, key: &str, param: ArrayViewMutD<F>, grad: ArrayViewD<F>) {
         let (lr, momentum) = (self.lr, self.momentum);
         let v = state(&mut self.v, key, || ArrayD::zeros(grad.raw_dim()));
-        Zip::from(param).and(&grad).and(v).for_each(|w, &g, v| {
+        for_each_element(param, grad, [v], |w, g, [v]| {
             *v = momentum * *v - lr * g;
             *w += *v;
         });

@@ -1,9 +1,9 @@
 //! Nesterov's accelerated gradient, in the book's form (`Nesterov`):
 //! `v ← momentum·v − lr·dW; W ← W + momentum²·v − (1 + momentum)·lr·dW`.
 
-use super::{check_learning_rate, state, Optimizer};
+use super::{check_learning_rate, for_each_element, state, Optimizer};
 use crate::{Float, Result};
-use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Zip};
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 use std::collections::HashMap;
 
 /// Nesterov momentum with learning rate `lr` and `momentum` (0.9); one `v` per parameter.
@@ -40,7 +40,7 @@ impl<F: Float> Optimizer<F> for Nesterov<F> {
     fn update(&mut self, key: &str, param: ArrayViewMutD<F>, grad: ArrayViewD<F>) {
         let (lr, m) = (self.lr, self.momentum);
         let v = state(&mut self.v, key, || ArrayD::zeros(grad.raw_dim()));
-        Zip::from(param).and(&grad).and(v).for_each(|w, &g, v| {
+        for_each_element(param, grad, [v], |w, g, [v]| {
             *v = m * *v - lr * g;
             *w += m * m * *v - (F::one() + m) * lr * g;
         });

@@ -1,9 +1,9 @@
 //! RMSprop: AdaGrad with a forgetting sum, `h ← decay·h + (1 − decay)·dW²;
 //! W ← W − lr·dW / (√h + 1e-7)` (the book's `RMSprop`, decay 0.99).
 
-use super::{check_learning_rate, state, Optimizer, EPSILON};
+use super::{check_learning_rate, for_each_element, state, Optimizer, EPSILON};
 use crate::{Float, Result};
-use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Zip};
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 use std::collections::HashMap;
 
 /// RMSprop with learning rate `lr` and `decay_rate` (0.99); one moving average `h` per parameter.
@@ -40,7 +40,7 @@ impl<F: Float> Optimizer<F> for RmsProp<F> {
     fn update(&mut self, key: &str, param: ArrayViewMutD<F>, grad: ArrayViewD<F>) {
         let (lr, decay, eps) = (self.lr, self.decay_rate, F::of(EPSILON));
         let h = state(&mut self.h, key, || ArrayD::zeros(grad.raw_dim()));
-        Zip::from(param).and(&grad).and(h).for_each(|w, &g, h| {
+        for_each_element(param, grad, [h], |w, g, [h]| {
             *h = decay * *h + (F::one() - decay) * g * g;
             *w -= lr * g / (h.sqrt() + eps);
         });

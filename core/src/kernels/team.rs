@@ -1,0 +1,345 @@
+//! Splitting one training step's products over the cores, with helpers that wait by spinning.
+//!
+//! A step of the users' run (batch 100, 784-50-10) takes about 150 µs, its largest product
+//! about 40. Handing half a product to rayon's pool costs about as much as it saves: an idle
+//! rayon worker yields a few times, then sleeps, and waking a sleeping thread takes tens of
+//! microseconds. So the step's products are split by a small team of helper threads that, once
+//! they have finished a part, watch a counter for [`SPIN`] before they sleep: back-to-back steps
+//! find them awake, and a call costs well under a microsecond.
+//!
+//! The caller runs part 0 itself and returns once every part is done. A split changes no
+//! number: each part computes whole output elements by the same code, so the result is the
+//! unsplit product's, bit for bit, for any number of parts. Each helper computes with the
+//! caller's floating-point mode (its flush of subnormals), as if it were the calling thread.
+//!
+//! One call at a time uses the team; a second thread calling meanwhile runs its parts itself,
+//! one after another (the same numbers). Inside rayon's parallel work — whose threads already
+//! keep the cores busy — nothing is split ([`parts_for`] says 1).
+
+use std::any::Any;
+use std::cell::UnsafeCell;
+use std::ops::Range;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, TryLockError};
+use std::time::{Duration, Instant};
+
+/// How long a helper watches for the next call before it sleeps.
+pub const SPIN: Duration = Duration::from_micros(500);
+
+/// Parts a call may have: the calling thread and at most `MAX_PARTS - 1` helpers.
+pub const MAX_PARTS: usize = 64;
+
+/// The fewest multiply-adds (or comparable steps) worth a part of their own: about 5 µs of
+/// work, ten times what a call costs when the helpers are awake.
+pub const MIN_PART_WORK: usize = 1 << 15;
+
+/// How many parts a product of `work` units should be split into on this thread: one per
+/// thread of the pool (the `--threads` setting), at most one per `min_work` units, and 1 on a
+/// rayon worker thread.
+pub fn parts_for(work: usize, min_work: usize) -> usize {
+    if let Some(parts) = FORCED.get() {
+        return parts;
+    }
+    if rayon::current_thread_index().is_some() {
+        return 1;
+    }
+    let threads = rayon::current_num_threads().min(MAX_PARTS);
+    threads.min(work / min_work.max(1)).max(1)
+}
+
+thread_local! {
+    static FORCED: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// Makes [`parts_for`] answer `parts` on this thread (`None`: its own rule again), whatever
+/// the work, and returns the setting it replaced. A split changes no number, so this changes
+/// only speed: it exists so that tests can run any number of parts on any machine.
+pub fn force_parts(parts: Option<usize>) -> Option<usize> {
+    FORCED.replace(parts.map(|p| p.clamp(1, MAX_PARTS)))
+}
+
+/// Runs `job(p)` for every part `p` in `0..parts` at once, part 0 on the calling thread and the
+/// others on the team's helpers; returns when all have finished. A part's panic is raised
+/// again here, once every part has stopped.
+pub fn run(parts: usize, job: &(dyn Fn(usize) + Sync)) {
+    let parts = parts.clamp(1, MAX_PARTS);
+    let Some(mut helpers) = (parts > 1).then(free_team).flatten() else {
+        return (0..parts).for_each(job);
+    };
+    helpers.grow_to(parts - 1);
+    helpers.shared.call(parts, job);
+}
+
+/// The team's helpers, unless another thread's call is using them.
+fn free_team() -> Option<MutexGuard<'static, Helpers>> {
+    match TEAM.get_or_init(Team::default).call.try_lock() {
+        Ok(helpers) => Some(helpers),
+        // A part panicked during an earlier call, which ended: the helpers are free.
+        Err(TryLockError::Poisoned(e)) => Some(e.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
+    }
+}
+
+/// Runs `job(p, &mut items[p])` for every item at once, one part each (see [`run`]).
+pub fn for_each_mut<T: Send>(items: &mut [T], job: impl Fn(usize, &mut T) + Sync) {
+    let items_at = Shared(items.as_mut_ptr());
+    run(items.len(), &|p| {
+        // SAFETY: part p takes only item p (in bounds: `run` makes `items.len()` parts), each
+        // part runs once, and `run` returns only after every part has finished.
+        job(p, unsafe { &mut *items_at.ptr().add(p) });
+    });
+}
+
+/// Splits `out` — rows of `width` values — at the row numbers `bounds` (rising, from 0 to the
+/// row count) into one block per part, and runs `job(rows, block, scratch)` on every block at
+/// once (see [`run`]): `block` is `out`'s rows `rows`, `scratch` the part's own entry of
+/// `scratch` (at least one per part).
+pub fn for_row_blocks<T: Send, S: Send>(
+    out: &mut [T],
+    width: usize,
+    bounds: &[usize],
+    scratch: &mut [S],
+    job: impl Fn(Range<usize>, &mut [T], &mut S) + Sync,
+) {
+    let parts = bounds.len().saturating_sub(1);
+    assert!(parts <= MAX_PARTS, "at most {MAX_PARTS} parts");
+    assert!(scratch.len() >= parts, "one scratch per part");
+    assert!(
+        bounds.first() == Some(&0)
+            && bounds.windows(2).all(|w| w[0] <= w[1])
+            && bounds.last().map(|&n| n * width) == Some(out.len()),
+        "row blocks must cover out in order"
+    );
+    let mut blocks: [Option<(&mut [T], &mut S)>; MAX_PARTS] = std::array::from_fn(|_| None);
+    let (mut rest, mut scratch) = (out, scratch.iter_mut());
+    for (slot, ends) in blocks.iter_mut().zip(bounds.windows(2)) {
+        let (block, tail) = std::mem::take(&mut rest).split_at_mut((ends[1] - ends[0]) * width);
+        *slot = Some((block, scratch.next().expect("one scratch per part")));
+        rest = tail;
+    }
+    for_each_mut(&mut blocks[..parts], |p, slot| {
+        let (block, own) = slot.take().expect("each part once");
+        job(bounds[p]..bounds[p + 1], block, own);
+    });
+}
+
+/// `n` rows split into `parts` consecutive blocks of equal size (±1): the bounds
+/// `0 = b₀ ≤ b₁ ≤ … ≤ b_parts = n` that [`for_row_blocks`] takes (on the stack: no allocation).
+pub fn even_bounds(n: usize, parts: usize) -> Bounds {
+    let parts = parts.clamp(1, MAX_PARTS);
+    let mut bounds = Bounds([0; MAX_PARTS + 1], parts + 1);
+    for (p, b) in bounds.0[..=parts].iter_mut().enumerate() {
+        *b = n * p / parts;
+    }
+    bounds
+}
+
+/// Row bounds of blocks, from [`even_bounds`]; reads as a slice.
+pub struct Bounds([usize; MAX_PARTS + 1], usize);
+
+impl std::ops::Deref for Bounds {
+    type Target = [usize];
+    fn deref(&self) -> &[usize] {
+        &self.0[..self.1]
+    }
+}
+
+/// No scratch, for [`for_row_blocks`] callers whose parts need none.
+pub fn no_scratch() -> [(); MAX_PARTS] {
+    [(); MAX_PARTS]
+}
+
+/// A pointer the parts share; each part derives only its own item from it.
+struct Shared<T>(*mut T);
+
+impl<T> Shared<T> {
+    /// The pointer (a method, so that closures capture the `Sync` wrapper, not its field).
+    fn ptr(&self) -> *mut T {
+        self.0
+    }
+}
+// SAFETY: see `for_each_mut`: parts touch disjoint items through it.
+unsafe impl<T: Send> Sync for Shared<T> {}
+
+/// A job with the lifetime of its borrow erased while a call publishes it.
+type Job = dyn Fn(usize) + Sync + 'static;
+
+static TEAM: OnceLock<Team> = OnceLock::new();
+
+#[derive(Default)]
+struct Team {
+    /// Held by the thread whose call the team is running.
+    call: Mutex<Helpers>,
+}
+
+#[derive(Default)]
+struct Helpers {
+    shared: Arc<Board>,
+    count: usize,
+}
+
+impl Helpers {
+    /// Starts helpers until there are `n`.
+    fn grow_to(&mut self, n: usize) {
+        while self.count < n {
+            let (board, me) = (Arc::clone(&self.shared), self.count + 1);
+            let seen = board.word.load(Ordering::SeqCst);
+            std::thread::Builder::new()
+                .name(format!("scratchnet-team-{me}"))
+                .spawn(move || board.serve(me, seen))
+                .expect("cannot start a helper thread");
+            self.count += 1;
+        }
+    }
+}
+
+/// What the caller and its helpers share.
+#[derive(Default)]
+struct Board {
+    /// The call's number (high bits) and its part count (low 8 bits), published together so
+    /// that a helper never reads one call's number with another call's count.
+    word: AtomicU64,
+    /// The job of the current call: written only while no helper runs a part (the previous
+    /// call has ended), read by a helper only after it has seen the call's `word`.
+    job: UnsafeCell<Option<*const Job>>,
+    /// Parts not yet finished by helpers.
+    pending: AtomicUsize,
+    /// The caller's MXCSR (x86-64's floating-point mode: flush of subnormals, rounding).
+    mxcsr: AtomicU32,
+    panic: Mutex<Option<Box<dyn Any + Send>>>,
+    /// Helpers asleep, and where they sleep.
+    sleepers: AtomicUsize,
+    bell: (Mutex<()>, Condvar),
+}
+
+// SAFETY: `job` is accessed only under the protocol documented on it; the job it points to is
+// `Sync`.
+unsafe impl Sync for Board {}
+unsafe impl Send for Board {}
+
+const PARTS_BITS: u32 = 8;
+
+impl Board {
+    /// Publishes `job` for parts 1.. to the helpers, runs part 0, waits for the others.
+    fn call(&self, parts: usize, job: &(dyn Fn(usize) + Sync)) {
+        // SAFETY: no helper is running a part (the last call waited for all of them), and
+        // this call waits for every part before `job`'s borrow ends, even when one panics.
+        unsafe {
+            let job: *const (dyn Fn(usize) + Sync + '_) = job;
+            *self.job.get() = Some(std::mem::transmute::<
+                *const (dyn Fn(usize) + Sync + '_),
+                *const Job,
+            >(job));
+        }
+        self.pending.store(parts - 1, Ordering::SeqCst);
+        self.mxcsr.store(mxcsr(), Ordering::Relaxed);
+        let number = (self.word.load(Ordering::Relaxed) >> PARTS_BITS) + 1;
+        self.word
+            .store(number << PARTS_BITS | parts as u64, Ordering::SeqCst);
+        if self.sleepers.load(Ordering::SeqCst) > 0 {
+            let _bell = self.bell.0.lock().unwrap_or_else(|e| e.into_inner());
+            self.bell.1.notify_all();
+        }
+        let mine = catch_unwind(AssertUnwindSafe(|| job(0)));
+        let mut spins = 0u32;
+        while self.pending.load(Ordering::Acquire) != 0 {
+            pause(&mut spins);
+        }
+        let theirs = self.panic.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(panic) = mine.err().or(theirs) {
+            resume_unwind(panic);
+        }
+    }
+
+    /// A helper's life: wait for a call, run its part `me` if the call has one, again.
+    fn serve(&self, me: usize, mut seen: u64) {
+        loop {
+            seen = self.next_call(seen);
+            let parts = (seen & ((1 << PARTS_BITS) - 1)) as usize;
+            if me >= parts {
+                continue;
+            }
+            set_mxcsr(self.mxcsr.load(Ordering::Relaxed));
+            // SAFETY: the caller wrote the job before publishing `seen` and keeps it alive
+            // until this part has decremented `pending`.
+            let job = unsafe { &*(*self.job.get()).expect("a published job") };
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| job(me))) {
+                *self.panic.lock().unwrap_or_else(|e| e.into_inner()) = Some(panic);
+            }
+            self.pending.fetch_sub(1, Ordering::Release);
+        }
+    }
+
+    /// Waits until `word` differs from `seen` — spinning for [`SPIN`], then asleep — and
+    /// returns it.
+    fn next_call(&self, seen: u64) -> u64 {
+        let start = Instant::now();
+        let mut spins = 0u32;
+        loop {
+            let word = self.word.load(Ordering::Acquire);
+            if word != seen {
+                return word;
+            }
+            pause(&mut spins);
+            if spins.is_multiple_of(256) && start.elapsed() > SPIN {
+                break;
+            }
+        }
+        let mut bell = self.bell.0.lock().unwrap_or_else(|e| e.into_inner());
+        self.sleepers.fetch_add(1, Ordering::SeqCst);
+        loop {
+            let word = self.word.load(Ordering::SeqCst);
+            if word != seen {
+                self.sleepers.fetch_sub(1, Ordering::SeqCst);
+                return word;
+            }
+            bell = self.bell.1.wait(bell).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+/// One wait of a spinning loop: a pause instruction for the first [`PAUSES`] waits, then a
+/// yield of the core, so that on a loaded machine the thread being waited for gets to run.
+fn pause(spins: &mut u32) {
+    *spins = spins.wrapping_add(1);
+    if *spins < PAUSES {
+        std::hint::spin_loop();
+    } else {
+        std::thread::yield_now();
+    }
+}
+
+/// Pause instructions before a spinning loop starts yielding: about 50–200 µs on current
+/// x86-64 cores (a pause takes 40–140 cycles), longer than the gaps between a step's splits.
+const PAUSES: u32 = 1 << 12;
+
+/// This thread's floating-point control register (0 off x86-64).
+fn mxcsr() -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    #[allow(deprecated)] // _mm_getcsr: the documented alternative is inline assembly.
+    // SAFETY: reads this thread's floating-point control register.
+    unsafe {
+        std::arch::x86_64::_mm_getcsr()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    0
+}
+
+/// Makes this thread's floating-point mode `csr` (from [`mxcsr`] on another thread).
+fn set_mxcsr(csr: u32) {
+    #[cfg(target_arch = "x86_64")]
+    #[allow(deprecated)] // as above
+    // SAFETY: sets this thread's floating-point control register to a value another thread
+    // of this process runs with; no memory is touched.
+    unsafe {
+        if std::arch::x86_64::_mm_getcsr() != csr {
+            std::arch::x86_64::_mm_setcsr(csr);
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = csr;
+}
+
+#[cfg(test)]
+mod tests;
