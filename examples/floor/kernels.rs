@@ -1,6 +1,6 @@
 //! The floor's kernels: the first layer gathered from W1's rows and its gradient summed by pixel
 //! (AVX-512F, AVX2 + FMA, plain), the small layer (plain Rust compiled at each level), the batch's
-//! nonzeros sorted by pixel.
+//! nonzeros bucketed by pixel.
 
 use scratchnet_core::layers::SparseRows;
 
@@ -100,7 +100,7 @@ pub struct Grads {
     pub db1: Row,
 }
 
-/// One thread's buffers: its rows' hidden layer and gradient, its nonzeros sorted by pixel.
+/// One thread's buffers: its rows' hidden layer and gradient, its nonzeros bucketed by pixel.
 pub struct Part {
     pub h: Vec<Row>,
     pub dh: Vec<Row>,
@@ -510,7 +510,7 @@ pub fn classify_at(level: Level, s: &Small, t: &[u8], h: &mut [Row]) -> usize {
     }
 }
 
-/// The part's nonzeros sorted by pixel, in one pass: pixel i's (row, value) pairs.
+/// The part's nonzeros bucketed by pixel, in one pass: pixel i's (row, value) pairs.
 pub fn transpose(x: &Csr, rows: &[u32], p: &mut Part) {
     p.count.fill(0);
     for (n, &r) in rows.iter().enumerate() {
