@@ -180,8 +180,8 @@ fn worker(sh: &Shared, t: usize, level: Level, steps: usize, evaluate: bool) -> 
                     for (b, g) in s.b1.0.iter_mut().zip(&p.grads.db1.0) {
                         *b -= LR * g;
                     }
-                    times.loss = p.loss / BATCH as f32;
                 }
+                times.loss = parts.iter().flatten().map(|p| p.loss).sum::<f32>() / BATCH as f32;
             }
         }
         sh.barrier.wait();
@@ -220,6 +220,8 @@ fn worker(sh: &Shared, t: usize, level: Level, steps: usize, evaluate: bool) -> 
                 times.train_acc = correct(0) as f64 / data.t_train.len() as f64;
                 times.test_acc = correct(1) as f64 / data.t_test.len() as f64;
             }
+            // Thread 0 has read every part: they may be written again.
+            sh.barrier.wait();
             times.eval_s += end.elapsed().as_secs_f64();
         }
     }
