@@ -119,12 +119,14 @@ pub fn initial() -> scratchnet::Result<(Vec<Row>, Small)> {
     let mut s = Small {
         b1: ZERO,
         w2t: [ZERO; C],
+        w2: [[0.0; 16]; H],
         b2: [0.0; C],
     };
     for j in 0..H {
         s.b1.0[j] = b1[[j]];
         for k in 0..C {
             s.w2t[k].0[j] = w2[[j, k]];
+            s.w2[j][k] = w2[[j, k]];
         }
     }
     for k in 0..C {

@@ -88,8 +88,10 @@ impl Csr {
 #[derive(Clone)]
 pub struct Small {
     pub b1: Row,
-    /// W2 transposed: output k's 50 weights, padded.
+    /// W2 transposed: output k's 50 weights, padded (for dh = W2 · dy).
     pub w2t: [Row; C],
+    /// W2 as it is: hidden unit j's 10 weights, padded to 16 lanes (for z · W2), the same values.
+    pub w2: [[f32; 16]; H],
     pub b2: [f32; C],
 }
 
@@ -380,19 +382,20 @@ pub fn sigmoid_row(h: &mut Row) {
     h.0[H..].fill(0.0);
 }
 
-/// The second layer's outputs for z, C padded to 16 lanes (the padding 0): each a sum of
-/// products kept by lanes, then added up as a tree (so that it vectorises).
+/// The second layer's outputs for z, C padded to 16 lanes (the padding 0): z[j] times W2's
+/// row j added for each j, even and odd rows into two sums (so that it vectorises).
 #[inline(always)]
 pub fn logits(s: &Small, z: &Row) -> [f32; 16] {
-    let mut a = [0.0f32; 16];
-    for (a, (w, b)) in a.iter_mut().zip(s.w2t.iter().zip(&s.b2)) {
-        let mut acc = [0.0f32; 16];
-        for (z, w) in z.0.chunks_exact(16).zip(w.0.chunks_exact(16)) {
-            for l in 0..16 {
-                acc[l] += z[l] * w[l];
-            }
+    let (mut a, mut c) = ([0.0f32; 16], [0.0f32; 16]);
+    a[..C].copy_from_slice(&s.b2);
+    for (z, w) in z.0[..H].chunks_exact(2).zip(s.w2.chunks_exact(2)) {
+        for l in 0..16 {
+            a[l] += z[0] * w[0][l];
+            c[l] += z[1] * w[1][l];
         }
-        *a = b + tree(acc, |x, y| x + y);
+    }
+    for l in 0..16 {
+        a[l] += c[l];
     }
     a
 }

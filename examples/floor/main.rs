@@ -172,8 +172,12 @@ fn worker(sh: &Shared, t: usize, level: Level, steps: usize, evaluate: bool) -> 
                 let s = unsafe { &mut *sh.small.get() };
                 for p in parts.iter().flatten() {
                     for k in 0..C {
-                        for (w, g) in s.w2t[k].0.iter_mut().zip(&p.grads.dw2t[k].0) {
+                        for (j, (w, g)) in s.w2t[k].0.iter_mut().zip(&p.grads.dw2t[k].0).enumerate()
+                        {
                             *w -= LR * g;
+                            if j < H {
+                                s.w2[j][k] = *w;
+                            }
                         }
                         s.b2[k] -= LR * p.grads.db2[k];
                     }
