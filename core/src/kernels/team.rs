@@ -128,14 +128,20 @@ pub fn for_row_blocks<T: Send, S: Send>(
 /// `0 = b₀ ≤ b₁ ≤ … ≤ b_parts = n` that [`for_row_blocks`] takes (on the stack: no allocation).
 pub fn even_bounds(n: usize, parts: usize) -> Bounds {
     let parts = parts.clamp(1, MAX_PARTS);
+    bounds(parts, |p| n * p / parts)
+}
+
+/// The bounds `at(0), at(1), …, at(parts)` of `parts` blocks (rising, for [`for_row_blocks`]).
+pub fn bounds(parts: usize, at: impl Fn(usize) -> usize) -> Bounds {
+    let parts = parts.clamp(1, MAX_PARTS);
     let mut bounds = Bounds([0; MAX_PARTS + 1], parts + 1);
     for (p, b) in bounds.0[..=parts].iter_mut().enumerate() {
-        *b = n * p / parts;
+        *b = at(p);
     }
     bounds
 }
 
-/// Row bounds of blocks, from [`even_bounds`]; reads as a slice.
+/// Row bounds of blocks, from [`even_bounds`] or [`bounds`]; reads as a slice.
 pub struct Bounds([usize; MAX_PARTS + 1], usize);
 
 impl std::ops::Deref for Bounds {

@@ -6,8 +6,9 @@ use crate::kernels::team;
 use crate::Float;
 use ndarray::{Array2, ArrayView2, Zip};
 
-/// An exponential's cost in multiply-adds, roughly (for splitting work between threads).
-const EXP_COST: usize = 8;
+/// An exponential's cost in multiply-adds, roughly (for splitting work between threads: the
+/// users' 100 × 50 hidden values then make two parts).
+const EXP_COST: usize = 16;
 
 /// Sigmoid activation; keeps its output `out` for `backward` (the book's `self.out`).
 #[derive(Clone)]

@@ -321,10 +321,11 @@ pub(crate) mod tests {
             .into_dyn()
     }
 
-    /// Four steps of gradients for a [`start_weights`] matrix, each exactly 0 outside its
-    /// listed rows: rows out of order, a batch that touches none, row 3 twice, row 2 never.
+    /// Five steps of gradients for a [`start_weights`] matrix, each exactly 0 outside its
+    /// listed rows: rows out of order, a batch that touches none, row 3 three times, rising
+    /// rows with a gap.
     pub fn row_sparse_gradients(width: usize) -> Vec<(ArrayD<f64>, Vec<u32>)> {
-        [vec![3, 1], vec![], vec![0], vec![4, 3]]
+        [vec![3, 1], vec![], vec![0], vec![4, 3], vec![0, 2, 3, 4]]
             .into_iter()
             .enumerate()
             .map(|(step, rows)| {

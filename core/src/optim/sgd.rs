@@ -1,6 +1,7 @@
 //! Stochastic gradient descent: `W ← W − lr · dW`, the book's update.
 
 use super::Optimizer;
+use crate::kernels::team;
 use crate::{Error, Float, Result};
 use ndarray::{ArrayViewD, ArrayViewMutD};
 
@@ -56,21 +57,51 @@ impl<F: Float> Optimizer<F> for Sgd<F> {
         grad: ArrayViewD<F>,
         rows: &[u32],
     ) {
-        let width = param.shape().get(1).copied().unwrap_or(0);
-        match (param.ndim(), param.as_slice_mut(), grad.as_slice()) {
-            (2, Some(param), Some(grad)) if width > 0 => {
-                descend_rows(param, grad, width, rows, -self.lr)
-            }
-            _ => self.update(key, param, grad),
+        let (width, height) = match param.shape() {
+            &[height, width] => (width, height),
+            _ => return self.update(key, param, grad),
+        };
+        let minus_lr = -self.lr;
+        let (Some(param), Some(grad)) = (param.as_slice_mut(), grad.as_slice()) else {
+            return self.update(key, param, grad);
+        };
+        if width == 0 || !rows.windows(2).all(|w| w[0] < w[1]) {
+            return descend_rows(param, grad, width, rows, 0, minus_lr);
         }
+        // Rising rows: blocks of the list, each with the block of W its rows lie in, at once
+        // on the kernels' team (each row moves by itself: same numbers).
+        let parts = team::parts_for(rows.len() * width, team::MIN_PART_WORK);
+        let list = team::even_bounds(rows.len(), parts);
+        let blocks = team::bounds(parts, |p| match p {
+            0 => 0,
+            p if p == parts => height,
+            p => rows.get(list[p]).map_or(height, |&i| i as usize),
+        });
+        let mut lists: [&[u32]; team::MAX_PARTS] = [&[]; team::MAX_PARTS];
+        for (own, ends) in lists.iter_mut().zip(list.windows(2)) {
+            *own = &rows[ends[0]..ends[1]];
+        }
+        team::for_row_blocks(param, width, &blocks, &mut lists, |block, w, rows| {
+            let grad = &grad[block.start * width..block.end * width];
+            descend_rows(w, grad, width, rows, block.start, minus_lr)
+        });
     }
 }
 
 crate::kernels::kernel! {
-    /// `param[i, :] += minus_lr · grad[i, :]` for the listed rows i; param, grad: (rows, width).
-    fn descend_rows<F>(param: &mut [F], grad: &[F], width: usize, rows: &[u32], minus_lr: F) {
+    /// `param[i, :] += minus_lr · grad[i, :]` for the listed rows i; param, grad: the rows of
+    /// (rows, width) from row `first` on.
+    fn descend_rows<F>(
+        param: &mut [F],
+        grad: &[F],
+        width: usize,
+        rows: &[u32],
+        first: usize,
+        minus_lr: F,
+    ) {
         for &i in rows {
-            let range = i as usize * width..(i as usize + 1) * width;
+            let i = i as usize - first;
+            let range = i * width..(i + 1) * width;
             crate::kernels::axpy(minus_lr, &grad[range.clone()], &mut param[range]);
         }
     }
@@ -103,7 +134,9 @@ mod tests {
     fn update_rows_moves_the_listed_rows_by_minus_lr_times_grad_and_no_other() {
         use crate::optim::tests::{row_sparse_gradients, start_weights};
         crate::kernels::tests::at_every_level(|level| {
-            for width in [1, 3, 16, 40, 70] {
+            // Rows in rising order are split into 1 to 3 parts, by width.
+            for (width, parts) in [1, 3, 16, 40, 70].into_iter().zip((1..=3).cycle()) {
+                let _parts = crate::kernels::tests::ForceParts::new(parts);
                 let start = start_weights(width);
                 let mut sgd = Sgd::new(0.1).unwrap();
                 let (mut by_rows, mut dense, mut expected) =
@@ -118,7 +151,7 @@ mod tests {
                             expected[&at[..]] -= 0.1 * g[&at[..]];
                         }
                     }
-                    let at = format!("{level:?}, width {width}, rows {rows:?}");
+                    let at = format!("{level:?}, width {width}, {parts} parts, rows {rows:?}");
                     assert_eq!(by_rows, expected, "update_rows, {at}");
                     assert_eq!(dense, expected, "update, {at}");
                 }
