@@ -51,7 +51,7 @@ pub fn affine_into<F: Float>(
         return;
     }
     // Rows are independent: blocks of them on the team's threads, same numbers.
-    let parts = team::parts_for(n * d_in * d_out, team::MIN_PART_WORK);
+    let parts = team::parts_for(n * d_in * d_out, team::MIN_PART_WORK, n);
     let bounds = team::even_bounds(n, parts);
     let d_in = d_in.max(1);
     team::for_row_blocks(
@@ -95,7 +95,7 @@ pub fn weight_grad<F: Float>(x: ArrayView2<F>, dout: ArrayView2<F>, dW: &mut Arr
         return;
     }
     // Each row of dW sums over the samples by itself: blocks of rows on the team's threads.
-    let parts = team::parts_for(n * d_in * d_out, team::MIN_PART_WORK);
+    let parts = team::parts_for(n * d_in * d_out, team::MIN_PART_WORK, d_in);
     let bounds = team::even_bounds(d_in, parts);
     team::for_row_blocks(
         dw,
@@ -153,7 +153,7 @@ pub fn input_grad<F: Float>(
     if d_out == 0 || d_in == 0 {
         return;
     }
-    let parts = team::parts_for(n * d_in * d_out, team::MIN_PART_WORK);
+    let parts = team::parts_for(n * d_in * d_out, team::MIN_PART_WORK, n);
     let bounds = team::even_bounds(n, parts);
     team::for_row_blocks(dx, d_in, &bounds, &mut team::no_scratch(), |rows, dx, _| {
         let dout = &dout[rows.start * d_out..rows.end * d_out];

@@ -68,8 +68,8 @@ pub fn product_into<F: Float>(
         }
         return;
     }
-    let parts = team::parts_for(m * k * n, PARALLEL_PRODUCT);
-    if parts < 2 || m.max(n) < 2 * WIDEST {
+    let parts = team::parts_for(m * k * n, PARALLEL_PRODUCT, m.max(n) / WIDEST);
+    if parts < 2 {
         return on_this_thread(x, w, out, accumulate);
     }
     // Blocks of whole tiles along the longer side of out: each thread then packs only its

@@ -36,7 +36,7 @@ pub fn affine_into<F: Float>(
         return;
     }
     // Rows are independent: blocks of them on the team's threads, same numbers.
-    let parts = team::parts_for(x.nnz() * b.len(), team::MIN_PART_WORK);
+    let parts = team::parts_for(x.nnz() * b.len(), team::MIN_PART_WORK, x.nrows());
     let bounds = team::even_bounds(x.nrows(), parts);
     team::for_row_blocks(
         out,
@@ -110,7 +110,7 @@ pub fn weight_grad<F: Float>(
         return sample_by_sample(x, dout, width, dW);
     }
     // Each row of dW is summed whole by one part: same numbers for any number of parts.
-    let parts = team::parts_for(x.nnz() * width, team::MIN_PART_WORK);
+    let parts = team::parts_for(x.nnz() * width, team::MIN_PART_WORK, x.ncols());
     let bounds = team::even_bounds(x.ncols(), parts);
     if scratch.parts.len() < parts {
         scratch.parts.resize_with(parts, || PartScratch {

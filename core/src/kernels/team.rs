@@ -30,14 +30,17 @@ pub const SPIN: Duration = Duration::from_micros(500);
 /// Parts a call may have: the calling thread and at most `MAX_PARTS - 1` helpers.
 pub const MAX_PARTS: usize = 64;
 
-/// The fewest multiply-adds (or comparable steps) worth a part of their own: about 5 µs of
-/// work, ten times what a call costs when the helpers are awake.
-pub const MIN_PART_WORK: usize = 1 << 15;
+/// The fewest multiply-adds (or comparable steps) worth a part of their own: about 40–80 µs
+/// of work. A call costs under a microsecond when the helpers are awake, but a part also pulls
+/// its share of the operands and of the output into its core's cache: measured, splitting
+/// steps of batch 1 or 10 (a few µs of work each) halved their samples/s.
+pub const MIN_PART_WORK: usize = 1 << 18;
 
-/// How many parts a product of `work` units should be split into on this thread: one per
-/// thread of the pool (the `--threads` setting), at most one per `min_work` units, and 1 on a
+/// How many parts a product of `work` multiply-adds over `units` separable pieces (rows,
+/// pixels, elements) should be split into on this thread: one per thread of the pool (the
+/// `--threads` setting), at most one per `min_work` multiply-adds and one per unit, and 1 on a
 /// rayon worker thread.
-pub fn parts_for(work: usize, min_work: usize) -> usize {
+pub fn parts_for(work: usize, min_work: usize, units: usize) -> usize {
     if let Some(parts) = FORCED.get() {
         return parts;
     }
@@ -45,7 +48,7 @@ pub fn parts_for(work: usize, min_work: usize) -> usize {
         return 1;
     }
     let threads = rayon::current_num_threads().min(MAX_PARTS);
-    threads.min(work / min_work.max(1)).max(1)
+    threads.min(work / min_work.max(1)).min(units).max(1)
 }
 
 thread_local! {
@@ -111,6 +114,9 @@ pub fn for_row_blocks<T: Send, S: Send>(
             && bounds.last().map(|&n| n * width) == Some(out.len()),
         "row blocks must cover out in order"
     );
+    if parts == 1 {
+        return job(bounds[0]..bounds[1], out, &mut scratch[0]);
+    }
     let mut blocks: [Option<(&mut [T], &mut S)>; MAX_PARTS] = std::array::from_fn(|_| None);
     let (mut rest, mut scratch) = (out, scratch.iter_mut());
     for (slot, ends) in blocks.iter_mut().zip(bounds.windows(2)) {

@@ -6,8 +6,7 @@ use crate::kernels::team;
 use crate::Float;
 use ndarray::{Array2, ArrayView2, Zip};
 
-/// An exponential's cost in multiply-adds, roughly (for splitting work between threads: the
-/// users' 100 × 50 hidden values then make two parts).
+/// An exponential's cost in multiply-adds, roughly (for splitting work between threads).
 const EXP_COST: usize = 16;
 
 /// Sigmoid activation; keeps its output `out` for `backward` (the book's `self.out`).
@@ -32,7 +31,7 @@ impl<F: Float> Sigmoid<F> {
     pub fn forward(&mut self, x: ArrayView2<F>) -> ArrayView2<'_, F> {
         let (n, d) = x.dim();
         ensure_shape(&mut self.out, n, d);
-        let parts = team::parts_for(n * d * EXP_COST, team::MIN_PART_WORK);
+        let parts = team::parts_for(n * d * EXP_COST, team::MIN_PART_WORK, n);
         let out = self.out.as_slice_mut().expect("fresh arrays are standard");
         let bounds = team::even_bounds(n, parts);
         team::for_row_blocks(out, d, &bounds, &mut team::no_scratch(), |rows, out, _| {

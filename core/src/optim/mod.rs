@@ -152,35 +152,44 @@ fn for_each_element<F: Float, const S: usize>(
     let mut states = slots
         .each_mut()
         .map(|s| s.as_slice_mut().expect("state arrays are made contiguous"));
-    let (Some(w), Some(g)) = (param.as_slice_mut(), grad.as_slice()) else {
-        // A strided view: element by element, in logical order (the states' memory order).
-        for (k, (w, &g)) in param.iter_mut().zip(grad.iter()).enumerate() {
-            rule(w, g, states.each_mut().map(|s| &mut s[k]));
+    let parts = team::parts_for(param.len() * ELEMENT_COST, team::MIN_PART_WORK, param.len());
+    if let (2.., Some(w), Some(g)) = (parts, param.as_slice_mut(), grad.as_slice()) {
+        let bounds = team::even_bounds(w.len(), parts);
+        let mut blocks: [Block<F, S>; team::MAX_PARTS] = std::array::from_fn(|_| None);
+        let mut rest = w;
+        for (slot, ends) in blocks.iter_mut().zip(bounds.windows(2)) {
+            let len = ends[1] - ends[0];
+            let (w, tail) = std::mem::take(&mut rest).split_at_mut(len);
+            rest = tail;
+            let mut heads: [&mut [F]; S] = std::array::from_fn(|_| &mut [][..]);
+            for (head, state) in heads.iter_mut().zip(states.iter_mut()) {
+                let (h, t) = std::mem::take(state).split_at_mut(len);
+                (*head, *state) = (h, t);
+            }
+            *slot = Some((w, heads));
         }
-        return;
-    };
-    let parts = team::parts_for(w.len() * ELEMENT_COST, team::MIN_PART_WORK);
-    let bounds = team::even_bounds(w.len(), parts);
-    let mut blocks: [Block<F, S>; team::MAX_PARTS] = std::array::from_fn(|_| None);
-    let mut rest = w;
-    for (slot, ends) in blocks.iter_mut().zip(bounds.windows(2)) {
-        let len = ends[1] - ends[0];
-        let (w, tail) = std::mem::take(&mut rest).split_at_mut(len);
-        rest = tail;
-        let mut heads: [&mut [F]; S] = std::array::from_fn(|_| &mut [][..]);
-        for (head, state) in heads.iter_mut().zip(states.iter_mut()) {
-            let (h, t) = std::mem::take(state).split_at_mut(len);
-            (*head, *state) = (h, t);
-        }
-        *slot = Some((w, heads));
+        return team::for_each_mut(&mut blocks[..parts], |p, block| {
+            let (w, states) = block.take().expect("each block once");
+            let g = &g[bounds[p]..bounds[p + 1]];
+            apply(w.iter_mut(), g.iter(), states, &rule);
+        });
     }
-    team::for_each_mut(&mut blocks[..parts], |p, block| {
-        let (w, mut states) = block.take().expect("each block once");
-        let g = &g[bounds[p]..bounds[p + 1]];
-        for (k, (w, &g)) in w.iter_mut().zip(g).enumerate() {
-            rule(w, g, states.each_mut().map(|s| &mut s[k]));
-        }
-    });
+    // One part, or a strided view: element by element, in logical order (the states' memory
+    // order).
+    apply(param.iter_mut(), grad.iter(), states, &rule);
+}
+
+/// `rule` on the elements of `w` and `g`, in order, with the states' elements at the same
+/// positions.
+fn apply<'a, F: Float + 'a, const S: usize>(
+    w: impl Iterator<Item = &'a mut F>,
+    g: impl Iterator<Item = &'a F>,
+    mut states: [&mut [F]; S],
+    rule: &impl Fn(&mut F, F, [&mut F; S]),
+) {
+    for (k, (w, &g)) in w.zip(g).enumerate() {
+        rule(w, g, states.each_mut().map(|s| &mut s[k]));
+    }
 }
 
 /// A part's elements of a parameter and of its state arrays.

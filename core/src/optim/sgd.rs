@@ -70,7 +70,7 @@ impl<F: Float> Optimizer<F> for Sgd<F> {
         }
         // Rising rows: blocks of the list, each with the block of W its rows lie in, at once
         // on the kernels' team (each row moves by itself: same numbers).
-        let parts = team::parts_for(rows.len() * width, team::MIN_PART_WORK);
+        let parts = team::parts_for(rows.len() * width, team::MIN_PART_WORK, rows.len());
         let list = team::even_bounds(rows.len(), parts);
         let blocks = team::bounds(parts, |p| match p {
             0 => 0,

@@ -126,21 +126,20 @@ fn callers_on_several_threads_at_once_each_get_every_part() {
 }
 
 #[test]
-fn parts_for_gives_one_part_per_thread_and_enough_work_and_none_inside_rayon() {
+fn parts_for_gives_one_part_per_thread_unit_and_enough_work_and_none_inside_rayon() {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(3)
         .build()
         .unwrap();
-    assert_eq!(
-        pool.install(|| parts_for(1 << 20, 1)),
-        1,
-        "on a rayon worker"
-    );
+    let on_worker = pool.install(|| parts_for(1 << 20, 1, 100));
+    assert_eq!(on_worker, 1, "on a rayon worker");
     let threads = rayon::current_num_threads().min(MAX_PARTS);
-    assert_eq!(parts_for(1 << 20, 1), threads);
-    assert_eq!(parts_for(10, 10), 1);
-    assert_eq!(parts_for(0, 10), 1);
-    assert_eq!(parts_for(20, 10), threads.min(2));
+    assert_eq!(parts_for(1 << 20, 1, 100), threads);
+    assert_eq!(parts_for(10, 10, 100), 1);
+    assert_eq!(parts_for(0, 10, 100), 1);
+    assert_eq!(parts_for(20, 10, 100), threads.min(2));
+    assert_eq!(parts_for(1 << 20, 1, 1), 1, "one unit");
+    assert_eq!(parts_for(1 << 20, 1, 0), 1, "no unit");
 }
 
 #[test]
