@@ -27,6 +27,12 @@ use std::time::{Duration, Instant};
 /// How long a helper watches for the next call before it sleeps.
 pub const SPIN: Duration = Duration::from_micros(500);
 
+/// Of [`SPIN`], how long a helper waits with pause instructions only, before it also yields
+/// its core at each turn (for a machine with more threads running than cores): longer than
+/// the serial stretches between a step's splits, so that a helper is never inside a system
+/// call when the next split comes.
+pub const SPIN_HOT: Duration = Duration::from_micros(200);
+
 /// Parts a call may have: the calling thread and at most `MAX_PARTS - 1` helpers.
 pub const MAX_PARTS: usize = 64;
 
@@ -286,16 +292,24 @@ impl Board {
     /// Waits until `word` differs from `seen` — spinning for [`SPIN`], then asleep — and
     /// returns it.
     fn next_call(&self, seen: u64) -> u64 {
-        let start = Instant::now();
-        let mut spins = 0u32;
+        let (start, mut spins, mut hot) = (Instant::now(), 0u32, true);
         loop {
             let word = self.word.load(Ordering::Acquire);
             if word != seen {
                 return word;
             }
-            pause(&mut spins);
-            if spins.is_multiple_of(256) && start.elapsed() > SPIN {
-                break;
+            spins = spins.wrapping_add(1);
+            if hot {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+            if spins.is_multiple_of(64) {
+                let waited = start.elapsed();
+                if waited > SPIN {
+                    break;
+                }
+                hot = waited < SPIN_HOT;
             }
         }
         let mut bell = self.bell.0.lock().unwrap_or_else(|e| e.into_inner());

@@ -6,8 +6,9 @@ use crate::kernels::team;
 use crate::Float;
 use ndarray::{Array2, ArrayView2, Zip};
 
-/// An exponential's cost in multiply-adds, roughly (for splitting work between threads).
-const EXP_COST: usize = 16;
+/// An exponential's cost in multiply-adds, roughly, for splitting work between threads: a
+/// scalar `exp` takes tens of cycles, in which a vector kernel does hundreds of multiply-adds.
+const EXP_COST: usize = 128;
 
 /// Sigmoid activation; keeps its output `out` for `backward` (the book's `self.out`).
 #[derive(Clone)]
