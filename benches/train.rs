@@ -197,8 +197,9 @@ const SHAPES: [Shape; 8] = [
 
 /// The large dense products in the library's packed kernels ([`product_into`], the same bits
 /// on every CPU), against the `gemm` crate (its backend until issue 13: fused multiply-add,
-/// kernels chosen per CPU) and matrixmultiply (ndarray's `dot`), on rayon's threads and on
-/// one, side by side. `SCRATCHNET_SIMD=avx2|plain` caps the packed kernels' level, as in the
+/// kernels chosen per CPU) and matrixmultiply (ndarray's `dot`), on all threads and on one,
+/// side by side (the packed kernels' one-thread figure runs inside a one-thread rayon pool,
+/// whose worker the kernels' team never splits for). `SCRATCHNET_SIMD=avx2|plain` caps the packed kernels' level, as in the
 /// binary; gemm and matrixmultiply pick their own.
 fn gemm_backends(c: &mut Criterion) {
     if let Ok(level) = std::env::var("SCRATCHNET_SIMD") {

@@ -22,7 +22,8 @@ pub enum ThreadsError {
     Pool(#[from] rayon::ThreadPoolBuildError),
 }
 
-/// Sets the number of threads, `n`, for rayon (which the large packed products also use) and for
+/// Sets the number of threads, `n`, for rayon (whose count also sizes the kernels' team, which
+/// splits a training step's products) and for
 /// matrixmultiply (ndarray's `dot`, which reads it from `MATMUL_NUM_THREADS`), before either
 /// starts; `None` leaves both at one per core. This thread and every rayon thread then flush
 /// subnormal floats to zero (see [`flush_subnormals`]).

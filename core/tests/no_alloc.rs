@@ -3,7 +3,9 @@
 //! and every optimizer's steps after its first (when its state is made).
 //!
 //! Each thread counts its own allocations: the steps under test run on the test's thread, and
-//! the test harness's own printing on other threads cannot be mistaken for theirs.
+//! the test harness's own printing on other threads cannot be mistaken for theirs. The users'
+//! network's steps are also split in two parts on the kernels' team (whatever the machine's
+//! cores), and there every thread's allocations count: the tests of this file take turns.
 
 use ndarray::Array2;
 use rand::SeedableRng;
@@ -15,6 +17,8 @@ use scratchnet_core::optim::{self, OptimizerKind, Sgd};
 use scratchnet_core::train::sampler::{MiniBatchSampler, Sampling};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 struct Counting;
 
@@ -28,8 +32,15 @@ fn allocations() -> usize {
     ALLOCATIONS.with(Cell::get)
 }
 
+/// Allocations made by any thread.
+static EVERY_THREAD: AtomicUsize = AtomicUsize::new(0);
+
+/// Held by each test: while one counts every thread's allocations, no other test runs.
+static TURN: Mutex<()> = Mutex::new(());
+
 /// Counts one allocation on this thread (none while the thread is being torn down).
 fn count() {
+    EVERY_THREAD.fetch_add(1, Ordering::Relaxed);
     let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
 }
 
@@ -52,6 +63,9 @@ static GLOBAL: Counting = Counting;
 
 #[test]
 fn training_steps_allocate_nothing_after_warm_up() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    // The team's helpers allocate on their own threads: count them too.
+    scratchnet_core::kernels::team::force_parts(Some(2));
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     // MNIST-like inputs: 80 % zeros.
     let x_train: Array2<f32> =
@@ -93,13 +107,19 @@ fn training_steps_allocate_nothing_after_warm_up() {
         // Warm-up: buffers grow to the largest batch seen (a few more nonzeros may come later,
         // so warm up long enough to see a dense-ish batch).
         steps(300, sparse);
-        let before = allocations();
+        let (before, everywhere) = (allocations(), EVERY_THREAD.load(Ordering::Relaxed));
         steps(200, sparse);
         let after = allocations();
         assert_eq!(
             after - before,
             0,
             "allocations in 200 steps (sparse input: {sparse})"
+        );
+        let helpers = EVERY_THREAD.load(Ordering::Relaxed) - everywhere;
+        assert_eq!(
+            helpers, 0,
+            "allocations on any thread, the team's helpers included, in 200 steps split in two \
+             parts (sparse input: {sparse})"
         );
     }
 }
@@ -109,6 +129,7 @@ fn training_steps_allocate_nothing_after_warm_up() {
 /// buffers, so the switch allocates nothing either.
 #[test]
 fn switching_between_sparse_and_dense_paths_allocates_nothing() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     use scratchnet_core::net::{MultiLayerNet, MultiLayerNetConfig};
     use scratchnet_core::optim::OptimizerKind;
     let mut rng = ChaCha8Rng::seed_from_u64(3);
@@ -139,6 +160,7 @@ fn switching_between_sparse_and_dense_paths_allocates_nothing() {
 
 #[test]
 fn every_optimizer_step_allocates_nothing_after_the_first() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let config = MultiLayerNetConfig {
         hidden_size_list: vec![30, 20],
@@ -171,6 +193,7 @@ fn every_optimizer_step_allocates_nothing_after_the_first() {
 /// distortion of a mini-batch (shift, rotation, elastic field) reuse what they have.
 #[test]
 fn a_scheduled_rate_and_augmentation_allocate_nothing() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     use scratchnet_core::data::augment::Augmenter;
     use scratchnet_core::optim::LrSchedule;
     let mut rng = ChaCha8Rng::seed_from_u64(5);
@@ -225,6 +248,7 @@ fn a_scheduled_rate_and_augmentation_allocate_nothing() {
 /// makes, not the step); from a pool thread, jobs go on its own deque.
 #[test]
 fn conv_net_steps_allocate_nothing_after_the_first() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(2)
         .build()

@@ -304,8 +304,8 @@ impl<F: Float> SparseRows<F> {
     }
 
     /// Writes the transpose (cols, rows) into `t`, still as rows of nonzero entries — that is,
-    /// this matrix's columns (CSC). A counting sort: O(nnz + cols), no allocation once `t` has
-    /// grown to size.
+    /// this matrix's columns (CSC). A counting sort: O(nnz + cols); it allocates a row's worth of
+    /// scratch (the training step uses [`SparseView::transpose_columns_into`] with its own).
     pub fn transpose_into(&self, t: &mut SparseRows<F>) {
         self.view().transpose_into(t);
     }

@@ -47,13 +47,18 @@ pub fn affine_into<F: Float>(
         b.as_slice().expect("contiguous"),
         out.as_slice_mut().expect("standard"),
     );
+    if d_in == 0 {
+        // No terms: every row is the bias.
+        return out
+            .chunks_exact_mut(d_out.max(1))
+            .for_each(|row| row.copy_from_slice(b));
+    }
     if d_out == 0 {
         return;
     }
     // Rows are independent: blocks of them on the team's threads, same numbers.
     let parts = team::parts_for(n * d_in * d_out, team::MIN_PART_WORK, n);
     let bounds = team::even_bounds(n, parts);
-    let d_in = d_in.max(1);
     team::for_row_blocks(
         out,
         d_out,
@@ -257,6 +262,18 @@ pub(crate) mod tests {
                 }
             }
         });
+    }
+
+    #[test]
+    fn a_product_over_no_inputs_is_the_bias() {
+        let (x, w, b) = (
+            Array2::<f32>::zeros((3, 0)),
+            Array2::zeros((0, 4)),
+            ndarray::array![1.0, 2.0, 3.0, 4.0],
+        );
+        let mut out = Array2::from_elem((3, 4), f32::NAN);
+        affine_into(x.view(), w.view(), &b, &mut out);
+        assert!(out.rows().into_iter().all(|row| row == b));
     }
 
     #[test]

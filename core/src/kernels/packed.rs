@@ -80,14 +80,7 @@ pub fn product_into<F: Float>(
         (Axis(1), n, WIDEST)
     };
     let size = length.div_ceil(parts).next_multiple_of(tile);
-    let mut blocks: [Option<ArrayViewMut2<F>>; team::MAX_PARTS] = std::array::from_fn(|_| None);
-    let mut count = 0;
-    for (slot, block) in blocks.iter_mut().zip(out.axis_chunks_iter_mut(axis, size)) {
-        *slot = Some(block);
-        count += 1;
-    }
-    team::for_each_mut(&mut blocks[..count], |b, block| {
-        let out = block.take().expect("each block once");
+    team::for_each_block(out.axis_chunks_iter_mut(axis, size), |b, out| {
         let range = b * size..b * size + out.len_of(axis);
         if axis == Axis(0) {
             on_this_thread(x.slice(s![range, ..]), w, out, accumulate);

@@ -261,7 +261,15 @@ mod tests {
     fn products_split_into_parts_equal_the_whole_ones_batch_after_batch() {
         let mut rng = rng(7);
         let (x1, w, b, dout1) = case(&mut rng, (60, 97, 23), 0.8);
-        let (x2, _, _, dout2) = case(&mut rng, (60, 97, 23), 0.6);
+        // A small batch (sample by sample, its rows in order of first appearance), then one
+        // whose columns 0–9, 40–44 and 90–96 are all zero: rows of dW the earlier batches
+        // wrote must be cleared, in every block of pixels.
+        let (x_small, _, _, dout_small) = case(&mut rng, (3, 97, 23), 0.3);
+        let (mut x2, _, _, dout2) = case(&mut rng, (60, 97, 23), 0.6);
+        for col in (0..10).chain(40..45).chain(90..97) {
+            x2.column_mut(col).fill(0.0);
+        }
+        let batches = [(&x1, &dout1), (&x_small, &dout_small), (&x2, &dout2)];
         for parts in 1..=5 {
             let _parts = ForceParts::new(parts);
             let mut out = Array2::zeros((0, 0));
@@ -269,18 +277,19 @@ mod tests {
             affine_into(s1.view(), w.view(), &b, &mut out);
             let [want_out, ..] = plain_products(&x1, &w, &b, &dout1);
             assert!(out == want_out, "{parts} parts: x·W + b");
-            // Two batches into one dW: the second clears the first's rows and writes its own.
+            // The batches into one dW: each clears the last one's rows and writes its own.
             let (mut dw, mut rows, mut scratch) =
                 (Array2::zeros(w.dim()), vec![], Default::default());
-            for (x, dout) in [(&x1, &dout1), (&x2, &dout2)] {
+            for (x, dout) in batches {
                 let s = SparseRows::from_dense(x.view());
                 weight_grad(s.view(), dout.view(), &mut dw, &mut rows, &mut scratch);
+                let [_, want_dw, _] = plain_products(x, &w, &b, dout);
+                assert!(dw == want_dw, "{parts} parts, batch of {}: dW", x.nrows());
             }
-            let [_, want_dw, _] = plain_products(&x2, &w, &b, &dout2);
-            assert!(dw == want_dw, "{parts} parts: dW");
             let nonzero: Vec<u32> = (0..97u32)
                 .filter(|&i| x2.column(i as usize).iter().any(|&v| v != 0.0))
                 .collect();
+            assert_eq!(nonzero.len(), 97 - 22);
             assert_eq!(rows, nonzero, "{parts} parts: the rows written, rising");
         }
     }

@@ -36,8 +36,8 @@ pub const SPIN_HOT: Duration = Duration::from_micros(200);
 /// Parts a call may have: the calling thread and at most `MAX_PARTS - 1` helpers.
 pub const MAX_PARTS: usize = 64;
 
-/// The fewest multiply-adds (or comparable steps) worth a part of their own: about 40–80 µs
-/// of work. A call costs under a microsecond when the helpers are awake, but a part also pulls
+/// The fewest multiply-adds (or comparable steps) worth a part of their own: about 15 µs of
+/// the row kernels' work. A call costs under a microsecond when the helpers are awake, but a part also pulls
 /// its share of the operands and of the output into its core's cache: measured, splitting
 /// steps of batch 1 or 10 (a few µs of work each) halved their samples/s.
 pub const MIN_PART_WORK: usize = 1 << 18;
@@ -68,35 +68,59 @@ pub fn force_parts(parts: Option<usize>) -> Option<usize> {
     FORCED.replace(parts.map(|p| p.clamp(1, MAX_PARTS)))
 }
 
-/// Runs `job(p)` for every part `p` in `0..parts` at once, part 0 on the calling thread and the
-/// others on the team's helpers; returns when all have finished. A part's panic is raised
-/// again here, once every part has stopped.
+/// Runs `job(p)` for every part `p` in `0..parts` (at most [`MAX_PARTS`]) at once, part 0 on
+/// the calling thread and the others on the team's helpers; returns when all have finished. A
+/// part's panic is raised again here, once every part has stopped. Where the team is busy or
+/// no helper thread can be started, the caller runs the parts itself, one after another.
 pub fn run(parts: usize, job: &(dyn Fn(usize) + Sync)) {
-    let parts = parts.clamp(1, MAX_PARTS);
+    assert!(parts <= MAX_PARTS, "at most {MAX_PARTS} parts, not {parts}");
     let Some(mut helpers) = (parts > 1).then(free_team).flatten() else {
         return (0..parts).for_each(job);
     };
-    helpers.grow_to(parts - 1);
+    if !helpers.grow_to(parts - 1) {
+        return (0..parts).for_each(job);
+    }
     helpers.shared.call(parts, job);
 }
 
-/// The team's helpers, unless another thread's call is using them.
+/// The team's helpers, unless another thread's call is using them; the first call starts one
+/// per thread of the pool but the caller's, so that training never starts one later.
 fn free_team() -> Option<MutexGuard<'static, Helpers>> {
-    match TEAM.get_or_init(Team::default).call.try_lock() {
-        Ok(helpers) => Some(helpers),
+    let mut helpers = match TEAM.get_or_init(Team::default).call.try_lock() {
+        Ok(helpers) => helpers,
         // A part panicked during an earlier call, which ended: the helpers are free.
-        Err(TryLockError::Poisoned(e)) => Some(e.into_inner()),
-        Err(TryLockError::WouldBlock) => None,
-    }
+        Err(TryLockError::Poisoned(e)) => e.into_inner(),
+        Err(TryLockError::WouldBlock) => return None,
+    };
+    helpers.grow_to(rayon::current_num_threads().clamp(1, MAX_PARTS) - 1);
+    Some(helpers)
 }
 
-/// Runs `job(p, &mut items[p])` for every item at once, one part each (see [`run`]).
+/// Runs `job(p, &mut items[p])` for every item (at most [`MAX_PARTS`]) at once, one part each
+/// (see [`run`]).
 pub fn for_each_mut<T: Send>(items: &mut [T], job: impl Fn(usize, &mut T) + Sync) {
     let items_at = Shared(items.as_mut_ptr());
     run(items.len(), &|p| {
-        // SAFETY: part p takes only item p (in bounds: `run` makes `items.len()` parts), each
-        // part runs once, and `run` returns only after every part has finished.
+        // SAFETY: `run` makes exactly `items.len()` parts (asserting at most MAX_PARTS), so p
+        // is in bounds; part p takes only item p, each part runs once, and `run` returns only
+        // after every part has finished.
         job(p, unsafe { &mut *items_at.ptr().add(p) });
+    });
+}
+
+/// Runs `job(p, block)` for every block the iterator gives (at most [`MAX_PARTS`]) at once,
+/// one part each (see [`run`]); the blocks are kept on the stack.
+pub fn for_each_block<T: Send>(blocks: impl IntoIterator<Item = T>, job: impl Fn(usize, T) + Sync) {
+    let mut slots: [Option<T>; MAX_PARTS] = std::array::from_fn(|_| None);
+    let mut blocks = blocks.into_iter();
+    let mut count = 0;
+    for (slot, block) in slots.iter_mut().zip(&mut blocks) {
+        *slot = Some(block);
+        count += 1;
+    }
+    assert!(blocks.next().is_none(), "at most {MAX_PARTS} blocks");
+    for_each_mut(&mut slots[..count], |p, slot| {
+        job(p, slot.take().expect("each block once"))
     });
 }
 
@@ -112,7 +136,6 @@ pub fn for_row_blocks<T: Send, S: Send>(
     job: impl Fn(Range<usize>, &mut [T], &mut S) + Sync,
 ) {
     let parts = bounds.len().saturating_sub(1);
-    assert!(parts <= MAX_PARTS, "at most {MAX_PARTS} parts");
     assert!(scratch.len() >= parts, "one scratch per part");
     assert!(
         bounds.first() == Some(&0)
@@ -123,17 +146,13 @@ pub fn for_row_blocks<T: Send, S: Send>(
     if parts == 1 {
         return job(bounds[0]..bounds[1], out, &mut scratch[0]);
     }
-    let mut blocks: [Option<(&mut [T], &mut S)>; MAX_PARTS] = std::array::from_fn(|_| None);
-    let (mut rest, mut scratch) = (out, scratch.iter_mut());
-    for (slot, ends) in blocks.iter_mut().zip(bounds.windows(2)) {
+    let mut rest = out;
+    let blocks = bounds.windows(2).zip(scratch).map(|(ends, own)| {
         let (block, tail) = std::mem::take(&mut rest).split_at_mut((ends[1] - ends[0]) * width);
-        *slot = Some((block, scratch.next().expect("one scratch per part")));
         rest = tail;
-    }
-    for_each_mut(&mut blocks[..parts], |p, slot| {
-        let (block, own) = slot.take().expect("each part once");
-        job(bounds[p]..bounds[p + 1], block, own);
+        (ends[0]..ends[1], block, own)
     });
+    for_each_block(blocks, |_, (rows, block, own)| job(rows, block, own));
 }
 
 /// `n` rows split into `parts` consecutive blocks of equal size (±1): the bounds
@@ -198,17 +217,20 @@ struct Helpers {
 }
 
 impl Helpers {
-    /// Starts helpers until there are `n`.
-    fn grow_to(&mut self, n: usize) {
+    /// Starts helpers until there are `n`; false if the system would not start one.
+    fn grow_to(&mut self, n: usize) -> bool {
         while self.count < n {
             let (board, me) = (Arc::clone(&self.shared), self.count + 1);
             let seen = board.word.load(Ordering::SeqCst);
-            std::thread::Builder::new()
+            let started = std::thread::Builder::new()
                 .name(format!("scratchnet-team-{me}"))
-                .spawn(move || board.serve(me, seen))
-                .expect("cannot start a helper thread");
+                .spawn(move || board.serve(me, seen));
+            if started.is_err() {
+                return false;
+            }
             self.count += 1;
         }
+        true
     }
 }
 

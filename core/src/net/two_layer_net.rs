@@ -130,6 +130,14 @@ fn check_size(name: &'static str, value: usize) -> Result<()> {
 }
 
 impl<F: Float> TwoLayerNet<F> {
+    /// Class scores for evaluation, keeping nothing: x: (N, in) → `scores` (N, out), with `a1`
+    /// (N, hidden) as the hidden layer's buffer.
+    fn scores_into(&self, x: Input<F>, a1: &mut Array2<F>, scores: &mut Array2<F>) {
+        self.affine1.forward_eval_into(x, a1);
+        activate_inplace(self.kind, a1);
+        self.affine2.forward_eval_into(a1.view(), scores);
+    }
+
     /// The training forward pass, keeping what backward needs; returns the loss.
     fn forward_loss(&mut self, x: &dyn AsInput<F>, t: Targets<F>) -> F {
         let a1 = self.affine1.forward(x.as_input());
@@ -141,17 +149,14 @@ impl<F: Float> TwoLayerNet<F> {
 
 impl<F: Float> Network<F> for TwoLayerNet<F> {
     fn predict(&self, x: &dyn AsInput<F>) -> Array2<F> {
-        let mut a1 = Array2::zeros((0, 0));
-        self.affine1.forward_eval_into(x.as_input(), &mut a1);
-        activate_inplace(self.kind, &mut a1);
-        let mut y = Array2::zeros((0, 0));
-        self.affine2.forward_eval_into(a1.view(), &mut y);
+        let (mut a1, mut y) = (Array2::zeros((0, 0)), Array2::zeros((0, 0)));
+        self.scores_into(x.as_input(), &mut a1, &mut y);
         y
     }
 
     /// Evaluation fused per block of [`FUSED_BLOCK`] rows — first layer, activation, second
-    /// layer, argmax — in buffers each thread reuses, blocks spread over all cores: the same
-    /// labels as `predict`'s argmax (the same products, row by row), nothing of the whole set
+    /// layer, argmax — in buffers each rayon job reuses for its blocks, blocks spread over all
+    /// cores: `predict`'s argmax (the same code, row by row), nothing of the whole set
     /// materialised but the labels.
     fn predict_labels(&self, x: &dyn AsInput<F>) -> Vec<usize> {
         let x = x.as_input();
@@ -162,10 +167,7 @@ impl<F: Float> Network<F> for TwoLayerNet<F> {
             .enumerate()
             .for_each_init(buffers, |(a1, scores), (b, labels)| {
                 let start = b * FUSED_BLOCK;
-                let block = x.slice_rows(start..start + labels.len());
-                self.affine1.forward_eval_into(block, a1);
-                activate_inplace(self.kind, a1);
-                self.affine2.forward_eval_into(a1.view(), scores);
+                self.scores_into(x.slice_rows(start..start + labels.len()), a1, scores);
                 for (label, row) in labels.iter_mut().zip(scores.outer_iter()) {
                     *label = argmax(row);
                 }
@@ -377,6 +379,26 @@ mod tests {
         .unwrap();
         let x = randn(&mut rng, 4, 6, 1.0);
         (net, x, vec![0, 2, 1, 2])
+    }
+
+    #[test]
+    fn fused_labels_are_the_argmax_of_predict_dense_or_sparse() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let config = TwoLayerNetConfig {
+            weight_init_std: 1.0,
+            ..Default::default()
+        };
+        let net = config.init::<f32>(30, 10, &mut rng).unwrap();
+        // 600 rows: two whole blocks and a partial one; about half the inputs 0.
+        let x = randn(&mut rng, 600, 30, 1.0).mapv(|v: f32| if v < 0.0 { 0.0 } else { v });
+        let want: Vec<usize> = net.predict(&x).outer_iter().map(argmax).collect();
+        assert!(want.iter().any(|&l| l != want[0]), "the labels vary");
+        assert_eq!(net.predict_labels(&x), want, "dense");
+        assert_eq!(
+            net.predict_labels(&SparseRows::from_dense(x.view())),
+            want,
+            "sparse"
+        );
     }
 
     #[test]

@@ -149,29 +149,38 @@ fn for_each_element<F: Float, const S: usize>(
     mut slots: [&mut ArrayD<F>; S],
     rule: impl Fn(&mut F, F, [&mut F; S]) + Sync,
 ) {
-    let mut states = slots
+    for slot in &slots {
+        assert_eq!(
+            slot.shape(),
+            param.shape(),
+            "an optimizer's state has its parameter's shape"
+        );
+    }
+    assert_eq!(
+        grad.shape(),
+        param.shape(),
+        "a gradient has its parameter's shape"
+    );
+    let states = slots
         .each_mut()
         .map(|s| s.as_slice_mut().expect("state arrays are made contiguous"));
     let parts = team::parts_for(param.len() * ELEMENT_COST, team::MIN_PART_WORK, param.len());
     if let (2.., Some(w), Some(g)) = (parts, param.as_slice_mut(), grad.as_slice()) {
         let bounds = team::even_bounds(w.len(), parts);
-        let mut blocks: [Block<F, S>; team::MAX_PARTS] = std::array::from_fn(|_| None);
-        let mut rest = w;
-        for (slot, ends) in blocks.iter_mut().zip(bounds.windows(2)) {
+        let mut rest = (w, states);
+        let blocks = bounds.windows(2).map(|ends| {
             let len = ends[1] - ends[0];
-            let (w, tail) = std::mem::take(&mut rest).split_at_mut(len);
-            rest = tail;
+            let (w, tail) = std::mem::take(&mut rest.0).split_at_mut(len);
+            rest.0 = tail;
             let mut heads: [&mut [F]; S] = std::array::from_fn(|_| &mut [][..]);
-            for (head, state) in heads.iter_mut().zip(states.iter_mut()) {
+            for (head, state) in heads.iter_mut().zip(rest.1.iter_mut()) {
                 let (h, t) = std::mem::take(state).split_at_mut(len);
                 (*head, *state) = (h, t);
             }
-            *slot = Some((w, heads));
-        }
-        return team::for_each_mut(&mut blocks[..parts], |p, block| {
-            let (w, states) = block.take().expect("each block once");
-            let g = &g[bounds[p]..bounds[p + 1]];
-            apply(w.iter_mut(), g.iter(), states, &rule);
+            (&g[ends[0]..ends[1]], w, heads)
+        });
+        return team::for_each_block(blocks, |_, (g, w, states)| {
+            apply(w.iter_mut(), g.iter(), states, &rule)
         });
     }
     // One part, or a strided view: element by element, in logical order (the states' memory
@@ -191,9 +200,6 @@ fn apply<'a, F: Float + 'a, const S: usize>(
         rule(w, g, states.each_mut().map(|s| &mut s[k]));
     }
 }
-
-/// A part's elements of a parameter and of its state arrays.
-type Block<'a, F, const S: usize> = Option<(&'a mut [F], [&'a mut [F]; S])>;
 
 /// An update rule's cost per element in multiply-adds, roughly (a square root and a division
 /// for the adaptive ones), for splitting the work between threads.
