@@ -10,7 +10,7 @@
 //! the float reloaded). So tile sizes, SIMD levels and thread counts cannot change a bit.
 //!
 //! The way to speed is BLIS's: x is copied into panels of MR rows and w into panels of NR
-//! columns, both k-major, so that the micro-kernel ([`micro`]) reads memory in order and keeps
+//! columns, both k-major, so that the micro-kernel (`micro`) reads memory in order and keeps
 //! the MR × NR sums in vector registers; the tile size is chosen per SIMD level (as many
 //! sums as that level's registers hold). Products of twice [`PARALLEL_PRODUCT`] or more are
 //! split into blocks of output rows or columns, one per thread of the kernels' [`team`].

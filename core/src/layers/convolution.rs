@@ -11,7 +11,7 @@
 //!                                                    return col2im(dcol, x.shape, FH, FW, stride, pad)
 //! ```
 //!
-//! That route is kept as the reference ([`reference`]). The layer computes the same numbers,
+//! That route is kept as the reference ([`reference`](mod@reference)). The layer computes the same numbers,
 //! bit for bit, one image at a time and on all cores: each image's `col` transposed,
 //! colᵀ (C·FH·FW, OH·OW), makes the image's output (FN, OH·OW) = W (FN, C·FH·FW) · colᵀ
 //! directly in (N, FN, OH, OW) order, no transposes; `dcolᵀ = Wᵀ · dout` folds back with

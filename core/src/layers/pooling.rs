@@ -14,7 +14,7 @@
 //! Backward sends each output's gradient to its window's maximum — the first one when several
 //! tie, as `np.argmax` picks. The layer walks the windows in place (no `col`), and adds the
 //! gradients where windows overlap in `col2im`'s order, so it gives the reference's bits
-//! ([`reference`]).
+//! ([`reference`](mod@reference)).
 
 use crate::kernels::im2col::{col2im, im2col, Window};
 use crate::Float;

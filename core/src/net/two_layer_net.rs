@@ -154,7 +154,7 @@ impl<F: Float> Network<F> for TwoLayerNet<F> {
         y
     }
 
-    /// Evaluation fused per block of [`FUSED_BLOCK`] rows — first layer, activation, second
+    /// Evaluation fused per block of `FUSED_BLOCK` (256) rows — first layer, activation, second
     /// layer, argmax — in buffers each rayon job reuses for its blocks, blocks spread over all
     /// cores: `predict`'s argmax (the same code, row by row), nothing of the whole set
     /// materialised but the labels.

@@ -6,7 +6,7 @@
 //!   sampled, never in the training accuracy — and their accuracy is measured at every
 //!   evaluation. The best validation accuracy so far (strictly better wins; the first
 //!   measurement is the first best) is kept in the [`History`](super::History) with the test
-//!   accuracy of the same weights, and [`Hooks::best`](super::Hooks::best) is handed those
+//!   accuracy of the same weights, and [`Hooks::best`] is handed those
 //!   weights.
 //! - **Early stopping**: with `patience` K, training ends (as finished) after the evaluation
 //!   that makes K in a row without a better validation accuracy.
@@ -21,7 +21,7 @@ use crate::optim::{LrSchedule, Optimizer};
 use crate::{Error, Float, Result};
 use serde::{Deserialize, Serialize};
 
-/// The tools' settings, flattened into [`TrainConfig`](super::TrainConfig) (and so into a
+/// The tools' settings, flattened into [`TrainConfig`] (and so into a
 /// run's config.json); every one is off by default, and settings files without them load so.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
