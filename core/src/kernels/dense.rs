@@ -57,15 +57,9 @@ pub fn affine_into<F: Float>(
         return;
     }
     // Rows are independent: blocks of them on the team's threads, same numbers.
-    let parts = team::parts_for(n * d_in * d_out, team::MIN_PART_WORK, n);
-    let bounds = team::even_bounds(n, parts);
-    team::for_row_blocks(
-        out,
-        d_out,
-        &bounds,
-        &mut team::no_scratch(),
-        |rows, out, _| rows_times(&x[rows.start * d_in..rows.end * d_in], d_in, w, b, out),
-    );
+    team::for_even_row_blocks(out, d_out, n * d_in * d_out, |rows, out| {
+        rows_times(&x[rows.start * d_in..rows.end * d_in], d_in, w, b, out)
+    });
 }
 
 kernel! {
@@ -100,15 +94,9 @@ pub fn weight_grad<F: Float>(x: ArrayView2<F>, dout: ArrayView2<F>, dW: &mut Arr
         return;
     }
     // Each row of dW sums over the samples by itself: blocks of rows on the team's threads.
-    let parts = team::parts_for(n * d_in * d_out, team::MIN_PART_WORK, d_in);
-    let bounds = team::even_bounds(d_in, parts);
-    team::for_row_blocks(
-        dw,
-        d_out,
-        &bounds,
-        &mut team::no_scratch(),
-        |rows, dw, _| transposed_times(x, d_in, rows, dout, d_out, dw),
-    );
+    team::for_even_row_blocks(dw, d_out, n * d_in * d_out, |rows, dw| {
+        transposed_times(x, d_in, rows, dout, d_out, dw)
+    });
 }
 
 kernel! {
@@ -158,9 +146,8 @@ pub fn input_grad<F: Float>(
     if d_out == 0 || d_in == 0 {
         return;
     }
-    let parts = team::parts_for(n * d_in * d_out, team::MIN_PART_WORK, n);
-    let bounds = team::even_bounds(n, parts);
-    team::for_row_blocks(dx, d_in, &bounds, &mut team::no_scratch(), |rows, dx, _| {
+    // Rows are independent: blocks of them on the team's threads, same numbers.
+    team::for_even_row_blocks(dx, d_in, n * d_in * d_out, |rows, dx| {
         let dout = &dout[rows.start * d_out..rows.end * d_out];
         rows_times_accumulate(dout, d_out, w_t, d_in, dx)
     });

@@ -36,15 +36,9 @@ pub fn affine_into<F: Float>(
         return;
     }
     // Rows are independent: blocks of them on the team's threads, same numbers.
-    let parts = team::parts_for(x.nnz() * b.len(), team::MIN_PART_WORK, x.nrows());
-    let bounds = team::even_bounds(x.nrows(), parts);
-    team::for_row_blocks(
-        out,
-        b.len(),
-        &bounds,
-        &mut team::no_scratch(),
-        |rows, out, _| sparse_rows_times(x.slice_rows(rows), w, b, out),
-    );
+    team::for_even_row_blocks(out, b.len(), x.nnz() * b.len(), |rows, out| {
+        sparse_rows_times(x.slice_rows(rows), w, b, out)
+    });
 }
 
 kernel! {

@@ -37,9 +37,10 @@ pub const SPIN_HOT: Duration = Duration::from_micros(200);
 pub const MAX_PARTS: usize = 64;
 
 /// The fewest multiply-adds (or comparable steps) worth a part of their own: about 15 µs of
-/// the row kernels' work. A call costs under a microsecond when the helpers are awake, but a part also pulls
-/// its share of the operands and of the output into its core's cache: measured, splitting
-/// steps of batch 1 or 10 (a few µs of work each) halved their samples/s.
+/// the row kernels' work. A call costs under a microsecond when the helpers are awake, but a
+/// part also pulls its share of the operands and of the output into its core's cache:
+/// measured with 2¹⁷, 6000 steps of batch 10 through a 784-200-10 net took 0.88 s instead of
+/// 0.71 s on one thread.
 pub const MIN_PART_WORK: usize = 1 << 18;
 
 /// How many parts a product of `work` multiply-adds over `units` separable pieces (rows,
@@ -155,6 +156,23 @@ pub fn for_row_blocks<T: Send, S: Send>(
     for_each_block(blocks, |_, (rows, block, own)| job(rows, block, own));
 }
 
+/// Splits `out` — rows of `width` values, `work` multiply-adds in all — into as many blocks of
+/// consecutive rows, of equal size, as [`parts_for`] says, and runs `job(rows, block)` on
+/// every block at once: the split of a product whose rows are computed independently.
+pub fn for_even_row_blocks<T: Send>(
+    out: &mut [T],
+    width: usize,
+    work: usize,
+    job: impl Fn(Range<usize>, &mut [T]) + Sync,
+) {
+    let rows = out.len().checked_div(width).unwrap_or(0);
+    let bounds = even_bounds(rows, parts_for(work, MIN_PART_WORK, rows));
+    let mut no_scratch = [(); MAX_PARTS];
+    for_row_blocks(out, width, &bounds, &mut no_scratch, |rows, block, _| {
+        job(rows, block)
+    });
+}
+
 /// `n` rows split into `parts` consecutive blocks of equal size (±1): the bounds
 /// `0 = b₀ ≤ b₁ ≤ … ≤ b_parts = n` that [`for_row_blocks`] takes (on the stack: no allocation).
 pub fn even_bounds(n: usize, parts: usize) -> Bounds {
@@ -180,11 +198,6 @@ impl std::ops::Deref for Bounds {
     fn deref(&self) -> &[usize] {
         &self.0[..self.1]
     }
-}
-
-/// No scratch, for [`for_row_blocks`] callers whose parts need none.
-pub fn no_scratch() -> [(); MAX_PARTS] {
-    [(); MAX_PARTS]
 }
 
 /// A pointer the parts share; each part derives only its own item from it.

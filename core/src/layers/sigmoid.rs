@@ -32,10 +32,8 @@ impl<F: Float> Sigmoid<F> {
     pub fn forward(&mut self, x: ArrayView2<F>) -> ArrayView2<'_, F> {
         let (n, d) = x.dim();
         ensure_shape(&mut self.out, n, d);
-        let parts = team::parts_for(n * d * EXP_COST, team::MIN_PART_WORK, n);
         let out = self.out.as_slice_mut().expect("fresh arrays are standard");
-        let bounds = team::even_bounds(n, parts);
-        team::for_row_blocks(out, d, &bounds, &mut team::no_scratch(), |rows, out, _| {
+        team::for_even_row_blocks(out, d, n * d * EXP_COST, |rows, out| {
             for (y, &x) in out.iter_mut().zip(x.slice(ndarray::s![rows, ..])) {
                 *y = sigmoid_scalar(x);
             }
