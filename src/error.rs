@@ -36,6 +36,9 @@ pub enum Error {
         missing: Vec<String>,
         reason: String,
     },
+    /// An image cannot be turned into a network's input (the message names the image).
+    #[error("{0}")]
+    BadImage(String),
     /// A chart could not be drawn.
     #[error("chart {path}: {reason}")]
     Plot { path: PathBuf, reason: String },
