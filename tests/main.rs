@@ -28,6 +28,7 @@ mod interrupt_cli;
 mod limits_cli;
 mod mnist_real;
 mod multi_layer_net;
+mod predict_cli;
 mod shard_env;
 mod signals_cli;
 mod simd_paths;
