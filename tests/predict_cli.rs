@@ -235,6 +235,28 @@ fn a_conv_net_shows_its_maps_and_a_batchnorm_mlp_its_hidden_layers() {
     assert_contract_shape(line, p);
     let names: Vec<_> = p.layers.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names, ["hidden 1 (sigmoid)", "hidden 2 (sigmoid)"]);
+    // Inside them, over 1000 test images: what /api/runs/<id>/inside returns.
+    let (net, _) = scratchnet::eval::load_model(&conv.join("model.safetensors")).unwrap();
+    let inside = predict::inside_of_test_set(net.as_ref(), mnist(), predict::inside::IMAGES);
+    assert_eq!(inside.images, 1000);
+    let counted: Vec<_> = inside
+        .histograms
+        .iter()
+        .map(|h| (h.layer.as_str(), h.counts.iter().sum::<u64>() / 1000))
+        .collect();
+    assert_eq!(counted, [("Relu1", 4 * 24 * 24), ("hidden 1 (relu)", 20)]);
+    let json = serde_json::to_value(&inside).unwrap();
+    assert_eq!(json["first_layer"]["kind"], "conv");
+    assert_eq!(json["histograms"][0]["edges"].as_array().unwrap().len(), 31);
+    let (net, _) = scratchnet::eval::load_model(&mlp.join("model.safetensors")).unwrap();
+    let inside = predict::inside_of_test_set(net.as_ref(), mnist(), 1000);
+    let json = serde_json::to_value(&inside).unwrap();
+    assert_eq!(json["first_layer"]["kind"], "dense");
+    assert_eq!(json["first_layer"]["units"], 30);
+    assert_eq!(json["histograms"][1]["layer"], "hidden 2 (sigmoid)");
+    assert_eq!(json["histograms"][1]["edges"][30], 1.0);
+    let total: u64 = inside.histograms[1].counts.iter().sum();
+    assert_eq!(total, 1000 * 20);
 }
 
 #[test]
