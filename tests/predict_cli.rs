@@ -350,3 +350,32 @@ fn huge_png() -> Vec<u8> {
     writer.finish().unwrap();
     out
 }
+
+#[test]
+fn a_fashion_model_names_its_classes() {
+    let root = tempfile::tempdir().unwrap();
+    let run = root.path().join("fashion");
+    let out = run.to_str().unwrap();
+    ok(&[
+        "--quiet",
+        "train",
+        "--dataset",
+        "fashion-mnist",
+        "--iters",
+        "20",
+        "--out",
+        out,
+    ]);
+    let image = file(root.path(), "d.png", &drawn_digit(test_digits(1).row(0), 2));
+    let (line, p) = &predict_json(&run, &[&image])[0];
+    assert_contract_shape(line, p);
+    assert_eq!(p.classes[0], "T-shirt/top");
+    assert_eq!(p.classes[9], "Ankle boot");
+    let text = ok(&["predict", "--model", out, &image]);
+    let said = format!(
+        "d.png: {} {} (probability",
+        p.predicted, p.classes[p.predicted]
+    );
+    assert!(text.contains(&said), "{said:?} in {text}");
+    assert!(text.contains("9 Ankle boot "), "{text}");
+}
