@@ -61,19 +61,11 @@ struct Live {
 }
 
 impl App {
-    /// Every row of the runs folder, the queued jobs' runs marked `queued`: read again at most
+    /// Every row of the runs folder, marked by the page's jobs (queued, failed): read again at most
     /// every [`super::index::FRESH_FOR`], however many pages ask.
     pub fn rows(&self) -> Arc<Vec<Row>> {
         let mut index = self.index.lock().unwrap_or_else(|e| e.into_inner());
-        index.listing(&self.root, |row| {
-            if self
-                .jobs
-                .active(&row.id)
-                .is_some_and(|j| j.state == "queued")
-            {
-                row.state = "queued";
-            }
-        })
+        index.listing(&self.root, |row| self.jobs.mark(row))
     }
 
     /// The folder of run or study `id`, refused unless it is a folder inside the runs folder.

@@ -20,7 +20,8 @@ pub struct Row {
     pub id: String,
     /// `run` or `study`.
     pub kind: &'static str,
-    /// `finished`, `running`, `interrupted`, `started`, `diverged`, `queued` or `broken`.
+    /// `finished`, `running`, `interrupted`, `started`, `diverged`, `queued`, `failed` (a run
+    /// the page started whose process failed) or `broken`.
     pub state: &'static str,
     /// Why a `broken` row could not be read.
     pub error: Option<String>,
