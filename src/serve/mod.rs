@@ -38,6 +38,11 @@ pub struct Options {
     pub data: FetchOptions,
 }
 
+/// Runs trained at once by default: one per two cores (a run's products use two), at least one.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+}
+
 /// What every request shares.
 pub struct App {
     /// The runs folder, canonical.
