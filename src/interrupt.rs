@@ -40,6 +40,36 @@ pub fn delay_before_checkpoint() {
     }
 }
 
+/// Processes this one started that must stop when it ends (the server's training runs).
+static CHILDREN: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+/// Records child process `pid`: when this program is stopped by a signal, it gets one SIGINT —
+/// what Ctrl-C does to it (a training run saves its checkpoint). Children in a process group of
+/// their own get only this one, not the terminal's too (a second would quit without saving).
+pub fn adopt(pid: u32) {
+    CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
+}
+
+/// Forgets child `pid` (it ended).
+pub fn disown(pid: u32) {
+    CHILDREN
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|&p| p != pid);
+}
+
+/// Sends SIGINT to every adopted child still recorded; how many.
+pub fn stop_children() -> usize {
+    let children = CHILDREN.lock().unwrap_or_else(|e| e.into_inner());
+    for &pid in children.iter() {
+        if let Ok(pid) = libc::pid_t::try_from(pid) {
+            // SAFETY: kill has no memory effects; the pid is a child this process started.
+            unsafe { libc::kill(pid, libc::SIGINT) };
+        }
+    }
+    children.len()
+}
+
 /// Active cooperative sections: parts of the work that read [`stop_requested`] often.
 static COOPERATIVE: AtomicUsize = AtomicUsize::new(0);
 

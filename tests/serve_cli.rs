@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 /// A running `scratchnet serve`, stopped when dropped.
 pub struct Server {
-    process: Watched,
+    /// `None` once stopped.
+    process: Option<Watched>,
     /// `http://127.0.0.1:PORT`
     pub base: String,
     pub token: String,
@@ -32,7 +33,7 @@ impl Server {
             .split_once("/?token=")
             .unwrap_or((url.trim_end_matches('/'), ""));
         Server {
-            process,
+            process: Some(process),
             base: base.to_string(),
             token: token.to_string(),
         }
@@ -75,9 +76,20 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Stops the server with SIGTERM: its exit code and standard error.
+    pub fn stop(mut self) -> (Option<i32>, String) {
+        let process = self.process.take().expect("a server runs until stopped");
+        process.signal(libc::SIGTERM);
+        process.finish()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
-        self.process.signal(libc::SIGTERM);
+        if let Some(process) = &self.process {
+            process.signal(libc::SIGTERM);
+        }
     }
 }
 
@@ -151,7 +163,8 @@ fn the_runs_folder_its_runs_and_a_broken_one() {
     let small = rows.iter().find(|r| r["id"] == "small").unwrap();
     assert_eq!(small["state"], "finished");
     assert_eq!(small["dataset"], "mnist");
-    assert_eq!(small["describe"], "TwoLayerNet 784-50-10");
+    assert_eq!(small["network"], "TwoLayerNet");
+    assert_eq!(small["describe"], "784-50-10 sigmoid");
     assert_eq!(small["iterations"], 120);
     assert_eq!(small["has_model"], true);
     let broken = rows.iter().find(|r| r["id"] == "broken").unwrap();
@@ -404,6 +417,53 @@ fn a_run_started_from_the_page_is_watched_stopped_and_resumed_to_the_same_weight
             .0,
         409
     );
+}
+
+#[test]
+fn a_stopped_server_stops_its_runs_with_a_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let server = Server::start(&runs, &[]);
+    let body = json!({ "args": ["--iters", "1000000", "--batch-size", "10"] });
+    let (status, started) = server.post("/api/jobs", Some(&server.token), &body);
+    assert_eq!(status, 201, "{started}");
+    let folder = runs.join(started["job"]["run"].as_str().unwrap());
+    wait_until("updates in live.jsonl", || {
+        std::fs::read_to_string(folder.join("live.jsonl")).is_ok_and(|t| t.contains("\"i\":50,"))
+    });
+    let (code, stderr) = server.stop();
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("stopping 1 training run"), "{stderr}");
+    // The run got one SIGINT (not the terminal's too): it saves its checkpoint and ends.
+    wait_until("the run's checkpoint", || {
+        folder.join("checkpoint.safetensors").is_file()
+            && std::fs::read_to_string(folder.join("live.jsonl"))
+                .is_ok_and(|t| t.ends_with("{\"end\":\"stopped\"}\n"))
+    });
+}
+
+#[test]
+fn a_run_that_fails_says_why_on_its_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let server = Server::start(&runs, &[]);
+    // Accepted by the parser, refused by the run itself.
+    let body = json!({ "args": ["--iters", "5", "--threads", "5000"] });
+    let (status, started) = server.post("/api/jobs", Some(&server.token), &body);
+    assert_eq!(status, 201, "{started}");
+    let id = started["job"]["run"].as_str().unwrap().to_string();
+    wait_until("the failed job", || {
+        server.json("/api/jobs")["jobs"][0]["state"] == "failed"
+    });
+    let job = server.json("/api/jobs")["jobs"][0].clone();
+    assert!(job["message"].as_str().unwrap().contains("5000"), "{job}");
+    wait_until("the failed row", || {
+        let listed = server.json("/api/runs");
+        let rows = listed["runs"].as_array().unwrap().clone();
+        rows.iter().any(|r| {
+            r["id"] == id.as_str() && r["state"] == "failed" && r["error"] == job["message"]
+        })
+    });
 }
 
 #[test]

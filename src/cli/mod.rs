@@ -164,6 +164,10 @@ fn install_interrupt_handler() {
 /// Ends the program after a signal, removing the temporary files of the writes in progress.
 fn exit_interrupted() -> ! {
     crate::files::remove_temporaries();
+    let stopped = interrupt::stop_children();
+    if stopped > 0 {
+        eprintln!("stopping {stopped} training run(s): each saves a checkpoint, resumable");
+    }
     std::process::exit(INTERRUPTED)
 }
 

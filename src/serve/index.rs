@@ -200,10 +200,14 @@ fn run_row(path: &Path, row: &mut Row) {
     let dir = RunDir::open(path);
     let state = dir.state();
     if state == RunState::Empty {
-        // Claimed and loading its data, or not a run at all.
-        let only_marker = std::fs::read_dir(path).map_or(0, |d| d.count())
-            <= usize::from(path.join(".scratchnet").exists());
-        if only_marker {
+        // Claimed and loading its data (its marker and temporary files are hidden), or not a
+        // run at all.
+        let visible = std::fs::read_dir(path).map_or(0, |d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                .count()
+        });
+        if visible == 0 {
             row.state = "started";
         } else {
             broken(row, "not a run folder: no config.json".into());
@@ -216,12 +220,7 @@ fn run_row(path: &Path, row: &mut Row) {
     };
     match dir.settings() {
         Ok(settings) => {
-            let size = |key: &str| config[key].as_u64().unwrap_or(0) as usize;
-            row.describe = Some(
-                settings
-                    .network
-                    .shape(size("input_size"), size("output_size")),
-            );
+            row.describe = Some(describe(&settings, &config));
         }
         Err(e) => return broken(row, e.to_string()),
     }
@@ -245,6 +244,23 @@ fn run_row(path: &Path, row: &mut Row) {
         row.train_s = result["train_s"].as_f64();
     }
     apply_live(row, &watch::summary(path));
+}
+
+/// The network in a few words beside its name (`784-50-10 sigmoid`; a conv net's preset name,
+/// input and layers: `SimpleConvNet 1x28x28 conv:30x5,pool:2,fc:100 → 10`).
+fn describe(settings: &crate::run::TrainSettings, config: &Value) -> String {
+    let size = |key: &str| config[key].as_u64().unwrap_or(0) as usize;
+    let shape = settings
+        .network
+        .shape(size("input_size"), size("output_size"));
+    let name = settings.network.name();
+    let short = shape
+        .strip_prefix(name)
+        .map_or(shape.as_str(), str::trim_start);
+    match config["activation"].as_str() {
+        Some(activation) => format!("{short} {activation}"),
+        None => short.to_string(),
+    }
 }
 
 /// What live.jsonl adds: a run still training, how far it got, or that it diverged.

@@ -9,7 +9,6 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// The lines of a failed run's error output kept for its message.
 const KEPT_LINES: usize = 12;
@@ -104,6 +103,11 @@ impl Jobs {
         };
         match job.state {
             "queued" => row.state = "queued",
+            // Its process is making the folder: never broken meanwhile.
+            "running" if row.state == "broken" => {
+                row.state = "started";
+                row.error = None;
+            }
             "failed" if row.state != "finished" => {
                 row.state = "failed";
                 row.error = job.message.clone();
@@ -160,6 +164,16 @@ impl Jobs {
             let Some(job) = inner.jobs.iter_mut().rev().find(|j| j.state == "queued") else {
                 return;
             };
+            // The run's error output goes to a file without a name (gone when closed), never a
+            // pipe: a run outliving the server must not die writing to it.
+            let log = match tempfile::tempfile().and_then(|f| Ok((f.try_clone()?, f))) {
+                Ok(log) => log,
+                Err(e) => {
+                    job.state = "failed";
+                    job.message = Some(format!("no file for the run's error output: {e}"));
+                    continue;
+                }
+            };
             let mut command = tokio::process::Command::new(&self.exe);
             command
                 .arg("train")
@@ -167,13 +181,19 @@ impl Jobs {
                 .args(&job.args)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
-                .stderr(Stdio::piped())
+                .stderr(log.0)
+                // A group of its own: the terminal's Ctrl-C reaches the server only, which
+                // passes one SIGINT on (crate::interrupt::stop_children).
+                .process_group(0)
                 .kill_on_drop(false);
             match command.spawn() {
                 Ok(child) => {
                     job.state = "running";
                     job.pid = child.id();
-                    tokio::spawn(self.clone().watch(job.id, child));
+                    if let Some(pid) = job.pid {
+                        crate::interrupt::adopt(pid);
+                    }
+                    tokio::spawn(self.clone().watch(job.id, child, log.1));
                 }
                 Err(e) => {
                     job.state = "failed";
@@ -184,22 +204,14 @@ impl Jobs {
     }
 
     /// Waits for job `id`'s process, records how it ended, and starts the next.
-    async fn watch(self, id: u64, mut child: tokio::process::Child) {
-        let mut kept = VecDeque::new();
-        if let Some(stderr) = child.stderr.take() {
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                if kept.len() == KEPT_LINES {
-                    kept.pop_front();
-                }
-                kept.push_back(line);
-            }
-        }
+    async fn watch(self, id: u64, mut child: tokio::process::Child, log: std::fs::File) {
         let status = child.wait().await;
         {
             let mut inner = self.lock();
             if let Some(job) = inner.jobs.iter_mut().find(|j| j.id == id) {
-                job.pid = None;
+                if let Some(pid) = job.pid.take() {
+                    crate::interrupt::disown(pid);
+                }
                 let code = status.as_ref().ok().and_then(|s| s.code());
                 job.state = match code {
                     Some(0) => "finished",
@@ -208,10 +220,10 @@ impl Jobs {
                     _ => "failed",
                 };
                 if job.state == "failed" {
-                    let lines: Vec<String> = kept.into_iter().collect();
+                    let lines = last_lines(log);
                     job.message = Some(match status {
                         Ok(s) if lines.is_empty() => format!("train exited with {s}"),
-                        Ok(_) => lines.join("\n"),
+                        Ok(_) => lines,
                         Err(e) => e.to_string(),
                     });
                 }
@@ -219,6 +231,22 @@ impl Jobs {
         }
         self.start_queued();
     }
+}
+
+/// The last [`KEPT_LINES`] lines of a run's error output.
+fn last_lines(mut log: std::fs::File) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    let len = log.metadata().map_or(0, |m| m.len());
+    let mut bytes = Vec::new();
+    if log
+        .seek(SeekFrom::Start(len.saturating_sub(8 << 10)))
+        .is_ok()
+    {
+        let _ = log.read_to_end(&mut bytes);
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(KEPT_LINES)..].join("\n")
 }
 
 /// The `train` flags the server sets itself (where the run goes, what data it reads).
