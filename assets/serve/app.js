@@ -40,7 +40,8 @@ function setTitle(text) { document.title = `${text} · scratchnet`; }
 
 // ---------------------------------------------------------------- token, API and the message area
 
-const TOKEN = initToken();
+initToken();
+const token = () => sessionStorage.getItem('scratchnet-token') || '';
 
 /** Reads `?token=` once, keeps it in sessionStorage and removes it from the address bar. */
 function initToken() {
@@ -52,13 +53,12 @@ function initToken() {
     const query = params.toString();
     history.replaceState(null, '', location.pathname + (query ? `?${query}` : '') + location.hash);
   }
-  return sessionStorage.getItem('scratchnet-token') || '';
 }
 
 /** fetch + JSON: adds X-Token to POSTs; a non-2xx `{error}` becomes a thrown Error, shown in #message. */
 async function api(path, opts = {}) {
   const init = { ...opts, headers: { ...(opts.headers || {}) } };
-  if (init.method && init.method !== 'GET') init.headers['X-Token'] = TOKEN;
+  if (init.method && init.method !== 'GET') init.headers['X-Token'] = token();
   if ('json' in init) {
     init.body = JSON.stringify(init.json);
     init.headers['Content-Type'] = 'application/json';
@@ -239,6 +239,19 @@ function extents(series, logX) {
   return { x: [x0, x1], y: [y0 - pad, y1 + pad] };
 }
 
+/** Widens an x range a little so end markers are not cut in half. */
+function padRange([a, b], log) {
+  if (log) { const f = (b / a) ** 0.03; return [a / f, b * f]; }
+  const d = (b - a) * 0.03;
+  return [a - d, b + d];
+}
+
+/** One x range covering several charts' series (the run's loss and accuracy share their x axis). */
+function sharedX(...lists) {
+  const e = extents(lists.flat(), false);
+  return e ? e.x : undefined;
+}
+
 /**
  * Draws line series into an <svg width height>: series = [{label, color, points:[[x,y,extra]…] sorted by x,
  * raw?, dashed?, dataId?}]. opts: xLabel, yLabel, logX, markers, legend (element), pointInfo(point, series).
@@ -248,6 +261,8 @@ function drawChart(svg, series, opts = {}) {
   const W = +svg.getAttribute('width'), H = +svg.getAttribute('height');
   if (opts.legend) opts.legend.innerHTML = legendHtml(series, opts.legendNote);
   const ext = extents(series, opts.logX);
+  if (ext && opts.xRange) ext.x = opts.xRange;
+  if (ext && opts.markers) ext.x = padRange(ext.x, opts.logX);
   if (!ext) {
     svg.innerHTML = `<text x="${W / 2}" y="${H / 2}" text-anchor="middle">${esc(opts.empty || 'no data yet')}</text>`;
     svg.onmousemove = null;
@@ -262,7 +277,9 @@ function drawChart(svg, series, opts = {}) {
     const cls = `series${s.dashed ? ' dashed' : ''}`;
     const idAttr = s.dataId !== undefined ? ` data-id="${esc(s.dataId)}"` : '';
     parts.push(`<path class="${cls}"${idAttr} stroke="${s.color}" d="${pathD(keep(s.points), ax.sx, ax.sy)}"/>`);
-    if (opts.markers) for (const [x, y] of keep(s.points)) if (isNum(y)) parts.push(`<circle cx="${ax.sx(x).toFixed(1)}" cy="${ax.sy(y).toFixed(1)}" r="3.2" fill="${s.color}"/>`);
+    const pts = keep(s.points);
+    if (pts.length === 1 && isNum(pts[0][1]) && !opts.markers) parts.push(`<circle cx="${ax.sx(pts[0][0]).toFixed(1)}" cy="${ax.sy(pts[0][1]).toFixed(1)}" r="3" fill="${s.color}"/>`);
+    if (opts.markers) for (const [x, y] of pts) if (isNum(y)) parts.push(`<circle cx="${ax.sx(x).toFixed(1)}" cy="${ax.sy(y).toFixed(1)}" r="3.2" fill="${s.color}"/>`);
   }
   parts.push('</g>');
   parts.push(`<line class="hover-line" x1="0" x2="0" y1="${MARGIN.t}" y2="${MARGIN.t + ax.ph}" visibility="hidden"/>`);
@@ -316,6 +333,8 @@ function chartHover(ev, svg, series, ax, invX, opts) {
     const i = nearestIndex(s.points, x);
     if (i < 0) continue;
     const [sxv, syv] = s.points[i];
+    const first = ax.sx(s.points[0][0]), last = ax.sx(s.points[s.points.length - 1][0]);
+    if (px < first - 12 || px > last + 12) continue;      // the series does not reach this x
     rows.push(`<tr><td><span class="sw" style="background:${s.color}"></span>${esc(s.label)}</td><td class="num">${esc(fmtNum(syv))}</td><td class="muted">@ ${esc(fmtNum(sxv))}</td></tr>`);
   }
   showTooltip(ev, `<div class="muted">${esc(opts.xLabel || 'x')} ${esc(fmtNum(x))}</div><table>${rows.join('')}</table>`);
@@ -506,9 +525,9 @@ function drawOverlay() {
     loss.push(...s.loss);
     acc.push(...s.acc.map((x) => ({ ...x, label: x.dashed ? x.label : id })));
   });
-  const xLabel = X_LABELS[curveView.x];
-  drawChart(lossSvg, loss, { xLabel, yLabel: 'loss', legend: document.getElementById('overlay-loss-legend') });
-  drawChart(document.getElementById('overlay-acc'), acc, { xLabel, yLabel: 'accuracy', legend: document.getElementById('overlay-acc-legend') });
+  const xLabel = X_LABELS[curveView.x], xRange = sharedX(loss, acc);
+  drawChart(lossSvg, loss, { xLabel, xRange, yLabel: 'loss', legend: document.getElementById('overlay-loss-legend') });
+  drawChart(document.getElementById('overlay-acc'), acc, { xLabel, xRange, yLabel: 'accuracy', legend: document.getElementById('overlay-acc-legend') });
 }
 
 // ---------------------------------------------------------------- page: one run
@@ -565,9 +584,9 @@ function drawRunCharts(live) {
   if (!lossSvg) return;
   const s = curveSeries(c, live.d.row.id, 'loss', PALETTE[0], curveView);
   const acc = s.acc.map((x, k) => ({ ...x, label: k ? 'train' : 'test', color: PALETTE[k] }));
-  const xLabel = X_LABELS[curveView.x];
-  drawChart(lossSvg, s.loss, { xLabel, yLabel: 'loss', legend: document.getElementById('run-loss-legend') });
-  drawChart(document.getElementById('run-acc'), acc, { xLabel, yLabel: 'accuracy', legend: document.getElementById('run-acc-legend') });
+  const xLabel = X_LABELS[curveView.x], xRange = sharedX(s.loss, acc);
+  drawChart(lossSvg, s.loss, { xLabel, xRange, yLabel: 'loss', legend: document.getElementById('run-loss-legend') });
+  drawChart(document.getElementById('run-acc'), acc, { xLabel, xRange, yLabel: 'accuracy', legend: document.getElementById('run-acc-legend') });
   const done = c && c.iteration && c.iteration.length ? c.iteration[c.iteration.length - 1] : live.d.row.iterations;
   const box = document.getElementById('progress-box');
   if (box && live.d.row.state === 'running' && isNum(live.iters) && live.iters > 0) {
@@ -843,10 +862,10 @@ async function pageStudy(id, seq) {
       ${datasets.length ? `<label>dataset <select id="s-dataset"><option value="">all</option>${options(datasets, '')}</select></label>` : ''}
       <label><input type="checkbox" id="s-logx"${st.logX ? ' checked' : ''}> log-scale x</label>
     </div>
-    ${chartBox('study-chart', `${s.columns ? 'study' : ''}`, 900, 420)}
+    ${chartBox('study-chart', '', 900, 420)}
     <h2>Rows <span class="muted">${rows.length}</span></h2>
     <div class="table-scroll"><table class="data" id="study-rows"><tr>${linked ? '<th>run</th>' : ''}${cols.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>
-      ${rows.map((r, k) => `<tr>${linked ? `<td>${runLink(s.runs[k])}</td>` : ''}${r.map((v) => `<td class="${isNum(v) ? 'num' : ''}">${esc(isNum(v) ? fmtNum(v) : v)}</td>`).join('')}</tr>`).join('')}
+      ${rows.map((r, k) => `<tr>${linked ? `<td>${runLink(s.runs[k])}</td>` : ''}${r.map((v) => `<td class="${isNum(v) ? 'num' : ''}">${esc(v)}</td>`).join('')}</tr>`).join('')}
     </table></div>
     ${!linked && (s.runs || []).length ? `<h2>Runs</h2><p>${s.runs.map((r) => runLink(r)).join(' · ')}</p>` : ''}
     <h2>Report</h2>
@@ -877,6 +896,7 @@ function drawStudy(cols, rows, st) {
   }));
   const info = (p, s) => `<div><strong>${esc(s.label)}</strong></div><table>${cols.map((c, k) =>
     `<tr><td class="muted">${esc(c)}</td><td>${esc(isNum(p[2][k]) ? fmtNum(p[2][k]) : p[2][k])}</td></tr>`).join('')}</table>`;
+  document.querySelector('#study-chart').previousElementSibling.textContent = `${st.y} against ${st.x}${gi >= 0 ? `, by ${st.group}` : ''}`;
   drawChart(document.getElementById('study-chart'), series, {
     xLabel: st.x, yLabel: st.y, logX: st.logX, markers: true, pointInfo: info,
     legend: document.getElementById('study-chart-legend'),
@@ -1069,7 +1089,7 @@ function drawWeights(fl, box) {
     const maxAbs = Math.max(1e-12, ...w.map(Math.abs));
     const fig = document.createElement('figure');
     if (fl.kind === 'conv') {
-      const per = fl.height * fl.width, scl = Math.max(4, Math.floor(48 / fl.width));
+      const per = fl.height * fl.width, scl = Math.max(4, Math.floor(60 / fl.width));
       for (let c = 0; c < fl.channels; c++) fig.append(divergingCanvas(w.slice(c * per, (c + 1) * per), fl.width, fl.height, scl, maxAbs));
     } else {
       fig.append(divergingCanvas(w, fl.width, fl.height, 2, maxAbs));
