@@ -30,7 +30,11 @@ function fmtNum(v) {
   if (a !== 0 && a < 1e-3) return v.toExponential(1);
   return String(+v.toPrecision(4));
 }
-function fmtTime(unix) { return isNum(unix) ? new Date(unix * 1000).toLocaleString() : '—'; }
+function fmtTime(unix) {
+  if (!isNum(unix)) return '—';
+  const d = new Date(unix * 1000), p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
 
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
@@ -386,15 +390,15 @@ function curveSeries(curves, id, label, color, view) {
   const eps = curves.epochs || [];
   const accX = eps.map((e) => xOf(e.iteration, isNum(e.train_s) ? e.train_s : e.elapsed_s));
   const test = eps.map((e) => e.test_acc), train = eps.map((e) => e.train_acc);
-  const raw = view.smoothing > 0;
-  out.acc.push({ label: `${label} test`, color, dataId: id, points: pairs(accX, smooth(test, view.smoothing)), raw: raw ? pairs(accX, test) : null });
-  out.acc.push({ label: `${label} train`, color, dataId: id, dashed: true, noLegend: view.compact, points: pairs(accX, smooth(train, view.smoothing)), raw: raw ? pairs(accX, train) : null });
+  // Accuracy is measured once an epoch: too few points for a moving average, drawn as measured.
+  out.acc.push({ label: `${label} test`, color, dataId: id, points: pairs(accX, test) });
+  out.acc.push({ label: `${label} train`, color, dataId: id, dashed: true, noLegend: view.compact, points: pairs(accX, train) });
   return out;
 }
 
 /** Smoothing slider and x-axis select; calls onChange with {smoothing, x}. */
 function curveControlsHtml(prefix, view) {
-  return `<label>smoothing <input type="range" id="${prefix}smoothing" min="0" max="0.99" step="0.01" value="${view.smoothing}">
+  return `<label title="TensorBoard's exponential moving average of the loss (accuracy is drawn as measured)">loss smoothing <input type="range" id="${prefix}smoothing" min="0" max="0.99" step="0.01" value="${view.smoothing}">
       <span id="${prefix}smoothing-value" class="mono">${view.smoothing.toFixed(2)}</span></label>
     <label>x axis <select id="${prefix}xaxis">
       ${Object.entries(X_LABELS).map(([k, v]) => `<option value="${k}"${k === view.x ? ' selected' : ''}>${v}</option>`).join('')}
@@ -541,13 +545,17 @@ async function pageRun(id, seq) {
   const r = d.row;
   if (r.kind === 'study') { location.replace(`#/study/${encId(id)}`); return; }
   setTitle(`${r.state === 'running' ? '▶ ' : ''}${id}`);
+  if (r.state === 'broken') {
+    app().innerHTML = `<p><a href="#/">← all runs</a></p><h1>${esc(id)} ${badge(r.state)}</h1>
+      <p class="message">${esc(r.error || 'broken run')}</p><h2>Settings</h2>${kvTable(d.config)}`;
+    return;
+  }
   app().innerHTML = `<p><a href="#/">← all runs</a></p>
     <h1>${esc(id)} ${badge(r.state)}</h1>
-    ${r.state === 'broken' ? `<p class="message">${esc(r.error || 'broken run')}</p>` : ''}
     <div class="actions">
       ${r.state === 'running' ? '<button type="button" id="stop" class="danger">Stop</button>' : ''}
       ${r.state === 'interrupted' ? '<button type="button" id="resume" class="primary">Resume</button>' : ''}
-      <span id="progress-box"></span>
+      <span id="progress-box"></span><span id="links"></span>
     </div>
     <p class="muted">${esc(r.dataset ?? '')} · ${esc(r.network ?? '')} ${esc(r.describe ?? '')} · ${esc(r.optimizer ?? '')}
       lr ${fmtLr(r.learning_rate)} · batch ${fmtInt(r.batch_size)} · final test acc ${fmtAcc(r.final_test_acc)}
@@ -640,8 +648,8 @@ function renderFigures(d, id) {
   const links = [];
   if (d.report) links.push(`<a href="${esc(d.report)}" target="_blank">full report</a>`);
   if (d.row.has_model) links.push(`<a href="#/inside/${esc(encId(id))}">Inside the network</a>`);
-  document.getElementById('figures').innerHTML = (links.length ? `<p>${links.join(' · ')}</p>` : '')
-    + (figs.length ? `<h2>Figures</h2><div class="figures">${figs.join('')}</div>` : '');
+  document.getElementById('links').innerHTML = links.join(' · ');
+  document.getElementById('figures').innerHTML = (figs.length ? `<h2>Figures</h2><div class="figures">${figs.join('')}</div>` : '');
 }
 
 /** Confusion matrix and misclassified digits of a run with saved weights. */
