@@ -860,7 +860,9 @@ async function pageStudy(id, seq) {
   const options = (list, sel) => list.map((c) => `<option value="${esc(c)}"${c === sel ? ' selected' : ''}>${esc(c)}</option>`).join('');
   const dsIdx = cols.indexOf('dataset');
   const datasets = dsIdx < 0 ? [] : [...new Set(rows.map((r) => r[dsIdx]))];
-  const linked = (s.runs || []).length === rows.length;
+  const runOf = matchStudyRuns(rows, s.runs || []);
+  const linked = runOf.some((r) => r);
+  const unlinked = (s.runs || []).filter((r) => !runOf.includes(r));
   app().innerHTML = `<p><a href="#/">← all runs</a></p>
     <h1>${esc(id)} ${badge(s.row ? s.row.state : 'study')} <span class="muted">${esc((s.plan && s.plan.kind) || (s.row && s.row.study && s.row.study.kind) || 'study')}</span></h1>
     <div class="filters">
@@ -873,9 +875,9 @@ async function pageStudy(id, seq) {
     ${chartBox('study-chart', '', 900, 420)}
     <h2>Rows <span class="muted">${rows.length}</span></h2>
     <div class="table-scroll"><table class="data" id="study-rows"><tr>${linked ? '<th>run</th>' : ''}${cols.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>
-      ${rows.map((r, k) => `<tr>${linked ? `<td>${runLink(s.runs[k])}</td>` : ''}${r.map((v) => `<td class="${isNum(v) ? 'num' : ''}">${esc(v)}</td>`).join('')}</tr>`).join('')}
+      ${rows.map((r, k) => `<tr>${linked ? `<td>${runOf[k] ? runLink(runOf[k]) : '—'}</td>` : ''}${r.map((v) => `<td class="${isNum(v) ? 'num' : ''}">${esc(v)}</td>`).join('')}</tr>`).join('')}
     </table></div>
-    ${!linked && (s.runs || []).length ? `<h2>Runs</h2><p>${s.runs.map((r) => runLink(r)).join(' · ')}</p>` : ''}
+    ${unlinked.length ? `<h2>${linked ? 'Other runs' : 'Runs'}</h2><p>${unlinked.map((r) => runLink(r)).join(' · ')}</p>` : ''}
     <h2>Report</h2>
     ${s.report ? `<p><a href="${esc(s.report)}" target="_blank">open the report in its own tab</a></p><iframe class="report" src="${esc(s.report)}" title="study report"></iframe>` : '<p class="muted">No report yet.</p>'}`;
   const draw = () => drawStudy(cols, rows, st);
@@ -886,6 +888,39 @@ async function pageStudy(id, seq) {
   const dsSel = document.getElementById('s-dataset');
   if (dsSel) dsSel.onchange = (e) => { st.dataset = e.target.value; draw(); };
   draw();
+}
+
+/**
+ * The study run of each row of study.csv, found by its folder name, which the study builds from
+ * the row's values (`batch-100-seed-0`, `mnist-d3-w100-relu-seed0`). Each cell, in column order,
+ * claims one matching part of a run's name (earlier columns weigh more: they are the settings);
+ * the best run wins unless another scores the same. Returns a run id or null per row.
+ */
+function matchStudyRuns(rows, runs) {
+  const tokensOf = runs.map((id) => id.split('/').pop().toLowerCase().split('-'));
+  const bare = (t) => t.replace(/^[a-z]+(?=\d)/, '');           // seed0 → 0, d3 → 3
+  const score = (row, tokens) => {
+    const free = tokens.slice();
+    let total = 0, hits = 0;
+    row.forEach((v, i) => {
+      if (v === null || v === '') return;
+      const parts = String(v).toLowerCase().split('-');
+      const at = parts.map((p) => free.findIndex((t) => t !== null && (t === p || bare(t) === p)));
+      if (at.some((k) => k < 0)) return;
+      at.forEach((k) => { free[k] = null; });
+      hits += 1;
+      total += 2 - i / row.length;
+    });
+    return hits < 2 ? -Infinity : total - free.filter((t) => t !== null).length;
+  };
+  return rows.map((row) => {
+    let best = null, bestScore = -Infinity, tie = false;
+    tokensOf.forEach((tokens, k) => {
+      const sc = score(row, tokens);
+      if (sc > bestScore) { best = runs[k]; bestScore = sc; tie = false; } else if (sc === bestScore && sc > -Infinity) tie = true;
+    });
+    return tie ? null : best;
+  });
 }
 
 /** One series per group value, points sorted by x; hover shows the whole row. */
