@@ -39,7 +39,7 @@ function fmtTime(unix) {
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
 function badge(state) { return `<span class="badge ${esc(state)}">${esc(state)}</span>`; }
-function runLink(id, kind = 'run') { return `<a href="#/${kind === 'study' ? 'study' : 'run'}/${esc(encId(id))}">${esc(id)}</a>`; }
+function runLink(id, kind = 'run', label = id) { return `<a href="#/${kind === 'study' ? 'study' : 'run'}/${esc(encId(id))}">${esc(label)}</a>`; }
 function setTitle(text) { document.title = `${text} · scratchnet`; }
 
 // ---------------------------------------------------------------- token, API and the message area
@@ -404,7 +404,8 @@ function curveControlsHtml(prefix, view) {
       ${Object.entries(X_LABELS).map(([k, v]) => `<option value="${k}"${k === view.x ? ' selected' : ''}>${v}</option>`).join('')}
     </select></label>`;
 }
-function bindCurveControls(prefix, view, onChange) {
+function bindCurveControls(prefix, view, redraw) {
+  const onChange = () => { hideTooltip(); redraw(); };
   const slider = document.getElementById(`${prefix}smoothing`);
   slider.oninput = () => {
     view.smoothing = +slider.value;
@@ -450,6 +451,18 @@ async function pageRuns(_, seq) {
   onLeave(() => document.body.classList.remove('with-dock'));
   renderRunRows();
   renderDock();
+  const timer = setInterval(() => refreshRuns(seq), 3000);
+  onLeave(() => clearInterval(timer));
+}
+
+/** While a run is training, the list follows it (every 3 s; the filters and ticks stay). */
+async function refreshRuns(seq) {
+  if (!runsState.runs.some((r) => r.state === 'running' || r.state === 'queued')) return;
+  let data;
+  try { data = await api('/api/runs'); } catch { return; }
+  if (stale(seq)) return;
+  runsState.runs = data.runs || [];
+  renderRunRows();
 }
 
 /** The rows passing the filters, drawn as one HTML string. */
@@ -875,7 +888,7 @@ async function pageStudy(id, seq) {
     ${chartBox('study-chart', '', 900, 420)}
     <h2>Rows <span class="muted">${rows.length}</span></h2>
     <div class="table-scroll"><table class="data" id="study-rows"><tr>${linked ? '<th>run</th>' : ''}${cols.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>
-      ${rows.map((r, k) => `<tr>${linked ? `<td>${runOf[k] ? runLink(runOf[k]) : '—'}</td>` : ''}${r.map((v) => `<td class="${isNum(v) ? 'num' : ''}">${esc(v)}</td>`).join('')}</tr>`).join('')}
+      ${rows.map((r, k) => `<tr>${linked ? `<td>${runOf[k] ? runLink(runOf[k], 'run', runOf[k].split('/').pop()) : '—'}</td>` : ''}${r.map((v) => `<td class="${isNum(v) ? 'num' : ''}">${esc(isNum(v) ? +v.toPrecision(6) : v)}</td>`).join('')}</tr>`).join('')}
     </table></div>
     ${unlinked.length ? `<h2>${linked ? 'Other runs' : 'Runs'}</h2><p>${unlinked.map((r) => runLink(r)).join(' · ')}</p>` : ''}
     <h2>Report</h2>
