@@ -270,6 +270,7 @@ function drawChart(svg, series, opts = {}) {
   if (!ext) {
     svg.innerHTML = `<text x="${W / 2}" y="${H / 2}" text-anchor="middle">${esc(opts.empty || 'no data yet')}</text>`;
     svg.onmousemove = null;
+    svg.onmouseleave = null;
     return;
   }
   const ax = axes(W, H, ext.x, ext.y, opts);
@@ -293,8 +294,7 @@ function drawChart(svg, series, opts = {}) {
   svg.onmousemove = (ev) => chartHover(ev, svg, series.map((s) => ({ ...s, points: keep(s.points) })), ax, invX, opts);
   svg.onmouseleave = () => {
     hideTooltip();
-    svg.querySelector('.hover-line').setAttribute('visibility', 'hidden');
-    svg.querySelector('.hover-dot').setAttribute('visibility', 'hidden');
+    svg.querySelectorAll('.hover-line, .hover-dot').forEach((el) => el.setAttribute('visibility', 'hidden'));
   };
 }
 
@@ -588,6 +588,7 @@ async function pageRun(id, seq) {
   if (stop) stop.onclick = () => stopRun(id, stop);
   if (resume) resume.onclick = () => resumeRun(id, resume);
   if (d.live && d.live.running) followLive(id, live, seq);
+  if (r.state === 'queued' || r.state === 'started') awaitStart(id, r.state, seq);
   renderFigures(d, id);
   if (r.has_model) renderEvaluation(id, seq);
 }
@@ -637,6 +638,18 @@ function followLive(id, live, seq) {
     if ('end' in m) { es.close(); showMessage(`Training ${m.end}.`, 'info'); reload(300); }
   };
   es.onerror = () => { es.close(); reload(2000); };   // reconnect with a fresh offset
+}
+
+/** A queued or starting run: asks every 2 s until its state changes, then draws the page again. */
+function awaitStart(id, state, seq) {
+  document.getElementById('progress-box').innerHTML = `<span class="muted">${state === 'queued'
+    ? 'queued: waiting for a free job slot…' : 'starting (loading the data), or stopped before its first checkpoint…'}</span>`;
+  const timer = setInterval(async () => {
+    let d;
+    try { d = await api(`/api/runs/${encId(id)}`); } catch { return; }
+    if (!stale(seq) && d.row.state !== state) route();
+  }, 2000);
+  onLeave(() => clearInterval(timer));
 }
 
 async function stopRun(id, button) {
