@@ -396,7 +396,7 @@ function curveSeries(curves, id, label, color, view) {
   return out;
 }
 
-/** Smoothing slider and x-axis select; calls onChange with {smoothing, x}. */
+/** The loss smoothing slider and the x-axis select (bound by bindCurveControls to a view and a redraw). */
 function curveControlsHtml(prefix, view) {
   return `<label title="TensorBoard's exponential moving average of the loss (accuracy is drawn as measured)">loss smoothing <input type="range" id="${prefix}smoothing" min="0" max="0.99" step="0.01" value="${view.smoothing}">
       <span id="${prefix}smoothing-value" class="mono">${view.smoothing.toFixed(2)}</span></label>
@@ -463,6 +463,10 @@ async function refreshRuns(seq) {
   if (stale(seq)) return;
   runsState.runs = data.runs || [];
   renderRunRows();
+  const training = new Set(runsState.runs.filter((r) => r.state === 'running').map((r) => r.id));
+  const follow = runsState.picked.filter((id) => training.has(id) && runsState.details.get(id));
+  follow.forEach((id) => runsState.details.delete(id));      // compared runs in training: fetched again
+  if (follow.length) renderDock();
 }
 
 /** The rows passing the filters, drawn as one HTML string. */
