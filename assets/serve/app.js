@@ -465,8 +465,9 @@ async function refreshRuns(seq) {
   renderRunRows();
   const training = new Set(runsState.runs.filter((r) => r.state === 'running').map((r) => r.id));
   const follow = runsState.picked.filter((id) => training.has(id) && runsState.details.get(id));
-  follow.forEach((id) => runsState.details.delete(id));      // compared runs in training: fetched again
-  if (follow.length) renderDock();
+  for (const id of follow) {                                 // compared runs in training: fetched again
+    api(`/api/runs/${encId(id)}`).then((d) => { if (!stale(seq)) { runsState.details.set(id, d); drawOverlay(); } }).catch(() => {});
+  }
 }
 
 /** The rows passing the filters, drawn as one HTML string. */
