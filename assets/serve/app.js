@@ -92,7 +92,7 @@ function report(err) { showMessage(err.message); return err; }
 function showMessage(text, kind = 'error') {
   const box = document.getElementById('message');
   box.className = `message ${kind}`;
-  box.innerHTML = `<button type="button" aria-label="dismiss" onclick="this.parentNode.hidden=true">×</button>${esc(text)}`;
+  box.innerHTML = `<button type="button" class="dismiss" aria-label="dismiss" onclick="this.parentNode.hidden=true"></button>${esc(text)}`;
   box.hidden = false;
 }
 function hideMessage() { document.getElementById('message').hidden = true; }
