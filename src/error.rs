@@ -36,6 +36,9 @@ pub enum Error {
         missing: Vec<String>,
         reason: String,
     },
+    /// A setting refused, with the reason in full.
+    #[error("{0}")]
+    Refused(String),
     /// A chart could not be drawn.
     #[error("chart {path}: {reason}")]
     Plot { path: PathBuf, reason: String },

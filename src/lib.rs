@@ -26,6 +26,8 @@ pub mod plot;
 pub mod progress;
 pub mod report;
 pub mod run;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod threads;
 
 pub use error::{Error, Result};

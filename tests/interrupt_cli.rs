@@ -232,7 +232,8 @@ fn a_second_ctrl_c_exits_at_once_where_one_waits_to_save_its_checkpoint() {
     assert!(Checkpoint::load(&dir.join("checkpoint.safetensors")).is_ok());
 
     // Two: the second exits in less than half the hold, before any checkpoint, saying
-    // nothing more, and leaves only the whole config.json written before training.
+    // nothing more, and leaves only the whole config.json and the live view's first lines,
+    // written before training.
     let (twice, dir, _) = stopping("twice");
     twice.signal(libc::SIGINT);
     let (code, stderr) = twice.finish_within(HOLD / 2);
@@ -247,7 +248,7 @@ fn a_second_ctrl_c_exits_at_once_where_one_waits_to_save_its_checkpoint() {
         .collect();
     files.sort();
     // .scratchnet: the folder's claim (a `train` run's), made before the data was loaded.
-    assert_eq!(files, [".scratchnet", "config.json"]);
+    assert_eq!(files, [".scratchnet", "config.json", "live.jsonl"]);
     assert_eq!(config_number(&dir, "iters_num"), 10000);
 }
 

@@ -28,6 +28,8 @@ mod interrupt_cli;
 mod limits_cli;
 mod mnist_real;
 mod multi_layer_net;
+#[cfg(feature = "serve")]
+mod serve_cli;
 mod shard_env;
 mod signals_cli;
 mod simd_paths;

@@ -4,6 +4,8 @@
 mod data;
 mod demo;
 mod net;
+#[cfg(feature = "serve")]
+mod serve;
 mod study;
 mod tools;
 mod train;
@@ -47,6 +49,10 @@ enum Command {
         #[command(subcommand)]
         study: study::StudyCommand,
     },
+    /// Serve the runs folder in the browser: runs compared, live curves, start and stop, draw a
+    /// digit, look inside a network.
+    #[cfg(feature = "serve")]
+    Serve(serve::ServeArgs),
     /// Print a chapter's figures and draw its charts, as the book shows them.
     Demo {
         #[command(subcommand)]
@@ -76,6 +82,20 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Checks `train`'s arguments (without the program name and `train`) as the command would:
+/// clap's parse, then the settings' rules; the refusal's text otherwise.
+pub fn check_train_args(args: &[String]) -> std::result::Result<(), String> {
+    let words = ["scratchnet", "train"].map(String::from);
+    let cli = Cli::try_parse_from(words.iter().chain(args))
+        .map_err(|e| e.render().to_string().trim().to_string())?;
+    match cli.command {
+        Command::Train(args) if args.is_fresh() => train::fresh_settings(&args)
+            .map(|_| ())
+            .map_err(|e| format!("{e:#}")),
+        _ => Err("not a fresh run's arguments".into()),
+    }
+}
+
 fn run(cli: Cli) -> Result<()> {
     crate::cpu::cap_from_env()?;
     match cli.command {
@@ -85,6 +105,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Fetch(args) => data::run_fetch(&args, cli.quiet),
         Command::Study { study } => study::run(study, cli.quiet),
         Command::Demo { demo } => demo::run(demo),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve::run_serve(&args),
     }
 }
 

@@ -7,7 +7,7 @@ use super::{invocation, Stopped};
 use crate::data;
 use crate::progress::Console;
 use crate::run::settings::{Choices, Length};
-use crate::run::{self, NetworkSpec, Outcome, RunDir, RunState, Start};
+use crate::run::{self, NetworkSpec, Outcome, RunDir, RunState, Start, TrainSettings};
 use crate::{eval, files, gradcheck, threads};
 use anyhow::{bail, Result};
 use scratchnet_core::train::{GradientMethod, OnNan, TrainConfig};
@@ -107,6 +107,43 @@ pub(super) struct TrainArgs {
     restart: Option<PathBuf>,
 }
 
+impl TrainArgs {
+    /// Whether these arguments start a run (not `--resume` or `--restart`).
+    pub(super) fn is_fresh(&self) -> bool {
+        self.resume.is_none() && self.restart.is_none()
+    }
+}
+
+/// The settings of a fresh run with `args`, checked (before any folder or data is touched).
+pub(super) fn fresh_settings(args: &TrainArgs) -> Result<TrainSettings> {
+    let choices = Choices {
+        length: match (args.iters_num, args.epochs) {
+            (Some(iters), _) => Some(Length::Iters(iters)),
+            (None, Some(epochs)) => Some(Length::Epochs(epochs)),
+            (None, None) => None,
+        },
+        batch_size: args.batch_size,
+        eval_samples: args.eval_samples,
+        ..Choices::default()
+    };
+    let network = match &args.conv.net {
+        Some(config) => NetworkSpec::ConvNet(config.clone()),
+        None => args.net.network(),
+    };
+    let mut settings = args
+        .net
+        .settings_of(args.data.dataset(), network, choices)?;
+    settings.train = TrainConfig {
+        gradient: args.gradient,
+        seed: args.seed,
+        on_nan: args.on_nan,
+        tools: args.tools.tools(),
+        ..settings.train
+    };
+    settings.validate()?;
+    Ok(settings)
+}
+
 /// Trains (or resumes) a run, then prints its final accuracies and the files it wrote.
 pub(super) fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
     let started = std::time::Instant::now();
@@ -124,31 +161,7 @@ pub(super) fn run_train(args: &TrainArgs, quiet: bool) -> Result<()> {
             (dir, claim, settings, Start::Fresh)
         }
         (None, None) => {
-            let choices = Choices {
-                length: match (args.iters_num, args.epochs) {
-                    (Some(iters), _) => Some(Length::Iters(iters)),
-                    (None, Some(epochs)) => Some(Length::Epochs(epochs)),
-                    (None, None) => None,
-                },
-                batch_size: args.batch_size,
-                eval_samples: args.eval_samples,
-                ..Choices::default()
-            };
-            let network = match &args.conv.net {
-                Some(config) => NetworkSpec::ConvNet(config.clone()),
-                None => args.net.network(),
-            };
-            let mut settings = args
-                .net
-                .settings_of(args.data.dataset(), network, choices)?;
-            settings.train = TrainConfig {
-                gradient: args.gradient,
-                seed: args.seed,
-                on_nan: args.on_nan,
-                tools: args.tools.tools(),
-                ..settings.train
-            };
-            settings.validate()?;
+            let settings = fresh_settings(args)?;
             let (dir, claim) = match &args.out {
                 Some(out) => RunDir::claim(out)?,
                 None => RunDir::claim_new_in(Path::new("runs"))?,

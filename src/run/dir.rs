@@ -4,6 +4,7 @@
 //! config.json              the settings and the sizes around them (written first)
 //! checkpoint.safetensors   while interrupted: weights + where training stood (see below)
 //! iters.csv, epochs.csv    every loss; every accuracy measurement
+//! live.jsonl               progress line by line while training, for watchers (run::live)
 //! final.json               the final weights' accuracies (the whole test set) and the times
 //! model.safetensors        the final weights, by the book's names
 //! best.safetensors         with --validation: the weights of the best validation accuracy
@@ -222,6 +223,13 @@ impl RunDir {
     /// Creates `<root>/<UTC time>`, e.g. runs/2026-11-29T11-40-00Z — with -2, -3, … added when
     /// a run started in the same second (by this or another process) took that folder.
     pub fn claim_new_in(root: &Path) -> Result<(RunDir, Claim)> {
+        let path = RunDir::new_folder_in(root)?;
+        Ok((RunDir::open(&path), Claim::take(&path, &Kind::Run)?))
+    }
+
+    /// Makes a new empty folder in `root` named by the UTC time (`2026-12-07T03-40-00Z`, then
+    /// `…Z-2`, `…Z-3` if taken) and returns its path.
+    pub fn new_folder_in(root: &Path) -> Result<PathBuf> {
         let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
         let base = root.join(stamp.replace(':', "-"));
         std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
@@ -231,7 +239,7 @@ impl RunDir {
                 n => PathBuf::from(format!("{}-{n}", base.display())),
             };
             match std::fs::create_dir(&path) {
-                Ok(()) => return Ok((RunDir::open(&path), Claim::take(&path, &Kind::Run)?)),
+                Ok(()) => return Ok(path),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(Error::io(path, e)),
             }

@@ -6,6 +6,7 @@ mod agree;
 pub mod book;
 pub mod dir;
 pub mod figures;
+pub mod live;
 mod report;
 mod report_tools;
 pub mod settings;
@@ -273,7 +274,15 @@ pub fn run_observed<N: RunNetwork>(
     if let Some(chart) = report_tools::augmentation_chart(settings, data)? {
         dir.write_augmentation(&chart)?;
     }
+    let begin = live::Begin {
+        pid: std::process::id(),
+        iteration: trainer.state().iteration,
+        iters_num: config.iters_num,
+        iter_per_epoch: config_file.iter_per_epoch,
+        batch_size: config.batch_size,
+    };
     let mut hooks = Console {
+        live: live::LiveLog::start(dir.path(), &begin, trainer.history()),
         dir,
         failed: None,
         progress,
@@ -291,10 +300,15 @@ pub fn run_observed<N: RunNetwork>(
     if let Some(failed) = hooks.failed {
         return Err(failed);
     }
+    let mut live = hooks.live;
+    if let Some(e) = live.failed() {
+        progress.line(&format!("warning: the live view stopped: {e}"));
+    }
     match ended {
         Ended::Finished => {}
         Ended::Stopped { iteration } => {
             let checkpoint = dir.save_checkpoint(trainer.net(), trainer.snapshot(), settings)?;
+            live.end(live::End::Stopped);
             return Ok(Outcome::Interrupted {
                 iteration,
                 checkpoint,
@@ -307,6 +321,7 @@ pub fn run_observed<N: RunNetwork>(
                 None => format!("Stopped early: {divergence}."),
             };
             dir.write_results(&config_file, trainer.history(), kept, Some(&note), &[])?;
+            live.end(live::End::Diverged);
             return Ok(Outcome::Diverged(divergence));
         }
     }
@@ -323,6 +338,7 @@ pub fn run_observed<N: RunNetwork>(
         &figures,
     )?;
     dir.remove_checkpoint()?;
+    live.end(live::End::Finished);
     let history = trainer.history().clone();
     let samples = history.train_loss_list.len() * config.batch_size;
     Ok(Outcome::Finished(RunSummary {
@@ -355,6 +371,8 @@ const STATUS_EVERY: Duration = Duration::from_millis(200);
 
 /// The training loop's hooks for a run: progress on the console, the observer, and Ctrl-C.
 struct Console<'a, N> {
+    /// The folder's live.jsonl, for watchers.
+    live: live::LiveLog,
     /// Where the best weights go.
     dir: &'a RunDir,
     /// Why saving the best weights failed (training then stops).
@@ -391,6 +409,7 @@ impl<N: Network<f32> + Describe> Hooks<N> for Console<'_, N> {
 
     fn step(&mut self, iteration: usize, loss: f64, net: &N) {
         (self.observer)(iteration, net);
+        self.live.step(iteration, loss);
         if self.last_status.elapsed() < STATUS_EVERY && iteration != self.iters_num {
             return;
         }
@@ -412,6 +431,7 @@ impl<N: Network<f32> + Describe> Hooks<N> for Console<'_, N> {
             ),
         };
         self.progress.line(&line);
+        self.live.measured(e);
         self.last_test_acc = Some(e.test_acc);
     }
 
