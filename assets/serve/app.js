@@ -341,6 +341,7 @@ function chartHover(ev, svg, series, ax, invX, opts) {
     if (px < first - 12 || px > last + 12) continue;      // the series does not reach this x
     rows.push(`<tr><td><span class="sw" style="background:${s.color}"></span>${esc(s.label)}</td><td class="num">${esc(fmtNum(syv))}</td><td class="muted">@ ${esc(fmtNum(sxv))}</td></tr>`);
   }
+  if (!rows.length) { hideTooltip(); return; }
   showTooltip(ev, `<div class="muted">${esc(opts.xLabel || 'x')} ${esc(fmtNum(x))}</div><table>${rows.join('')}</table>`);
 }
 
@@ -484,16 +485,23 @@ function runRowHtml(r) {
   const picked = runsState.picked.includes(r.id);
   const canPick = r.kind !== 'study' && r.state !== 'broken';
   const pick = `<td><input type="checkbox" class="pick" data-id="${esc(r.id)}"${picked ? ' checked' : ''}${canPick ? '' : ' disabled'} aria-label="compare"></td>`;
-  const head = `<tr data-id="${esc(r.id)}">${pick}<td>${badge(r.state)}</td><td>${runLink(r.id, r.kind)}</td>`;
+  const head = `<tr data-id="${esc(r.id)}">${pick}<td>${badge(r.state)}</td><td class="id">${runLink(r.id, r.kind)}</td>`;
   if (r.state === 'broken') return `${head}<td colspan="8" class="err">${esc(r.error || 'broken')}</td></tr>`;
   const net = r.kind === 'study' && r.study ? `study ${esc(r.study.kind)} · ${esc(r.study.runs)} runs`
-    : `${esc(r.network ?? '—')} <span class="muted">${esc(r.describe ?? '')}</span>`;
+    : networkHtml(r);
   const acc = isNum(r.final_test_acc) ? fmtAcc(r.final_test_acc)
     : isNum(r.last_test_acc) ? `<span class="muted" title="last measured">${fmtAcc(r.last_test_acc)}</span>` : '—';
   const updates = r.iters_num != null ? `${fmtInt(r.iterations)} / ${fmtInt(r.iters_num)}` : fmtInt(r.iterations);
   return `${head}<td>${esc(r.dataset ?? '—')}</td><td>${net}</td><td>${esc(r.optimizer ?? '—')}</td>
     <td class="num">${fmtLr(r.learning_rate)}</td><td class="num">${fmtInt(r.batch_size)}</td>
     <td class="num">${updates}</td><td class="num">${acc}</td><td class="num">${fmtSec(r.train_s)}</td></tr>`;
+}
+
+/** The network and its shape; `describe` may already start with the network's name. */
+function networkHtml(r) {
+  const net = r.network ?? '', desc = r.describe ?? '';
+  if (net && desc.startsWith(net)) return `${esc(net)} <span class="muted">${esc(desc.slice(net.length).trim())}</span>`;
+  return `${esc(net || '—')} <span class="muted">${esc(desc)}</span>`;
 }
 
 function onPick(ev) {
@@ -575,7 +583,7 @@ async function pageRun(id, seq) {
       ${r.state === 'interrupted' ? '<button type="button" id="resume" class="primary">Resume</button>' : ''}
       <span id="progress-box"></span><span id="links"></span>
     </div>
-    <p class="muted">${esc(r.dataset ?? '')} · ${esc(r.network ?? '')} ${esc(r.describe ?? '')} · ${esc(r.optimizer ?? '')}
+    <p class="muted">${esc(r.dataset ?? '')} · ${networkHtml(r)} · ${esc(r.optimizer ?? '')}
       lr ${fmtLr(r.learning_rate)} · batch ${fmtInt(r.batch_size)} · final test acc ${fmtAcc(r.final_test_acc)}
       · train ${fmtSec(r.train_s)} · modified ${esc(fmtTime(r.modified))}</p>
     <h2>Training curves</h2>
@@ -611,6 +619,7 @@ function drawRunCharts(live) {
   if (!lossSvg) return;
   const s = curveSeries(c, live.d.row.id, 'loss', PALETTE[0], curveView);
   const acc = s.acc.map((x, k) => ({ ...x, label: k ? 'train' : 'test', color: PALETTE[k] }));
+  acc.push(...finalPoints(live.d));
   const xLabel = X_LABELS[curveView.x], xRange = sharedX(s.loss, acc);
   drawChart(lossSvg, s.loss, { xLabel, xRange, yLabel: 'loss', legend: document.getElementById('run-loss-legend') });
   drawChart(document.getElementById('run-acc'), acc, { xLabel, xRange, yLabel: 'accuracy', legend: document.getElementById('run-acc-legend') });
@@ -620,6 +629,16 @@ function drawRunCharts(live) {
     const pct = Math.min(100, (100 * (done || 0)) / live.iters);
     box.innerHTML = `<span class="progress"><div style="width:${pct.toFixed(1)}%"></div></span>${fmtInt(done || 0)} / ${fmtInt(live.iters)} updates`;
   }
+}
+
+/** The final weights' accuracies (final.json) as single points at the run's last update. */
+function finalPoints(d) {
+  const f = d.final, r = d.row, ipe = (d.curves && d.curves.iter_per_epoch) || 1;
+  if (!f || !isNum(r.iterations)) return [];
+  const x = curveView.x === 'epoch' ? r.iterations / ipe : curveView.x === 'time' ? r.train_s : r.iterations;
+  return [['final_test_acc', 'final test', PALETTE[0]], ['final_train_acc', 'final train', PALETTE[1]]]
+    .filter(([key]) => isNum(f[key]) && isNum(x))
+    .map(([key, label, color]) => ({ label, color, points: [[x, f[key]]] }));
 }
 
 /** Server-sent events: appends updates and epochs to the curves, redraws ≤ 5×/s, reloads at the end. */
@@ -906,7 +925,7 @@ async function pageStudy(id, seq) {
     ${chartBox('study-chart', '', 900, 420)}
     <h2>Rows <span class="muted">${rows.length}</span></h2>
     <div class="table-scroll"><table class="data" id="study-rows"><tr>${linked ? '<th>run</th>' : ''}${cols.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>
-      ${rows.map((r, k) => `<tr>${linked ? `<td>${runOf[k] ? runLink(runOf[k], 'run', runOf[k].split('/').pop()) : '—'}</td>` : ''}${r.map((v) => `<td class="${isNum(v) ? 'num' : ''}">${esc(isNum(v) ? +v.toPrecision(6) : v)}</td>`).join('')}</tr>`).join('')}
+      ${rows.map((r, k) => `<tr>${linked ? `<td class="id">${runOf[k] ? runLink(runOf[k], 'run', runOf[k].split('/').pop()) : '—'}</td>` : ''}${r.map((v) => `<td class="${isNum(v) ? 'num' : ''}">${esc(isNum(v) ? +v.toPrecision(6) : v)}</td>`).join('')}</tr>`).join('')}
     </table></div>
     ${unlinked.length ? `<h2>${linked ? 'Other runs' : 'Runs'}</h2><p>${unlinked.map((r) => runLink(r)).join(' · ')}</p>` : ''}
     <h2>Report</h2>
