@@ -574,6 +574,7 @@ async function pageRun(id, seq) {
   if (r.state === 'broken') {
     app().innerHTML = `<p><a href="#/">← all runs</a></p><h1>${esc(id)} ${badge(r.state)}</h1>
       <p class="message">${esc(r.error || 'broken run')}</p><h2>Settings</h2>${kvTable(d.config)}`;
+    awaitStart(id, r.state, seq);     // a run folder just made can look broken for a moment
     return;
   }
   app().innerHTML = `<p><a href="#/">← all runs</a></p>
@@ -664,10 +665,13 @@ function followLive(id, live, seq) {
   es.onerror = () => { es.close(); reload(2000); };   // reconnect with a fresh offset
 }
 
-/** A queued or starting run: asks every 2 s until its state changes, then draws the page again. */
+/** A queued, starting or broken run: asks every 2 s until its state changes, then draws the page again. */
 function awaitStart(id, state, seq) {
-  document.getElementById('progress-box').innerHTML = `<span class="muted">${state === 'queued'
-    ? 'queued: waiting for a free job slot…' : 'starting (loading the data), or stopped before its first checkpoint…'}</span>`;
+  const box = document.getElementById('progress-box');
+  if (box) {
+    box.innerHTML = `<span class="muted">${state === 'queued'
+      ? 'queued: waiting for a free job slot…' : 'starting (loading the data), or stopped before its first checkpoint…'}</span>`;
+  }
   const timer = setInterval(async () => {
     let d;
     try { d = await api(`/api/runs/${encId(id)}`); } catch { return; }
