@@ -81,6 +81,30 @@ impl Drop for Server {
     }
 }
 
+/// A vertical bar of dark ink on white, 60 × 80 pixels, as a PNG file.
+fn write_bar_png(path: &Path) {
+    let (width, height) = (60u32, 80u32);
+    let pixels: Vec<u8> = (0..height)
+        .flat_map(|y| {
+            (0..width).map(move |x| {
+                if (25..35).contains(&x) && (8..72).contains(&y) {
+                    0
+                } else {
+                    255
+                }
+            })
+        })
+        .collect();
+    let mut encoder = png::Encoder::new(std::fs::File::create(path).unwrap(), width, height);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder
+        .write_header()
+        .unwrap()
+        .write_image_data(&pixels)
+        .unwrap();
+}
+
 fn answer(result: Result<ureq::Response, ureq::Error>) -> (u16, String) {
     match result {
         Ok(response) => (response.status(), response.into_string().unwrap()),
@@ -176,6 +200,52 @@ fn the_runs_folder_its_runs_and_a_broken_one() {
     assert_ne!(mistake["label"], mistake["predicted"]);
     assert_eq!(mistake["pixels"].as_array().unwrap().len(), 784);
 
+    // A drawing: the server's numbers are `scratchnet predict --json`'s for the same bytes.
+    let png_path = dir.path().join("bar.png");
+    write_bar_png(&png_path);
+    let png = std::fs::read(&png_path).unwrap();
+    let served = ureq::post(&format!("{}/api/predict?model=small", server.base))
+        .set("Content-Type", "image/png")
+        .send_bytes(&png)
+        .unwrap()
+        .into_string()
+        .unwrap();
+    let served: Value = serde_json::from_str(&served).unwrap();
+    let typed = ok(&[
+        "predict",
+        "--json",
+        "--model",
+        run.to_str().unwrap(),
+        png_path.to_str().unwrap(),
+    ]);
+    let typed: Value = serde_json::from_str(typed.lines().next().unwrap()).unwrap();
+    assert_eq!(served, typed);
+    assert_eq!(served["input"].as_array().unwrap().len(), 784);
+    let (status, refused) = answer(
+        ureq::post(&format!("{}/api/predict?model=small", server.base)).send_bytes(b"not a png"),
+    );
+    assert_eq!(status, 400);
+    assert!(refused.contains("the drawing"), "{refused}");
+
+    // Inside: W1's 50 columns as 28 × 28 images, a histogram over 1000 test images' activations.
+    let inside = server.json("/api/runs/small/inside");
+    assert_eq!(inside["first_layer"]["kind"], "dense");
+    assert_eq!(inside["first_layer"]["units"], 50);
+    assert_eq!(
+        inside["first_layer"]["weights"][0]
+            .as_array()
+            .unwrap()
+            .len(),
+        784
+    );
+    let counts: u64 = inside["histograms"][0]["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_u64().unwrap())
+        .sum();
+    assert_eq!(counts, 1000 * 50);
+
     // A broken folder's own pages say why; the server is still up.
     assert_eq!(server.get("/api/runs/broken/evaluation").0, 404);
     assert_eq!(server.get("/api/runs/nothing").0, 404);
@@ -222,6 +292,33 @@ fn a_run_started_from_the_page_is_watched_stopped_and_resumed_to_the_same_weight
     assert_eq!(status, 201, "{started}");
     let id = started["job"]["run"].as_str().unwrap().to_string();
 
+    // One run at a time (--jobs 1 by default): a second waits in the queue; stopping it drops
+    // it and the empty folder made for it.
+    let (_, queued) = server.post("/api/jobs", Some(&server.token), &body);
+    let second = queued["job"]["run"].as_str().unwrap().to_string();
+    assert_ne!(second, id);
+    wait_until("the first job running", || {
+        server.json("/api/jobs")["jobs"][1]["state"] == "running"
+    });
+    assert_eq!(server.json("/api/jobs")["jobs"][0]["state"], "queued");
+    wait_until("the queued row", || {
+        let listed = server.json("/api/runs");
+        let rows = listed["runs"].as_array().unwrap().clone();
+        rows.iter()
+            .any(|r| r["id"] == second.as_str() && r["state"] == "queued")
+    });
+    let (status, _) = server.post(
+        &format!("/api/runs/{second}/stop"),
+        Some(&server.token),
+        &json!({}),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(server.json("/api/jobs")["jobs"][0]["state"], "stopped");
+    assert!(
+        !runs.join(&second).exists(),
+        "the queued run's empty folder is left"
+    );
+
     // Live: the events stream the updates as they are made.
     let mut events = ureq::get(&format!("{}/api/runs/{id}/events?from=0", server.base))
         .call()
@@ -236,7 +333,10 @@ fn a_run_started_from_the_page_is_watched_stopped_and_resumed_to_the_same_weight
     }
     assert!(seen.starts_with("data: {\"begin\""), "{seen}");
     wait_until("running row", || {
-        server.json("/api/runs")["runs"][0]["state"] == "running"
+        let listed = server.json("/api/runs");
+        let rows = listed["runs"].as_array().unwrap().clone();
+        rows.iter()
+            .any(|r| r["id"] == id.as_str() && r["state"] == "running")
     });
 
     // Stop: what Ctrl-C does, a checkpoint; the stream says so and ends.
@@ -253,7 +353,7 @@ fn a_run_started_from_the_page_is_watched_stopped_and_resumed_to_the_same_weight
         &seen[seen.len() - 200..]
     );
     wait_until("stopped job", || {
-        server.json("/api/jobs")["jobs"][0]["state"] == "stopped"
+        server.json("/api/jobs")["jobs"][1]["state"] == "stopped"
     });
     let folder = runs.join(&id);
     assert!(folder.join("checkpoint.safetensors").is_file());
@@ -345,13 +445,18 @@ fn nothing_outside_the_runs_folder_is_served() {
         );
     }
 
-    // Bodies have a limit.
-    let big = vec![0u8; 3 << 20];
-    let refused = ureq::post(&format!("{}/api/predict?model=a", server.base)).send_bytes(&big);
-    assert!(
-        matches!(refused, Err(ureq::Error::Status(413, _))),
-        "{refused:?}"
-    );
+    // Bodies have a limit: a larger one is refused before it is read.
+    let address = server.base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "POST /api/predict?model=a HTTP/1.1\r\nHost: {address}\r\nContent-Length: {}\r\n\r\n",
+        3 << 20
+    )
+    .unwrap();
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 413");
 }
 
 #[test]

@@ -18,9 +18,10 @@ pub(super) struct ServeArgs {
     /// The address to listen on; 127.0.0.1 lets only this machine in.
     #[arg(long, default_value = "127.0.0.1")]
     host: IpAddr,
-    /// Runs trained at once from the page; the others wait in a queue.
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
-    jobs: u16,
+    /// Runs trained at once from the page; the others wait in a queue (default: one per two
+    /// cores, at least one — a run uses two).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    jobs: Option<u16>,
     /// Let starting and stopping runs need no token (only on a loopback address).
     #[arg(long)]
     no_token: bool,
@@ -35,7 +36,9 @@ pub(super) fn run_serve(args: &ServeArgs) -> Result<()> {
         host: args.host,
         port: args.port,
         token: !args.no_token,
-        max_jobs: usize::from(args.jobs),
+        max_jobs: args
+            .jobs
+            .map_or_else(crate::serve::default_jobs, usize::from),
         data: args.source.fetch_options(),
     };
     let runs = args.runs.display().to_string();

@@ -52,7 +52,25 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/files/{*path}", get(file))
         .fallback(|| async { ApiError::not_found("such page") })
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(refuse_large))
         .with_state(app)
+}
+
+/// Answers 413 at once to a request that declares a body over [`MAX_BODY`], before reading it
+/// (a body without a declared length is cut at the limit as it is read).
+async fn refuse_large(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > MAX_BODY as u64 => ApiError::too_large(format!(
+            "the request's body is {length} bytes; at most {MAX_BODY}"
+        ))
+        .into_response(),
+        _ => next.run(request).await,
+    }
 }
 
 /// Runs `work` on the blocking pool.
@@ -72,9 +90,15 @@ async fn info(State(app): State<Arc<App>>) -> Json<Value> {
     }))
 }
 
+/// `/api/runs`'s answer.
+#[derive(serde::Serialize)]
+struct Listing<'a> {
+    runs: &'a [super::index::Row],
+}
+
 async fn runs(State(app): State<Arc<App>>) -> Answer {
     let rows = blocking(move || Ok(app.rows())).await?;
-    Ok(Json(json!({ "runs": rows })).into_response())
+    Ok(Json(Listing { runs: &rows }).into_response())
 }
 
 /// `GET /api/runs/<id>[/events|/live|/evaluation|/inside]`.
@@ -96,7 +120,7 @@ async fn run_get(
                     .iter()
                     .filter_map(|l| serde_json::from_str(l).ok())
                     .collect();
-                let running = super::watch::summary(&path).running;
+                let running = super::watch::running(&path);
                 Ok(
                     Json(json!({ "lines": lines, "next": next, "running": running }))
                         .into_response(),

@@ -21,6 +21,10 @@ impl ApiError {
         ApiError(StatusCode::UNAUTHORIZED, message.into())
     }
 
+    pub fn too_large(message: impl Into<String>) -> ApiError {
+        ApiError(StatusCode::PAYLOAD_TOO_LARGE, message.into())
+    }
+
     pub fn conflict(message: impl Into<String>) -> ApiError {
         ApiError(StatusCode::CONFLICT, message.into())
     }

@@ -30,6 +30,14 @@ pub struct Job {
     pid: Option<u32>,
 }
 
+impl Job {
+    /// The folder a fresh run's job was given (its `--out`).
+    fn folder(&self) -> Option<&str> {
+        let at = self.args.iter().position(|a| a == "--out")?;
+        self.args.get(at + 1).map(String::as_str)
+    }
+}
+
 /// The queue and the running jobs.
 #[derive(Clone)]
 pub struct Jobs {
@@ -87,6 +95,23 @@ impl Jobs {
         job
     }
 
+    /// Marks `row` as its run's newest job stands: `queued` while waiting; `failed`, with the
+    /// trainer's last error lines, when its process failed before the run wrote its results.
+    pub fn mark(&self, row: &mut super::index::Row) {
+        let inner = self.lock();
+        let Some(job) = inner.jobs.iter().find(|j| j.run == row.id) else {
+            return;
+        };
+        match job.state {
+            "queued" => row.state = "queued",
+            "failed" if row.state != "finished" => {
+                row.state = "failed";
+                row.error = job.message.clone();
+            }
+            _ => {}
+        }
+    }
+
     /// The unfinished job of run `run`, if any.
     pub fn active(&self, run: &str) -> Option<Job> {
         self.lock()
@@ -96,8 +121,8 @@ impl Jobs {
             .cloned()
     }
 
-    /// Stops run `run`'s job: a queued one is dropped, a running one gets SIGINT (it saves a
-    /// checkpoint and exits). `false` when it has none.
+    /// Stops run `run`'s job: a queued one is dropped (the empty folder made for it removed),
+    /// a running one gets SIGINT (it saves a checkpoint and exits). `false` when it has none.
     pub fn stop(&self, run: &str) -> bool {
         let mut inner = self.lock();
         let Some(job) = inner
@@ -111,6 +136,10 @@ impl Jobs {
             Some(pid) => super::watch::signal(pid, libc::SIGINT),
             None => {
                 job.state = "stopped";
+                if let Some(folder) = job.folder() {
+                    // Only an empty folder goes: the one made for the job, never filled.
+                    let _ = std::fs::remove_dir(folder);
+                }
                 true
             }
         }

@@ -38,6 +38,11 @@ pub struct Options {
     pub data: FetchOptions,
 }
 
+/// Runs trained at once by default: one per two cores (a run's products use two), at least one.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+}
+
 /// What every request shares.
 pub struct App {
     /// The runs folder, canonical.
@@ -104,6 +109,9 @@ pub fn serve(options: Options, on_ready: impl FnOnce(&str)) -> crate::Result<()>
             Some(token) => format!("http://{host}:{}/?token={token}", bound.port()),
             None => format!("http://{host}:{}/", bound.port()),
         };
+        // Read the runs folder now, so the first page does not wait for it.
+        let warm = app.clone();
+        tokio::task::spawn_blocking(move || warm.rows());
         on_ready(&url);
         axum::serve(listener, api::router(app))
             .await
