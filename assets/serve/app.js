@@ -486,7 +486,7 @@ function runRowHtml(r) {
   const canPick = r.kind !== 'study' && r.state !== 'broken';
   const pick = `<td><input type="checkbox" class="pick" data-id="${esc(r.id)}"${picked ? ' checked' : ''}${canPick ? '' : ' disabled'} aria-label="compare"></td>`;
   const head = `<tr data-id="${esc(r.id)}">${pick}<td>${badge(r.state)}</td><td class="id">${runLink(r.id, r.kind)}</td>`;
-  if (r.state === 'broken') return `${head}<td colspan="8" class="err">${esc(r.error || 'broken')}</td></tr>`;
+  if (r.state === 'broken' || (r.state === 'failed' && r.error)) return `${head}<td colspan="8" class="err">${esc(r.error || 'broken')}</td></tr>`;
   const net = r.kind === 'study' && r.study ? `study ${esc(r.study.kind)} · ${esc(r.study.runs)} runs`
     : networkHtml(r);
   const acc = isNum(r.final_test_acc) ? fmtAcc(r.final_test_acc)
@@ -584,6 +584,7 @@ async function pageRun(id, seq) {
       ${r.state === 'interrupted' ? '<button type="button" id="resume" class="primary">Resume</button>' : ''}
       <span id="progress-box"></span><span id="links"></span>
     </div>
+    ${r.error ? `<p class="message">${esc(r.error)}</p>` : ''}
     <p class="muted">${esc(r.dataset ?? '')} · ${networkHtml(r)} · ${esc(r.optimizer ?? '')}
       lr ${fmtLr(r.learning_rate)} · batch ${fmtInt(r.batch_size)} · final test acc ${fmtAcc(r.final_test_acc)}
       · train ${fmtSec(r.train_s)} · modified ${esc(fmtTime(r.modified))}</p>
