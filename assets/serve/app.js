@@ -1163,13 +1163,22 @@ async function pageInside(id, seq) {
   if (stale(seq)) return;
   const fl = d.first_layer;
   app().innerHTML = `<p><a href="#/run/${esc(encId(id))}">← ${esc(id)}</a></p><h1>Inside ${esc(id)}</h1>
-    <h2>${fl.kind === 'conv' ? `The first layer's ${fl.filters} filters` : 'What each hidden neuron looks for'}</h2>
-    <p class="muted">${fl.kind === 'conv' ? `${fl.channels}×${fl.height}×${fl.width} each, enlarged` : `the weights from the 28×28 pixels into each of the first layer's units (${fl.weights.length} of ${fl.units} shown)`};
-      blue negative, white 0, red positive, each scaled to its own largest |w|.</p>
+    ${fl ? firstLayerHeading(fl) : '<p class="muted">This network has no first weight matrix to draw.</p>'}
     <div class="weights" id="weights"></div>
     <h2>Activation distributions <span class="muted">(chapter 6) over ${fmtInt(d.images)} test images</span></h2>
     <div class="hists" id="hists"></div>`;
-  drawWeights(fl, document.getElementById('weights'));
+  if (fl) drawWeights(fl, document.getElementById('weights'));
+  drawHistograms(d);
+}
+
+function firstLayerHeading(fl) {
+  return `<h2>${fl.kind === 'conv' ? `The first layer's ${fl.filters} filters` : 'What each hidden neuron looks for'}</h2>
+    <p class="muted">${fl.kind === 'conv' ? `${fl.channels}×${fl.height}×${fl.width} each, enlarged` : `the weights from the ${fl.height}×${fl.width} pixels into each of the first layer's units (${fl.weights.length} of ${fl.units} shown)`};
+      blue negative, white 0, red positive, each scaled to its own largest |w|.</p>`;
+}
+
+/** One histogram per hidden layer: bars over the bin edges. */
+function drawHistograms(d) {
   const hists = document.getElementById('hists');
   (d.histograms || []).forEach((h, k) => {
     const fig = document.createElement('figure');
