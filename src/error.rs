@@ -39,6 +39,9 @@ pub enum Error {
     /// A setting refused, with the reason in full.
     #[error("{0}")]
     Refused(String),
+    /// An image cannot be turned into a network's input (the message names the image).
+    #[error("{0}")]
+    BadImage(String),
     /// A chart could not be drawn.
     #[error("chart {path}: {reason}")]
     Plot { path: PathBuf, reason: String },

@@ -23,6 +23,7 @@ pub mod gradcheck;
 pub mod interrupt;
 pub mod invocation;
 pub mod plot;
+pub mod predict;
 pub mod progress;
 pub mod report;
 pub mod run;

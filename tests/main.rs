@@ -30,6 +30,7 @@ mod mnist_real;
 mod multi_layer_net;
 #[cfg(feature = "serve")]
 mod serve_cli;
+mod predict_cli;
 mod shard_env;
 mod signals_cli;
 mod simd_paths;

@@ -10,5 +10,6 @@
 
 mod conv_properties;
 mod forward_fixtures;
+mod layer_outputs;
 mod properties;
 mod snapshot;

@@ -4,6 +4,7 @@
 mod data;
 mod demo;
 mod net;
+mod predict;
 #[cfg(feature = "serve")]
 mod serve;
 mod study;
@@ -42,6 +43,9 @@ enum Command {
     Gradcheck(train::GradcheckArgs),
     /// Test accuracy of saved weights, with the confusion matrix and the misclassified images.
     Eval(train::EvalArgs),
+    /// A saved network's answer for drawings (PNG files), made MNIST inputs as MNIST's digits
+    /// were: the predicted class and every class's probability (--json: every layer's output).
+    Predict(predict::PredictArgs),
     /// Download (or copy) a dataset into the cache, verify its checksums and say where it is.
     Fetch(data::FetchArgs),
     /// Run a study — many training runs measured side by side — ending in an HTML report.
@@ -102,6 +106,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => train::run_train(&args, cli.quiet),
         Command::Gradcheck(args) => train::run_gradcheck(&args, cli.quiet),
         Command::Eval(args) => train::run_eval(&args, cli.quiet),
+        Command::Predict(args) => predict::run_predict(&args),
         Command::Fetch(args) => data::run_fetch(&args, cli.quiet),
         Command::Study { study } => study::run(study, cli.quiet),
         Command::Demo { demo } => demo::run(demo),

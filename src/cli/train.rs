@@ -347,7 +347,7 @@ pub(super) fn run_eval(args: &EvalArgs, quiet: bool) -> Result<()> {
 
 /// The weights `--model` names: the file itself, or a run folder's final weights; a folder
 /// without them is refused with what to do (checked before any data is loaded).
-fn model_file(given: &Path) -> Result<PathBuf> {
+pub(super) fn model_file(given: &Path) -> Result<PathBuf> {
     if !given.is_dir() {
         return Ok(given.to_path_buf());
     }

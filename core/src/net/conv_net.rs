@@ -19,11 +19,13 @@ pub mod text;
 pub use config::{ConvNetConfig, Shape, Stage};
 pub use text::ConvLayer;
 
-use super::{Network, Param, ParamView};
+use super::layer_output::hidden_name;
+use super::{LayerOutput, Network, Param, ParamView};
 use crate::init::randn;
 use crate::kernels::{AsInput, Input};
 use crate::layers::{
-    set_rng_states, Affine, Convolution, Dropout, Pooling, Relu, SoftmaxWithLoss, Targets,
+    set_rng_states, Activation, Affine, Convolution, Dropout, Pooling, Relu, SoftmaxWithLoss,
+    Targets,
 };
 use crate::{Float, Result};
 use ndarray::{s, Array1, Array2, Array3, Array4, ArrayView1, ArrayView2, Ix4};
@@ -251,42 +253,55 @@ impl<F: Float> ConvNet<F> {
     /// spatial, named `Conv1`, `Relu1`, `Pool1`, … (numbered per kind): (C, H, W) each.
     pub fn feature_maps(&self, image: ArrayView1<F>) -> Vec<(String, Array3<F>)> {
         let x = image.insert_axis(ndarray::Axis(0));
-        let mut maps = Vec::new();
-        let mut counts = [0usize; 3];
-        let mut spatial = true;
-        self.forward_eval(Input::Dense(x), |layer, out| {
-            let (kind, slot, shape) = match layer {
-                Layer::Conv(conv, [c, h, w]) => {
-                    let [_, filters, oh, ow] = conv.output_shape((1, *c, *h, *w));
-                    ("Conv", 0, [filters, oh, ow])
-                }
-                Layer::Pool(pool, [c, h, w]) => {
-                    let [_, c, oh, ow] = pool.output_shape((1, *c, *h, *w));
-                    ("Pool", 2, [c, oh, ow])
-                }
-                Layer::Relu(_) if spatial => {
-                    let [c, h, w] =
-                        maps.last()
-                            .map_or([0, 0, 0], |(_, m): &(String, Array3<F>)| {
-                                let (c, h, w) = m.dim();
-                                [c, h, w]
-                            });
-                    ("Relu", 1, [c, h, w])
-                }
-                _ => {
-                    spatial = false;
-                    return;
-                }
-            };
-            counts[slot] += 1;
-            let map = out
-                .row(0)
-                .to_owned()
-                .into_shape_with_order(shape)
-                .expect("C·H·W values");
-            maps.push((format!("{kind}{}", counts[slot]), map));
-        });
-        maps
+        self.layer_outputs(x)
+            .into_iter()
+            .filter_map(|output| {
+                let map = output.values.into_dimensionality::<Ix4>().ok()?;
+                Some((output.name, map.index_axis_move(ndarray::Axis(0), 0)))
+            })
+            .collect()
+    }
+}
+
+/// Names a conv net's layer outputs as its evaluation forward walks the layers, with the
+/// per-sample shape each one outputs.
+struct Namer {
+    /// Conv, ReLU and Pool layers seen while the maps are spatial; fully connected ReLUs.
+    counts: [usize; 4],
+    /// The shape of the last output: (C, H, W) while spatial, then (values,).
+    shape: Vec<usize>,
+}
+
+impl Namer {
+    /// The name, per-sample shape and activation of `layer`'s output; `None` for an Affine's
+    /// (before its ReLU) and a Dropout's output, which are not shown.
+    fn name<F: Float>(&mut self, layer: &Layer<F>) -> Option<(String, Option<Activation>)> {
+        let spatial = self.shape.len() == 3;
+        let (kind, slot, activation) = match layer {
+            Layer::Conv(conv, [c, h, w]) => {
+                let [_, filters, oh, ow] = conv.output_shape((1, *c, *h, *w));
+                self.shape = vec![filters, oh, ow];
+                ("Conv", 0, None)
+            }
+            Layer::Pool(pool, [c, h, w]) => {
+                let [_, c, oh, ow] = pool.output_shape((1, *c, *h, *w));
+                self.shape = vec![c, oh, ow];
+                ("Pool", 2, None)
+            }
+            Layer::Relu(_) if spatial => ("Relu", 1, Some(Activation::Relu)),
+            Layer::Relu(_) => {
+                self.counts[3] += 1;
+                let name = hidden_name(self.counts[3], Activation::Relu);
+                return Some((name, Some(Activation::Relu)));
+            }
+            Layer::Affine(affine) => {
+                self.shape = vec![affine.W.ncols()];
+                return None;
+            }
+            Layer::Dropout(_) => return None,
+        };
+        self.counts[slot] += 1;
+        Some((format!("{kind}{}", self.counts[slot]), activation))
     }
 }
 
@@ -326,6 +341,30 @@ impl<F: Float> Network<F> for ConvNet<F> {
             scores.slice_mut(s![start..end, ..]).assign(&block);
         }
         scores
+    }
+
+    /// Each conv, ReLU and pool output while the maps are spatial (`Conv1`, `Relu1`, `Pool1`,
+    /// … numbered per kind: (N, C, H, W)), each fully connected hidden layer after its ReLU
+    /// (`hidden 1 (relu)`: (N, width)), then the scores (N, out), from `predict`'s code.
+    fn layer_outputs(&self, x: ArrayView2<F>) -> Vec<LayerOutput<F>> {
+        let n = x.nrows();
+        let mut namer = Namer {
+            counts: [0; 4],
+            shape: self.config.input_shape.to_vec(),
+        };
+        let mut outputs = Vec::new();
+        let scores = self.forward_eval(Input::Dense(x), |layer, out| {
+            if let Some((name, activation)) = namer.name(layer) {
+                let shape: Vec<usize> = std::iter::once(n).chain(namer.shape.clone()).collect();
+                let values = out
+                    .clone()
+                    .into_shape_with_order(shape)
+                    .expect("the layer's output shape");
+                outputs.push(LayerOutput::new(name, values, activation));
+            }
+        });
+        outputs.push(LayerOutput::scores(scores.into_dyn()));
+        outputs
     }
 
     fn loss(&mut self, x: &dyn AsInput<F>, t: Targets<F>) -> F {

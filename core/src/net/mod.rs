@@ -3,6 +3,7 @@
 //! DeepConvNet and any other conv stack), and the [`Network`] trait the trainer drives.
 
 pub mod conv_net;
+pub mod layer_output;
 pub mod multi_layer_net;
 pub mod network;
 pub mod simple_net;
@@ -10,6 +11,7 @@ pub mod spec;
 pub mod two_layer_net;
 
 pub use conv_net::{ConvLayer, ConvNet, ConvNetConfig};
+pub use layer_output::LayerOutput;
 pub use multi_layer_net::{MultiLayerNet, MultiLayerNetConfig};
 pub use network::{numerical_gradient_by_definition, Network, Param, ParamView};
 pub use spec::NetworkSpec;

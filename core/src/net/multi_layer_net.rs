@@ -10,7 +10,8 @@
 //! `OrderedDict`. Parameters are `W1`, `b1`, …, `WL`, `bL`, then `gamma1`, `beta1`, … when
 //! batch normalization is on (the book's order).
 
-use super::{Network, Param, ParamView};
+use super::layer_output::hidden_name;
+use super::{LayerOutput, Network, Param, ParamView};
 use crate::init::WeightInit;
 use crate::kernels::{AsInput, Input};
 use crate::layers::dropout::check_dropout_ratio;
@@ -336,6 +337,19 @@ impl<F: Float> Network<F> for MultiLayerNet<F> {
 
     /// The training forward (batch statistics, which also update the running ones; dropout
     /// masks) and the loss with weight decay.
+    /// `hidden k (<activation>)` (N, width) after each hidden activation (before its Dropout's
+    /// scaling), then the scores (N, output), from `predict`'s code.
+    fn layer_outputs(&self, x: ArrayView2<F>) -> Vec<LayerOutput<F>> {
+        let kind = self.config.activation;
+        let mut outputs = Vec::new();
+        let scores = self.forward_eval(Input::Dense(x), |h| {
+            let name = hidden_name(outputs.len() + 1, kind);
+            outputs.push(LayerOutput::new(name, h.clone().into_dyn(), Some(kind)));
+        });
+        outputs.push(LayerOutput::scores(scores.into_dyn()));
+        outputs
+    }
+
     fn loss(&mut self, x: &dyn AsInput<F>, t: Targets<F>) -> F {
         self.forward_loss(x, t)
     }

@@ -1,10 +1,11 @@
 //! What every trainable network offers the trainer, the optimizers and the checkpoints.
 
+use super::LayerOutput;
 use crate::functions::argmax;
 use crate::kernels::{AsInput, Input};
 use crate::layers::{Affine, Targets};
 use crate::Float;
-use ndarray::{Array2, ArrayView, ArrayViewD, ArrayViewMut, ArrayViewMutD, Dimension};
+use ndarray::{Array2, ArrayView, ArrayView2, ArrayViewD, ArrayViewMut, ArrayViewMutD, Dimension};
 use rayon::prelude::*;
 
 /// A network trained by mini-batch gradient descent, with named parameters (`W1`, `b1`, …).
@@ -48,6 +49,15 @@ pub trait Network<F: Float>: Send + Sync {
             })
             .collect();
         blocks.concat()
+    }
+
+    /// Every layer's output in the evaluation forward of x: (N, in), input side first — each
+    /// hidden layer after its activation, a conv net's maps (N, C, H, W) — ending with the
+    /// class scores (N, classes), [`Network::predict`]'s numbers, named
+    /// [`SCORES`](super::layer_output::SCORES). Each network runs its own layers' forward; the
+    /// default knows only the scores.
+    fn layer_outputs(&self, x: ArrayView2<F>) -> Vec<LayerOutput<F>> {
+        vec![LayerOutput::scores(self.predict(&x).into_dyn())]
     }
 
     /// The chapter-4 numerical gradient: every parameter element nudged by ±h (h = 1e-4) and

@@ -2,7 +2,8 @@
 //!
 //! input (N, 784) ─W1, b1→ (N, 50) ─sigmoid→ (N, 50) ─W2, b2→ (N, 10) ─softmax→ probabilities
 
-use super::{Network, Param, ParamView};
+use super::layer_output::hidden_name;
+use super::{LayerOutput, Network, Param, ParamView};
 use crate::functions::{argmax, CEE_DELTA};
 use crate::init::randn;
 use crate::kernels::{AsInput, Input, SparseRows};
@@ -10,7 +11,7 @@ use crate::layers::{
     activate_inplace, Activation, ActivationLayer, Affine, SoftmaxWithLoss, Targets,
 };
 use crate::{Error, Float, Result};
-use ndarray::{Array1, Array2, ArrayD};
+use ndarray::{Array1, Array2, ArrayD, ArrayView2};
 use rand::Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -173,6 +174,16 @@ impl<F: Float> Network<F> for TwoLayerNet<F> {
                 }
             });
         labels
+    }
+
+    /// `hidden 1 (<activation>)` (N, hidden) and the scores (N, out), from `predict`'s code.
+    fn layer_outputs(&self, x: ArrayView2<F>) -> Vec<LayerOutput<F>> {
+        let (mut a1, mut scores) = (Array2::zeros((0, 0)), Array2::zeros((0, 0)));
+        self.scores_into(Input::Dense(x), &mut a1, &mut scores);
+        vec![
+            LayerOutput::new(hidden_name(1, self.kind), a1.into_dyn(), Some(self.kind)),
+            LayerOutput::scores(scores.into_dyn()),
+        ]
     }
 
     fn loss(&mut self, x: &dyn AsInput<F>, t: Targets<F>) -> F {
