@@ -248,6 +248,15 @@ impl Browser {
         .to_string()
     }
 
+    /// The message area's text when it shows an error.
+    async fn error_message(&self) -> Option<String> {
+        self.js("const m = document.getElementById('message');
+             return m && !m.hidden && m.classList.contains('error') ? m.textContent : null")
+            .await
+            .as_str()
+            .map(String::from)
+    }
+
     /// Saves what the window shows as target/browser-shots/<name>.png.
     async fn screenshot(&self, name: &str) {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-shots");
@@ -318,8 +327,12 @@ fn two_runs_ticked_on_the_runs_page_are_drawn_on_one_chart() {
             assert!(series_points(&b, &acc).await >= 1, "no {acc}");
         }
         // Two curves, not one drawn twice.
-        let da = b.attr("#overlay-loss path.series[data-id=\"a\"]", "d").await;
-        let db = b.attr("#overlay-loss path.series[data-id=\"b\"]", "d").await;
+        let da = b
+            .attr("#overlay-loss path.series[data-id=\"a\"]", "d")
+            .await;
+        let db = b
+            .attr("#overlay-loss path.series[data-id=\"b\"]", "d")
+            .await;
         assert_ne!(da, db);
         b.screenshot("runs").await;
         b.close().await;
@@ -369,10 +382,16 @@ fn a_run_started_from_the_form_is_watched_live_stopped_and_resumed_with_the_butt
                 .and_then(|h| h.strip_prefix("#/run/"))
                 .map(String::from)
         });
+        let _stop = StopOnDrop {
+            server: &server,
+            id: id.clone(),
+        };
         let jobs = server.json("/api/jobs");
         assert_eq!(jobs["jobs"][0]["run"], id.as_str(), "{jobs}");
+        // The form's arguments, then the folder the server chose.
+        let args = jobs["jobs"][0]["args"].as_array().unwrap();
         assert_eq!(
-            jobs["jobs"][0]["args"],
+            json!(args[..12]),
             json!([
                 "--dataset",
                 "mnist",
@@ -389,14 +408,24 @@ fn a_run_started_from_the_form_is_watched_live_stopped_and_resumed_with_the_butt
             ])
         );
 
-        // Live: the loss curve grows while the page is left alone.
+        // Live: the loss curve grows while the page is left alone. (A page that shows the new
+        // run as broken is a bug, asserted at the end; the page is opened again to go on.)
         let curve = "#run-loss path.series";
+        let mut shown_broken = None;
         let first = wait_for!(b, "the live loss curve and the Stop button", 120, {
+            if b.text("h1 .badge").await.as_deref() == Some("broken") {
+                shown_broken.get_or_insert(b.page_state().await);
+                b.screenshot("run-broken").await;
+                b.goto(&format!("/run/{id}")).await;
+            }
             let n = series_points(&b, curve).await;
             (n >= 2 && b.count("#stop").await == 1).then_some(n)
         });
         let first_read = Instant::now();
-        assert!(first < 3000, "{first} points: too fast to watch point by point");
+        assert!(
+            first < 3000,
+            "{first} points: too fast to watch point by point"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
         let later = wait_for!(b, "the curve to grow", 30, {
             let n = series_points(&b, curve).await;
@@ -433,8 +462,7 @@ fn a_run_started_from_the_form_is_watched_live_stopped_and_resumed_with_the_butt
             (state == "running" && done > stopped_at).then_some(())
         });
         wait_for!(b, "the page's running state and Stop button", 60, {
-            (b.text("h1 .badge").await.as_deref() == Some("running")
-                && b.count("#stop").await == 1)
+            (b.text("h1 .badge").await.as_deref() == Some("running") && b.count("#stop").await == 1)
                 .then_some(())
         });
         let resumed_points = wait_for!(b, "the resumed curve past the stop", 60, {
@@ -460,7 +488,42 @@ fn a_run_started_from_the_form_is_watched_live_stopped_and_resumed_with_the_butt
             .collect();
         assert_eq!(states, ["stopped", "stopped"], "{jobs}");
         b.close().await;
+        if let Some(page) = shown_broken {
+            panic!(
+                "just after Start the run's page showed the starting run as broken (GET \
+                 /api/runs/<id> said state broken, \"not a run folder: no config.json\", while \
+                 its folder held only the marker or a temporary file) and stayed so until opened \
+                 again: {page}"
+            );
+        }
     });
+}
+
+/// Stops run `id` through the API when dropped (a failed test leaves no trainer running: the
+/// server's children outlive it).
+struct StopOnDrop<'a> {
+    server: &'a Server,
+    id: String,
+}
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        let path = format!("/api/runs/{}/stop", self.id);
+        let _ = self
+            .server
+            .post(&path, Some(&self.server.token), &json!({}));
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(20) {
+            let jobs = self.server.json("/api/jobs");
+            let busy = jobs["jobs"].as_array().unwrap().iter().any(|j| {
+                j["run"] == self.id.as_str() && (j["state"] == "running" || j["state"] == "queued")
+            });
+            if !busy {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
 }
 
 #[test]
@@ -483,7 +546,10 @@ fn a_seven_drawn_with_the_mouse_is_predicted_as_the_predict_command_predicts_it(
             .select_by_value("model=m")
             .await
             .unwrap();
-        assert_eq!(b.js("return document.getElementById('model').value").await, "model=m");
+        assert_eq!(
+            b.js("return document.getElementById('model').value").await,
+            "model=m"
+        );
         let rect = b
             .js("const r = document.getElementById('pad').getBoundingClientRect(); return [r.width, r.height]")
             .await;
@@ -516,13 +582,21 @@ fn a_seven_drawn_with_the_mouse_is_predicted_as_the_predict_command_predicts_it(
 
         // The page predicts once the stroke ends.
         let shown = wait_for!(b, "#predicted to show a class", 60, {
+            if let Some(error) = b.error_message().await {
+                b.screenshot("draw").await;
+                panic!("the draw page says: {error}");
+            }
             let text = b.text("#predicted").await.unwrap_or_default();
             let set = b.js("return window.lastPrediction !== undefined").await == true;
             (set && text.parse::<usize>().is_ok()).then_some(text)
         });
-        let page: Value =
-            serde_json::from_str(b.js("return JSON.stringify(window.lastPrediction)").await.as_str().unwrap())
-                .unwrap();
+        let page: Value = serde_json::from_str(
+            b.js("return JSON.stringify(window.lastPrediction)")
+                .await
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
         let rtt = b.text("#rtt").await.unwrap();
         println!("draw: predicted {shown}, round trip {rtt}");
         assert!(rtt.ends_with(" ms"), "#rtt: {rtt}");
@@ -596,7 +670,6 @@ fn a_study_s_chart_and_report_and_a_run_s_first_layer_and_activations() {
     ]);
     train(&runs, "net", &["--iters", "100"]);
     let server = Server::start(&runs, &[]);
-    let inside = server.json("/api/runs/net/inside");
     run(async {
         let b = Browser::open(&server).await;
         b.goto("/study/bs").await;
@@ -604,7 +677,10 @@ fn a_study_s_chart_and_report_and_a_run_s_first_layer_and_activations() {
         wait_for!(b, "the study chart", 30, {
             (b.count("#study-chart path.series").await == 1).then_some(())
         });
-        assert_eq!(b.count("#study-chart path.series[data-id=\"mnist\"]").await, 1);
+        assert_eq!(
+            b.count("#study-chart path.series[data-id=\"mnist\"]").await,
+            1
+        );
         assert_eq!(b.count("#study-rows tr").await, 1 + 4);
         // Grouped by seed: one series per seed, two batch sizes each.
         b.client
@@ -634,6 +710,12 @@ fn a_study_s_chart_and_report_and_a_run_s_first_layer_and_activations() {
         b.screenshot("study").await;
 
         b.goto("/inside/net").await;
+        let (status, body) = server.get("/api/runs/net/inside");
+        if status != 200 {
+            b.screenshot("inside").await;
+            panic!("GET /api/runs/net/inside: {status} {body}");
+        }
+        let inside: Value = serde_json::from_str(&body).unwrap();
         let units = inside["first_layer"]["weights"].as_array().unwrap().len();
         assert_eq!(units, 50);
         wait_for!(b, "the first layer's weight images", 30, {
@@ -641,12 +723,14 @@ fn a_study_s_chart_and_report_and_a_run_s_first_layer_and_activations() {
         });
         // Each weight image is a picture, not a blank: more than one colour.
         let blank = b
-            .js("return [...document.querySelectorAll('#weights canvas')].filter((c) => {
+            .js(
+                "return [...document.querySelectorAll('#weights canvas')].filter((c) => {
                    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
                    for (let i = 4; i < d.length; i += 4)
                      if (d[i] !== d[0] || d[i + 1] !== d[1] || d[i + 2] !== d[2]) return false;
                    return true;
-                 }).length")
+                 }).length",
+            )
             .await;
         assert_eq!(blank, 0, "blank weight images");
         let histograms = inside["histograms"].as_array().unwrap();
@@ -676,15 +760,11 @@ fn a_runs_folder_of_a_thousand_runs_is_listed_whole() {
     for k in 0..1000 {
         let copy = runs.join(format!("run-{k:04}"));
         std::fs::create_dir_all(&copy).unwrap();
-        for file in [
-            "config.json",
-            "final.json",
-            "live.jsonl",
-            "iters.csv",
-            "epochs.csv",
-        ] {
-            if one.join(file).is_file() {
-                std::fs::copy(one.join(file), copy.join(file)).unwrap();
+        // Every file of the run (its weights too: a finished run), hard-linked: cheap.
+        for entry in std::fs::read_dir(&one).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_file() {
+                std::fs::hard_link(entry.path(), copy.join(entry.file_name())).unwrap();
             }
         }
     }
@@ -712,11 +792,12 @@ fn a_runs_folder_of_a_thousand_runs_is_listed_whole() {
              1000 rows in the table {drawn_ms:.0} ms (from navigation start)",
             api_ms.as_f64().map_or("?".into(), |v| format!("{v:.0}"))
         );
-        assert_eq!(
-            b.text("#runs-count").await.as_deref(),
-            Some("1000 of 1000")
-        );
+        assert_eq!(b.text("#runs-count").await.as_deref(), Some("1000 of 1000"));
         assert_eq!(b.count("#runs tr[data-id=\"run-0999\"]").await, 1);
+        let finished = b
+            .js("return [...document.querySelectorAll('#runs tbody .badge')].filter((e) => e.textContent === 'finished').length")
+            .await;
+        assert_eq!(finished, 1000, "rows not shown finished");
         b.screenshot("runs-1000").await;
         b.close().await;
     });

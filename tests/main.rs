@@ -30,9 +30,9 @@ mod interrupt_cli;
 mod limits_cli;
 mod mnist_real;
 mod multi_layer_net;
+mod predict_cli;
 #[cfg(feature = "serve")]
 mod serve_cli;
-mod predict_cli;
 mod shard_env;
 mod signals_cli;
 mod simd_paths;
