@@ -2,7 +2,8 @@
 //! the folder (`scratchnet serve`). The run writes it; nothing reads it back to train.
 //!
 //! ```text
-//! {"begin":{"pid":4242,"iteration":0,"iters_num":10000,"iter_per_epoch":600,"batch_size":100}}
+//! {"begin":{"pid":4242,"iteration":0,"iters_num":10000,"iter_per_epoch":600,"batch_size":100,
+//!           "unix_s":1796615016.1}}
 //! {"i":1,"loss":2.2978,"t":0.0012}       update 1 done, t seconds after the run began
 //! {"epoch":{"epoch":1,"iteration":600,…}}  an accuracy measurement (an EpochRecord)
 //! {"end":"finished"}                       or "stopped" (resumable), "diverged"
@@ -41,6 +42,9 @@ pub struct Begin {
     pub iter_per_epoch: usize,
     /// Images per update.
     pub batch_size: usize,
+    /// The Unix time at which `t` is 0 (set by [`LiveLog::start`]): a watcher's lag behind
+    /// the trainer is its clock minus `unix_s + t` of the last line it has.
+    pub unix_s: f64,
 }
 
 /// How a run's attempt ended, the last line.
@@ -79,7 +83,7 @@ pub struct LiveLog {
 impl LiveLog {
     /// Starts `dir/live.jsonl` afresh: `begin`, then every update and measurement of `history`
     /// (a resumed run's; their times spread between its measurements).
-    pub fn start(dir: &Path, begin: &Begin, history: &History) -> LiveLog {
+    pub fn start(dir: &Path, mut begin: Begin, history: &History) -> LiveLog {
         let path = dir.join(LIVE);
         let mut log = LiveLog {
             file: None,
@@ -89,7 +93,9 @@ impl LiveLog {
             failed: None,
             path,
         };
-        let text = history_lines(begin, history);
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        begin.unix_s = now.map_or(0.0, |d| d.as_secs_f64()) - log.t0;
+        let text = history_lines(&begin, history);
         let opened = write_atomic(&log.path, text.as_bytes()).and_then(|()| {
             OpenOptions::new()
                 .append(true)
@@ -274,8 +280,9 @@ mod tests {
             iters_num: 4,
             iter_per_epoch: 2,
             batch_size: 10,
+            unix_s: 0.0,
         };
-        let mut log = LiveLog::start(dir.path(), &begin, &history);
+        let mut log = LiveLog::start(dir.path(), begin, &history);
         log.step(3, 1.25);
         log.end(End::Stopped);
         assert!(log.failed().is_none());

@@ -280,9 +280,10 @@ pub fn run_observed<N: RunNetwork>(
         iters_num: config.iters_num,
         iter_per_epoch: config_file.iter_per_epoch,
         batch_size: config.batch_size,
+        unix_s: 0.0,
     };
     let mut hooks = Console {
-        live: live::LiveLog::start(dir.path(), &begin, trainer.history()),
+        live: live::LiveLog::start(dir.path(), begin, trainer.history()),
         dir,
         failed: None,
         progress,

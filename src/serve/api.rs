@@ -72,9 +72,15 @@ async fn info(State(app): State<Arc<App>>) -> Json<Value> {
     }))
 }
 
+/// `/api/runs`'s answer.
+#[derive(serde::Serialize)]
+struct Listing<'a> {
+    runs: &'a [super::index::Row],
+}
+
 async fn runs(State(app): State<Arc<App>>) -> Answer {
     let rows = blocking(move || Ok(app.rows())).await?;
-    Ok(Json(json!({ "runs": rows })).into_response())
+    Ok(Json(Listing { runs: &rows }).into_response())
 }
 
 /// `GET /api/runs/<id>[/events|/live|/evaluation|/inside]`.
@@ -96,7 +102,7 @@ async fn run_get(
                     .iter()
                     .filter_map(|l| serde_json::from_str(l).ok())
                     .collect();
-                let running = super::watch::summary(&path).running;
+                let running = super::watch::running(&path);
                 Ok(
                     Json(json!({ "lines": lines, "next": next, "running": running }))
                         .into_response(),

@@ -12,6 +12,7 @@ use scratchnet_core::train::{EpochRecord, History};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The PNG figures of a run folder, in the order its report shows them.
 const FIGURES: [&str; 8] = [
@@ -60,14 +61,11 @@ struct Live {
 }
 
 impl App {
-    /// Every row of the runs folder, the queued jobs' runs marked `queued`.
-    pub fn rows(&self) -> Vec<Row> {
-        let mut rows = self
-            .index
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .rows(&self.root);
-        for row in &mut rows {
+    /// Every row of the runs folder, the queued jobs' runs marked `queued`: read again at most
+    /// every [`super::index::FRESH_FOR`], however many pages ask.
+    pub fn rows(&self) -> Arc<Vec<Row>> {
+        let mut index = self.index.lock().unwrap_or_else(|e| e.into_inner());
+        index.listing(&self.root, |row| {
             if self
                 .jobs
                 .active(&row.id)
@@ -75,8 +73,7 @@ impl App {
             {
                 row.state = "queued";
             }
-        }
-        rows
+        })
     }
 
     /// The folder of run or study `id`, refused unless it is a folder inside the runs folder.

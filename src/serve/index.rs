@@ -10,7 +10,8 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// One run or study, as the runs page lists it.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -56,10 +57,15 @@ pub struct StudyInfo {
     pub runs: usize,
 }
 
+/// How long a listing is served as it is before the folder is looked at again.
+pub const FRESH_FOR: Duration = Duration::from_millis(500);
+
 /// The rows of a runs folder, rebuilt only where something changed.
 #[derive(Default)]
 pub struct Index {
     rows: HashMap<PathBuf, (Stamp, Row)>,
+    /// The last listing and when it was made.
+    listed: Option<(Instant, Arc<Vec<Row>>)>,
 }
 
 /// What must change for a row to be read again.
@@ -70,6 +76,21 @@ struct Stamp {
 }
 
 impl Index {
+    /// [`Index::rows`], each row passed through `mark`, or the listing made less than
+    /// [`FRESH_FOR`] ago.
+    pub fn listing(&mut self, root: &Path, mark: impl Fn(&mut Row)) -> Arc<Vec<Row>> {
+        if let Some((made, rows)) = &self.listed {
+            if made.elapsed() < FRESH_FOR {
+                return rows.clone();
+            }
+        }
+        let mut rows = self.rows(root);
+        rows.iter_mut().for_each(mark);
+        let rows = Arc::new(rows);
+        self.listed = Some((Instant::now(), rows.clone()));
+        rows
+    }
+
     /// Every run and study directly in `root` (canonical), newest first.
     pub fn rows(&mut self, root: &Path) -> Vec<Row> {
         let mut seen = HashMap::with_capacity(self.rows.len());

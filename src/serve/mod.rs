@@ -104,6 +104,9 @@ pub fn serve(options: Options, on_ready: impl FnOnce(&str)) -> crate::Result<()>
             Some(token) => format!("http://{host}:{}/?token={token}", bound.port()),
             None => format!("http://{host}:{}/", bound.port()),
         };
+        // Read the runs folder now, so the first page does not wait for it.
+        let warm = app.clone();
+        tokio::task::spawn_blocking(move || warm.rows());
         on_ready(&url);
         axum::serve(listener, api::router(app))
             .await

@@ -29,12 +29,7 @@ pub fn summary(run: &Path) -> LiveSummary {
     };
     let mut head = [0u8; 512];
     let n = file.read(&mut head).unwrap_or(0);
-    let pid = String::from_utf8_lossy(&head[..n])
-        .lines()
-        .next()
-        .and_then(|l| serde_json::from_str::<Value>(l).ok())
-        .and_then(|v| v["begin"]["pid"].as_u64())
-        .map(|p| p as u32);
+    let pid = begin_pid(&head[..n]);
     // The last updates and measurement are in the last few kilobytes.
     let len = file.metadata().map_or(0, |m| m.len());
     let mut tail = Vec::new();
@@ -62,6 +57,34 @@ pub fn summary(run: &Path) -> LiveSummary {
     }
     summary.running = summary.end.is_none() && pid.is_some_and(alive);
     summary
+}
+
+/// Whether the run at `run` is training: [`summary`]'s `running`, from the file's first and
+/// last line only (cheap enough for every poll).
+pub fn running(run: &Path) -> bool {
+    let path = run.join(crate::run::live::LIVE);
+    let Ok(mut file) = std::fs::File::open(&path) else {
+        return false;
+    };
+    let mut head = [0u8; 512];
+    let n = file.read(&mut head).unwrap_or(0);
+    let len = file.metadata().map_or(0, |m| m.len());
+    let mut tail = Vec::new();
+    if file.seek(SeekFrom::Start(len.saturating_sub(64))).is_ok() {
+        let _ = file.read_to_end(&mut tail);
+    }
+    let ended = String::from_utf8_lossy(&tail).contains("{\"end\":");
+    !ended && begin_pid(&head[..n]).is_some_and(alive)
+}
+
+/// The `pid` of a live file's first line, from the file's first bytes.
+fn begin_pid(head: &[u8]) -> Option<u32> {
+    String::from_utf8_lossy(head)
+        .lines()
+        .next()
+        .and_then(|l| serde_json::from_str::<Value>(l).ok())
+        .and_then(|v| v["begin"]["pid"].as_u64())
+        .and_then(|p| u32::try_from(p).ok())
 }
 
 /// Whether process `pid` is alive and is scratchnet (a pid reused by another program is not
@@ -131,10 +154,12 @@ mod tests {
         assert_eq!(s.last_test_acc, Some(0.75));
         // The test binary's name holds "scratchnet": alive, no end line, running.
         assert!(s.running, "{s:?}");
+        assert!(running(dir.path()));
         text.push_str("{\"end\":\"stopped\"}\n");
         std::fs::write(&live, &text).unwrap();
         let s = summary(dir.path());
         assert!(!s.running);
+        assert!(!running(dir.path()));
         assert_eq!(s.end.as_deref(), Some("stopped"));
         // A pid that is not a scratchnet process is not running.
         assert!(!alive(u32::MAX));
