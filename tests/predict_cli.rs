@@ -235,6 +235,28 @@ fn a_conv_net_shows_its_maps_and_a_batchnorm_mlp_its_hidden_layers() {
     assert_contract_shape(line, p);
     let names: Vec<_> = p.layers.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names, ["hidden 1 (sigmoid)", "hidden 2 (sigmoid)"]);
+    // Inside them, over 1000 test images: what /api/runs/<id>/inside returns.
+    let (net, _) = scratchnet::eval::load_model(&conv.join("model.safetensors")).unwrap();
+    let inside = predict::inside_of_test_set(net.as_ref(), mnist(), predict::inside::IMAGES);
+    assert_eq!(inside.images, 1000);
+    let counted: Vec<_> = inside
+        .histograms
+        .iter()
+        .map(|h| (h.layer.as_str(), h.counts.iter().sum::<u64>() / 1000))
+        .collect();
+    assert_eq!(counted, [("Relu1", 4 * 24 * 24), ("hidden 1 (relu)", 20)]);
+    let json = serde_json::to_value(&inside).unwrap();
+    assert_eq!(json["first_layer"]["kind"], "conv");
+    assert_eq!(json["histograms"][0]["edges"].as_array().unwrap().len(), 31);
+    let (net, _) = scratchnet::eval::load_model(&mlp.join("model.safetensors")).unwrap();
+    let inside = predict::inside_of_test_set(net.as_ref(), mnist(), 1000);
+    let json = serde_json::to_value(&inside).unwrap();
+    assert_eq!(json["first_layer"]["kind"], "dense");
+    assert_eq!(json["first_layer"]["units"], 30);
+    assert_eq!(json["histograms"][1]["layer"], "hidden 2 (sigmoid)");
+    assert_eq!(json["histograms"][1]["edges"][30], 1.0);
+    let total: u64 = inside.histograms[1].counts.iter().sum();
+    assert_eq!(total, 1000 * 20);
 }
 
 #[test]
@@ -327,4 +349,33 @@ fn huge_png() -> Vec<u8> {
     writer.write_image_data(&[255; 4097]).unwrap();
     writer.finish().unwrap();
     out
+}
+
+#[test]
+fn a_fashion_model_names_its_classes() {
+    let root = tempfile::tempdir().unwrap();
+    let run = root.path().join("fashion");
+    let out = run.to_str().unwrap();
+    ok(&[
+        "--quiet",
+        "train",
+        "--dataset",
+        "fashion-mnist",
+        "--iters",
+        "20",
+        "--out",
+        out,
+    ]);
+    let image = file(root.path(), "d.png", &drawn_digit(test_digits(1).row(0), 2));
+    let (line, p) = &predict_json(&run, &[&image])[0];
+    assert_contract_shape(line, p);
+    assert_eq!(p.classes[0], "T-shirt/top");
+    assert_eq!(p.classes[9], "Ankle boot");
+    let text = ok(&["predict", "--model", out, &image]);
+    let said = format!(
+        "d.png: {} {} (probability",
+        p.predicted, p.classes[p.predicted]
+    );
+    assert!(text.contains(&said), "{said:?} in {text}");
+    assert!(text.contains("9 Ankle boot "), "{text}");
 }

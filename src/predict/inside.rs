@@ -177,6 +177,21 @@ pub struct Inside {
     pub images: usize,
 }
 
+/// The test images the server's histograms are taken over: the first 1000.
+pub const IMAGES: usize = 1000;
+
+/// [`inside`] over the first `images` test images of `dataset` (all of them if fewer), with
+/// [`HISTOGRAM_BINS`] bins: what `/api/runs/<id>/inside` returns.
+pub fn inside_of_test_set(
+    net: &dyn Network<f32>,
+    dataset: &crate::data::Dataset,
+    images: usize,
+) -> Inside {
+    let rows: Vec<usize> = (0..images.min(dataset.x_test.nrows())).collect();
+    let x = dataset.x_test.select_dense(&rows);
+    inside(net, x.view(), HISTOGRAM_BINS)
+}
+
 /// [`first_layer`] and [`activation_histograms`] (`bins` bins) over `images` (N, in).
 pub fn inside(net: &dyn Network<f32>, images: ArrayView2<f32>, bins: usize) -> Inside {
     Inside {

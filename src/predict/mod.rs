@@ -11,7 +11,9 @@ pub mod mnist_style;
 pub mod prediction;
 
 pub use ink::{ink_from_png, ImageError};
-pub use inside::{activation_histograms, first_layer, inside, FirstLayer, Histogram, Inside};
+pub use inside::{
+    activation_histograms, first_layer, inside, inside_of_test_set, FirstLayer, Histogram, Inside,
+};
 pub use mnist_style::mnist_style;
 pub use prediction::{predict, LayerOutput, Model, Prediction};
 

@@ -123,3 +123,7 @@ impl Model {
         self.predict(input.view())
     }
 }
+
+#[cfg(test)]
+#[path = "prediction/tests.rs"]
+mod tests;

@@ -273,8 +273,8 @@ struct Namer {
 }
 
 impl Namer {
-    /// The name, per-sample shape and activation of `layer`'s output; `None` for an Affine's
-    /// (before its ReLU) and a Dropout's output, which are not shown.
+    /// The name and activation of `layer`'s output, its per-sample shape left in `shape`;
+    /// `None` for an Affine's (before its ReLU) and a Dropout's output, which are not shown.
     fn name<F: Float>(&mut self, layer: &Layer<F>) -> Option<(String, Option<Activation>)> {
         let spatial = self.shape.len() == 3;
         let (kind, slot, activation) = match layer {

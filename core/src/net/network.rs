@@ -54,8 +54,9 @@ pub trait Network<F: Float>: Send + Sync {
     /// Every layer's output in the evaluation forward of x: (N, in), input side first — each
     /// hidden layer after its activation, a conv net's maps (N, C, H, W) — ending with the
     /// class scores (N, classes), [`Network::predict`]'s numbers, named
-    /// [`SCORES`](super::layer_output::SCORES). Each network runs its own layers' forward; the
-    /// default knows only the scores.
+    /// [`SCORES`](super::layer_output::SCORES). Each network runs its own layers' forward on
+    /// the whole batch at once (every output is kept: give large sets in blocks of ~100 rows);
+    /// the default knows only the scores.
     fn layer_outputs(&self, x: ArrayView2<F>) -> Vec<LayerOutput<F>> {
         vec![LayerOutput::scores(self.predict(&x).into_dyn())]
     }
