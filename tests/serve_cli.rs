@@ -81,6 +81,30 @@ impl Drop for Server {
     }
 }
 
+/// A vertical bar of dark ink on white, 60 × 80 pixels, as a PNG file.
+fn write_bar_png(path: &Path) {
+    let (width, height) = (60u32, 80u32);
+    let pixels: Vec<u8> = (0..height)
+        .flat_map(|y| {
+            (0..width).map(move |x| {
+                if (25..35).contains(&x) && (8..72).contains(&y) {
+                    0
+                } else {
+                    255
+                }
+            })
+        })
+        .collect();
+    let mut encoder = png::Encoder::new(std::fs::File::create(path).unwrap(), width, height);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder
+        .write_header()
+        .unwrap()
+        .write_image_data(&pixels)
+        .unwrap();
+}
+
 fn answer(result: Result<ureq::Response, ureq::Error>) -> (u16, String) {
     match result {
         Ok(response) => (response.status(), response.into_string().unwrap()),
@@ -175,6 +199,52 @@ fn the_runs_folder_its_runs_and_a_broken_one() {
     let mistake = &evaluation["misclassified"][0];
     assert_ne!(mistake["label"], mistake["predicted"]);
     assert_eq!(mistake["pixels"].as_array().unwrap().len(), 784);
+
+    // A drawing: the server's numbers are `scratchnet predict --json`'s for the same bytes.
+    let png_path = dir.path().join("bar.png");
+    write_bar_png(&png_path);
+    let png = std::fs::read(&png_path).unwrap();
+    let served = ureq::post(&format!("{}/api/predict?model=small", server.base))
+        .set("Content-Type", "image/png")
+        .send_bytes(&png)
+        .unwrap()
+        .into_string()
+        .unwrap();
+    let served: Value = serde_json::from_str(&served).unwrap();
+    let typed = ok(&[
+        "predict",
+        "--json",
+        "--model",
+        run.to_str().unwrap(),
+        png_path.to_str().unwrap(),
+    ]);
+    let typed: Value = serde_json::from_str(typed.lines().next().unwrap()).unwrap();
+    assert_eq!(served, typed);
+    assert_eq!(served["input"].as_array().unwrap().len(), 784);
+    let (status, refused) = answer(
+        ureq::post(&format!("{}/api/predict?model=small", server.base)).send_bytes(b"not a png"),
+    );
+    assert_eq!(status, 400);
+    assert!(refused.contains("the drawing"), "{refused}");
+
+    // Inside: W1's 50 columns as 28 × 28 images, a histogram over 1000 test images' activations.
+    let inside = server.json("/api/runs/small/inside");
+    assert_eq!(inside["first_layer"]["kind"], "dense");
+    assert_eq!(inside["first_layer"]["units"], 50);
+    assert_eq!(
+        inside["first_layer"]["weights"][0]
+            .as_array()
+            .unwrap()
+            .len(),
+        784
+    );
+    let counts: u64 = inside["histograms"][0]["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_u64().unwrap())
+        .sum();
+    assert_eq!(counts, 1000 * 50);
 
     // A broken folder's own pages say why; the server is still up.
     assert_eq!(server.get("/api/runs/broken/evaluation").0, 404);

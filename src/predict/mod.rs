@@ -15,7 +15,7 @@ pub use inside::{
     activation_histograms, first_layer, inside, inside_of_test_set, FirstLayer, Histogram, Inside,
 };
 pub use mnist_style::mnist_style;
-pub use prediction::{predict, LayerOutput, Model, Prediction};
+pub use prediction::{classes_of, predict, LayerOutput, Model, Prediction};
 
 use crate::{Error, Result};
 use ndarray::{Array1, ArrayView1};

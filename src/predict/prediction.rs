@@ -83,6 +83,13 @@ pub fn predict(
     })
 }
 
+/// The class names of the dataset the weights file `path` was trained on (its config.json's;
+/// MNIST's digits without one).
+pub fn classes_of(path: &Path) -> Result<Vec<String>> {
+    let kind = crate::eval::trained_on(path)?.unwrap_or(DatasetKind::Mnist);
+    Ok(kind.class_names().iter().map(|c| c.to_string()).collect())
+}
+
 /// A saved network ready to predict: its weights and the names of its classes.
 pub struct Model {
     /// The network.
@@ -101,11 +108,9 @@ impl Model {
     /// shape and its checksum checked, and the class names of the dataset it was trained on.
     pub fn load(path: &Path) -> Result<Model> {
         let (net, warning) = crate::eval::load_model(path)?;
-        let kind = crate::eval::trained_on(path)?.unwrap_or(DatasetKind::Mnist);
-        let classes = kind.class_names().iter().map(|c| c.to_string()).collect();
         Ok(Model {
             net,
-            classes,
+            classes: classes_of(path)?,
             path: path.to_path_buf(),
             warning,
         })

@@ -7,6 +7,7 @@ use super::error::ApiError;
 use super::App;
 use crate::data::Dataset;
 use crate::eval;
+use crate::predict::{self, Prediction};
 use scratchnet_core::data::idx::NUM_CLASSES;
 use scratchnet_core::data::DatasetKind;
 use scratchnet_core::net::Network;
@@ -193,20 +194,28 @@ fn check_fits(net: &dyn Network<f32>, dataset: &Dataset) -> Result<(), ApiError>
 }
 
 impl App {
-    /// Inside run `id`'s network (wired to the predict module next).
-    pub fn inside(&self, id: &str) -> Result<serde_json::Value, ApiError> {
-        let _ = self.model_path(id, false)?;
-        Err(ApiError::internal("not built yet"))
+    /// Inside run `id`'s network: W1 as images and each hidden layer's activations over the
+    /// first test images.
+    pub fn inside(&self, id: &str) -> Result<predict::Inside, ApiError> {
+        let path = self.model_path(id, false)?;
+        let net = self.network(&path)?;
+        let dataset = self.dataset_of(&path)?;
+        check_fits(net.as_ref(), &dataset)?;
+        Ok(predict::inside_of_test_set(
+            net.as_ref(),
+            &dataset,
+            predict::inside::IMAGES,
+        ))
     }
 
-    /// A drawing through a model (wired to the predict module next).
-    pub fn predict(
-        &self,
-        id: &str,
-        best: bool,
-        _png: &[u8],
-    ) -> Result<serde_json::Value, ApiError> {
-        let _ = self.model_path(id, best)?;
-        Err(ApiError::internal("not built yet"))
+    /// A drawing (PNG bytes) through run `id`'s model (its best weights with `best`), turned
+    /// into an MNIST input the way `scratchnet predict` turns a file: the same numbers.
+    pub fn predict(&self, id: &str, best: bool, png: &[u8]) -> Result<Prediction, ApiError> {
+        let path = self.model_path(id, best)?;
+        let net = self.network(&path)?;
+        let input = predict::from_png(png).map_err(|e| ApiError::bad(e.in_file("the drawing")))?;
+        let classes = predict::classes_of(&path).map_err(|e| ApiError::bad(e.to_string()))?;
+        predict::predict(net.as_ref(), input.view(), &classes)
+            .map_err(|e| ApiError::bad(e.to_string()))
     }
 }
