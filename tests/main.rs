@@ -11,6 +11,8 @@ mod common;
 mod architecture;
 mod architecture_study_cli;
 mod bad_input_cli;
+#[cfg(feature = "serve")]
+mod browser;
 mod charts;
 mod checkpoint_trust_cli;
 mod cli_fetch;
