@@ -621,7 +621,13 @@ function drawRunCharts(live) {
   if (!lossSvg) return;
   const s = curveSeries(c, live.d.row.id, 'loss', PALETTE[0], curveView);
   const acc = s.acc.map((x, k) => ({ ...x, label: k ? 'train' : 'test', color: PALETTE[k] }));
-  acc.push(...finalPoints(live.d));
+  for (const [k, point] of finalPoints(live.d).entries()) {       // the curve goes on to the final weights
+    const last = acc[k].points[acc[k].points.length - 1];
+    if (point && (!last || point[0] > last[0])) {
+      acc[k].points = [...acc[k].points, point];
+      acc.push({ label: `final ${acc[k].label}`, color: acc[k].color, points: [point], noLegend: true });
+    }
+  }
   const xLabel = X_LABELS[curveView.x], xRange = sharedX(s.loss, acc);
   drawChart(lossSvg, s.loss, { xLabel, xRange, yLabel: 'loss', legend: document.getElementById('run-loss-legend') });
   drawChart(document.getElementById('run-acc'), acc, { xLabel, xRange, yLabel: 'accuracy', legend: document.getElementById('run-acc-legend') });
@@ -633,14 +639,12 @@ function drawRunCharts(live) {
   }
 }
 
-/** The final weights' accuracies (final.json) as single points at the run's last update. */
+/** The final weights' [test, train] accuracies (final.json) as points at the run's last update (or null). */
 function finalPoints(d) {
   const f = d.final, r = d.row, ipe = (d.curves && d.curves.iter_per_epoch) || 1;
   if (!f || !isNum(r.iterations)) return [];
   const x = curveView.x === 'epoch' ? r.iterations / ipe : curveView.x === 'time' ? r.train_s : r.iterations;
-  return [['final_test_acc', 'final test', PALETTE[0]], ['final_train_acc', 'final train', PALETTE[1]]]
-    .filter(([key]) => isNum(f[key]) && isNum(x))
-    .map(([key, label, color]) => ({ label, color, points: [[x, f[key]]] }));
+  return ['final_test_acc', 'final_train_acc'].map((key) => (isNum(f[key]) && isNum(x) ? [x, f[key]] : null));
 }
 
 /** Server-sent events: appends updates and epochs to the curves, redraws ≤ 5×/s, reloads at the end. */
