@@ -6,20 +6,31 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 const INDEX: &str = include_str!("../../assets/serve/index.html");
-const APP_JS: &str = include_str!("../../assets/serve/app.js");
 const APP_CSS: &str = include_str!("../../assets/serve/app.css");
+
+/// The scripts, by name: index.html loads them in this order (app.js last, it starts the page).
+const SCRIPTS: [(&str, &str); 6] = [
+    ("charts.js", include_str!("../../assets/serve/charts.js")),
+    ("runs.js", include_str!("../../assets/serve/runs.js")),
+    ("run.js", include_str!("../../assets/serve/run.js")),
+    ("study.js", include_str!("../../assets/serve/study.js")),
+    ("draw.js", include_str!("../../assets/serve/draw.js")),
+    ("app.js", include_str!("../../assets/serve/app.js")),
+];
 
 /// `GET /`: the single page.
 pub async fn index() -> Response {
     page(INDEX, "text/html; charset=utf-8")
 }
 
-/// `GET /assets/<name>`: the script and the style.
+/// `GET /assets/<name>`: the scripts and the style.
 pub async fn asset(Path(name): Path<String>) -> Response {
-    match name.as_str() {
-        "app.js" => page(APP_JS, "text/javascript; charset=utf-8"),
-        "app.css" => page(APP_CSS, "text/css; charset=utf-8"),
-        _ => super::error::ApiError::not_found("such asset").into_response(),
+    if name == "app.css" {
+        return page(APP_CSS, "text/css; charset=utf-8");
+    }
+    match SCRIPTS.iter().find(|(script, _)| *script == name) {
+        Some((_, body)) => page(body, "text/javascript; charset=utf-8"),
+        None => super::error::ApiError::not_found("such asset").into_response(),
     }
 }
 
