@@ -49,6 +49,12 @@ const BEST: &str = "best.safetensors";
 const AUGMENTATION: &str = "augmentation";
 const LEARNING_RATE: &str = "learning_rate";
 const REPORT: &str = "report.html";
+const ITERS_CSV: &str = "iters.csv";
+const EPOCHS_CSV: &str = "epochs.csv";
+const FINAL: &str = "final.json";
+const LIVE: &str = "live.jsonl";
+/// The stems of the charts every run may draw, before a conv net's figures, in report order.
+const CHART_STEMS: [&str; 4] = ["loss", "accuracy", LEARNING_RATE, AUGMENTATION];
 /// The prefix of the optimizer's tensors in a checkpoint.
 const OPTIMIZER: &str = "optimizer/";
 /// The metadata key of the resume state.
@@ -291,6 +297,41 @@ impl RunDir {
         self.path.join(CHECKPOINT)
     }
 
+    /// config.json: the settings and the sizes around them.
+    pub fn config_file(&self) -> PathBuf {
+        self.path.join(CONFIG)
+    }
+
+    /// final.json: the final weights' accuracies and the times.
+    pub fn final_file(&self) -> PathBuf {
+        self.path.join(FINAL)
+    }
+
+    /// iters.csv and epochs.csv: every loss; every accuracy measurement.
+    pub fn curve_files(&self) -> [PathBuf; 2] {
+        [self.path.join(ITERS_CSV), self.path.join(EPOCHS_CSV)]
+    }
+
+    /// live.jsonl: the run's progress line by line while it trains ([`super::live`]).
+    pub fn live(&self) -> PathBuf {
+        self.path.join(LIVE)
+    }
+
+    /// report.html.
+    pub fn report(&self) -> PathBuf {
+        self.path.join(REPORT)
+    }
+
+    /// The PNG charts and figures the folder holds, in the order its report shows them.
+    pub fn figures(&self) -> Vec<PathBuf> {
+        CHART_STEMS
+            .iter()
+            .chain(&FIGURE_STEMS)
+            .map(|stem| self.path.join(format!("{stem}.png")))
+            .filter(|png| png.is_file())
+            .collect()
+    }
+
     /// Whether the folder holds a checkpoint to continue from.
     pub fn has_checkpoint(&self) -> bool {
         self.checkpoint().exists()
@@ -453,13 +494,10 @@ impl RunDir {
             files.push(path);
             Ok(())
         };
-        write("iters.csv", history.iters_csv().as_bytes())?;
-        write("epochs.csv", history.epochs_csv().as_bytes())?;
+        write(ITERS_CSV, history.iters_csv().as_bytes())?;
+        write(EPOCHS_CSV, history.epochs_csv().as_bytes())?;
         let result = serde_json::to_string_pretty(&FinalResult::of(config, history));
-        write(
-            "final.json",
-            result.expect("final.json serialises").as_bytes(),
-        )?;
+        write(FINAL, result.expect("final.json serialises").as_bytes())?;
         if let Some(net) = net {
             let model = self.model();
             checkpoint::save(net, net.metadata(), &model)?;

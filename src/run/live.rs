@@ -23,9 +23,6 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// The file's name in a run folder.
-pub const LIVE: &str = "live.jsonl";
-
 /// How long a written line may wait in the buffer.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
 
@@ -81,10 +78,11 @@ pub struct LiveLog {
 }
 
 impl LiveLog {
-    /// Starts `dir/live.jsonl` afresh: `begin`, then every update and measurement of `history`
-    /// (a resumed run's; their times spread between its measurements).
-    pub fn start(dir: &Path, mut begin: Begin, history: &History) -> LiveLog {
-        let path = dir.join(LIVE);
+    /// Starts the file at `path` (a run's [`super::RunDir::live`]) afresh: `begin`, then every
+    /// update and measurement of `history` (a resumed run's; their times spread between its
+    /// measurements).
+    pub fn start(path: &Path, mut begin: Begin, history: &History) -> LiveLog {
+        let path = path.to_path_buf();
         let mut log = LiveLog {
             file: None,
             began: Instant::now(),
@@ -282,11 +280,12 @@ mod tests {
             batch_size: 10,
             unix_s: 0.0,
         };
-        let mut log = LiveLog::start(dir.path(), begin, &history);
+        let live = dir.path().join("live.jsonl");
+        let mut log = LiveLog::start(&live, begin, &history);
         log.step(3, 1.25);
         log.end(End::Stopped);
         assert!(log.failed().is_none());
-        let text = std::fs::read_to_string(dir.path().join(LIVE)).unwrap();
+        let text = std::fs::read_to_string(&live).unwrap();
         let lines: Vec<serde_json::Value> = text
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())

@@ -283,7 +283,7 @@ pub fn run_observed<N: RunNetwork>(
         unix_s: 0.0,
     };
     let mut hooks = Console {
-        live: live::LiveLog::start(dir.path(), begin, trainer.history()),
+        live: live::LiveLog::start(&dir.live(), begin, trainer.history()),
         dir,
         failed: None,
         progress,

@@ -14,18 +14,6 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The PNG figures of a run folder, in the order its report shows them.
-const FIGURES: [&str; 8] = [
-    "loss",
-    "accuracy",
-    "learning_rate",
-    "augmentation",
-    "filters_initial",
-    "filters",
-    "feature_maps",
-    "misclassified",
-];
-
 /// A run's page: its row, files and curves.
 #[derive(Serialize)]
 pub struct RunDetail {
@@ -92,30 +80,26 @@ impl App {
     /// Run `id`'s page.
     pub fn detail(&self, id: &str) -> Result<RunDetail, ApiError> {
         let path = self.run_path(id)?;
+        let dir = RunDir::open(&path);
         let row = super::index::read_row(&self.root, &path);
-        let config = read_json(&path.join("config.json")).ok();
-        let (curves, offset) = curves(&path, config.as_ref());
-        let files = |name: &str| format!("/files/{id}/{name}");
-        let figures = FIGURES
-            .iter()
-            .map(|stem| format!("{stem}.png"))
-            .filter(|name| path.join(name).is_file())
-            .map(|name| files(&name))
-            .collect();
+        let config = read_json(&dir.config_file()).ok();
+        let (curves, offset) = curves(&dir, config.as_ref());
+        let url = |file: &Path| {
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+            format!("/files/{id}/{}", name.unwrap_or_default())
+        };
+        let report = dir.report();
         Ok(RunDetail {
             live: Live {
                 running: row.state == "running",
                 offset,
             },
-            report: path
-                .join("report.html")
-                .is_file()
-                .then(|| files("report.html")),
-            final_result: read_json(&path.join("final.json")).ok(),
+            report: report.is_file().then(|| url(&report)),
+            final_result: read_json(&dir.final_file()).ok(),
+            figures: dir.figures().iter().map(|f| url(f)).collect(),
             row,
             config,
             curves,
-            figures,
         })
     }
 
@@ -160,14 +144,14 @@ impl App {
     }
 }
 
-/// The curves of the run at `path`, and the live file's length they were read at.
-fn curves(path: &Path, config: Option<&Value>) -> (Curves, u64) {
+/// The curves of the run in `dir`, and the live file's length they were read at.
+fn curves(dir: &RunDir, config: Option<&Value>) -> (Curves, u64) {
     let mut curves = Curves {
         iter_per_epoch: config.and_then(|c| c["iter_per_epoch"].as_u64()),
         batch_size: config.and_then(|c| c["batch_size"].as_u64()),
         ..Curves::default()
     };
-    let (lines, offset) = watch::lines_from(path, 0);
+    let (lines, offset) = watch::lines_from(dir.path(), 0);
     if !lines.is_empty() {
         for line in lines
             .iter()
@@ -184,12 +168,13 @@ fn curves(path: &Path, config: Option<&Value>) -> (Curves, u64) {
         return (curves, offset);
     }
     // A run from before live.jsonl: its CSV files, the times spread between measurements.
+    let [iters, epochs] = dir.curve_files();
     let history = History {
-        train_loss_list: read_csv::<(u64, f64)>(&path.join("iters.csv"))
+        train_loss_list: read_csv::<(u64, f64)>(&iters)
             .into_iter()
             .map(|(_, loss)| loss)
             .collect(),
-        epochs: read_csv(&path.join("epochs.csv")),
+        epochs: read_csv(&epochs),
         ..History::default()
     };
     curves.t = crate::run::live::update_times(&history);

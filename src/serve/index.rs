@@ -125,7 +125,7 @@ pub fn folders(root: &Path) -> Vec<PathBuf> {
 
 fn stamp(path: &Path) -> Stamp {
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    let live = std::fs::metadata(path.join(crate::run::live::LIVE))
+    let live = std::fs::metadata(RunDir::open(path).live())
         .ok()
         .and_then(|m| Some((m.len(), m.modified().ok()?)));
     Stamp {
@@ -214,7 +214,7 @@ fn run_row(path: &Path, row: &mut Row) {
         }
         return;
     }
-    let config = match read_json(&path.join("config.json")) {
+    let config = match read_json(&dir.config_file()) {
         Ok(config) => config,
         Err(why) => return broken(row, why),
     };
@@ -237,7 +237,7 @@ fn run_row(path: &Path, row: &mut Row) {
         RunState::Interrupted => "interrupted",
         _ => "started",
     };
-    if let Ok(result) = read_json(&path.join("final.json")) {
+    if let Ok(result) = read_json(&dir.final_file()) {
         row.iterations = result["iterations"].as_u64();
         row.final_train_acc = result["final_train_acc"].as_f64();
         row.final_test_acc = result["final_test_acc"].as_f64();

@@ -2,6 +2,7 @@
 //! training, how far it got, and the lines added since an offset — what the live curves and the
 //! event stream are made of.
 
+use crate::run::RunDir;
 use serde_json::Value;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -23,7 +24,7 @@ pub struct LiveSummary {
 
 /// The summary of `run/live.jsonl` (the default when there is none).
 pub fn summary(run: &Path) -> LiveSummary {
-    let path = run.join(crate::run::live::LIVE);
+    let path = RunDir::open(run).live();
     let Ok(mut file) = std::fs::File::open(&path) else {
         return LiveSummary::default();
     };
@@ -62,7 +63,7 @@ pub fn summary(run: &Path) -> LiveSummary {
 /// Whether the run at `run` is training: [`summary`]'s `running`, from the file's first and
 /// last line only (cheap enough for every poll).
 pub fn running(run: &Path) -> bool {
-    let path = run.join(crate::run::live::LIVE);
+    let path = RunDir::open(run).live();
     let Ok(mut file) = std::fs::File::open(&path) else {
         return false;
     };
@@ -112,7 +113,7 @@ pub fn signal(pid: u32, signal: i32) -> bool {
 /// The whole lines of `run/live.jsonl` from byte `from` on (at most [`MAX_CHUNK`] bytes), and
 /// the offset just after the last of them.
 pub fn lines_from(run: &Path, from: u64) -> (Vec<String>, u64) {
-    let path = run.join(crate::run::live::LIVE);
+    let path = RunDir::open(run).live();
     let Ok(mut file) = std::fs::File::open(path) else {
         return (Vec::new(), from);
     };
@@ -141,7 +142,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(summary(dir.path()), LiveSummary::default());
         let me = std::process::id();
-        let live = dir.path().join(crate::run::live::LIVE);
+        let live = RunDir::open(dir.path()).live();
         let mut text = format!("{{\"begin\":{{\"pid\":{me}}}}}\n");
         for i in 1..=2000 {
             text.push_str(&format!("{{\"i\":{i},\"loss\":0.5,\"t\":1.0}}\n"));
@@ -169,7 +170,7 @@ mod tests {
     #[test]
     fn lines_come_whole_from_an_offset() {
         let dir = tempfile::tempdir().unwrap();
-        let live = dir.path().join(crate::run::live::LIVE);
+        let live = RunDir::open(dir.path()).live();
         std::fs::write(&live, "{\"i\":1}\n{\"i\":2}\n{\"i\":").unwrap();
         let (lines, next) = lines_from(dir.path(), 0);
         assert_eq!(lines, ["{\"i\":1}", "{\"i\":2}"]);
