@@ -96,7 +96,12 @@ function followLive(id, live, seq) {
   const es = new EventSource(`/api/runs/${encId(id)}/events?from=${encodeURIComponent(live.d.live.offset ?? 0)}`);
   let timer = null;
   const schedule = () => { if (!timer) timer = setTimeout(() => { timer = null; drawRunCharts(live); }, 200); };
-  const reload = (delay) => setTimeout(() => { if (!stale(seq)) route(); }, delay);
+  // The page is drawn again; a note survives it (route() clears the message area first).
+  const reload = (delay, note) => setTimeout(() => {
+    if (stale(seq)) return;
+    route();
+    if (note) showMessage(note, 'info');
+  }, delay);
   onLeave(() => { es.close(); clearTimeout(timer); });
   es.onmessage = (ev) => {
     let m;
@@ -107,7 +112,7 @@ function followLive(id, live, seq) {
       if (isNum(m.begin.iters_num)) live.iters = m.begin.iters_num;
       if (isNum(m.begin.iter_per_epoch)) c.iter_per_epoch = m.begin.iter_per_epoch;
     }
-    if ('end' in m) { es.close(); showMessage(`Training ${m.end}.`, 'info'); reload(300); }
+    if ('end' in m) { es.close(); reload(300, `Training ${m.end}.`); }
   };
   es.onerror = () => { es.close(); reload(2000); };   // reconnect with a fresh offset
 }

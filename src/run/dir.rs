@@ -496,7 +496,8 @@ impl RunDir {
         };
         write(ITERS_CSV, history.iters_csv().as_bytes())?;
         write(EPOCHS_CSV, history.epochs_csv().as_bytes())?;
-        let result = serde_json::to_string_pretty(&FinalResult::of(config, history));
+        let result =
+            serde_json::to_string_pretty(&super::final_result::FinalResult::of(config, history));
         write(FINAL, result.expect("final.json serialises").as_bytes())?;
         if let Some(net) = net {
             let model = self.model();
@@ -559,44 +560,5 @@ fn remove_if_present(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path, e)),
         _ => Ok(()),
-    }
-}
-
-/// final.json: what the final weights score (the book's "Final Test Accuracy" is
-/// `final_test_acc`, on the whole test set) and what the run took.
-#[derive(Serialize)]
-struct FinalResult<'a> {
-    iterations: usize,
-    samples_seen: usize,
-    /// On the first `train_rows` training images (those the schedule measures).
-    final_train_acc: f64,
-    train_rows: usize,
-    final_test_acc: f64,
-    test_rows: usize,
-    train_s: f64,
-    eval_s: f64,
-    /// With a validation split: the measurement of the best validation accuracy.
-    best: Option<&'a scratchnet_core::train::EpochRecord>,
-    /// With early stopping: the updates made when its patience ran out.
-    stopped_early: Option<usize>,
-}
-
-impl<'a> FinalResult<'a> {
-    fn of(config: &ConfigFile, history: &'a History) -> Self {
-        let train = &config.settings.train;
-        let (train_rows, _) = train.eval.rows(config.train_size, config.test_size);
-        let iterations = history.train_loss_list.len();
-        FinalResult {
-            iterations,
-            samples_seen: iterations * train.batch_size,
-            final_train_acc: history.final_train_acc,
-            train_rows,
-            final_test_acc: history.final_test_acc,
-            test_rows: config.test_size,
-            train_s: history.train_seconds,
-            eval_s: history.eval_seconds,
-            best: history.best.as_deref(),
-            stopped_early: history.stopped_early,
-        }
     }
 }

@@ -6,6 +6,7 @@ mod agree;
 pub mod book;
 pub mod dir;
 pub mod figures;
+mod final_result;
 pub mod live;
 mod report;
 mod report_tools;
