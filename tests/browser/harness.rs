@@ -57,6 +57,41 @@ macro_rules! wait_for {
     }};
 }
 
+/// `chromedriver` on PATH.
+fn chromedriver() -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("chromedriver"))
+            .find(|file| file.is_file())
+    })
+}
+
+/// On a machine without them, installs Chromium and its WebDriver from Debian's archive where
+/// that can be done here (apt-get, as root), saying so: `cargo test` does its own set-up, as it
+/// fetches MNIST. Elsewhere the tests fail naming what to install.
+fn install_once() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        if chromedriver().is_some() && Path::new(CHROMIUM).is_file() || !root {
+            return;
+        }
+        let apt = |args: &[&str]| {
+            eprintln!("browser tests: apt-get {}", args.join(" "));
+            Command::new("apt-get")
+                .args(args)
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        let packages = ["install", "-y", "chromium", "chromium-driver"];
+        if !apt(&packages) {
+            apt(&["update"]);
+            apt(&packages);
+        }
+    });
+}
+
 /// `chromedriver --port=N` on a free port, in a process group of its own: dropping it ends
 /// chromedriver and the Chromium it started, even when a test failed half-way.
 pub(super) struct Driver {
@@ -66,12 +101,8 @@ pub(super) struct Driver {
 
 impl Driver {
     pub(super) fn start() -> Driver {
-        let found = std::env::var_os("PATH").and_then(|path| {
-            std::env::split_paths(&path)
-                .map(|dir| dir.join("chromedriver"))
-                .find(|file| file.is_file())
-        });
-        let Some(chromedriver) = found else {
+        install_once();
+        let Some(chromedriver) = chromedriver() else {
             panic!("chromedriver is not on PATH: the browser tests need it; {INSTALL}");
         };
         assert!(
