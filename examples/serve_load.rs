@@ -57,7 +57,7 @@ fn main() {
     );
 
     println!("\n== a drawing predicted (TwoLayerNet, a test digit as PNG)");
-    let png = digit_png(dir.path());
+    let png = digit_png();
     match post_many(&format!("{base}/api/predict?model=model"), &png, 100) {
         Ok(seconds) => report("POST /api/predict (round trip)", &seconds, 0),
         Err(e) => println!("  POST /api/predict failed: {e}"),
@@ -181,25 +181,17 @@ fn post_many(url: &str, body: &[u8], n: usize) -> Result<Vec<f64>, String> {
         .collect()
 }
 
-/// A drawn "1" as a PNG: a vertical bar of dark ink on white, as a person would draw it.
-fn digit_png(dir: &Path) -> Vec<u8> {
-    let path = dir.join("digit.png");
-    let mut pixels = vec![255u8; 28 * 28];
-    for y in 4..24 {
-        for x in 13..16 {
-            pixels[y * 28 + x] = 0;
+/// A "1" as a PNG: a vertical bar, white on black as MNIST stores its digits.
+fn digit_png() -> Vec<u8> {
+    let bar = ndarray::Array1::from_shape_fn(28 * 28, |i| {
+        let (y, x) = (i / 28, i % 28);
+        if (4..24).contains(&y) && (13..16).contains(&x) {
+            1.0
+        } else {
+            0.0
         }
-    }
-    let file = std::fs::File::create(&path).unwrap();
-    let mut encoder = png::Encoder::new(file, 28, 28);
-    encoder.set_color(png::ColorType::Grayscale);
-    encoder.set_depth(png::BitDepth::Eight);
-    encoder
-        .write_header()
-        .unwrap()
-        .write_image_data(&pixels)
-        .unwrap();
-    std::fs::read(path).unwrap()
+    });
+    scratchnet::predict::input_png(bar.view()).expect("a 28 × 28 image")
 }
 
 #[derive(Default)]

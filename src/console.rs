@@ -72,9 +72,22 @@ pub fn write_bytes(bytes: &[u8]) {
     }
 }
 
+/// Whether a reader gone away leaves the program running ([`outlive_readers`]).
+static OUTLIVE: AtomicBool = AtomicBool::new(false);
+
+/// For a program that serves others (`scratchnet serve`): a closed standard output ends its
+/// printing, not the program. The caller also ignores SIGPIPE.
+pub fn outlive_readers() {
+    OUTLIVE.store(true, Ordering::SeqCst);
+}
+
 /// Says once that standard output failed, and marks the command as failed.
 fn report(e: &std::io::Error) {
     if FAILED.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    if e.kind() == std::io::ErrorKind::BrokenPipe && OUTLIVE.load(Ordering::SeqCst) {
+        // Nobody reads any more: nothing to say it to.
         return;
     }
     if e.kind() == std::io::ErrorKind::BrokenPipe {

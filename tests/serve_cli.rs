@@ -420,6 +420,49 @@ fn a_run_started_from_the_page_is_watched_stopped_and_resumed_to_the_same_weight
 }
 
 #[test]
+fn a_closed_output_or_a_client_gone_mid_answer_does_not_end_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    std::fs::create_dir_all(&runs).unwrap();
+    for n in 0..300 {
+        std::fs::create_dir(runs.join(format!("r{n:03}"))).unwrap();
+        std::fs::write(runs.join(format!("r{n:03}/config.json")), "{}").unwrap();
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    // Its standard output is a pipe nobody reads any more (`scratchnet serve | head -1` once
+    // head has its line): the server's lines fail to print; it goes on serving.
+    let mut child =
+        crate::common::command(&["serve", "--runs", runs.to_str().unwrap(), "--port", &port])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+    drop(child.stdout.take());
+    let address = format!("127.0.0.1:{port}");
+    let base = format!("http://{address}");
+    wait_until("the server listening", || {
+        TcpStream::connect(&address).is_ok()
+    });
+    // Clients that ask for the 300-row listing and hang up without reading it.
+    for _ in 0..20 {
+        let mut stream = TcpStream::connect(&address).unwrap();
+        write!(stream, "GET /api/runs HTTP/1.1\r\nHost: {address}\r\n\r\n").unwrap();
+        drop(stream);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, body) = answer(ureq::get(&format!("{base}/api/runs")).call());
+    assert_eq!(status, 200, "{body}");
+    assert!(child.try_wait().unwrap().is_none(), "the server ended");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
 fn a_stopped_server_stops_its_runs_with_a_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let runs = dir.path().join("runs");

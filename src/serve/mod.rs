@@ -71,6 +71,14 @@ impl App {
 /// Serves until the process is stopped; `on_ready` gets the page's address (with the token)
 /// once the port is open.
 pub fn serve(options: Options, on_ready: impl FnOnce(&str)) -> crate::Result<()> {
+    // A server outlives its readers: a client gone mid-answer, or a closed standard output,
+    // must be an error on that write, not the end of the server (the command line restores
+    // SIGPIPE's default, which ends the program, for `scratchnet … | head`).
+    // SAFETY: setting a signal's disposition has no memory effects.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+    crate::console::outlive_readers();
     guard::check_bind(options.host, options.token).map_err(crate::Error::Refused)?;
     std::fs::create_dir_all(&options.runs).map_err(|e| crate::Error::io(&options.runs, e))?;
     let root = options
