@@ -191,6 +191,17 @@ fn the_runs_folder_its_runs_and_a_broken_one() {
     assert!(times.windows(2).all(|w| w[0].as_f64() <= w[1].as_f64()));
     assert_eq!(detail["curves"]["epochs"][0]["iteration"], 0);
     assert_eq!(detail["live"]["running"], false);
+    // The polling form: every line of live.jsonl as JSON, and where the next poll starts.
+    let live_file = std::fs::read_to_string(run.join("live.jsonl")).unwrap();
+    let polled = server.json("/api/runs/small/live?from=0");
+    let lines = polled["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), live_file.lines().count());
+    assert_eq!(lines.iter().filter(|l| l["i"].is_u64()).count(), 120);
+    assert_eq!(lines.last().unwrap()["end"], "finished");
+    assert_eq!(polled["next"], live_file.len());
+    assert_eq!(polled["running"], false);
+    let after = server.json(&format!("/api/runs/small/live?from={}", live_file.len()));
+    assert_eq!(after["lines"].as_array().unwrap().len(), 0);
     assert_eq!(detail["report"], "/files/small/report.html");
     assert_eq!(server.get("/files/small/report.html").0, 200);
 

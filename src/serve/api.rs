@@ -114,19 +114,7 @@ async fn run_get(
         "events" => events(app, id, from).await,
         "live" => {
             let path = app.run_path(&id)?;
-            blocking(move || {
-                let (lines, next) = super::watch::lines_from(&path, from);
-                let lines: Vec<Value> = lines
-                    .iter()
-                    .filter_map(|l| serde_json::from_str(l).ok())
-                    .collect();
-                let running = super::watch::running(&path);
-                Ok(
-                    Json(json!({ "lines": lines, "next": next, "running": running }))
-                        .into_response(),
-                )
-            })
-            .await
+            blocking(move || Ok(live_page(&path, from))).await
         }
         "evaluation" => {
             let _permit = app.heavy_permit().await?;
@@ -138,6 +126,26 @@ async fn run_get(
         }
         _ => blocking(move || Ok(Json(app.detail(&id)?).into_response())).await,
     }
+}
+
+/// `/live?from=`: `{"lines":[…],"next":N,"running":bool}`. The lines go out as the trainer
+/// wrote them, each checked to be JSON (a line that is not is left out) but not parsed into
+/// values and printed again: a poller catching up on a long run costs a copy, not a rebuild.
+fn live_page(path: &std::path::Path, from: u64) -> Response {
+    let (lines, next) = super::watch::lines_from(path, from);
+    let valid = lines
+        .iter()
+        .filter(|l| serde_json::from_str::<serde::de::IgnoredAny>(l).is_ok());
+    let mut body = String::from("{\"lines\":[");
+    for (k, line) in valid.enumerate() {
+        if k > 0 {
+            body.push(',');
+        }
+        body.push_str(line);
+    }
+    let running = super::watch::running(path);
+    body.push_str(&format!("],\"next\":{next},\"running\":{running}}}"));
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// `rest` split into an id and its last part when that is one of `actions` (`""` otherwise).

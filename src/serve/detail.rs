@@ -151,7 +151,7 @@ fn curves(dir: &RunDir, config: Option<&Value>) -> (Curves, u64) {
         batch_size: config.and_then(|c| c["batch_size"].as_u64()),
         ..Curves::default()
     };
-    let (lines, offset) = watch::lines_from(dir.path(), 0);
+    let (lines, offset) = watch::all_lines(dir.path());
     if !lines.is_empty() {
         for line in lines
             .iter()

@@ -8,7 +8,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 /// The most bytes one read of new lines returns (a watcher far behind catches up in steps).
-pub const MAX_CHUNK: u64 = 4 << 20;
+pub const MAX_CHUNK: u64 = 1 << 20;
 
 /// How far a run got, from the end of its live.jsonl.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -110,9 +110,23 @@ pub fn signal(pid: u32, signal: i32) -> bool {
     pid > 0 && unsafe { libc::kill(pid, signal) } == 0
 }
 
+/// The most bytes of a live file a run's page reads for its curves (a hundred million updates'
+/// worth is not a file a run writes).
+pub const MAX_WHOLE: u64 = 256 << 20;
+
 /// The whole lines of `run/live.jsonl` from byte `from` on (at most [`MAX_CHUNK`] bytes), and
 /// the offset just after the last of them.
 pub fn lines_from(run: &Path, from: u64) -> (Vec<String>, u64) {
+    lines_within(run, from, MAX_CHUNK)
+}
+
+/// Every whole line of `run/live.jsonl` (at most [`MAX_WHOLE`] bytes), and the offset after
+/// them.
+pub fn all_lines(run: &Path) -> (Vec<String>, u64) {
+    lines_within(run, 0, MAX_WHOLE)
+}
+
+fn lines_within(run: &Path, from: u64, limit: u64) -> (Vec<String>, u64) {
     let path = RunDir::open(run).live();
     let Ok(mut file) = std::fs::File::open(path) else {
         return (Vec::new(), from);
@@ -124,7 +138,7 @@ pub fn lines_from(run: &Path, from: u64) -> (Vec<String>, u64) {
         return (Vec::new(), from);
     }
     let mut bytes = Vec::new();
-    let _ = file.take(MAX_CHUNK).read_to_end(&mut bytes);
+    let _ = file.take(limit).read_to_end(&mut bytes);
     let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     let lines = String::from_utf8_lossy(&bytes[..whole])
         .lines()
