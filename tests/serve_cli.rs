@@ -250,6 +250,21 @@ fn the_runs_folder_its_runs_and_a_broken_one() {
     );
     assert_eq!(status, 400);
     assert!(refused.contains("the drawing"), "{refused}");
+    // A small file claiming a large picture is refused before it is decoded.
+    let large = dir.path().join("large.png");
+    let mut encoder = png::Encoder::new(std::fs::File::create(&large).unwrap(), 2000, 2000);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder
+        .write_header()
+        .unwrap()
+        .write_image_data(&vec![255u8; 2000 * 2000])
+        .unwrap();
+    let (status, refused) = answer(
+        ureq::post(&format!("{}/api/predict?model=small", server.base))
+            .send_bytes(&std::fs::read(&large).unwrap()),
+    );
+    assert_eq!(status, 400);
+    assert!(refused.contains("2000 × 2000 pixels"), "{refused}");
 
     // Inside: W1's 50 columns as 28 × 28 images, a histogram over 1000 test images' activations.
     let inside = server.json("/api/runs/small/inside");
