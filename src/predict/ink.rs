@@ -29,13 +29,15 @@ pub enum ImageError {
     /// The PNG is truncated or damaged: the decoder's reason.
     #[error("a damaged or truncated PNG ({0})")]
     Damaged(String),
-    /// Wider or taller than [`MAX_SIDE`].
-    #[error("{width} × {height} pixels, larger than the {MAX_SIDE} × {MAX_SIDE} accepted")]
+    /// Wider or taller than the largest side accepted ([`MAX_SIDE`] unless the caller says).
+    #[error("{width} × {height} pixels, larger than the {max} × {max} accepted")]
     TooLarge {
         /// Its width in pixels.
         width: u32,
         /// Its height in pixels.
         height: u32,
+        /// The largest side accepted.
+        max: u32,
     },
     /// No pixel at all.
     #[error("an empty image ({width} × {height} pixels)")]
@@ -67,6 +69,12 @@ impl ImageError {
 /// The ink of every pixel of a PNG image: (height, width), values in 0..1 (see the module's
 /// rules: composited over white, `1 − luminance`, or luminance for a mostly dark image).
 pub fn ink_from_png(bytes: &[u8]) -> Result<Array2<f32>, ImageError> {
+    ink_from_png_within(bytes, MAX_SIDE)
+}
+
+/// [`ink_from_png`] for images of at most `max_side` pixels a side, refused from the header,
+/// before any pixel is decoded (a small file can claim a huge picture).
+pub fn ink_from_png_within(bytes: &[u8], max_side: u32) -> Result<Array2<f32>, ImageError> {
     if !bytes.starts_with(&PNG_SIGNATURE) {
         return Err(ImageError::NotPng);
     }
@@ -78,8 +86,12 @@ pub fn ink_from_png(bytes: &[u8]) -> Result<Array2<f32>, ImageError> {
     if width == 0 || height == 0 {
         return Err(ImageError::Empty { width, height });
     }
-    if width > MAX_SIDE || height > MAX_SIDE {
-        return Err(ImageError::TooLarge { width, height });
+    if width > max_side || height > max_side {
+        return Err(ImageError::TooLarge {
+            width,
+            height,
+            max: max_side,
+        });
     }
     let mut buffer = vec![0; reader.output_buffer_size()];
     let frame = reader.next_frame(&mut buffer).map_err(damaged)?;

@@ -24,7 +24,12 @@ use std::path::Path;
 /// The MNIST input of a drawing given as PNG bytes: 784 values in 0..1, row-major 28 × 28
 /// ([`ink_from_png`], then [`mnist_style`]).
 pub fn from_png(bytes: &[u8]) -> Result<Array1<f32>, ImageError> {
-    mnist_style(ink_from_png(bytes)?.view())
+    from_png_within(bytes, ink::MAX_SIDE)
+}
+
+/// [`from_png`] for drawings of at most `max_side` pixels a side (the server's limit).
+pub fn from_png_within(bytes: &[u8], max_side: u32) -> Result<Array1<f32>, ImageError> {
+    mnist_style(ink::ink_from_png_within(bytes, max_side)?.view())
 }
 
 /// The PNG file `path` as an MNIST input; errors name the file.

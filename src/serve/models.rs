@@ -179,27 +179,9 @@ impl App {
     }
 }
 
-/// The largest drawing the server decodes, in pixels: the page's canvas is 280 × 280, and a
-/// small PNG can claim a large picture (4096² RGBA at 16 bits decodes to 134 MB).
-const MAX_DRAWING: u64 = 1024 * 1024;
-
-/// Refuses a PNG whose header claims more than [`MAX_DRAWING`] pixels, before decoding it (its
-/// header: the 8-byte signature, then IHDR's length and type, then width and height).
-fn check_drawing_size(png: &[u8]) -> Result<(), ApiError> {
-    let be = |at: usize| {
-        png.get(at..at + 4)
-            .map(|b| u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]])))
-    };
-    if let (Some(width), Some(height)) = (be(16), be(20)) {
-        if width * height > MAX_DRAWING {
-            return Err(ApiError::bad(format!(
-                "the drawing is {width} × {height} pixels; the server takes at most {MAX_DRAWING} \
-                 (`scratchnet predict` takes larger files)"
-            )));
-        }
-    }
-    Ok(())
-}
+/// The largest side of a drawing the server decodes, in pixels: the page's canvas is 280 × 280,
+/// and a small PNG can claim a large picture (4096² RGBA at 16 bits decodes to 134 MB).
+const MAX_DRAWING_SIDE: u32 = 1024;
 
 /// Refuses a model whose input or output does not fit the dataset.
 fn check_fits(net: &dyn Network<f32>, dataset: &Dataset) -> Result<(), ApiError> {
@@ -235,8 +217,8 @@ impl App {
     pub fn predict(&self, id: &str, best: bool, png: &[u8]) -> Result<Prediction, ApiError> {
         let path = self.model_path(id, best)?;
         let net = self.network(&path)?;
-        check_drawing_size(png)?;
-        let input = predict::from_png(png).map_err(|e| ApiError::bad(e.in_file("the drawing")))?;
+        let input = predict::from_png_within(png, MAX_DRAWING_SIDE)
+            .map_err(|e| ApiError::bad(e.in_file("the drawing")))?;
         let classes = predict::classes_of(&path).map_err(|e| ApiError::bad(e.to_string()))?;
         predict::predict(net.as_ref(), input.view(), &classes)
             .map_err(|e| ApiError::bad(e.to_string()))
