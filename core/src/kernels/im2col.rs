@@ -9,12 +9,13 @@
 //! ```
 //!
 //! [`im2col`] and [`col2im`] are the plain references, loop for loop the book's layout; the
-//! convolution layer's fast route works one image at a time on each image's block of `col`
-//! transposed, (C·FH·FW, OH·OW), with [`im2col_image`] and [`col2im_image`], which read and add
-//! the same numbers in the same order (tests compare the bits).
+//! convolution layer's fast route works one image at a time, with the same numbers written
+//! straight into the packed kernel's operand layout — [`im2col_panels`] (colᵀ for the
+//! forward), [`col_panels`] (col for dW) — and [`col2im_image`], which adds them back in the
+//! reference's order (tests compare the bits).
 
 use crate::Float;
-use ndarray::{Array2, Array4, ArrayView2, ArrayView3, ArrayView4, ArrayViewMut2, ArrayViewMut3};
+use ndarray::{Array2, Array3, Array4, ArrayView2, ArrayView3, ArrayView4, ArrayViewMut3};
 
 /// A filter's or pooling window's geometry: `filter_h × filter_w`, moved by `stride`, over
 /// the input padded with `pad` zeros on every side.
@@ -131,58 +132,122 @@ pub fn col2im<F: Float>(
         .to_owned()
 }
 
-/// [`im2col`] for one image, transposed: x (C, H, W) → colᵀ (C·FH·FW, OH·OW), row
-/// (c, fh, fw) holding what the filter's element (c, fh, fw) sees at each output position.
-/// colᵀ must have that shape; every element is written.
-pub fn im2col_image<F: Float>(input: ArrayView3<F>, window: &Window, col_t: ArrayViewMut2<F>) {
-    let rows = window.patch_len(input.dim().0);
-    im2col_rows(input, window, 0..rows, col_t);
-}
-
-/// Rows `rows` of [`im2col_image`]'s colᵀ: x (C, H, W) → part (rows.len(), OH·OW), row r of
-/// the part being colᵀ's row `rows.start + r`. Every element of the part is written.
-pub fn im2col_rows<F: Float>(
-    input: ArrayView3<F>,
-    window: &Window,
-    rows: std::ops::Range<usize>,
-    mut part: ArrayViewMut2<F>,
-) {
+/// [`im2col`] for one image, transposed and packed as the packed kernel's B operand (see
+/// [`Panels`](super::packed::Panels)): colᵀ (K, OH·OW) with K = C·FH·FW, row (c, fh, fw) holding
+/// what the filter's element (c, fh, fw) sees at each output position, laid in panels of `nr`
+/// positions, each row after row: `dst[(q·K + r)·nr + j] = colᵀ[r, q·nr + j]`, 0 past the last
+/// position. With `nr` = OH·OW this is colᵀ row-major. Every element of `dst` is written.
+pub fn im2col_panels<F: Float>(input: ArrayView3<F>, window: &Window, nr: usize, dst: &mut [F]) {
     let (c, h, w) = input.dim();
     let (oh, ow) = output_size_of(window, h, w);
-    assert!(
-        rows.end <= window.patch_len(c),
-        "colᵀ has {} rows",
-        window.patch_len(c)
-    );
-    assert_eq!(part.dim(), (rows.len(), oh * ow), "colᵀ's part's shape");
+    let (k, positions) = (window.patch_len(c), oh * ow);
+    let padded = positions.div_ceil(nr) * nr;
+    assert_eq!(dst.len(), padded * k, "colᵀ's panels' length");
     let (fh, fw, s) = (window.filter_h, window.filter_w, window.stride);
     // The image's values in (c, y, x) order (a copy only if x is not stored that way).
     let input = input.as_standard_layout();
     let image = input.as_slice().expect("standard layout");
-    for (r, mut row) in rows.zip(part.rows_mut()) {
+    for r in 0..k {
         let (ch, dy, dx) = (r / (fh * fw), r / fw % fh, r % fw);
         let inside = window.inside(dx, w, ow);
-        let row = row.as_slice_mut().expect("colᵀ rows are contiguous");
-        for (y, out) in row.chunks_exact_mut(ow).enumerate() {
-            let Some(sy) = window.source(y, dy, h) else {
-                out.fill(F::zero());
+        let mut row = PanelRow { dst, k, nr, r };
+        for y in 0..oh {
+            let at = y * ow;
+            let Some(sy) = window.source(y, dy, h).filter(|_| !inside.is_empty()) else {
+                row.put(at, ow, |_| F::zero());
                 continue;
             };
-            out[..inside.start].fill(F::zero());
-            out[inside.end..].fill(F::zero());
+            row.put(at, inside.start, |_| F::zero());
+            row.put(at + inside.end, ow - inside.end, |_| F::zero());
             let src = &image[(ch * h + sy) * w..(ch * h + sy + 1) * w];
             let first = inside.start * s + dx - window.pad;
-            let out = &mut out[inside.clone()];
-            if s == 1 {
-                out.copy_from_slice(&src[first..first + out.len()]);
-            } else {
-                for (i, o) in out.iter_mut().enumerate() {
-                    *o = src[first + i * s];
-                }
+            row.put(at + inside.start, inside.len(), |i| src[first + i * s]);
+        }
+        row.put(positions, padded - positions, |_| F::zero());
+    }
+}
+
+/// Row `r` of a (K, positions) matrix laid in panels of `nr` positions (see [`im2col_panels`]).
+struct PanelRow<'a, F> {
+    dst: &'a mut [F],
+    k: usize,
+    nr: usize,
+    r: usize,
+}
+
+impl<F: Float> PanelRow<'_, F> {
+    /// Writes `value(i)` at position `p + i` of the row, for i in 0..len: runs within a panel
+    /// are contiguous.
+    #[inline(always)]
+    fn put(&mut self, mut p: usize, len: usize, value: impl Fn(usize) -> F) {
+        let mut i = 0;
+        while i < len {
+            let (q, j) = (p / self.nr, p % self.nr);
+            let run = (self.nr - j).min(len - i);
+            let at = (q * self.k + self.r) * self.nr + j;
+            for (t, d) in self.dst[at..at + run].iter_mut().enumerate() {
+                *d = value(i + t);
             }
+            (i, p) = (i + run, p + run);
         }
     }
 }
+
+/// x (C, H, W) into `padded` (C, H + 2·pad, W + 2·pad): x inside, zeros around (the input
+/// [`col_panels`] reads).
+pub fn pad_image<F: Float>(input: ArrayView3<F>, pad: usize, padded: &mut Array3<F>) {
+    let (c, h, w) = input.dim();
+    let shape = (c, h + 2 * pad, w + 2 * pad);
+    if padded.dim() != shape {
+        *padded = Array3::zeros(shape);
+    }
+    padded
+        .slice_mut(ndarray::s![.., pad..pad + h, pad..pad + w])
+        .assign(&input);
+}
+
+/// The columns `cols` of one image's col (OH·OW, K) (the patches, one row per output
+/// position), packed as the B operand of a product summed over positions (the layer's
+/// `dW = doutᵀ·col`): panels of `nr` columns, position after position,
+/// `dst[(q·P + p)·nr + j] = col[p, cols.start + q·nr + j]` (P = OH·OW; 0 past `cols.end`).
+/// `padded` is the image with the window's padding around it ([`pad_image`]).
+pub fn col_panels<F: Float>(
+    padded: ArrayView3<F>,
+    window: &Window,
+    cols: std::ops::Range<usize>,
+    nr: usize,
+    dst: &mut [F],
+) {
+    let (c, hp, wp) = padded.dim();
+    let (fh, fw, s) = (window.filter_h, window.filter_w, window.stride);
+    let unpadded = Window { pad: 0, ..*window };
+    let (oh, ow) = output_size_of(&unpadded, hp, wp);
+    let positions = oh * ow;
+    assert!(cols.end <= window.patch_len(c) && nr <= MAX_PANEL, "col's columns");
+    assert_eq!(dst.len(), cols.len().div_ceil(nr) * nr * positions);
+    let image = padded.as_slice().expect("a padded image is in standard layout");
+    let mut offsets = [0; MAX_PANEL];
+    for (q, start) in cols.clone().step_by(nr).enumerate() {
+        let width = nr.min(cols.end - start);
+        for (j, offset) in offsets[..width].iter_mut().enumerate() {
+            let r = start + j;
+            let (ch, dy, dx) = (r / (fh * fw), r / fw % fh, r % fw);
+            *offset = (ch * hp + dy) * wp + dx;
+        }
+        let panel = &mut dst[q * positions * nr..(q + 1) * positions * nr];
+        for (p, out) in panel.chunks_exact_mut(nr).enumerate() {
+            // Output position (y, x) reads the padded image from (y·s, x·s) on.
+            let base = (p / ow * wp + p % ow) * s;
+            for (o, &offset) in out[..width].iter_mut().zip(&offsets[..width]) {
+                *o = image[base + offset];
+            }
+            out[width..].fill(F::zero());
+        }
+    }
+}
+
+/// The widest panel [`col_panels`] writes.
+const MAX_PANEL: usize = 64;
 
 /// [`col2im`] for one image from its transposed block: dcolᵀ (C·FH·FW, OH·OW) → dx (C, H, W)
 /// (overwritten, stored in standard layout), each element's terms added in the same order as `col2im` (fh, fw ascending),

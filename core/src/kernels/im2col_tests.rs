@@ -106,19 +106,36 @@ fn the_per_image_routes_give_the_references_bits() {
         let dcol = Array2::from_shape_simple_fn(col.dim(), || rng.random_range(-1.0..1.0));
         let dx = col2im(dcol.view(), shape, &w);
         for i in 0..n {
-            let mut col_t = Array2::from_elem((w.patch_len(c), p), f64::NAN);
-            im2col_image(x.slice(s![i, .., .., ..]), &w, col_t.view_mut());
-            assert_eq!(col_t.t(), col.slice(s![i * p..(i + 1) * p, ..]), "{w:?}");
-            // Any block of rows alone, as the layer's dW builds them.
-            let rows = w.patch_len(c) / 3..w.patch_len(c) - w.patch_len(c) / 4;
-            let mut part = Array2::from_elem((rows.len(), p), f64::NAN);
-            im2col_rows(
-                x.slice(s![i, .., .., ..]),
-                &w,
-                rows.clone(),
-                part.view_mut(),
-            );
-            assert_eq!(part, col_t.slice(s![rows, ..]), "{w:?}");
+            let image = x.slice(s![i, .., .., ..]);
+            let want = col.slice(s![i * p..(i + 1) * p, ..]);
+            let k = w.patch_len(c);
+            // colᵀ in panels of every width, from 1 to wider than the image's positions.
+            for nr in [1, 3, 8, 32, p] {
+                let mut panels = vec![f64::NAN; p.div_ceil(nr) * nr * k];
+                im2col_panels(image, &w, nr, &mut panels);
+                for (r, q, j) in (0..k).flat_map(|r| (0..p).map(move |at| (r, at / nr, at % nr))) {
+                    let got = panels[(q * k + r) * nr + j];
+                    assert_eq!(got, want[[q * nr + j, r]], "{w:?} nr {nr}");
+                }
+                let tail = (0..k).flat_map(|r| (p..p.div_ceil(nr) * nr).map(move |at| (r, at)));
+                for (r, at) in tail {
+                    assert_eq!(panels[(at / nr * k + r) * nr + at % nr], 0.0, "{w:?} nr {nr}");
+                }
+            }
+            // col's columns in panels, any range of them, from the padded image.
+            let mut padded = Array3::from_elem((0, 0, 0), f64::NAN);
+            pad_image(image, pad, &mut padded);
+            for (cols, nr) in [(0..k, 4), (k / 3..k - k / 4, 8), (1..k, 32)] {
+                let mut panels = vec![f64::NAN; cols.len().div_ceil(nr) * nr * p];
+                col_panels(padded.view(), &w, cols.clone(), nr, &mut panels);
+                for (q, j) in (0..cols.len().div_ceil(nr)).flat_map(|q| (0..nr).map(move |j| (q, j))) {
+                    for at in 0..p {
+                        let col = cols.start + q * nr + j;
+                        let want = if col < cols.end { want[[at, col]] } else { 0.0 };
+                        assert_eq!(panels[(q * p + at) * nr + j], want, "{w:?} {cols:?} nr {nr}");
+                    }
+                }
+            }
             let dcol_t = dcol
                 .slice(s![i * p..(i + 1) * p, ..])
                 .t()

@@ -32,7 +32,7 @@ mod micro;
 pub const PARALLEL_PRODUCT: usize = 1 << 20;
 
 /// Rows of the micro-kernel's tile, at every level (columns vary: see [`at_level`]).
-const MR: usize = 6;
+pub const MR: usize = 6;
 
 /// The widest tile's columns (f32 on AVX-512; a multiple of every other level's).
 const WIDEST: usize = 32;
@@ -90,6 +90,79 @@ pub fn product_into<F: Float>(
     });
 }
 
+/// The packed kernel's operand layout at the level kernels run at now, for callers that write
+/// their operands straight into it (the convolution's unrolled patches): A (m, k) in panels
+/// of [`MR`] rows, B (k, n) in panels of `nr` columns, both k-major ([`pack_a`], [`pack_b`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Panels {
+    level: super::Level,
+    /// Columns of B's panels (and of the tile): 32 f32 on AVX-512, 16 on AVX2, 8 plain.
+    pub nr: usize,
+}
+
+impl Panels {
+    /// The layout for F at [`super::level`] now (fixed once taken: a later change of the
+    /// level cap does not change an operand already packed).
+    pub fn now<F: Float>() -> Self {
+        let level = super::level();
+        let vector_bytes = match level {
+            super::Level::Avx512 => 64,
+            super::Level::Avx2 => 32,
+            super::Level::Plain => 16,
+        };
+        // Two vectors of columns per row of the tile.
+        let nr = (2 * vector_bytes / std::mem::size_of::<F>()).clamp(4, WIDEST);
+        Panels { level, nr }
+    }
+
+    /// Values of a packed A of m rows over k (whole panels).
+    pub fn a_len(&self, m: usize, k: usize) -> usize {
+        m.div_ceil(MR) * MR * k
+    }
+
+    /// Values of a packed B of n columns over k (whole panels).
+    pub fn b_len(&self, n: usize, k: usize) -> usize {
+        n.div_ceil(self.nr) * self.nr * k
+    }
+}
+
+/// Packs src (m, k) as the A operand: `[(q·k + p)·MR + i] = src[q·MR + i, p]`, 0 past m.
+pub fn pack_a<'b, F: Float>(src: ArrayView2<F>, buf: &'b mut Vec<F>) -> &'b [F] {
+    pack(src, MR, buf)
+}
+
+/// Packs src (k, n) as the B operand of `panels`: `[(q·k + p)·nr + j] = src[p, q·nr + j]`, 0
+/// past n.
+pub fn pack_b<'b, F: Float>(panels: Panels, src: ArrayView2<F>, buf: &'b mut Vec<F>) -> &'b [F] {
+    pack(src.reversed_axes(), panels.nr, buf)
+}
+
+/// `out = A·B`, or `out += A·B` when `accumulate`, out: (m, n), from A (m, k) packed by
+/// [`pack_a`] and B (k, n) packed for `panels` (by [`pack_b`] or written in its layout): the
+/// same sums, in the same order, as [`product_into`] of the unpacked operands, on this
+/// thread.
+pub fn multiply_packed<F: Float>(
+    panels: Panels,
+    (a, b, k): (&[F], &[F], usize),
+    mut out: ArrayViewMut2<F>,
+    accumulate: bool,
+) {
+    let (m, n) = out.dim();
+    assert!(a.len() >= panels.a_len(m, k) && b.len() >= panels.b_len(n, k));
+    if k == 0 {
+        if !accumulate {
+            out.fill(F::zero());
+        }
+        return;
+    }
+    match panels.nr {
+        32 => all_tiles::<F, 32>(panels.level, (a, b, k), &mut out, accumulate),
+        16 => all_tiles::<F, 16>(panels.level, (a, b, k), &mut out, accumulate),
+        8 => all_tiles::<F, 8>(panels.level, (a, b, k), &mut out, accumulate),
+        _ => all_tiles::<F, 4>(panels.level, (a, b, k), &mut out, accumulate),
+    }
+}
+
 /// [`product_into`] on the calling thread, with its packing buffers.
 fn on_this_thread<F: Float>(
     x: ArrayView2<F>,
@@ -97,7 +170,7 @@ fn on_this_thread<F: Float>(
     mut out: ArrayViewMut2<F>,
     accumulate: bool,
 ) {
-    with_buffers(|a, b, c| blocks(x, w, &mut out, accumulate, a, b, c));
+    with_buffers(|a, b| blocks(x, w, &mut out, accumulate, a, b));
 }
 
 thread_local! {
@@ -106,12 +179,12 @@ thread_local! {
     static BUFFERS: RefCell<(Buffers<f32>, Buffers<f64>)> = RefCell::default();
 }
 
-/// The packed panels of x and of w, and a tile of sums.
-type Buffers<F> = (Vec<F>, Vec<F>, Vec<F>);
+/// The packed panels of x and of w.
+type Buffers<F> = (Vec<F>, Vec<F>);
 
 /// Runs `f` with this thread's buffers for F (fresh ones for a float type other than f32 and
 /// f64, or if they are in use).
-fn with_buffers<F: Float>(f: impl FnOnce(&mut Vec<F>, &mut Vec<F>, &mut Vec<F>)) {
+fn with_buffers<F: Float>(f: impl FnOnce(&mut Vec<F>, &mut Vec<F>)) {
     let mut f = Some(f);
     let _ = BUFFERS.try_with(|cell| {
         let Ok(mut both) = cell.try_borrow_mut() else {
@@ -121,12 +194,12 @@ fn with_buffers<F: Float>(f: impl FnOnce(&mut Vec<F>, &mut Vec<F>, &mut Vec<F>))
         let own = (b32 as &mut dyn Any)
             .downcast_mut::<Buffers<F>>()
             .or_else(|| (b64 as &mut dyn Any).downcast_mut::<Buffers<F>>());
-        if let (Some((a, b, c)), Some(f)) = (own, f.take()) {
-            f(a, b, c);
+        if let (Some((a, b)), Some(f)) = (own, f.take()) {
+            f(a, b);
         }
     });
     if let Some(f) = f {
-        f(&mut Vec::new(), &mut Vec::new(), &mut Vec::new());
+        f(&mut Vec::new(), &mut Vec::new());
     }
 }
 
@@ -140,20 +213,13 @@ kernel! {
         accumulate: bool,
         a: &mut Vec<F>,
         b: &mut Vec<F>,
-        c: &mut Vec<F>,
     ) {
-        let level = super::level();
-        let vector_bytes = match level {
-            super::Level::Avx512 => 64,
-            super::Level::Avx2 => 32,
-            super::Level::Plain => 16,
-        };
-        // Two vectors of columns per row of the tile.
-        match 2 * vector_bytes / std::mem::size_of::<F>() {
-            32 => at_level::<F, 32>(level, x, w, out, accumulate, a, b, c),
-            16 => at_level::<F, 16>(level, x, w, out, accumulate, a, b, c),
-            8 => at_level::<F, 8>(level, x, w, out, accumulate, a, b, c),
-            _ => at_level::<F, 4>(level, x, w, out, accumulate, a, b, c),
+        let Panels { level, nr } = Panels::now::<F>();
+        match nr {
+            32 => at_level::<F, 32>(level, x, w, out, accumulate, a, b),
+            16 => at_level::<F, 16>(level, x, w, out, accumulate, a, b),
+            8 => at_level::<F, 8>(level, x, w, out, accumulate, a, b),
+            _ => at_level::<F, 4>(level, x, w, out, accumulate, a, b),
         }
     }
 }
@@ -171,16 +237,15 @@ fn at_level<F: Float, const NR: usize>(
     accumulate: bool,
     a_buf: &mut Vec<F>,
     b_buf: &mut Vec<F>,
-    c_buf: &mut Vec<F>,
 ) {
     let (m, n) = out.dim();
     let padded = |rows: usize, cols: usize| rows.next_multiple_of(MR) * cols.next_multiple_of(NR);
     if padded(n, m) < padded(m, n) {
         let (x_t, w_t) = (w.reversed_axes(), x.reversed_axes());
         let mut out_t = out.view_mut().reversed_axes();
-        return tiles::<F, NR>(level, x_t, w_t, &mut out_t, accumulate, a_buf, b_buf, c_buf);
+        return tiles::<F, NR>(level, x_t, w_t, &mut out_t, accumulate, a_buf, b_buf);
     }
-    tiles::<F, NR>(level, x, w, out, accumulate, a_buf, b_buf, c_buf);
+    tiles::<F, NR>(level, x, w, out, accumulate, a_buf, b_buf);
 }
 
 /// [`at_level`] on out as it is, BLIS's loops: for each block of NC columns and of KC rows of
@@ -196,52 +261,62 @@ fn tiles<F: Float, const NR: usize>(
     accumulate: bool,
     a_buf: &mut Vec<F>,
     b_buf: &mut Vec<F>,
-    c_buf: &mut Vec<F>,
 ) {
     let ((m, k), n) = (x.dim(), w.ncols());
-    if c_buf.len() < MR * NR {
-        c_buf.resize(MR * NR, F::zero());
-    }
-    let sums = &mut c_buf[..MR * NR];
-    // Whole tiles of an out with contiguous rows are summed in place (no copy in and out).
-    let rows_apart = out.strides()[0];
-    let direct = out.strides()[1] == 1 && rows_apart >= NR as isize;
-    let ldc = rows_apart.max(0) as usize;
     let kc_blocks = k.div_ceil(KC);
     let kc_max = k.div_ceil(kc_blocks);
     for j0 in (0..n).step_by(NC) {
         let j1 = (j0 + NC).min(n);
         for kb in 0..kc_blocks {
             let (k0, k1) = (kb * kc_max, ((kb + 1) * kc_max).min(k));
-            let kc = k1 - k0;
             let b = pack(w.slice(s![k0..k1, j0..j1]).reversed_axes(), NR, b_buf);
             let from_out = accumulate || kb > 0;
             for i0 in (0..m).step_by(MC) {
                 let rows = MC.min(m - i0);
                 let a = pack(x.slice(s![i0..i0 + rows, k0..k1]), MR, a_buf);
-                for (jp, b) in b.chunks_exact(kc * NR).enumerate() {
-                    for (ip, a) in a.chunks_exact(kc * MR).enumerate() {
-                        let (r0, c0) = (i0 + ip * MR, j0 + jp * NR);
-                        let (r1, c1) = ((r0 + MR).min(m), (c0 + NR).min(j1));
-                        if direct && r1 - r0 == MR && c1 - c0 == NR {
-                            let at = r0 as isize * rows_apart + c0 as isize;
-                            // SAFETY: the tile is MR whole rows of NR columns of out (unit
-                            // column stride, rows further apart than NR); the level is the
-                            // CPU's.
-                            let c = unsafe { out.as_mut_ptr().offset(at) };
-                            unsafe { micro::<F, NR>(level, a, b, (c, ldc), from_out) };
-                            continue;
-                        }
-                        let mut tile = out.slice_mut(s![r0..r1, c0..c1]);
-                        if from_out {
-                            load(&tile, sums);
-                        }
-                        // SAFETY: sums holds MR rows of NR; the level is the CPU's.
-                        unsafe { micro::<F, NR>(level, a, b, (sums.as_mut_ptr(), NR), from_out) };
-                        store(sums, &mut tile);
-                    }
-                }
+                let mut out = out.slice_mut(s![i0..i0 + rows, j0..j1]);
+                all_tiles::<F, NR>(level, (a, b, k1 - k0), &mut out, from_out);
             }
+        }
+    }
+}
+
+/// `out = A·B` (or `out += A·B` when `accumulate`) for out (m, n), from A (m, k) packed in
+/// panels of MR rows and B (k, n) in panels of NR columns: every tile, columns outer (a panel
+/// of B is reused by all of A's). Tiles of an out with contiguous rows are summed in place;
+/// the others pass through a tile of sums on the stack.
+#[inline(always)]
+fn all_tiles<F: Float, const NR: usize>(
+    level: super::Level,
+    (a, b, k): (&[F], &[F], usize),
+    out: &mut ArrayViewMut2<F>,
+    accumulate: bool,
+) {
+    let (m, n) = out.dim();
+    let mut sums = [F::zero(); MR * WIDEST];
+    let sums = &mut sums[..MR * NR];
+    let rows_apart = out.strides()[0];
+    let direct = out.strides()[1] == 1 && rows_apart >= NR as isize;
+    let ldc = rows_apart.max(0) as usize;
+    for (jp, b) in b.chunks_exact(k * NR).take(n.div_ceil(NR)).enumerate() {
+        for (ip, a) in a.chunks_exact(k * MR).take(m.div_ceil(MR)).enumerate() {
+            let (r0, c0) = (ip * MR, jp * NR);
+            let (r1, c1) = ((r0 + MR).min(m), (c0 + NR).min(n));
+            if direct && r1 - r0 == MR && c1 - c0 == NR {
+                let at = r0 as isize * rows_apart + c0 as isize;
+                // SAFETY: the tile is MR whole rows of NR columns of out (unit column
+                // stride, rows further apart than NR); the level is the CPU's.
+                let c = unsafe { out.as_mut_ptr().offset(at) };
+                unsafe { micro::<F, NR>(level, a, b, (c, ldc), accumulate) };
+                continue;
+            }
+            let mut tile = out.slice_mut(s![r0..r1, c0..c1]);
+            if accumulate {
+                load(&tile, sums);
+            }
+            // SAFETY: sums holds MR rows of NR; the level is the CPU's.
+            unsafe { micro::<F, NR>(level, a, b, (sums.as_mut_ptr(), NR), accumulate) };
+            store(sums, &mut tile);
         }
     }
 }
@@ -269,20 +344,24 @@ fn store<F: Float>(sums: &[F], tile: &mut ArrayViewMut2<F>) {
     }
 }
 
-/// Packs src (r, c) into `buf` as panels of `panel` rows, each k-major:
-/// `[(q·c + p)·panel + i] = src[q·panel + i, p]`, the last panel padded with zeros. Returns the
-/// packed values, starting on a 64-byte boundary (vector loads then never straddle two cache
-/// lines).
-#[inline(always)]
-fn pack<'b, F: Float>(src: ArrayView2<F>, panel: usize, buf: &'b mut Vec<F>) -> &'b [F] {
-    let (r, c) = src.dim();
-    let len = r.div_ceil(panel) * panel * c;
+/// `len` values of `buf` (grown if it is shorter) starting on a 64-byte boundary, for a packed
+/// operand: vector loads then never straddle two cache lines.
+pub fn buffer<F: Float>(buf: &mut Vec<F>, len: usize) -> &mut [F] {
     let slack = 64 / std::mem::size_of::<F>();
     if buf.len() < len + slack {
         buf.resize(len + slack, F::zero());
     }
     let start = buf.as_ptr().align_offset(64).min(slack);
-    let dst = &mut buf[start..start + len];
+    &mut buf[start..start + len]
+}
+
+/// Packs src (r, c) into `buf` as panels of `panel` rows, each k-major:
+/// `[(q·c + p)·panel + i] = src[q·panel + i, p]`, the last panel padded with zeros. Returns the
+/// packed values (a [`buffer`]).
+#[inline(always)]
+fn pack<'b, F: Float>(src: ArrayView2<F>, panel: usize, buf: &'b mut Vec<F>) -> &'b [F] {
+    let (r, c) = src.dim();
+    let dst = buffer(buf, r.div_ceil(panel) * panel * c);
     // The padding rows of the last panel (their sums are computed, never stored).
     let padded = r.div_ceil(panel) * panel;
     let last = (r / panel) * panel * c;

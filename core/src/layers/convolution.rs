@@ -12,27 +12,33 @@
 //! ```
 //!
 //! That route is kept as the reference ([`reference`](mod@reference)). The layer computes the same numbers,
-//! bit for bit, one image at a time and on all cores: each image's `col` transposed,
-//! colᵀ (C·FH·FW, OH·OW), makes the image's output (FN, OH·OW) = W (FN, C·FH·FW) · colᵀ
-//! directly in (N, FN, OH, OW) order, no transposes; `dcolᵀ = Wᵀ · dout` folds back with
-//! `col2im`. Every product is [`product_into`]'s, whose sums run in a fixed order, so the
-//! terms of each element meet in the reference's order: `dW` sums over (n, oh, ow) ascending,
-//! image after image, whichever thread computes which block of dW — the thread count changes
-//! no bit.
+//! bit for bit, one image at a time and on all cores, as products of the packed kernel
+//! ([`multiply_packed`]) whose operands are written straight into its packed layout:
 //!
-//! The layer keeps x, as the book's does, but not `col`: colᵀ is built one image at a time
-//! into a buffer per thread that stays in the cache, and built again, block of rows by block
-//! of rows, for dW. A batch's `col` is 9× larger than x for a 3×3 filter (DeepConvNet's
-//! second layer: 45 MB against 5 MB), and writing it out and reading it back cost more than
-//! building it twice.
+//! - forward: out (FN, OH·OW) = W (FN, C·FH·FW) · colᵀ, W packed once per batch and each
+//!   image's colᵀ unrolled into panels ([`im2col_panels`]), in (N, FN, OH, OW) order, no
+//!   transposes;
+//! - dx: dcolᵀ (C·FH·FW, OH·OW) = Wᵀ · dout, Wᵀ packed once per batch, folded back with
+//!   `col2im`;
+//! - dW (FN, C·FH·FW) = Σ_n dout_n · col_n, each image's col unrolled into panels
+//!   ([`col_panels`]) from the image with its padding.
+//!
+//! Every product sums in a fixed order, so the terms of each element meet in the reference's
+//! order: `dW` sums over (n, oh, ow) ascending, image after image, whichever thread computes
+//! which block of dW — the thread count changes no bit.
+//!
+//! The layer keeps x, as the book's does, but not `col`: an image's unrolled patches are
+//! built into a buffer per thread that stays in the cache, and built again for dW. A batch's
+//! `col` is 9× larger than x for a 3×3 filter (DeepConvNet's second layer: 45 MB against
+//! 5 MB), and writing it out and reading it back cost more than building it twice.
 
 pub mod reference;
 
-use crate::kernels::im2col::{col2im_image, im2col_image, im2col_rows, Window};
-use crate::kernels::packed::product_into;
+use crate::kernels::im2col::{col2im_image, col_panels, im2col_panels, pad_image, Window};
+use crate::kernels::packed::{self, multiply_packed, pack_a, pack_b, Panels, MR};
 use crate::Float;
 use ndarray::parallel::prelude::*;
-use ndarray::{s, Array1, Array2, Array4, ArrayView2, ArrayView3, ArrayView4, ArrayViewMut2, Axis};
+use ndarray::{s, Array1, Array2, Array3, Array4, ArrayView2, ArrayView3, ArrayView4, ArrayViewMut2, Axis};
 
 /// A convolution with filters `W: (FN, C, FH, FW)` and biases `b: (FN,)`.
 #[derive(Clone)]
@@ -53,8 +59,8 @@ pub struct Convolution<F: Float> {
     pub needs_dx: bool,
     /// The last input, (N, C, H, W) (the book's `self.x`).
     x: Array4<F>,
-    /// One colᵀ (C·FH·FW, OH·OW) per block of work running at once (reused).
-    scratch: Vec<Array2<F>>,
+    /// Packed operands and buffers, kept from batch to batch.
+    work: Work<F>,
     out: Array4<F>,
     dx: Array4<F>,
 }
@@ -76,7 +82,7 @@ impl<F: Float> Convolution<F> {
             db,
             needs_dx: true,
             x: Array4::zeros((0, 0, 0, 0)),
-            scratch: Vec::new(),
+            work: Work::default(),
             out: Array4::zeros((0, 0, 0, 0)),
             dx: Array4::zeros((0, 0, 0, 0)),
         }
@@ -128,18 +134,18 @@ impl<F: Float> Convolution<F> {
         forward_into(
             (window, w_col, &self.b),
             self.x.view(),
-            &mut self.scratch,
+            &mut self.work,
             self.out.view_mut(),
         );
         self.out.view()
     }
 
     /// The forward for evaluation, keeping nothing: x (N, C, H, W) → (N, FN, OH, OW).
-    /// Allocates its output and a colᵀ per thread.
+    /// Allocates its output and its buffers.
     pub fn forward_eval(&self, x: ArrayView4<F>) -> Array4<F> {
         let mut out = Array4::zeros(self.output_shape(x.dim()));
         let parts = (self.window(), self.w_col(), &self.b);
-        forward_into(parts, x, &mut Vec::new(), out.view_mut());
+        forward_into(parts, x, &mut Work::default(), out.view_mut());
         out
     }
 
@@ -165,29 +171,75 @@ impl<F: Float> Convolution<F> {
             .view_mut()
             .into_shape_with_order((filters, patch))
             .expect("dW is in standard layout");
-        weight_grad(&window, self.x.view(), dout, &mut self.scratch, dW_col);
+        weight_grad(&window, self.x.view(), dout, &mut self.work, dW_col);
         if !self.needs_dx {
             return self.dx.slice(s![0..0, .., .., ..]);
         }
         if self.dx.dim() != self.x.dim() {
             self.dx = Array4::zeros(self.x.dim());
         }
-        let w_col_t = matrix(&self.W).reversed_axes();
         // dcolᵀ (C·FH·FW, OH·OW) = Wᵀ · dout, image by image, folded back into dx.
+        let panels = Panels::now::<F>();
+        let Work { w_t, threads, .. } = &mut self.work;
+        let w_t = pack_a(matrix(&self.W).reversed_axes(), w_t);
         let per = per_block(n);
-        ensure_scratch(&mut self.scratch, (patch, oh * ow));
+        ensure_threads(threads);
         self.dx
             .axis_chunks_iter_mut(Axis(0), per)
             .into_par_iter()
             .zip(dout.axis_chunks_iter(Axis(0), per))
-            .zip(self.scratch.par_iter_mut())
-            .for_each(|((mut dx, dout), dcol)| {
+            .zip(threads.par_iter_mut())
+            .for_each(|((mut dx, dout), scratch)| {
+                if scratch.dcol.dim() != (patch, oh * ow) {
+                    scratch.dcol = Array2::zeros((patch, oh * ow));
+                }
                 for (dx, dout) in dx.outer_iter_mut().zip(dout.outer_iter()) {
-                    product_into(w_col_t, dout, dcol.view_mut(), false);
-                    col2im_image(dcol.view(), &window, dx);
+                    let b = pack_b(panels, dout, &mut scratch.b);
+                    multiply_packed(panels, (w_t, b, filters), scratch.dcol.view_mut(), false);
+                    col2im_image(scratch.dcol.view(), &window, dx);
                 }
             });
         self.dx.view()
+    }
+}
+
+/// What the layer keeps between batches for its products: W packed for the forward, Wᵀ for
+/// dx, and one [`Scratch`] per block of work running at once.
+#[derive(Clone)]
+struct Work<F> {
+    w: Vec<F>,
+    w_t: Vec<F>,
+    threads: Vec<Scratch<F>>,
+}
+
+impl<F> Default for Work<F> {
+    fn default() -> Self {
+        Work {
+            w: Vec::new(),
+            w_t: Vec::new(),
+            threads: Vec::new(),
+        }
+    }
+}
+
+/// One thread's buffers: an image's packed operands, its dcolᵀ (C·FH·FW, OH·OW) and its
+/// padded copy (C, H + 2·pad, W + 2·pad).
+#[derive(Clone)]
+struct Scratch<F> {
+    a: Vec<F>,
+    b: Vec<F>,
+    dcol: Array2<F>,
+    padded: Array3<F>,
+}
+
+impl<F: Float> Default for Scratch<F> {
+    fn default() -> Self {
+        Scratch {
+            a: Vec::new(),
+            b: Vec::new(),
+            dcol: Array2::zeros((0, 0)),
+            padded: Array3::zeros((0, 0, 0)),
+        }
     }
 }
 
@@ -196,20 +248,17 @@ fn per_block(images: usize) -> usize {
     images.div_ceil(rayon::current_num_threads()).max(1)
 }
 
-/// One (rows, cols) buffer per rayon thread, reallocated only when the shape changes.
-fn ensure_scratch<F: Float>(scratch: &mut Vec<Array2<F>>, shape: (usize, usize)) {
-    scratch.resize_with(rayon::current_num_threads(), || Array2::zeros((0, 0)));
-    for buffer in scratch.iter_mut().filter(|b| b.dim() != shape) {
-        *buffer = Array2::zeros(shape);
-    }
+/// One [`Scratch`] per rayon thread.
+fn ensure_threads<F: Float>(threads: &mut Vec<Scratch<F>>) {
+    threads.resize_with(rayon::current_num_threads(), Scratch::default);
 }
 
-/// Each image: colᵀ ← im2col(x) into a block's buffer, out (FN, OH·OW) ← W·colᵀ, then + b per
-/// filter; blocks of images on all cores.
+/// Each image: colᵀ ← im2col(x) in panels, out (FN, OH·OW) ← W·colᵀ, then + b per filter;
+/// blocks of images on all cores.
 fn forward_into<F: Float>(
     (window, w_col, b): (Window, ArrayView2<F>, &Array1<F>),
     x: ArrayView4<F>,
-    scratch: &mut Vec<Array2<F>>,
+    work: &mut Work<F>,
     mut out: ndarray::ArrayViewMut4<F>,
 ) {
     let (n, filters, oh, ow) = out.dim();
@@ -217,16 +266,20 @@ fn forward_into<F: Float>(
         .view_mut()
         .into_shape_with_order((n, filters, oh * ow))
         .expect("out is in standard layout");
+    let (panels, patch) = (Panels::now::<F>(), w_col.ncols());
+    let Work { w, threads, .. } = work;
+    let w = pack_a(w_col, w);
     let per = per_block(n);
-    ensure_scratch(scratch, (w_col.ncols(), oh * ow));
+    ensure_threads(threads);
     x.axis_chunks_iter(Axis(0), per)
         .into_par_iter()
         .zip(out.axis_chunks_iter_mut(Axis(0), per))
-        .zip(scratch.par_iter_mut())
-        .for_each(|((x, mut out), col)| {
+        .zip(threads.par_iter_mut())
+        .for_each(|((x, mut out), scratch)| {
             for (x, mut out) in x.outer_iter().zip(out.outer_iter_mut()) {
-                im2col_image(x, &window, col.view_mut());
-                product_into(w_col, col.view(), out.view_mut(), false);
+                let col = packed::buffer(&mut scratch.b, panels.b_len(oh * ow, patch));
+                im2col_panels(x, &window, panels.nr, col);
+                multiply_packed(panels, (w, col, patch), out.view_mut(), false);
                 for (mut row, &bias) in out.rows_mut().into_iter().zip(b) {
                     row.mapv_inplace(|v| v + bias);
                 }
@@ -256,30 +309,44 @@ fn bias_grad<F: Float>(dout: ArrayView3<F>, db: &mut Array1<F>) {
 }
 
 /// dW (FN, C·FH·FW) = Σ_n dout_n (FN, OH·OW) · col_n (OH·OW, C·FH·FW): each element sums its
-/// terms over (n, p) ascending, image after image (`product_into` accumulating). dW's
-/// columns are split into blocks, one per thread; a block builds its rows of each image's colᵀ
-/// and runs through all the images, so the split changes which thread sums an element, never
-/// its order.
+/// terms over (n, p) ascending, image after image (accumulating in place). dW is split into
+/// blocks of whole panels of columns (or of rows, when there are fewer column panels than
+/// threads), one per thread; a block packs its part of each image's dout and col and runs
+/// through all the images, so the split changes which thread sums an element, never its order.
 fn weight_grad<F: Float>(
     window: &Window,
     x: ArrayView4<F>,
     dout: ArrayView3<F>,
-    scratch: &mut Vec<Array2<F>>,
+    work: &mut Work<F>,
     mut dW: ArrayViewMut2<F>,
 ) {
-    let patch = dW.ncols();
-    let size = patch.div_ceil(rayon::current_num_threads()).max(1);
-    ensure_scratch(scratch, (patch, dout.dim().2));
-    dW.axis_chunks_iter_mut(Axis(1), size)
+    let (filters, patch) = dW.dim();
+    let positions = dout.dim().2;
+    let panels = Panels::now::<F>();
+    let threads = rayon::current_num_threads();
+    let by_columns = patch.div_ceil(panels.nr) >= threads.min(filters.div_ceil(MR));
+    let (axis, unit, units) = match by_columns {
+        true => (Axis(1), panels.nr, patch.div_ceil(panels.nr)),
+        false => (Axis(0), MR, filters.div_ceil(MR)),
+    };
+    let size = units.div_ceil(threads).max(1) * unit;
+    ensure_threads(&mut work.threads);
+    dW.axis_chunks_iter_mut(axis, size)
         .into_par_iter()
-        .zip(scratch.par_iter_mut())
+        .zip(work.threads.par_iter_mut())
         .enumerate()
-        .for_each(|(block, (mut dW, col))| {
-            let rows = block * size..block * size + dW.ncols();
-            let mut col = col.slice_mut(s![..rows.len(), ..]);
+        .for_each(|(block, (mut dW, scratch))| {
+            let part = block * size..block * size + dW.len_of(axis);
+            let (rows, cols) = match by_columns {
+                true => (0..filters, part),
+                false => (part, 0..patch),
+            };
             for (i, (x, dout)) in x.outer_iter().zip(dout.outer_iter()).enumerate() {
-                im2col_rows(x, window, rows.clone(), col.view_mut());
-                product_into(dout, col.view().reversed_axes(), dW.view_mut(), i > 0);
+                pad_image(x, window.pad, &mut scratch.padded);
+                let a = pack_a(dout.slice(s![rows.clone(), ..]), &mut scratch.a);
+                let b = packed::buffer(&mut scratch.b, panels.b_len(cols.len(), positions));
+                col_panels(scratch.padded.view(), window, cols.clone(), panels.nr, b);
+                multiply_packed(panels, (a, b, positions), dW.view_mut(), i > 0);
             }
         });
     if dout.dim().0 == 0 {
