@@ -223,9 +223,14 @@ pub fn col_panels<F: Float>(
     let unpadded = Window { pad: 0, ..*window };
     let (oh, ow) = output_size_of(&unpadded, hp, wp);
     let positions = oh * ow;
-    assert!(cols.end <= window.patch_len(c) && nr <= MAX_PANEL, "col's columns");
+    assert!(
+        cols.end <= window.patch_len(c) && nr <= MAX_PANEL,
+        "col's columns"
+    );
     assert_eq!(dst.len(), cols.len().div_ceil(nr) * nr * positions);
-    let image = padded.as_slice().expect("a padded image is in standard layout");
+    let image = padded
+        .as_slice()
+        .expect("a padded image is in standard layout");
     let mut offsets = [0; MAX_PANEL];
     for (q, start) in cols.clone().step_by(nr).enumerate() {
         let width = nr.min(cols.end - start);

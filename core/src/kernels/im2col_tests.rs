@@ -119,7 +119,11 @@ fn the_per_image_routes_give_the_references_bits() {
                 }
                 let tail = (0..k).flat_map(|r| (p..p.div_ceil(nr) * nr).map(move |at| (r, at)));
                 for (r, at) in tail {
-                    assert_eq!(panels[(at / nr * k + r) * nr + at % nr], 0.0, "{w:?} nr {nr}");
+                    assert_eq!(
+                        panels[(at / nr * k + r) * nr + at % nr],
+                        0.0,
+                        "{w:?} nr {nr}"
+                    );
                 }
             }
             // col's columns in panels, any range of them, from the padded image.
@@ -128,11 +132,17 @@ fn the_per_image_routes_give_the_references_bits() {
             for (cols, nr) in [(0..k, 4), (k / 3..k - k / 4, 8), (1..k, 32)] {
                 let mut panels = vec![f64::NAN; cols.len().div_ceil(nr) * nr * p];
                 col_panels(padded.view(), &w, cols.clone(), nr, &mut panels);
-                for (q, j) in (0..cols.len().div_ceil(nr)).flat_map(|q| (0..nr).map(move |j| (q, j))) {
+                for (q, j) in
+                    (0..cols.len().div_ceil(nr)).flat_map(|q| (0..nr).map(move |j| (q, j)))
+                {
                     for at in 0..p {
                         let col = cols.start + q * nr + j;
                         let want = if col < cols.end { want[[at, col]] } else { 0.0 };
-                        assert_eq!(panels[(q * p + at) * nr + j], want, "{w:?} {cols:?} nr {nr}");
+                        assert_eq!(
+                            panels[(q * p + at) * nr + j],
+                            want,
+                            "{w:?} {cols:?} nr {nr}"
+                        );
                     }
                 }
             }

@@ -27,6 +27,7 @@
 //! AVX2 (both levels require FMA3), `mul_add` (libm's correctly rounded `fma`) on plain x86-64.
 //! A correctly rounded fma has one right answer, so the two give the same bits.
 
+pub mod conv;
 pub mod csr;
 pub mod dense;
 pub mod im2col;

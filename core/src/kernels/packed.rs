@@ -137,18 +137,46 @@ pub fn pack_b<'b, F: Float>(panels: Panels, src: ArrayView2<F>, buf: &'b mut Vec
     pack(src.reversed_axes(), panels.nr, buf)
 }
 
-/// `out = A·B`, or `out += A·B` when `accumulate`, out: (m, n), from A (m, k) packed by
-/// [`pack_a`] and B (k, n) packed for `panels` (by [`pack_b`] or written in its layout): the
-/// same sums, in the same order, as [`product_into`] of the unpacked operands, on this
-/// thread.
-pub fn multiply_packed<F: Float>(
+/// An operand of [`multiply`]: packed, or read in place as the rows of a matrix.
+#[derive(Clone, Copy, Debug)]
+pub enum Operand<'a, F> {
+    /// A packed by [`pack_a`], or B packed for the [`Panels`] (by [`pack_b`] or written in
+    /// their layout).
+    Packed(&'a [F]),
+    /// The matrix whose row t is `base[offsets[t]..]`: for A (m, k), one offset per row (as
+    /// many as whole panels of [`MR`] rows hold; the padding rows' any), each row k long; for B
+    /// (k, n), one per step, each row n long and readable to whole panels of `nr`.
+    Rows { base: &'a [F], offsets: &'a [usize] },
+}
+
+/// `out = A·B`, or `out += A·B` when `accumulate`, out: (m, n), A: (m, k), B: (k, n), on this
+/// thread: the same sums, in the same order, as [`product_into`] of the matrices the operands
+/// hold. Panics if an operand is too short for its shape.
+pub fn multiply<F: Float>(
     panels: Panels,
-    (a, b, k): (&[F], &[F], usize),
+    (a, b, k): (Operand<F>, Operand<F>, usize),
     mut out: ArrayViewMut2<F>,
     accumulate: bool,
 ) {
     let (m, n) = out.dim();
-    assert!(a.len() >= panels.a_len(m, k) && b.len() >= panels.b_len(n, k));
+    let (m_padded, n_padded) = (m.div_ceil(MR) * MR, n.div_ceil(panels.nr) * panels.nr);
+    let fits = |op: Operand<F>, packed_len: usize, rows: usize, len: usize| match op {
+        Operand::Packed(values) => values.len() >= packed_len,
+        Operand::Rows { base, offsets } => {
+            offsets.len() >= rows && offsets[..rows].iter().all(|&o| o + len <= base.len())
+        }
+    };
+    assert!(
+        fits(a, panels.a_len(m, k), m_padded, k),
+        "x·w: A is too short"
+    );
+    assert!(
+        fits(b, panels.b_len(n, k), k, n_padded),
+        "x·w: B is too short"
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
     if k == 0 {
         if !accumulate {
             out.fill(F::zero());
@@ -156,10 +184,73 @@ pub fn multiply_packed<F: Float>(
         return;
     }
     match panels.nr {
-        32 => all_tiles::<F, 32>(panels.level, (a, b, k), &mut out, accumulate),
-        16 => all_tiles::<F, 16>(panels.level, (a, b, k), &mut out, accumulate),
-        8 => all_tiles::<F, 8>(panels.level, (a, b, k), &mut out, accumulate),
-        _ => all_tiles::<F, 4>(panels.level, (a, b, k), &mut out, accumulate),
+        32 => with_operands::<F, 32>(panels.level, (a, b, k), &mut out, accumulate),
+        16 => with_operands::<F, 16>(panels.level, (a, b, k), &mut out, accumulate),
+        8 => with_operands::<F, 8>(panels.level, (a, b, k), &mut out, accumulate),
+        _ => with_operands::<F, 4>(panels.level, (a, b, k), &mut out, accumulate),
+    }
+}
+
+/// [`multiply`] with the micro-kernel's view of each panel of A and of B.
+#[inline(always)]
+fn with_operands<F: Float, const NR: usize>(
+    level: super::Level,
+    (a, b, k): (Operand<F>, Operand<F>, usize),
+    out: &mut ArrayViewMut2<F>,
+    accumulate: bool,
+) {
+    use micro::{LaneRows, Panel, StepRows};
+    // SAFETY (pointer arithmetic, in each): the panels are within the operands (checked).
+    let a_packed = |a: &[F]| {
+        let a = a.as_ptr();
+        move |ip: usize| Panel {
+            ptr: unsafe { a.add(ip * k * MR) }.cast(),
+            width: MR,
+        }
+    };
+    let a_rows = |base: &[F], offsets: &[usize]| {
+        let (base, offsets) = (base.as_ptr().cast(), offsets.as_ptr());
+        move |ip: usize| LaneRows {
+            base,
+            offsets: unsafe { offsets.add(ip * MR) },
+        }
+    };
+    let b_packed = |b: &[F]| {
+        let b = b.as_ptr();
+        move |jp: usize| Panel {
+            ptr: unsafe { b.add(jp * k * NR) }.cast(),
+            width: NR,
+        }
+    };
+    let b_rows = |base: &[F], offsets: &[usize]| {
+        let (base, offsets) = (base.as_ptr(), offsets.as_ptr());
+        move |jp: usize| StepRows {
+            base: unsafe { base.add(jp * NR) }.cast(),
+            offsets,
+        }
+    };
+    match (a, b) {
+        (Operand::Packed(a), Operand::Packed(b)) => {
+            all_tiles::<F, NR, _, _>((level, a_packed(a), b_packed(b), k), out, accumulate)
+        }
+        (Operand::Packed(a), Operand::Rows { base, offsets }) => {
+            let b = b_rows(base, offsets);
+            all_tiles::<F, NR, _, _>((level, a_packed(a), b, k), out, accumulate)
+        }
+        (Operand::Rows { base, offsets }, Operand::Packed(b)) => {
+            let a = a_rows(base, offsets);
+            all_tiles::<F, NR, _, _>((level, a, b_packed(b), k), out, accumulate)
+        }
+        (
+            Operand::Rows { base, offsets },
+            Operand::Rows {
+                base: b,
+                offsets: o,
+            },
+        ) => {
+            let (a, b) = (a_rows(base, offsets), b_rows(b, o));
+            all_tiles::<F, NR, _, _>((level, a, b, k), out, accumulate)
+        }
     }
 }
 
@@ -275,20 +366,26 @@ fn tiles<F: Float, const NR: usize>(
                 let rows = MC.min(m - i0);
                 let a = pack(x.slice(s![i0..i0 + rows, k0..k1]), MR, a_buf);
                 let mut out = out.slice_mut(s![i0..i0 + rows, j0..j1]);
-                all_tiles::<F, NR>(level, (a, b, k1 - k0), &mut out, from_out);
+                let operands = (Operand::Packed(a), Operand::Packed(b), k1 - k0);
+                with_operands::<F, NR>(level, operands, &mut out, from_out);
             }
         }
     }
 }
 
-/// `out = A·B` (or `out += A·B` when `accumulate`) for out (m, n), from A (m, k) packed in
-/// panels of MR rows and B (k, n) in panels of NR columns: every tile, columns outer (a panel
-/// of B is reused by all of A's). Tiles of an out with contiguous rows are summed in place;
-/// the others pass through a tile of sums on the stack.
+/// `out = A·B` (or `out += A·B` when `accumulate`) for out (m, n), A (m, k) and B (k, n) as
+/// the micro-kernel reads them, panel by panel (`a(ip)`: rows ip·MR…, `b(jp)`: columns
+/// jp·NR…): every tile, columns outer (a panel of B is reused by all of A's). Tiles of an out
+/// with contiguous rows are summed in place; the others pass through a tile of sums on the
+/// stack.
 #[inline(always)]
-fn all_tiles<F: Float, const NR: usize>(
-    level: super::Level,
-    (a, b, k): (&[F], &[F], usize),
+fn all_tiles<F: Float, const NR: usize, A: micro::Operand, B: micro::Operand>(
+    (level, a, b, k): (
+        super::Level,
+        impl Fn(usize) -> A,
+        impl Fn(usize) -> B,
+        usize,
+    ),
     out: &mut ArrayViewMut2<F>,
     accumulate: bool,
 ) {
@@ -298,24 +395,27 @@ fn all_tiles<F: Float, const NR: usize>(
     let rows_apart = out.strides()[0];
     let direct = out.strides()[1] == 1 && rows_apart >= NR as isize;
     let ldc = rows_apart.max(0) as usize;
-    for (jp, b) in b.chunks_exact(k * NR).take(n.div_ceil(NR)).enumerate() {
-        for (ip, a) in a.chunks_exact(k * MR).take(m.div_ceil(MR)).enumerate() {
+    for jp in 0..n.div_ceil(NR) {
+        let b = b(jp);
+        for ip in 0..m.div_ceil(MR) {
+            let operands = (a(ip), b, k);
             let (r0, c0) = (ip * MR, jp * NR);
             let (r1, c1) = ((r0 + MR).min(m), (c0 + NR).min(n));
             if direct && r1 - r0 == MR && c1 - c0 == NR {
                 let at = r0 as isize * rows_apart + c0 as isize;
                 // SAFETY: the tile is MR whole rows of NR columns of out (unit column
-                // stride, rows further apart than NR); the level is the CPU's.
+                // stride, rows further apart than NR); the operands hold the panels (the
+                // caller's checks); the level is the CPU's.
                 let c = unsafe { out.as_mut_ptr().offset(at) };
-                unsafe { micro::<F, NR>(level, a, b, (c, ldc), accumulate) };
+                unsafe { micro::<F, NR, A, B>(level, operands, (c, ldc), accumulate) };
                 continue;
             }
             let mut tile = out.slice_mut(s![r0..r1, c0..c1]);
             if accumulate {
                 load(&tile, sums);
             }
-            // SAFETY: sums holds MR rows of NR; the level is the CPU's.
-            unsafe { micro::<F, NR>(level, a, b, (sums.as_mut_ptr(), NR), accumulate) };
+            // SAFETY: sums holds MR rows of NR; as above for the rest.
+            unsafe { micro::<F, NR, A, B>(level, operands, (sums.as_mut_ptr(), NR), accumulate) };
             store(sums, &mut tile);
         }
     }

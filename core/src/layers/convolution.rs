@@ -11,34 +11,26 @@
 //!                                                    return col2im(dcol, x.shape, FH, FW, stride, pad)
 //! ```
 //!
-//! That route is kept as the reference ([`reference`](mod@reference)). The layer computes the same numbers,
-//! bit for bit, one image at a time and on all cores, as products of the packed kernel
-//! ([`multiply_packed`]) whose operands are written straight into its packed layout:
+//! That route is kept as the reference ([`reference`](mod@reference)). The layer computes the
+//! same numbers, bit for bit, one image at a time ([`kernels::conv`](crate::kernels::conv):
+//! out (FN, OH·OW) = W·colᵀ, dcolᵀ = Wᵀ·dout folded back, dW = Σ_n dout_n·col_n) and blocks of
+//! images on all cores. Every product sums in a fixed order, so the terms of each element meet
+//! in the reference's order: `dW` sums over (n, oh, ow) ascending, image after image,
+//! whichever thread computes which block of dW — the thread count changes no bit.
 //!
-//! - forward: out (FN, OH·OW) = W (FN, C·FH·FW) · colᵀ, W packed once per batch and each
-//!   image's colᵀ unrolled into panels ([`im2col_panels`]), in (N, FN, OH, OW) order, no
-//!   transposes;
-//! - dx: dcolᵀ (C·FH·FW, OH·OW) = Wᵀ · dout, Wᵀ packed once per batch, folded back with
-//!   `col2im`;
-//! - dW (FN, C·FH·FW) = Σ_n dout_n · col_n, each image's col unrolled into panels
-//!   ([`col_panels`]) from the image with its padding.
-//!
-//! Every product sums in a fixed order, so the terms of each element meet in the reference's
-//! order: `dW` sums over (n, oh, ow) ascending, image after image, whichever thread computes
-//! which block of dW — the thread count changes no bit.
-//!
-//! The layer keeps x, as the book's does, but not `col`: an image's unrolled patches are
-//! built into a buffer per thread that stays in the cache, and built again for dW. A batch's
-//! `col` is 9× larger than x for a 3×3 filter (DeepConvNet's second layer: 45 MB against
-//! 5 MB), and writing it out and reading it back cost more than building it twice.
+//! The layer keeps x, as the book's does, but never a batch's `col`: 9× larger than x for a
+//! 3×3 filter (DeepConvNet's second layer: 45 MB against 5 MB). With stride 1 the products
+//! read each image, padded, in place; otherwise an image's patches are unrolled into a buffer
+//! per thread that stays in the cache, and unrolled again for dW.
 
 pub mod reference;
 
-use crate::kernels::im2col::{col2im_image, col_panels, im2col_panels, pad_image, Window};
-use crate::kernels::packed::{self, multiply_packed, pack_a, pack_b, Panels, MR};
+use crate::kernels::conv::{dw_block, dx_image, forward_image, Filters, Geometry, Scratch};
+use crate::kernels::im2col::Window;
+use crate::kernels::packed::{pack_a, Panels};
 use crate::Float;
 use ndarray::parallel::prelude::*;
-use ndarray::{s, Array1, Array2, Array3, Array4, ArrayView2, ArrayView3, ArrayView4, ArrayViewMut2, Axis};
+use ndarray::{s, Array1, Array4, ArrayView2, ArrayView3, ArrayView4, ArrayViewMut2, Axis};
 
 /// A convolution with filters `W: (FN, C, FH, FW)` and biases `b: (FN,)`.
 #[derive(Clone)]
@@ -130,9 +122,9 @@ impl<F: Float> Convolution<F> {
         if self.out.shape() != shape {
             self.out = Array4::zeros(shape);
         }
-        let (window, w_col) = (self.window(), matrix(&self.W));
         forward_into(
-            (window, w_col, &self.b),
+            (&self.W, &self.b),
+            self.window(),
             self.x.view(),
             &mut self.work,
             self.out.view_mut(),
@@ -144,8 +136,14 @@ impl<F: Float> Convolution<F> {
     /// Allocates its output and its buffers.
     pub fn forward_eval(&self, x: ArrayView4<F>) -> Array4<F> {
         let mut out = Array4::zeros(self.output_shape(x.dim()));
-        let parts = (self.window(), self.w_col(), &self.b);
-        forward_into(parts, x, &mut Work::default(), out.view_mut());
+        let parts = (&self.W, &self.b);
+        forward_into(
+            parts,
+            self.window(),
+            x,
+            &mut Work::default(),
+            out.view_mut(),
+        );
         out
     }
 
@@ -164,39 +162,32 @@ impl<F: Float> Convolution<F> {
             .into_shape_with_order((n, filters, oh * ow))
             .expect("standard layout");
         bias_grad(dout, &mut self.db);
-        let window = self.window();
-        let patch = window.patch_len(self.x.dim().1);
-        let dW_col = self
+        let geo = self
+            .work
+            .prepare(&self.W, self.window(), self.x.dim(), true);
+        let dW = self
             .dW
             .view_mut()
-            .into_shape_with_order((filters, patch))
+            .into_shape_with_order((filters, geo.patch()))
             .expect("dW is in standard layout");
-        weight_grad(&window, self.x.view(), dout, &mut self.work, dW_col);
+        weight_grad(&geo, self.x.view(), dout, &mut self.work, dW);
         if !self.needs_dx {
             return self.dx.slice(s![0..0, .., .., ..]);
         }
         if self.dx.dim() != self.x.dim() {
             self.dx = Array4::zeros(self.x.dim());
         }
-        // dcolᵀ (C·FH·FW, OH·OW) = Wᵀ · dout, image by image, folded back into dx.
-        let panels = Panels::now::<F>();
-        let Work { w_t, threads, .. } = &mut self.work;
-        let w_t = pack_a(matrix(&self.W).reversed_axes(), w_t);
         let per = per_block(n);
-        ensure_threads(threads);
+        let (filters, threads) = self.work.parts();
+        let products = (&geo, Panels::now::<F>(), &filters);
         self.dx
             .axis_chunks_iter_mut(Axis(0), per)
             .into_par_iter()
             .zip(dout.axis_chunks_iter(Axis(0), per))
             .zip(threads.par_iter_mut())
             .for_each(|((mut dx, dout), scratch)| {
-                if scratch.dcol.dim() != (patch, oh * ow) {
-                    scratch.dcol = Array2::zeros((patch, oh * ow));
-                }
                 for (dx, dout) in dx.outer_iter_mut().zip(dout.outer_iter()) {
-                    let b = pack_b(panels, dout, &mut scratch.b);
-                    multiply_packed(panels, (w_t, b, filters), scratch.dcol.view_mut(), false);
-                    col2im_image(scratch.dcol.view(), &window, dx);
+                    dx_image(products, dout, scratch, dx);
                 }
             });
         self.dx.view()
@@ -204,42 +195,96 @@ impl<F: Float> Convolution<F> {
 }
 
 /// What the layer keeps between batches for its products: W packed for the forward, Wᵀ for
-/// dx, and one [`Scratch`] per block of work running at once.
-#[derive(Clone)]
+/// dx, where the operands' rows start, and one [`Scratch`] per block of work running at once.
 struct Work<F> {
-    w: Vec<F>,
-    w_t: Vec<F>,
+    w: Packed<F>,
+    w_t: Packed<F>,
+    offsets: Vec<usize>,
+    grid_rows: Vec<usize>,
     threads: Vec<Scratch<F>>,
 }
 
-impl<F> Default for Work<F> {
+impl<F: Float> Default for Work<F> {
     fn default() -> Self {
         Work {
-            w: Vec::new(),
-            w_t: Vec::new(),
+            w: Packed::default(),
+            w_t: Packed::default(),
+            offsets: Vec::new(),
+            grid_rows: Vec::new(),
             threads: Vec::new(),
         }
     }
 }
 
-/// One thread's buffers: an image's packed operands, its dcolᵀ (C·FH·FW, OH·OW) and its
-/// padded copy (C, H + 2·pad, W + 2·pad).
-#[derive(Clone)]
-struct Scratch<F> {
-    a: Vec<F>,
-    b: Vec<F>,
-    dcol: Array2<F>,
-    padded: Array3<F>,
+impl<F: Float> Clone for Work<F> {
+    /// Fresh buffers: every batch fills them again.
+    fn clone(&self) -> Self {
+        Work::default()
+    }
 }
 
-impl<F: Float> Default for Scratch<F> {
-    fn default() -> Self {
-        Scratch {
-            a: Vec::new(),
-            b: Vec::new(),
-            dcol: Array2::zeros((0, 0)),
-            padded: Array3::zeros((0, 0, 0)),
+impl<F: Float> Work<F> {
+    /// Packs W (and Wᵀ when `transposed`) for inputs of `x_shape`, computes the offsets, and
+    /// makes one [`Scratch`] per rayon thread; returns the geometry.
+    fn prepare(
+        &mut self,
+        W: &Array4<F>,
+        window: Window,
+        x_shape: (usize, usize, usize, usize),
+        transposed: bool,
+    ) -> Geometry {
+        let (_, c, h, w) = x_shape;
+        let geo = Geometry::new(window, (c, h, w), W.dim().0).expect("the window fits (checked)");
+        self.w.pack(matrix(W));
+        if transposed {
+            self.w_t.pack(matrix(W).reversed_axes());
         }
+        geo.offsets(&mut self.offsets);
+        geo.grid_rows(&mut self.grid_rows);
+        self.threads
+            .resize_with(rayon::current_num_threads(), Scratch::default);
+        geo
+    }
+
+    /// The filters as the products read them, and the threads' buffers.
+    fn parts(&mut self) -> (Filters<'_, F>, &mut [Scratch<F>]) {
+        let filters = Filters {
+            w: self.w.values(),
+            w_t: self.w_t.values(),
+            offsets: &self.offsets,
+            grid_rows: &self.grid_rows,
+        };
+        (filters, &mut self.threads)
+    }
+}
+
+/// A matrix packed by [`pack_a`], kept with where its values start in the buffer.
+struct Packed<F> {
+    buf: Vec<F>,
+    values: std::ops::Range<usize>,
+}
+
+impl<F> Default for Packed<F> {
+    fn default() -> Self {
+        Packed {
+            buf: Vec::new(),
+            values: 0..0,
+        }
+    }
+}
+
+impl<F: Float> Packed<F> {
+    /// Packs `m` (rows, k) as the A operand.
+    fn pack(&mut self, m: ArrayView2<F>) {
+        let packed = pack_a(m, &mut self.buf);
+        let (at, len) = (packed.as_ptr() as usize, packed.len());
+        let start = (at - self.buf.as_ptr() as usize) / size_of::<F>();
+        self.values = start..start + len;
+    }
+
+    /// The packed values.
+    fn values(&self) -> &[F] {
+        &self.buf[self.values.clone()]
     }
 }
 
@@ -248,15 +293,10 @@ fn per_block(images: usize) -> usize {
     images.div_ceil(rayon::current_num_threads()).max(1)
 }
 
-/// One [`Scratch`] per rayon thread.
-fn ensure_threads<F: Float>(threads: &mut Vec<Scratch<F>>) {
-    threads.resize_with(rayon::current_num_threads(), Scratch::default);
-}
-
-/// Each image: colᵀ ← im2col(x) in panels, out (FN, OH·OW) ← W·colᵀ, then + b per filter;
-/// blocks of images on all cores.
+/// Each image: out (FN, OH·OW) ← W·colᵀ + b; blocks of images on all cores.
 fn forward_into<F: Float>(
-    (window, w_col, b): (Window, ArrayView2<F>, &Array1<F>),
+    (W, b): (&Array4<F>, &Array1<F>),
+    window: Window,
     x: ArrayView4<F>,
     work: &mut Work<F>,
     mut out: ndarray::ArrayViewMut4<F>,
@@ -266,23 +306,17 @@ fn forward_into<F: Float>(
         .view_mut()
         .into_shape_with_order((n, filters, oh * ow))
         .expect("out is in standard layout");
-    let (panels, patch) = (Panels::now::<F>(), w_col.ncols());
-    let Work { w, threads, .. } = work;
-    let w = pack_a(w_col, w);
+    let geo = work.prepare(W, window, x.dim(), false);
     let per = per_block(n);
-    ensure_threads(threads);
+    let (filters, threads) = work.parts();
+    let products = (&geo, Panels::now::<F>(), &filters);
     x.axis_chunks_iter(Axis(0), per)
         .into_par_iter()
         .zip(out.axis_chunks_iter_mut(Axis(0), per))
         .zip(threads.par_iter_mut())
         .for_each(|((x, mut out), scratch)| {
-            for (x, mut out) in x.outer_iter().zip(out.outer_iter_mut()) {
-                let col = packed::buffer(&mut scratch.b, panels.b_len(oh * ow, patch));
-                im2col_panels(x, &window, panels.nr, col);
-                multiply_packed(panels, (w, col, patch), out.view_mut(), false);
-                for (mut row, &bias) in out.rows_mut().into_iter().zip(b) {
-                    row.mapv_inplace(|v| v + bias);
-                }
+            for (x, out) in x.outer_iter().zip(out.outer_iter_mut()) {
+                forward_image(products, x, b, scratch, out);
             }
         });
 }
@@ -309,49 +343,34 @@ fn bias_grad<F: Float>(dout: ArrayView3<F>, db: &mut Array1<F>) {
 }
 
 /// dW (FN, C·FH·FW) = Σ_n dout_n (FN, OH·OW) · col_n (OH·OW, C·FH·FW): each element sums its
-/// terms over (n, p) ascending, image after image (accumulating in place). dW is split into
-/// blocks of whole panels of columns (or of rows, when there are fewer column panels than
-/// threads), one per thread; a block packs its part of each image's dout and col and runs
-/// through all the images, so the split changes which thread sums an element, never its order.
+/// terms over (n, p) ascending, image after image (accumulating in place). dW's columns are
+/// split into blocks of whole tiles, one per thread; a block runs through all the images, so
+/// the split changes which thread sums an element, never its order.
 fn weight_grad<F: Float>(
-    window: &Window,
+    geo: &Geometry,
     x: ArrayView4<F>,
     dout: ArrayView3<F>,
     work: &mut Work<F>,
     mut dW: ArrayViewMut2<F>,
 ) {
-    let (filters, patch) = dW.dim();
-    let positions = dout.dim().2;
     let panels = Panels::now::<F>();
-    let threads = rayon::current_num_threads();
-    let by_columns = patch.div_ceil(panels.nr) >= threads.min(filters.div_ceil(MR));
-    let (axis, unit, units) = match by_columns {
-        true => (Axis(1), panels.nr, patch.div_ceil(panels.nr)),
-        false => (Axis(0), MR, filters.div_ceil(MR)),
-    };
-    let size = units.div_ceil(threads).max(1) * unit;
-    ensure_threads(&mut work.threads);
-    dW.axis_chunks_iter_mut(axis, size)
+    let unit = geo.dw_unit(panels);
+    let size = geo
+        .patch()
+        .div_ceil(unit)
+        .div_ceil(rayon::current_num_threads())
+        .max(1)
+        * unit;
+    let (filters, threads) = work.parts();
+    let products = (geo, panels, &filters);
+    dW.axis_chunks_iter_mut(Axis(1), size)
         .into_par_iter()
-        .zip(work.threads.par_iter_mut())
+        .zip(threads.par_iter_mut())
         .enumerate()
-        .for_each(|(block, (mut dW, scratch))| {
-            let part = block * size..block * size + dW.len_of(axis);
-            let (rows, cols) = match by_columns {
-                true => (0..filters, part),
-                false => (part, 0..patch),
-            };
-            for (i, (x, dout)) in x.outer_iter().zip(dout.outer_iter()).enumerate() {
-                pad_image(x, window.pad, &mut scratch.padded);
-                let a = pack_a(dout.slice(s![rows.clone(), ..]), &mut scratch.a);
-                let b = packed::buffer(&mut scratch.b, panels.b_len(cols.len(), positions));
-                col_panels(scratch.padded.view(), window, cols.clone(), panels.nr, b);
-                multiply_packed(panels, (a, b, positions), dW.view_mut(), i > 0);
-            }
+        .for_each(|(block, (dW, scratch))| {
+            let cols = block * size..block * size + dW.ncols();
+            dw_block(products, (x, dout), cols, scratch, dW);
         });
-    if dout.dim().0 == 0 {
-        dW.fill(F::zero());
-    }
 }
 
 #[cfg(test)]

@@ -11,53 +11,99 @@ use crate::kernels::Level;
 use crate::Float;
 use std::any::TypeId;
 
-/// The tile's sums: `c[i·ldc + j] = fma(a[p][i], b[p][j], c[i·ldc + j])` for p ascending,
-/// starting from c's values when `accumulate`, else from zero; a holds MR values per p, b NR.
+/// Where the micro-kernel reads an operand's values: step p's value for lane t (A: row t of the
+/// tile; B: column t).
+pub(crate) trait Operand: Copy {
+    /// The address of step p, lane t, for elements of type E.
+    ///
+    /// # Safety
+    /// The operand must hold E values there.
+    unsafe fn at<E>(self, p: usize, t: usize) -> *const E;
+}
+
+/// A packed panel: `width` values per step, one step after another.
+#[derive(Clone, Copy)]
+pub(crate) struct Panel {
+    pub ptr: *const (),
+    pub width: usize,
+}
+
+impl Operand for Panel {
+    #[inline(always)]
+    unsafe fn at<E>(self, p: usize, t: usize) -> *const E {
+        // SAFETY: the caller's promise.
+        unsafe { self.ptr.cast::<E>().add(p * self.width + t) }
+    }
+}
+
+/// B read in place: step p's values are a row, `base + offsets[p]` on.
+#[derive(Clone, Copy)]
+pub(crate) struct StepRows {
+    pub base: *const (),
+    pub offsets: *const usize,
+}
+
+impl Operand for StepRows {
+    #[inline(always)]
+    unsafe fn at<E>(self, p: usize, t: usize) -> *const E {
+        // SAFETY: the caller's promise.
+        unsafe { self.base.cast::<E>().add(*self.offsets.add(p) + t) }
+    }
+}
+
+/// A read in place: lane t's values are a row, `base + offsets[t]` on, one per step.
+#[derive(Clone, Copy)]
+pub(crate) struct LaneRows {
+    pub base: *const (),
+    pub offsets: *const usize,
+}
+
+impl Operand for LaneRows {
+    #[inline(always)]
+    unsafe fn at<E>(self, p: usize, t: usize) -> *const E {
+        // SAFETY: the caller's promise.
+        unsafe { self.base.cast::<E>().add(*self.offsets.add(t) + p) }
+    }
+}
+
+/// The tile's sums: `c[i·ldc + j] = fma(a(p, i), b(p, j), c[i·ldc + j])` for p in 0..steps
+/// ascending, starting from c's values when `accumulate`, else from zero.
 ///
 /// # Safety
 /// c must be valid for reads and writes of MR rows of NR values, `ldc` apart (rows that do
-/// not overlap), and `level` must not exceed what the CPU supports.
+/// not overlap); a must hold F values at every (p, i) for i < MR and b at every (p, j) for
+/// j < NR; `level` must not exceed what the CPU supports.
 #[inline(always)]
-pub(super) unsafe fn micro<F: Float, const NR: usize>(
+pub(super) unsafe fn micro<F: Float, const NR: usize, A: Operand, B: Operand>(
     level: Level,
-    a: &[F],
-    b: &[F],
+    (a, b, steps): (A, B, usize),
     (c, ldc): (*mut F, usize),
     accumulate: bool,
 ) {
-    assert!(a.len() / MR == b.len() / NR && a.len().is_multiple_of(MR));
     #[cfg(target_arch = "x86_64")]
     {
         use x86::*;
-        if let (Some(a), Some(b)) = (cast::<F, f32>(a), cast(b)) {
-            let c = (c.cast(), ldc);
-            // SAFETY: the caller's promises; a and b hold the same number of steps.
-            match (level, NR) {
-                (Level::Avx512, 32) => return unsafe { z32_2(a, b, c, accumulate) },
-                (Level::Avx2, 16) => return unsafe { y32_2(a, b, c, accumulate) },
-                _ => {}
+        let is = |t: TypeId| TypeId::of::<F>() == t;
+        let ops = (a, b, steps);
+        // SAFETY (each arm): the caller's promises, F being the kernel's element type.
+        match (level, NR) {
+            (Level::Avx512, 32) if is(TypeId::of::<f32>()) => {
+                return unsafe { z32_2(ops, (c.cast(), ldc), accumulate) }
             }
-        }
-        if let (Some(a), Some(b)) = (cast::<F, f64>(a), cast(b)) {
-            let c = (c.cast(), ldc);
-            // SAFETY: as above.
-            match (level, NR) {
-                (Level::Avx512, 16) => return unsafe { z64_2(a, b, c, accumulate) },
-                (Level::Avx2, 8) => return unsafe { y64_2(a, b, c, accumulate) },
-                _ => {}
+            (Level::Avx2, 16) if is(TypeId::of::<f32>()) => {
+                return unsafe { y32_2(ops, (c.cast(), ldc), accumulate) }
             }
+            (Level::Avx512, 16) if is(TypeId::of::<f64>()) => {
+                return unsafe { z64_2(ops, (c.cast(), ldc), accumulate) }
+            }
+            (Level::Avx2, 8) if is(TypeId::of::<f64>()) => {
+                return unsafe { y64_2(ops, (c.cast(), ldc), accumulate) }
+            }
+            _ => {}
         }
     }
-    // SAFETY: the caller's promise on c.
-    unsafe { generic::<F, NR>(a, b, (c, ldc), accumulate) };
-}
-
-/// `s` as a slice of T, if F is T.
-#[inline(always)]
-fn cast<F: 'static, T: 'static>(s: &[F]) -> Option<&[T]> {
-    // SAFETY: F and T are the same type.
-    (TypeId::of::<F>() == TypeId::of::<T>())
-        .then(|| unsafe { std::slice::from_raw_parts(s.as_ptr().cast(), s.len()) })
+    // SAFETY: the caller's promises.
+    unsafe { generic::<F, NR, A, B>((a, b, steps), (c, ldc), accumulate) };
 }
 
 /// [`micro`] as a generic loop: plain x86-64 and any float type.
@@ -68,9 +114,8 @@ fn cast<F: 'static, T: 'static>(s: &[F]) -> Option<&[T]> {
 /// # Safety
 /// As [`micro`]'s, for c.
 #[inline(always)]
-unsafe fn generic<F: Float, const NR: usize>(
-    a: &[F],
-    b: &[F],
+unsafe fn generic<F: Float, const NR: usize, A: Operand, B: Operand>(
+    (a, b, steps): (A, B, usize),
     (c, ldc): (*mut F, usize),
     accumulate: bool,
 ) {
@@ -84,14 +129,21 @@ unsafe fn generic<F: Float, const NR: usize>(
     };
     let (mut r0, mut r1, mut r2, mut r3, mut r4, mut r5) =
         (row(0), row(1), row(2), row(3), row(4), row(5));
-    for (a, b) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
-        let b: &[F; NR] = b.try_into().expect("NR values");
-        add_product(&mut r0, a[0], b);
-        add_product(&mut r1, a[1], b);
-        add_product(&mut r2, a[2], b);
-        add_product(&mut r3, a[3], b);
-        add_product(&mut r4, a[4], b);
-        add_product(&mut r5, a[5], b);
+    for p in 0..steps {
+        // SAFETY: a and b hold values at every step's lanes (the caller's promise).
+        let (x, w) = unsafe {
+            let x = |i| *a.at::<F>(p, i);
+            (
+                [x(0), x(1), x(2), x(3), x(4), x(5)],
+                b.at::<F>(p, 0).cast::<[F; NR]>().read_unaligned(),
+            )
+        };
+        add_product(&mut r0, x[0], &w);
+        add_product(&mut r1, x[1], &w);
+        add_product(&mut r2, x[2], &w);
+        add_product(&mut r3, x[3], &w);
+        add_product(&mut r4, x[4], &w);
+        add_product(&mut r5, x[5], &w);
     }
     for (i, r) in [r0, r1, r2, r3, r4, r5].into_iter().enumerate() {
         // SAFETY: as above.
@@ -112,7 +164,7 @@ fn add_product<F: Float, const NR: usize>(r: &mut [F; NR], a: F, b: &[F; NR]) {
 mod x86 {
     //! The tile with explicit 512-bit (AVX-512) and 256-bit (AVX2) vectors.
 
-    use super::MR;
+    use super::{Operand, MR};
     use std::arch::x86_64::*;
 
     /// One vector type: loads, stores, broadcasts and fused multiply-adds of its lanes.
@@ -223,8 +275,8 @@ mod x86 {
         _mm256_fmadd_pd
     );
 
-    /// Defines `unsafe fn $name(a, b, c, accumulate)`: [`tile`] compiled for its instruction
-    /// set.
+    /// Defines `unsafe fn $name(operands, c, accumulate)`: [`tile`] compiled for its
+    /// instruction set.
     macro_rules! tiles {
         ($($name:ident = $s:ident * $v:literal, $features:literal;)*) => {$(
             #[doc = concat!("[`tile`] of ", stringify!($v), " × [`", stringify!($s), "`] per row.")]
@@ -232,13 +284,12 @@ mod x86 {
             #[doc = "# Safety"]
             #[doc = "As [`tile`]'s."]
             #[target_feature(enable = $features)]
-            pub unsafe fn $name(
-                a: &[<$s as Simd>::E],
-                b: &[<$s as Simd>::E],
+            pub unsafe fn $name<A: Operand, B: Operand>(
+                ops: (A, B, usize),
                 c: (*mut <$s as Simd>::E, usize),
                 accumulate: bool,
             ) {
-                tile::<$s, $v>(a, b, c, accumulate)
+                tile::<$s, $v, A, B>(ops, c, accumulate)
             }
         )*};
     }
@@ -253,19 +304,15 @@ mod x86 {
     /// The tile of MR rows × V vectors of S: [`super::micro`] for S's instruction set.
     ///
     /// # Safety
-    /// The CPU must have S's features; c holds MR rows of V·LANES values, `ldc` apart; a and
-    /// b hold the same number of steps (MR and V·LANES values each).
+    /// The CPU must have S's features; c holds MR rows of V·LANES values, `ldc` apart; a holds
+    /// values at every step's MR lanes, b at every step's V·LANES lanes.
     #[inline(always)]
     #[allow(clippy::needless_range_loop)] // Constant bounds: the loops unroll into registers.
-    pub unsafe fn tile<S: Simd, const V: usize>(
-        a: &[S::E],
-        b: &[S::E],
+    pub unsafe fn tile<S: Simd, const V: usize, A: Operand, B: Operand>(
+        (a, b, steps): (A, B, usize),
         (c, ldc): (*mut S::E, usize),
         accumulate: bool,
     ) {
-        let nr = V * S::LANES;
-        let steps = a.len() / MR;
-        let (a, b) = (a.as_ptr(), b.as_ptr());
         let mut sums = [[S::zero(); V]; MR];
         if accumulate {
             for i in 0..MR {
@@ -277,10 +324,10 @@ mod x86 {
         for p in 0..steps {
             let mut w = [S::zero(); V];
             for v in 0..V {
-                w[v] = S::load(b.add(p * nr + v * S::LANES));
+                w[v] = S::load(b.at(p, v * S::LANES));
             }
             for i in 0..MR {
-                let x = S::splat(*a.add(p * MR + i));
+                let x = S::splat(*a.at(p, i));
                 for v in 0..V {
                     sums[i][v] = S::fma(x, w[v], sums[i][v]);
                 }

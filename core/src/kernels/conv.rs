@@ -1,0 +1,313 @@
+//! One image's products for the Convolution layer, on the packed kernel ([`multiply`]), with
+//! no `col` matrix built in between where it can be helped.
+//!
+//! Two routes give the same bits (each element's terms, in the reference's order):
+//!
+//! - **in place** (stride 1): the image is copied once with its padding, (C, Hp, Wp), and the
+//!   products read it where it lies. Row (c, fh, fw) of colᵀ, taken over the *extended grid*
+//!   of output positions `y·Wp + x` (x running over the padded width Wp, not only the OW
+//!   outputs), is the run of the padded image starting at `(c·Hp + fh)·Wp + fw`: the forward
+//!   reads colᵀ as those runs (B in place), dW reads them as A's rows. The extra positions
+//!   (x ≥ OW) are computed and dropped (forward), or meet a gradient of exactly 0 (dW, dx), and
+//!   adding `±0·v` to a sum that started at +0 changes no bit (such a sum is never −0).
+//! - **panels** (any stride): the unrolled patches written straight into the kernel's packed
+//!   layout ([`im2col_panels`], [`col_panels`]).
+//!
+//! dx is Wᵀ·dout (dcolᵀ) folded back with `col2im`'s order of additions: on the extended grid
+//! that fold is one contiguous run per row of dcolᵀ.
+
+use super::im2col::{col2im_image, col_panels, im2col_panels, Window};
+use super::packed::{self, multiply, pack_a, pack_b, Operand, Panels, MR};
+use crate::Float;
+use ndarray::{Array1, ArrayView2, ArrayView3, ArrayView4, ArrayViewMut2, ArrayViewMut3};
+
+/// A convolution's sizes for one image: C × H × W in, FN filters of the window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Geometry {
+    /// The filters' window.
+    pub window: Window,
+    /// The input's (C, H, W).
+    pub input: (usize, usize, usize),
+    /// FN.
+    pub filters: usize,
+    /// (OH, OW).
+    pub output: (usize, usize),
+}
+
+impl Geometry {
+    /// The geometry of `filters` filters of `window` on inputs (C, H, W); `None` when the
+    /// window does not fit.
+    pub fn new(window: Window, input: (usize, usize, usize), filters: usize) -> Option<Self> {
+        let output = window.output_size(input.1, input.2)?;
+        Some(Geometry {
+            window,
+            input,
+            filters,
+            output,
+        })
+    }
+
+    /// C·FH·FW: values per patch.
+    pub fn patch(&self) -> usize {
+        self.window.patch_len(self.input.0)
+    }
+
+    /// OH·OW: output positions.
+    pub fn positions(&self) -> usize {
+        self.output.0 * self.output.1
+    }
+
+    /// Whether the products read the padded image in place (stride 1).
+    pub fn in_place(&self) -> bool {
+        self.window.stride == 1
+    }
+
+    /// The padded input's (Hp, Wp).
+    fn padded(&self) -> (usize, usize) {
+        let pad = 2 * self.window.pad;
+        (self.input.1 + pad, self.input.2 + pad)
+    }
+
+    /// Positions of the extended grid, OH·Wp.
+    fn grid(&self) -> usize {
+        self.output.0 * self.padded().1
+    }
+
+    /// dW's columns go to threads in blocks of this many (whole tiles).
+    pub fn dw_unit(&self, panels: Panels) -> usize {
+        if self.in_place() {
+            MR
+        } else {
+            panels.nr
+        }
+    }
+
+    /// Where row (c, fh, fw) of colᵀ starts in the padded image, for each of the C·FH·FW rows,
+    /// then 0 up to whole panels of MR rows.
+    pub fn offsets(&self, offsets: &mut Vec<usize>) {
+        let (fh, fw) = (self.window.filter_h, self.window.filter_w);
+        let (hp, wp) = self.padded();
+        offsets.clear();
+        offsets
+            .extend((0..self.patch()).map(|r| ((r / (fh * fw) * hp + r / fw % fh) * wp) + r % fw));
+        offsets.resize(self.patch().div_ceil(MR) * MR, 0);
+    }
+
+    /// Where row f of dout on the extended grid starts (f·OH·Wp), for each of the FN rows.
+    pub fn grid_rows(&self, rows: &mut Vec<usize>) {
+        rows.clear();
+        rows.extend((0..self.filters).map(|f| f * self.grid()));
+    }
+
+    /// Copies x (C, H, W) into `buf` with its padding, (C, Hp, Wp) flat, then zeros: as many
+    /// as a run of colᵀ read to whole panels past the last row needs.
+    fn pad_into<'b, F: Float>(&self, x: ArrayView3<F>, nr: usize, buf: &'b mut Vec<F>) -> &'b [F] {
+        let ((_, h, w), pad) = (self.input, self.window.pad);
+        let c = self.input.0;
+        let (hp, wp) = self.padded();
+        let len = c * hp * wp + self.window.filter_w + self.grid().div_ceil(nr) * nr;
+        buf.clear();
+        buf.resize(len, F::zero());
+        let x = x.as_standard_layout();
+        let rows = x.as_slice().expect("standard layout").chunks_exact(w);
+        for (i, row) in rows.enumerate() {
+            let at = ((i / h) * hp + i % h + pad) * wp + pad;
+            buf[at..at + w].copy_from_slice(row);
+        }
+        buf
+    }
+
+    /// dout (FN, OH·OW) on the extended grid, (FN, OH·Wp) flat with zeros at x ≥ OW, then
+    /// zeros to whole panels past the last row.
+    fn spread<'b, F: Float>(&self, dout: ArrayView2<F>, nr: usize, buf: &'b mut Vec<F>) -> &'b [F] {
+        let ((oh, ow), wp) = (self.output, self.padded().1);
+        let grid = self.grid();
+        buf.clear();
+        buf.resize(self.filters * grid + grid.div_ceil(nr) * nr, F::zero());
+        let dout = dout.as_standard_layout();
+        let rows = dout.as_slice().expect("standard layout").chunks_exact(ow);
+        for (i, row) in rows.enumerate() {
+            let at = (i / oh) * grid + (i % oh) * wp;
+            buf[at..at + ow].copy_from_slice(row);
+        }
+        buf
+    }
+}
+
+/// One thread's buffers, kept between batches: packed operands, the padded image, an image's
+/// output or dout on the extended grid, its dcolᵀ, and the padded dx.
+pub struct Scratch<F> {
+    a: Vec<F>,
+    b: Vec<F>,
+    image: Vec<F>,
+    grid: Vec<F>,
+    dcol: Vec<F>,
+    dx: Vec<F>,
+}
+
+impl<F: Float> Default for Scratch<F> {
+    fn default() -> Self {
+        Scratch {
+            a: Vec::new(),
+            b: Vec::new(),
+            image: Vec::new(),
+            grid: Vec::new(),
+            dcol: Vec::new(),
+            dx: Vec::new(),
+        }
+    }
+}
+
+impl<F: Float> Clone for Scratch<F> {
+    /// Fresh buffers: they hold nothing worth copying.
+    fn clone(&self) -> Self {
+        Scratch::default()
+    }
+}
+
+/// The filters as the products read them: W (FN, C·FH·FW) packed for the forward, Wᵀ for dx,
+/// and where the rows of the operands read in place start.
+pub struct Filters<'a, F> {
+    /// W packed by [`pack_a`].
+    pub w: &'a [F],
+    /// Wᵀ packed by [`pack_a`] (dx only).
+    pub w_t: &'a [F],
+    /// Where colᵀ's rows start in the padded image ([`Geometry::offsets`]).
+    pub offsets: &'a [usize],
+    /// Where dout's rows start on the extended grid ([`Geometry::grid_rows`]).
+    pub grid_rows: &'a [usize],
+}
+
+/// out (FN, OH·OW) = W·colᵀ + b for one image x (C, H, W).
+pub fn forward_image<F: Float>(
+    (geo, panels, filters): (&Geometry, Panels, &Filters<F>),
+    x: ArrayView3<F>,
+    b: &Array1<F>,
+    scratch: &mut Scratch<F>,
+    mut out: ArrayViewMut2<F>,
+) {
+    let (k, fns) = (geo.patch(), geo.filters);
+    let w = Operand::Packed(filters.w);
+    if geo.in_place() {
+        let (oh, ow) = geo.output;
+        let (wp, grid) = (geo.padded().1, geo.grid());
+        let image = geo.pad_into(x, panels.nr, &mut scratch.image);
+        let col_t = Operand::Rows {
+            base: image,
+            offsets: &filters.offsets[..k],
+        };
+        let sums = packed::buffer(&mut scratch.grid, fns * grid);
+        let sums_view = ArrayViewMut2::from_shape((fns, grid), &mut *sums).expect("FN × grid");
+        multiply(panels, (w, col_t, k), sums_view, false);
+        let out = out.as_slice_mut().expect("an image's output is contiguous");
+        let rows = out.chunks_exact_mut(ow).zip(sums.chunks_exact(wp));
+        for (i, (out, sums)) in rows.enumerate() {
+            let bias = b[i / oh];
+            for (o, &v) in out.iter_mut().zip(sums) {
+                *o = v + bias;
+            }
+        }
+        return;
+    }
+    let col = packed::buffer(&mut scratch.b, panels.b_len(geo.positions(), k));
+    im2col_panels(x, &geo.window, panels.nr, col);
+    multiply(panels, (w, Operand::Packed(col), k), out.view_mut(), false);
+    for (mut row, &bias) in out.rows_mut().into_iter().zip(b) {
+        row.mapv_inplace(|v| v + bias);
+    }
+}
+
+/// dx (C, H, W) of one image from its dout (FN, OH·OW): dcolᵀ = Wᵀ·dout folded back.
+pub fn dx_image<F: Float>(
+    (geo, panels, filters): (&Geometry, Panels, &Filters<F>),
+    dout: ArrayView2<F>,
+    scratch: &mut Scratch<F>,
+    mut dx: ArrayViewMut3<F>,
+) {
+    let (k, fns) = (geo.patch(), geo.filters);
+    let w_t = Operand::Packed(filters.w_t);
+    if !geo.in_place() {
+        let positions = geo.positions();
+        let dcol = packed::buffer(&mut scratch.dcol, k * positions);
+        let mut dcol = ArrayViewMut2::from_shape((k, positions), dcol).expect("k × positions");
+        let dout = Operand::Packed(pack_b(panels, dout, &mut scratch.b));
+        multiply(panels, (w_t, dout, fns), dcol.view_mut(), false);
+        return col2im_image(dcol.view(), &geo.window, dx);
+    }
+    let (c, h, w) = geo.input;
+    let ((hp, wp), grid, pad) = (geo.padded(), geo.grid(), geo.window.pad);
+    let dout = Operand::Rows {
+        base: geo.spread(dout, panels.nr, &mut scratch.grid),
+        offsets: filters.grid_rows,
+    };
+    let dcol = packed::buffer(&mut scratch.dcol, k * grid);
+    let dcol_view = ArrayViewMut2::from_shape((k, grid), &mut *dcol).expect("k × grid");
+    multiply(panels, (w_t, dout, fns), dcol_view, false);
+    // col2im: row (c, fh, fw) adds onto the padded dx from its offset on, rows in order, so
+    // each pixel receives its terms in (fh, fw) order, as the reference adds them.
+    let padded_dx = &mut scratch.dx;
+    padded_dx.clear();
+    padded_dx.resize(c * hp * wp + geo.window.filter_w, F::zero());
+    for (&at, row) in filters.offsets[..k].iter().zip(dcol.chunks_exact(grid)) {
+        for (d, &v) in padded_dx[at..at + grid].iter_mut().zip(row) {
+            *d += v;
+        }
+    }
+    let dx = dx.as_slice_mut().expect("dx is stored in (c, y, x) order");
+    for (i, row) in dx.chunks_exact_mut(w).enumerate() {
+        let at = ((i / h) * hp + i % h + pad) * wp + pad;
+        row.copy_from_slice(&padded_dx[at..at + w]);
+    }
+}
+
+/// dW's columns `cols` (a block of whole [`Geometry::dw_unit`]s) from a batch x (N, C, H, W)
+/// and its dout (N, FN, OH·OW): `dW[:, cols] = Σ_n dout_n · col_n[:, cols]`, each element's
+/// terms over (n, position) ascending.
+pub fn dw_block<F: Float>(
+    (geo, panels, filters): (&Geometry, Panels, &Filters<F>),
+    (x, dout): (ArrayView4<F>, ArrayView3<F>),
+    cols: std::ops::Range<usize>,
+    scratch: &mut Scratch<F>,
+    mut dW: ArrayViewMut2<F>,
+) {
+    if x.dim().0 == 0 {
+        return dW.fill(F::zero());
+    }
+    if !geo.in_place() {
+        let positions = geo.positions();
+        let (c, (hp, wp)) = (geo.input.0, geo.padded());
+        for (i, (x, dout)) in x.outer_iter().zip(dout.outer_iter()).enumerate() {
+            let padded = geo.pad_into(x, panels.nr, &mut scratch.image);
+            let padded =
+                ArrayView3::from_shape((c, hp, wp), &padded[..c * hp * wp]).expect("C × Hp × Wp");
+            let a = Operand::Packed(pack_a(dout, &mut scratch.a));
+            let col = packed::buffer(&mut scratch.b, panels.b_len(cols.len(), positions));
+            col_panels(padded, &geo.window, cols.clone(), panels.nr, col);
+            multiply(
+                panels,
+                (a, Operand::Packed(&*col), positions),
+                dW.view_mut(),
+                i > 0,
+            );
+        }
+        return;
+    }
+    // dWᵀ (cols, FN) = Σ_n colᵀ_n (cols, grid) · doutᵀ_n (grid, FN): A is colᵀ's rows in the
+    // padded image, B dout on the grid, packed; the sums in a buffer whose rows hold whole
+    // tiles, copied into dW at the end.
+    let (fns, grid) = (geo.filters, geo.grid());
+    let width = fns.next_multiple_of(panels.nr);
+    let sums = packed::buffer(&mut scratch.dcol, cols.len() * width);
+    let mut sums = ArrayViewMut2::from_shape((cols.len(), width), sums).expect("cols × width");
+    for (i, (x, dout)) in x.outer_iter().zip(dout.outer_iter()).enumerate() {
+        let col_t = Operand::Rows {
+            base: geo.pad_into(x, panels.nr, &mut scratch.image),
+            offsets: &filters.offsets[cols.start..],
+        };
+        let dout = geo.spread(dout, panels.nr, &mut scratch.grid);
+        let dout = ArrayView2::from_shape((fns, grid), &dout[..fns * grid]).expect("FN × grid");
+        let dout_t = Operand::Packed(pack_b(panels, dout.reversed_axes(), &mut scratch.b));
+        multiply(panels, (col_t, dout_t, grid), sums.view_mut(), i > 0);
+    }
+    dW.assign(&sums.slice(ndarray::s![.., ..fns]).reversed_axes());
+}
