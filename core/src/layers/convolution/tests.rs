@@ -84,9 +84,12 @@ fn same_bits_as_the_reference<F: Float>() {
 }
 
 #[test]
-fn the_fast_route_gives_the_books_route_bit_for_bit() {
-    same_bits_as_the_reference::<f64>();
-    same_bits_as_the_reference::<f32>();
+fn the_fast_route_gives_the_books_route_bit_for_bit_at_every_simd_level() {
+    // Both routes (stride 1 in place, other strides in panels) and every micro-kernel.
+    crate::kernels::tests::at_every_level(|_| {
+        same_bits_as_the_reference::<f64>();
+        same_bits_as_the_reference::<f32>();
+    });
 }
 
 #[test]
