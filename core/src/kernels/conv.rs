@@ -19,7 +19,7 @@
 use super::im2col::{col2im_image, col_panels, im2col_panels, Window};
 use super::packed::{self, multiply, pack_a, pack_b, Operand, Panels, MR};
 use crate::Float;
-use ndarray::{Array1, ArrayView2, ArrayView3, ArrayView4, ArrayViewMut2, ArrayViewMut3};
+use ndarray::{Array1, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3};
 
 /// A convolution's sizes for one image: C × H × W in, FN filters of the window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,47 +99,119 @@ impl Geometry {
         rows.extend((0..self.filters).map(|f| f * self.grid()));
     }
 
-    /// Copies x (C, H, W) into `buf` with its padding, (C, Hp, Wp) flat, then zeros: as many
-    /// as a run of colᵀ read to whole panels past the last row needs.
-    fn pad_into<'b, F: Float>(&self, x: ArrayView3<F>, nr: usize, buf: &'b mut Vec<F>) -> &'b [F] {
-        let ((_, h, w), pad) = (self.input, self.window.pad);
-        let c = self.input.0;
+    /// Values of one image padded: C·Hp·Wp, then zeros enough for a row of colᵀ read in place
+    /// to whole panels of `nr` past the last one.
+    pub fn image_len(&self, nr: usize) -> usize {
         let (hp, wp) = self.padded();
-        let len = c * hp * wp + self.window.filter_w + self.grid().div_ceil(nr) * nr;
-        buf.clear();
-        buf.resize(len, F::zero());
+        self.input.0 * hp * wp + self.window.filter_w + self.grid().div_ceil(nr) * nr
+    }
+
+    /// Writes x (C, H, W) inside its padding in `image` ([`Geometry::image_len`] values whose
+    /// others are 0).
+    pub fn pad<F: Float>(&self, x: ArrayView3<F>, image: &mut [F]) {
+        let ((_, h, w), pad) = (self.input, self.window.pad);
+        let (hp, wp) = self.padded();
         let x = x.as_standard_layout();
         let rows = x.as_slice().expect("standard layout").chunks_exact(w);
         for (i, row) in rows.enumerate() {
             let at = ((i / h) * hp + i % h + pad) * wp + pad;
-            buf[at..at + w].copy_from_slice(row);
+            image[at..at + w].copy_from_slice(row);
         }
-        buf
     }
 
-    /// dout (FN, OH·OW) on the extended grid, (FN, OH·Wp) flat with zeros at x ≥ OW, then
-    /// zeros to whole panels past the last row.
-    fn spread<'b, F: Float>(&self, dout: ArrayView2<F>, nr: usize, buf: &'b mut Vec<F>) -> &'b [F] {
-        let ((oh, ow), wp) = (self.output, self.padded().1);
-        let grid = self.grid();
-        buf.clear();
-        buf.resize(self.filters * grid + grid.div_ceil(nr) * nr, F::zero());
+    /// Values of one image's dout on the extended grid: FN·OH·Wp, then zeros to whole panels
+    /// of `nr` past the last row.
+    pub fn dout_len(&self, nr: usize) -> usize {
+        self.filters * self.grid() + self.grid().div_ceil(nr) * nr
+    }
+
+    /// Writes dout (FN, OH·OW) on the extended grid, (FN, OH·Wp) in `on_grid`
+    /// ([`Geometry::dout_len`] values whose others are 0: x ≥ OW stays 0).
+    pub fn spread<F: Float>(&self, dout: ArrayView2<F>, on_grid: &mut [F]) {
+        let ((oh, ow), wp, grid) = (self.output, self.padded().1, self.grid());
         let dout = dout.as_standard_layout();
         let rows = dout.as_slice().expect("standard layout").chunks_exact(ow);
         for (i, row) in rows.enumerate() {
             let at = (i / oh) * grid + (i % oh) * wp;
-            buf[at..at + ow].copy_from_slice(row);
+            on_grid[at..at + ow].copy_from_slice(row);
         }
-        buf
+    }
+
+    /// Values of one image's doutᵀ (grid, FN) packed as dW's B operand.
+    pub fn dout_t_len(&self, panels: Panels) -> usize {
+        panels.b_len(self.filters, self.grid())
     }
 }
 
-/// One thread's buffers, kept between batches: packed operands, the padded image, an image's
-/// output or dout on the extended grid, its dcolᵀ, and the padded dx.
+/// What the Convolution layer keeps of a batch from its forward to its backward, and builds
+/// once per image for the products that read it: the images padded, and (stride 1) each
+/// image's dout on the extended grid and, transposed and packed, dW's B operand. One slot
+/// per image, each [`Geometry::image_len`] (or `dout_len`, `dout_t_len`) long.
+pub struct Batch<F> {
+    /// The images padded, one after another.
+    pub images: Vec<F>,
+    /// Each image's dout on the grid.
+    pub douts: Vec<F>,
+    /// Each image's doutᵀ packed.
+    pub douts_t: Vec<F>,
+    /// What the buffers' zeros were laid for: (geometry, images, panels).
+    laid: Option<(Geometry, usize, Panels)>,
+}
+
+impl<F: Float> Default for Batch<F> {
+    fn default() -> Self {
+        Batch {
+            images: Vec::new(),
+            douts: Vec::new(),
+            douts_t: Vec::new(),
+            laid: None,
+        }
+    }
+}
+
+impl<F: Float> Batch<F> {
+    /// Sizes the buffers for `n` images of `geo`, all zeros when that differs from the last
+    /// batch's (otherwise the padding and the grid's extra positions are zeros already: every
+    /// batch writes the same places).
+    pub fn lay(&mut self, geo: &Geometry, n: usize, panels: Panels) {
+        if self.laid == Some((*geo, n, panels)) {
+            return;
+        }
+        let lay = |buf: &mut Vec<F>, len: usize| {
+            buf.clear();
+            buf.resize(n * len, F::zero());
+        };
+        lay(&mut self.images, geo.image_len(panels.nr));
+        // Without stride 1 the douts' slots stay unused zeros (dx's loop walks them).
+        lay(&mut self.douts, geo.dout_len(panels.nr));
+        let in_place = geo.in_place();
+        lay(
+            &mut self.douts_t,
+            if in_place { geo.dout_t_len(panels) } else { 0 },
+        );
+        self.laid = Some((*geo, n, panels));
+    }
+}
+
+/// Writes one image's dout (FN, OH·OW) on the grid into its `on_grid` slot and, transposed
+/// and packed as dW's B operand, into its `packed` slot (stride 1 only).
+pub fn prepare_dout<F: Float>(
+    (geo, panels): (&Geometry, Panels),
+    dout: ArrayView2<F>,
+    on_grid: &mut [F],
+    packed: &mut [F],
+) {
+    geo.spread(dout, on_grid);
+    let (fns, grid) = (geo.filters, geo.grid());
+    let on_grid = ArrayView2::from_shape((fns, grid), &on_grid[..fns * grid]).expect("FN × grid");
+    packed::pack_b_into(panels, on_grid.reversed_axes(), packed);
+}
+
+/// One thread's buffers, kept between batches: packed operands, an image's output on the
+/// extended grid, its dcolᵀ, and the padded dx.
 pub struct Scratch<F> {
     a: Vec<F>,
     b: Vec<F>,
-    image: Vec<F>,
     grid: Vec<F>,
     dcol: Vec<F>,
     dx: Vec<F>,
@@ -150,7 +222,6 @@ impl<F: Float> Default for Scratch<F> {
         Scratch {
             a: Vec::new(),
             b: Vec::new(),
-            image: Vec::new(),
             grid: Vec::new(),
             dcol: Vec::new(),
             dx: Vec::new(),
@@ -178,20 +249,21 @@ pub struct Filters<'a, F> {
     pub grid_rows: &'a [usize],
 }
 
-/// out (FN, OH·OW) = W·colᵀ + b for one image x (C, H, W).
+/// out (FN, OH·OW) = W·colᵀ + b for one image x (C, H, W), written padded into its `image`
+/// slot of a laid [`Batch`] first.
 pub fn forward_image<F: Float>(
     (geo, panels, filters): (&Geometry, Panels, &Filters<F>),
-    x: ArrayView3<F>,
+    (x, image): (ArrayView3<F>, &mut [F]),
     b: &Array1<F>,
     scratch: &mut Scratch<F>,
     mut out: ArrayViewMut2<F>,
 ) {
     let (k, fns) = (geo.patch(), geo.filters);
     let w = Operand::Packed(filters.w);
+    geo.pad(x, image);
     if geo.in_place() {
         let (oh, ow) = geo.output;
         let (wp, grid) = (geo.padded().1, geo.grid());
-        let image = geo.pad_into(x, panels.nr, &mut scratch.image);
         let col_t = Operand::Rows {
             base: image,
             offsets: &filters.offsets[..k],
@@ -217,10 +289,11 @@ pub fn forward_image<F: Float>(
     }
 }
 
-/// dx (C, H, W) of one image from its dout (FN, OH·OW): dcolᵀ = Wᵀ·dout folded back.
+/// dx (C, H, W) of one image from its dout (FN, OH·OW) (and with stride 1 its slot of
+/// [`Batch::douts`], prepared by [`prepare_dout`]): dcolᵀ = Wᵀ·dout folded back.
 pub fn dx_image<F: Float>(
     (geo, panels, filters): (&Geometry, Panels, &Filters<F>),
-    dout: ArrayView2<F>,
+    (dout, on_grid): (ArrayView2<F>, &[F]),
     scratch: &mut Scratch<F>,
     mut dx: ArrayViewMut3<F>,
 ) {
@@ -237,7 +310,7 @@ pub fn dx_image<F: Float>(
     let (c, h, w) = geo.input;
     let ((hp, wp), grid, pad) = (geo.padded(), geo.grid(), geo.window.pad);
     let dout = Operand::Rows {
-        base: geo.spread(dout, panels.nr, &mut scratch.grid),
+        base: on_grid,
         offsets: filters.grid_rows,
     };
     let dcol = packed::buffer(&mut scratch.dcol, k * grid);
@@ -260,54 +333,54 @@ pub fn dx_image<F: Float>(
     }
 }
 
-/// dW's columns `cols` (a block of whole [`Geometry::dw_unit`]s) from a batch x (N, C, H, W)
-/// and its dout (N, FN, OH·OW): `dW[:, cols] = Σ_n dout_n · col_n[:, cols]`, each element's
-/// terms over (n, position) ascending.
+/// dW's columns `cols` (a block of whole [`Geometry::dw_unit`]s) from a batch's dout
+/// (N, FN, OH·OW) and its [`Batch`] (images padded by the forward; stride 1: douts prepared
+/// by [`prepare_dout`]): `dW[:, cols] = Σ_n dout_n · col_n[:, cols]`, each element's terms
+/// over (n, position) ascending.
 pub fn dw_block<F: Float>(
     (geo, panels, filters): (&Geometry, Panels, &Filters<F>),
-    (x, dout): (ArrayView4<F>, ArrayView3<F>),
+    (batch, dout): (&Batch<F>, ArrayView3<F>),
     cols: std::ops::Range<usize>,
     scratch: &mut Scratch<F>,
     mut dW: ArrayViewMut2<F>,
 ) {
-    if x.dim().0 == 0 {
+    if dout.dim().0 == 0 {
         return dW.fill(F::zero());
     }
+    let images = batch.images.chunks_exact(geo.image_len(panels.nr));
     if !geo.in_place() {
         let positions = geo.positions();
         let (c, (hp, wp)) = (geo.input.0, geo.padded());
-        for (i, (x, dout)) in x.outer_iter().zip(dout.outer_iter()).enumerate() {
-            let padded = geo.pad_into(x, panels.nr, &mut scratch.image);
+        for (i, (image, dout)) in images.zip(dout.outer_iter()).enumerate() {
             let padded =
-                ArrayView3::from_shape((c, hp, wp), &padded[..c * hp * wp]).expect("C × Hp × Wp");
+                ArrayView3::from_shape((c, hp, wp), &image[..c * hp * wp]).expect("C × Hp × Wp");
             let a = Operand::Packed(pack_a(dout, &mut scratch.a));
             let col = packed::buffer(&mut scratch.b, panels.b_len(cols.len(), positions));
             col_panels(padded, &geo.window, cols.clone(), panels.nr, col);
-            multiply(
-                panels,
-                (a, Operand::Packed(&*col), positions),
-                dW.view_mut(),
-                i > 0,
-            );
+            let col = Operand::Packed(&*col);
+            multiply(panels, (a, col, positions), dW.view_mut(), i > 0);
         }
         return;
     }
     // dWᵀ (cols, FN) = Σ_n colᵀ_n (cols, grid) · doutᵀ_n (grid, FN): A is colᵀ's rows in the
-    // padded image, B dout on the grid, packed; the sums in a buffer whose rows hold whole
+    // padded image, B the image's doutᵀ packed; the sums in a buffer whose rows hold whole
     // tiles, copied into dW at the end.
     let (fns, grid) = (geo.filters, geo.grid());
     let width = fns.next_multiple_of(panels.nr);
     let sums = packed::buffer(&mut scratch.dcol, cols.len() * width);
     let mut sums = ArrayViewMut2::from_shape((cols.len(), width), sums).expect("cols × width");
-    for (i, (x, dout)) in x.outer_iter().zip(dout.outer_iter()).enumerate() {
+    let douts_t = batch.douts_t.chunks_exact(geo.dout_t_len(panels));
+    for (i, (image, dout_t)) in images.zip(douts_t).enumerate() {
         let col_t = Operand::Rows {
-            base: geo.pad_into(x, panels.nr, &mut scratch.image),
+            base: image,
             offsets: &filters.offsets[cols.start..],
         };
-        let dout = geo.spread(dout, panels.nr, &mut scratch.grid);
-        let dout = ArrayView2::from_shape((fns, grid), &dout[..fns * grid]).expect("FN × grid");
-        let dout_t = Operand::Packed(pack_b(panels, dout.reversed_axes(), &mut scratch.b));
-        multiply(panels, (col_t, dout_t, grid), sums.view_mut(), i > 0);
+        multiply(
+            panels,
+            (col_t, Operand::Packed(dout_t), grid),
+            sums.view_mut(),
+            i > 0,
+        );
     }
     dW.assign(&sums.slice(ndarray::s![.., ..fns]).reversed_axes());
 }

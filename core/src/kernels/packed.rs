@@ -137,6 +137,13 @@ pub fn pack_b<'b, F: Float>(panels: Panels, src: ArrayView2<F>, buf: &'b mut Vec
     pack(src.reversed_axes(), panels.nr, buf)
 }
 
+/// [`pack_b`] into `dst`, which must be [`Panels::b_len`] long.
+pub fn pack_b_into<F: Float>(panels: Panels, src: ArrayView2<F>, dst: &mut [F]) {
+    let (k, n) = src.dim();
+    assert_eq!(dst.len(), panels.b_len(n, k), "a packed B's length");
+    pack_into(src.reversed_axes(), panels.nr, dst);
+}
+
 /// An operand of [`multiply`]: packed, or read in place as the rows of a matrix.
 #[derive(Clone, Copy, Debug)]
 pub enum Operand<'a, F> {
@@ -462,6 +469,14 @@ pub fn buffer<F: Float>(buf: &mut Vec<F>, len: usize) -> &mut [F] {
 fn pack<'b, F: Float>(src: ArrayView2<F>, panel: usize, buf: &'b mut Vec<F>) -> &'b [F] {
     let (r, c) = src.dim();
     let dst = buffer(buf, r.div_ceil(panel) * panel * c);
+    pack_into(src, panel, dst);
+    dst
+}
+
+/// [`pack`] into `dst`, `r.div_ceil(panel) · panel · c` values.
+#[inline(always)]
+fn pack_into<F: Float>(src: ArrayView2<F>, panel: usize, dst: &mut [F]) {
+    let (r, c) = src.dim();
     // The padding rows of the last panel (their sums are computed, never stored).
     let padded = r.div_ceil(panel) * panel;
     let last = (r / panel) * panel * c;
@@ -478,7 +493,7 @@ fn pack<'b, F: Float>(src: ArrayView2<F>, panel: usize, buf: &'b mut Vec<F>) -> 
                 }
             }
         }
-        return dst;
+        return;
     }
     if src.strides()[1] == 1 && panel <= WIDEST {
         // Rows contiguous: each panel's rows read side by side, its values written in order
@@ -496,7 +511,7 @@ fn pack<'b, F: Float>(src: ArrayView2<F>, panel: usize, buf: &'b mut Vec<F>) -> 
                 }
             }
         }
-        return dst;
+        return;
     }
     for (row_index, row) in src.rows().into_iter().enumerate() {
         let (q, i) = (row_index / panel, row_index % panel);
@@ -505,7 +520,6 @@ fn pack<'b, F: Float>(src: ArrayView2<F>, panel: usize, buf: &'b mut Vec<F>) -> 
             *d = v;
         }
     }
-    dst
 }
 
 #[cfg(test)]

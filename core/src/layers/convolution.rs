@@ -25,12 +25,15 @@
 
 pub mod reference;
 
-use crate::kernels::conv::{dw_block, dx_image, forward_image, Filters, Geometry, Scratch};
+use crate::kernels::conv::{
+    dw_block, dx_image, forward_image, prepare_dout, Batch, Filters, Geometry, Scratch,
+};
 use crate::kernels::im2col::Window;
 use crate::kernels::packed::{pack_a, Panels};
 use crate::Float;
 use ndarray::parallel::prelude::*;
 use ndarray::{s, Array1, Array4, ArrayView2, ArrayView3, ArrayView4, ArrayViewMut2, Axis};
+use rayon::slice::{ParallelSlice, ParallelSliceMut};
 
 /// A convolution with filters `W: (FN, C, FH, FW)` and biases `b: (FN,)`.
 #[derive(Clone)]
@@ -49,10 +52,12 @@ pub struct Convolution<F: Float> {
     pub db: Array1<F>,
     /// Whether `backward` computes `dx` (a network's first layer: its input is the data).
     pub needs_dx: bool,
-    /// The last input, (N, C, H, W) (the book's `self.x`).
-    x: Array4<F>,
-    /// Packed operands and buffers, kept from batch to batch.
-    work: Work<F>,
+    /// The last input's shape (N, C, H, W); the input itself (the book's `self.x`) is kept
+    /// padded in `work`'s batch.
+    x_shape: (usize, usize, usize, usize),
+    /// Packed operands and buffers, kept from batch to batch (boxed: a network's layers are
+    /// an enum, whose size is its largest variant's).
+    work: Box<Work<F>>,
     out: Array4<F>,
     dx: Array4<F>,
 }
@@ -73,8 +78,8 @@ impl<F: Float> Convolution<F> {
             dW,
             db,
             needs_dx: true,
-            x: Array4::zeros((0, 0, 0, 0)),
-            work: Work::default(),
+            x_shape: (0, 0, 0, 0),
+            work: Box::default(),
             out: Array4::zeros((0, 0, 0, 0)),
             dx: Array4::zeros((0, 0, 0, 0)),
         }
@@ -112,45 +117,34 @@ impl<F: Float> Convolution<F> {
         matrix(&self.W)
     }
 
-    /// x: (N, C, H, W) → out: (N, FN, OH, OW), keeping x for `backward`.
+    /// x: (N, C, H, W) → out: (N, FN, OH, OW), keeping x (padded) for `backward`.
     pub fn forward(&mut self, x: ArrayView4<F>) -> ArrayView4<'_, F> {
         let shape = self.output_shape(x.dim());
-        if self.x.dim() != x.dim() {
-            self.x = Array4::zeros(x.dim());
-        }
-        self.x.assign(&x);
+        self.x_shape = x.dim();
         if self.out.shape() != shape {
             self.out = Array4::zeros(shape);
         }
-        forward_into(
-            (&self.W, &self.b),
-            self.window(),
-            self.x.view(),
-            &mut self.work,
-            self.out.view_mut(),
-        );
+        let parts = (&self.W, &self.b);
+        forward_into(parts, self.window(), x, &mut self.work, self.out.view_mut());
         self.out.view()
     }
 
-    /// The forward for evaluation, keeping nothing: x (N, C, H, W) → (N, FN, OH, OW).
-    /// Allocates its output and its buffers.
+    /// The forward for evaluation, keeping nothing: x (N, C, H, W) → (N, FN, OH, OW), by
+    /// blocks of [`EVAL_BLOCK`] images. Allocates its output and its buffers.
     pub fn forward_eval(&self, x: ArrayView4<F>) -> Array4<F> {
         let mut out = Array4::zeros(self.output_shape(x.dim()));
-        let parts = (&self.W, &self.b);
-        forward_into(
-            parts,
-            self.window(),
-            x,
-            &mut Work::default(),
-            out.view_mut(),
-        );
+        let (parts, mut work) = ((&self.W, &self.b), Work::default());
+        let blocks = x.axis_chunks_iter(Axis(0), EVAL_BLOCK);
+        for (x, out) in blocks.zip(out.axis_chunks_iter_mut(Axis(0), EVAL_BLOCK)) {
+            forward_into(parts, self.window(), x, &mut work, out);
+        }
         out
     }
 
     /// From dout: (N, FN, OH, OW), writes `db` (sums over n, oh, ow), `dW` (Σ dout ⊗ patch)
     /// and returns dx: (N, C, H, W) (an empty view when `needs_dx` is false).
     pub fn backward(&mut self, dout: ArrayView4<F>) -> ArrayView4<'_, F> {
-        let [n, filters, oh, ow] = self.output_shape(self.x.dim());
+        let [n, filters, oh, ow] = self.output_shape(self.x_shape);
         assert_eq!(
             dout.shape(),
             [n, filters, oh, ow],
@@ -162,45 +156,72 @@ impl<F: Float> Convolution<F> {
             .into_shape_with_order((n, filters, oh * ow))
             .expect("standard layout");
         bias_grad(dout, &mut self.db);
+        // The forward's layout of the operands (its batch is laid for it).
+        let panels = self.work.panels;
         let geo = self
             .work
-            .prepare(&self.W, self.window(), self.x.dim(), true);
+            .prepare((&self.W, true), self.window(), self.x_shape, panels);
+        let per = per_block(n);
+        if geo.in_place() {
+            let batch = &mut self.work.batch;
+            let (on_grid, packed) = (geo.dout_len(panels.nr), geo.dout_t_len(panels));
+            dout.axis_chunks_iter(Axis(0), per)
+                .into_par_iter()
+                .zip(batch.douts.par_chunks_mut(per * on_grid))
+                .zip(batch.douts_t.par_chunks_mut(per * packed))
+                .for_each(|((dout, grids), packs)| {
+                    let slots = grids
+                        .chunks_exact_mut(on_grid)
+                        .zip(packs.chunks_exact_mut(packed));
+                    for (dout, (grid, pack)) in dout.outer_iter().zip(slots) {
+                        prepare_dout((&geo, panels), dout, grid, pack);
+                    }
+                });
+        }
         let dW = self
             .dW
             .view_mut()
             .into_shape_with_order((filters, geo.patch()))
             .expect("dW is in standard layout");
-        weight_grad(&geo, self.x.view(), dout, &mut self.work, dW);
+        weight_grad(&geo, dout, &mut self.work, dW);
         if !self.needs_dx {
             return self.dx.slice(s![0..0, .., .., ..]);
         }
-        if self.dx.dim() != self.x.dim() {
-            self.dx = Array4::zeros(self.x.dim());
+        if self.dx.dim() != self.x_shape {
+            self.dx = Array4::zeros(self.x_shape);
         }
-        let per = per_block(n);
-        let (filters, threads) = self.work.parts();
-        let products = (&geo, Panels::now::<F>(), &filters);
+        let (filters, batch, threads) = self.work.parts();
+        let products = (&geo, panels, &filters);
+        let on_grid = geo.dout_len(panels.nr);
         self.dx
             .axis_chunks_iter_mut(Axis(0), per)
             .into_par_iter()
             .zip(dout.axis_chunks_iter(Axis(0), per))
+            .zip(batch.douts.par_chunks(per * on_grid))
             .zip(threads.par_iter_mut())
-            .for_each(|((mut dx, dout), scratch)| {
-                for (dx, dout) in dx.outer_iter_mut().zip(dout.outer_iter()) {
-                    dx_image(products, dout, scratch, dx);
+            .for_each(|(((mut dx, dout), grids), scratch)| {
+                let images = dx.outer_iter_mut().zip(dout.outer_iter());
+                for ((dx, dout), grid) in images.zip(grids.chunks_exact(on_grid)) {
+                    dx_image(products, (dout, grid), scratch, dx);
                 }
             });
         self.dx.view()
     }
 }
 
+/// Images per block of [`Convolution::forward_eval`]: its padded copies stay small.
+const EVAL_BLOCK: usize = 256;
+
 /// What the layer keeps between batches for its products: W packed for the forward, Wᵀ for
-/// dx, where the operands' rows start, and one [`Scratch`] per block of work running at once.
+/// dx, where the operands' rows start, the [`Batch`], the operands' layout the batch was laid
+/// for, and one [`Scratch`] per block of work running at once.
 struct Work<F> {
     w: Packed<F>,
     w_t: Packed<F>,
     offsets: Vec<usize>,
     grid_rows: Vec<usize>,
+    batch: Batch<F>,
+    panels: Panels,
     threads: Vec<Scratch<F>>,
 }
 
@@ -211,6 +232,8 @@ impl<F: Float> Default for Work<F> {
             w_t: Packed::default(),
             offsets: Vec::new(),
             grid_rows: Vec::new(),
+            batch: Batch::default(),
+            panels: Panels::now::<F>(),
             threads: Vec::new(),
         }
     }
@@ -224,14 +247,15 @@ impl<F: Float> Clone for Work<F> {
 }
 
 impl<F: Float> Work<F> {
-    /// Packs W (and Wᵀ when `transposed`) for inputs of `x_shape`, computes the offsets, and
-    /// makes one [`Scratch`] per rayon thread; returns the geometry.
+    /// Packs W (and Wᵀ when `transposed`) for inputs of `x_shape` and operands laid out as
+    /// `panels`, computes the offsets, and makes one [`Scratch`] per rayon thread; returns the
+    /// geometry.
     fn prepare(
         &mut self,
-        W: &Array4<F>,
+        (W, transposed): (&Array4<F>, bool),
         window: Window,
         x_shape: (usize, usize, usize, usize),
-        transposed: bool,
+        panels: Panels,
     ) -> Geometry {
         let (_, c, h, w) = x_shape;
         let geo = Geometry::new(window, (c, h, w), W.dim().0).expect("the window fits (checked)");
@@ -241,20 +265,21 @@ impl<F: Float> Work<F> {
         }
         geo.offsets(&mut self.offsets);
         geo.grid_rows(&mut self.grid_rows);
+        self.panels = panels;
         self.threads
             .resize_with(rayon::current_num_threads(), Scratch::default);
         geo
     }
 
-    /// The filters as the products read them, and the threads' buffers.
-    fn parts(&mut self) -> (Filters<'_, F>, &mut [Scratch<F>]) {
+    /// The filters as the products read them, the batch, and the threads' buffers.
+    fn parts(&mut self) -> (Filters<'_, F>, &mut Batch<F>, &mut [Scratch<F>]) {
         let filters = Filters {
             w: self.w.values(),
             w_t: self.w_t.values(),
             offsets: &self.offsets,
             grid_rows: &self.grid_rows,
         };
-        (filters, &mut self.threads)
+        (filters, &mut self.batch, &mut self.threads)
     }
 }
 
@@ -293,7 +318,8 @@ fn per_block(images: usize) -> usize {
     images.div_ceil(rayon::current_num_threads()).max(1)
 }
 
-/// Each image: out (FN, OH·OW) ← W·colᵀ + b; blocks of images on all cores.
+/// Each image: out (FN, OH·OW) ← W·colᵀ + b, the image padded into its slot of the batch;
+/// blocks of images on all cores.
 fn forward_into<F: Float>(
     (W, b): (&Array4<F>, &Array1<F>),
     window: Window,
@@ -306,17 +332,21 @@ fn forward_into<F: Float>(
         .view_mut()
         .into_shape_with_order((n, filters, oh * ow))
         .expect("out is in standard layout");
-    let geo = work.prepare(W, window, x.dim(), false);
-    let per = per_block(n);
-    let (filters, threads) = work.parts();
-    let products = (&geo, Panels::now::<F>(), &filters);
+    let panels = Panels::now::<F>();
+    let geo = work.prepare((W, false), window, x.dim(), panels);
+    work.batch.lay(&geo, n, panels);
+    let (per, image_len) = (per_block(n), geo.image_len(panels.nr));
+    let (filters, batch, threads) = work.parts();
+    let products = (&geo, panels, &filters);
     x.axis_chunks_iter(Axis(0), per)
         .into_par_iter()
         .zip(out.axis_chunks_iter_mut(Axis(0), per))
+        .zip(batch.images.par_chunks_mut(per * image_len))
         .zip(threads.par_iter_mut())
-        .for_each(|((x, mut out), scratch)| {
-            for (x, out) in x.outer_iter().zip(out.outer_iter_mut()) {
-                forward_image(products, x, b, scratch, out);
+        .for_each(|(((x, mut out), images), scratch)| {
+            let images = x.outer_iter().zip(images.chunks_exact_mut(image_len));
+            for ((x, image), out) in images.zip(out.outer_iter_mut()) {
+                forward_image(products, (x, image), b, scratch, out);
             }
         });
 }
@@ -348,28 +378,23 @@ fn bias_grad<F: Float>(dout: ArrayView3<F>, db: &mut Array1<F>) {
 /// the split changes which thread sums an element, never its order.
 fn weight_grad<F: Float>(
     geo: &Geometry,
-    x: ArrayView4<F>,
     dout: ArrayView3<F>,
     work: &mut Work<F>,
     mut dW: ArrayViewMut2<F>,
 ) {
-    let panels = Panels::now::<F>();
+    let panels = work.panels;
     let unit = geo.dw_unit(panels);
-    let size = geo
-        .patch()
-        .div_ceil(unit)
-        .div_ceil(rayon::current_num_threads())
-        .max(1)
-        * unit;
-    let (filters, threads) = work.parts();
-    let products = (geo, panels, &filters);
+    let blocks = geo.patch().div_ceil(unit);
+    let size = blocks.div_ceil(rayon::current_num_threads()).max(1) * unit;
+    let (filters, batch, threads) = work.parts();
+    let (products, batch) = ((geo, panels, &filters), &*batch);
     dW.axis_chunks_iter_mut(Axis(1), size)
         .into_par_iter()
         .zip(threads.par_iter_mut())
         .enumerate()
         .for_each(|(block, (dW, scratch))| {
             let cols = block * size..block * size + dW.ncols();
-            dw_block(products, (x, dout), cols, scratch, dW);
+            dw_block(products, (batch, dout), cols, scratch, dW);
         });
 }
 
