@@ -360,15 +360,27 @@ fn matrix<F: Float>(W: &Array4<F>) -> ArrayView2<'_, F> {
         .expect("W is in standard layout")
 }
 
-/// db[f] = Σ dout[n, f, p] over (n, p) ascending (the reference's row order).
+/// db[f] = Σ dout[n, f, p] over (n, p) ascending (the reference's row order). Each sum is a
+/// chain of additions, each waiting for the last; eight filters' chains run side by side
+/// (a position of eight filters at a time), so the adder is not left waiting (one chain at a
+/// time took 2.3 ms of SimpleConvNet's 7 ms step [Xeon]).
 fn bias_grad<F: Float>(dout: ArrayView3<F>, db: &mut Array1<F>) {
-    db.fill(F::zero());
-    for image in dout.outer_iter() {
-        for (sum, row) in db.iter_mut().zip(image.outer_iter()) {
-            for &v in row {
-                *sum += v;
+    const CHAINS: usize = 8;
+    let (_, filters, positions) = dout.dim();
+    let dout = dout.as_standard_layout();
+    let dout = dout.as_slice().expect("standard layout");
+    let db = db.as_slice_mut().expect("db is contiguous");
+    for (chunk, sums) in db.chunks_mut(CHAINS).enumerate() {
+        let mut acc = [F::zero(); CHAINS];
+        for image in dout.chunks_exact(filters * positions) {
+            let rows = &image[chunk * CHAINS * positions..];
+            for p in 0..positions {
+                for (j, acc) in acc.iter_mut().enumerate().take(sums.len()) {
+                    *acc += rows[j * positions + p];
+                }
             }
         }
+        sums.copy_from_slice(&acc[..sums.len()]);
     }
 }
 
