@@ -122,3 +122,80 @@ fn empty_sums_give_zero_or_leave_out_as_it_was() {
     product_into(x.view(), w.view(), out.view_mut(), false);
     assert!(out.iter().all(|&v| v == 0.0));
 }
+
+/// The operand a buffer and its offsets stand for: packed without offsets, else rows.
+fn operand<'a, F>(base: &'a [F], offsets: &'a [usize]) -> Operand<'a, F> {
+    match offsets.is_empty() {
+        true => Operand::Packed(base),
+        false => Operand::Rows { base, offsets },
+    }
+}
+
+/// A (m, k) or B (k, n) as `multiply` reads them: packed, and read in place, each row at its
+/// own offset in a longer buffer (gaps of NaN between rows, which no sum may read).
+fn both_ways<F: Float>(
+    matrix: &Array2<F>,
+    is_a: bool,
+    panels: Panels,
+) -> [(Vec<F>, Vec<usize>); 2] {
+    let (rows, cols) = matrix.dim();
+    let packed = match is_a {
+        true => pack_a(matrix.view(), &mut Vec::new()).to_vec(),
+        false => pack_b(panels, matrix.view(), &mut Vec::new()).to_vec(),
+    };
+    // A's rows are its lanes (as many as whole panels of MR hold: the padding rows repeat the
+    // last); B's rows are its steps, each readable to whole panels of nr (zeros past n).
+    let (count, width) = match is_a {
+        true => (rows.div_ceil(MR) * MR, cols),
+        false => (rows, cols.div_ceil(panels.nr) * panels.nr),
+    };
+    let at = |t: usize| 3 + t.min(rows - 1) * (width + 2);
+    let mut base = vec![F::of(f64::NAN); at(rows) + width + 2];
+    for (t, row) in matrix.rows().into_iter().enumerate() {
+        base[at(t)..at(t) + width].fill(F::zero());
+        for (j, &v) in row.iter().enumerate() {
+            base[at(t) + j] = v;
+        }
+    }
+    [(packed, Vec::new()), (base, (0..count).map(at).collect())]
+}
+
+#[test]
+fn multiply_reads_packed_and_in_place_operands_as_the_plain_ordered_sums() {
+    let mut rng = rng(14);
+    at_every_level(|level| {
+        let panels = Panels::now::<f32>();
+        for (m, k, n) in [(1, 1, 1), (7, 5, 33), (13, 40, 17), (6, 9, 64), (20, 3, 5)] {
+            let (x, w) = (
+                random::<f32>(&mut rng, (m, k)),
+                random::<f32>(&mut rng, (k, n)),
+            );
+            let start = random::<f32>(&mut rng, (m, n));
+            let (a_ways, b_ways) = (both_ways(&x, true, panels), both_ways(&w, false, panels));
+            for ((a_base, a_offsets), (b_base, b_offsets)) in a_ways
+                .iter()
+                .flat_map(|a| b_ways.iter().map(move |b| (a, b)))
+            {
+                let (a, b) = (operand(a_base, a_offsets), operand(b_base, b_offsets));
+                for accumulate in [false, true] {
+                    let want = plain(x.view(), w.view(), &start, accumulate);
+                    // Into out as it is (whole tiles in place) and into a transposed view.
+                    let mut got = start.clone();
+                    multiply(panels, (a, b, k), got.view_mut(), accumulate);
+                    let mut got_t = start.t().as_standard_layout().into_owned();
+                    multiply(
+                        panels,
+                        (a, b, k),
+                        got_t.view_mut().reversed_axes(),
+                        accumulate,
+                    );
+                    let what = format!("{level:?} ({m}, {k}, {n}) {a:?} {b:?} {accumulate}");
+                    let want = bits(want.as_slice().unwrap());
+                    assert_eq!(bits(got.as_slice().unwrap()), want, "{what}");
+                    let got_t = got_t.t().as_standard_layout().into_owned();
+                    assert_eq!(bits(got_t.as_slice().unwrap()), want, "{what}, transposed");
+                }
+            }
+        }
+    });
+}
