@@ -23,6 +23,7 @@ use std::any::Any;
 use std::cell::RefCell;
 
 mod micro;
+mod transpose;
 
 /// The fewest multiply-adds (m·k·n) worth a thread of their own: larger products are split
 /// into parts of at least this many, one per thread of the kernels' team (whose helpers wait
@@ -495,9 +496,11 @@ fn pack_into<F: Float>(src: ArrayView2<F>, panel: usize, dst: &mut [F]) {
         }
         return;
     }
-    if src.strides()[1] == 1 && panel <= WIDEST {
+    if src.strides()[1] == 1 && src.strides()[0] > 0 && panel <= WIDEST {
         // Rows contiguous: each panel's rows read side by side, its values written in order
         // (a transpose of `panel` rows; scattering row after row with a stride was slower).
+        // Blocks of 8 rows × 8 columns transposed in registers, the edges value by value.
+        let level = super::level();
         for (q, rows) in src.axis_chunks_iter(Axis(0), panel).enumerate() {
             let mut slices: [&[F]; WIDEST] = [&[]; WIDEST];
             for (slice, row) in slices.iter_mut().zip(rows.rows()) {
@@ -505,8 +508,22 @@ fn pack_into<F: Float>(src: ArrayView2<F>, panel: usize, dst: &mut [F]) {
             }
             let slices = &slices[..rows.nrows()];
             let panel_values = &mut dst[q * c * panel..(q + 1) * c * panel];
+            let (whole_rows, whole_columns) = (slices.len() / 8 * 8, c / 8 * 8);
+            let row_stride = rows.strides()[0].unsigned_abs();
+            for i0 in (0..whole_rows).step_by(8) {
+                for p0 in (0..whole_columns).step_by(8) {
+                    let from = slices[i0][p0..].as_ptr();
+                    let to = panel_values[p0 * panel + i0..].as_mut_ptr();
+                    // SAFETY: rows i0..i0 + 8 (row_stride apart: rows[0] is the lowest, the
+                    // stride positive) hold columns p0..p0 + 8; the panel holds columns
+                    // p0..p0 + 8 of `panel` values, rows i0..i0 + 8 of each; the level is the
+                    // CPU's.
+                    unsafe { transpose::block8(level, (from, row_stride), (to, panel)) };
+                }
+            }
             for (p, column) in panel_values.chunks_exact_mut(panel).enumerate() {
-                for (d, row) in column.iter_mut().zip(slices) {
+                let done = if p < whole_columns { whole_rows } else { 0 };
+                for (d, row) in column[done..].iter_mut().zip(&slices[done..]) {
                     *d = row[p];
                 }
             }
