@@ -115,7 +115,7 @@ impl Geometry {
         let rows = x.as_slice().expect("standard layout").chunks_exact(w);
         for (i, row) in rows.enumerate() {
             let at = ((i / h) * hp + i % h + pad) * wp + pad;
-            image[at..at + w].copy_from_slice(row);
+            copy_row(&mut image[at..at + w], row);
         }
     }
 
@@ -133,7 +133,7 @@ impl Geometry {
         let rows = dout.as_slice().expect("standard layout").chunks_exact(ow);
         for (i, row) in rows.enumerate() {
             let at = (i / oh) * grid + (i % oh) * wp;
-            on_grid[at..at + ow].copy_from_slice(row);
+            copy_row(&mut on_grid[at..at + ow], row);
         }
     }
 
@@ -329,7 +329,7 @@ pub fn dx_image<F: Float>(
     let dx = dx.as_slice_mut().expect("dx is stored in (c, y, x) order");
     for (i, row) in dx.chunks_exact_mut(w).enumerate() {
         let at = ((i / h) * hp + i % h + pad) * wp + pad;
-        row.copy_from_slice(&padded_dx[at..at + w]);
+        copy_row(row, &padded_dx[at..at + w]);
     }
 }
 
@@ -383,4 +383,19 @@ pub fn dw_block<F: Float>(
         );
     }
     dW.assign(&sums.slice(ndarray::s![.., ..fns]).reversed_axes());
+}
+
+/// `dst = src` for a row of a few dozen values, by fixed blocks of 8 that compile to a few
+/// vector moves (`copy_from_slice` calls `memmove`, whose call costs as much as such a copy).
+#[inline(always)]
+fn copy_row<F: Float>(dst: &mut [F], src: &[F]) {
+    let done = dst.len() / 8 * 8;
+    let mut blocks = dst.chunks_exact_mut(8);
+    for (d, s) in (&mut blocks).zip(src.chunks_exact(8)) {
+        let s: &[F; 8] = s.try_into().expect("8 values");
+        d.copy_from_slice(s);
+    }
+    for (d, &s) in blocks.into_remainder().iter_mut().zip(&src[done..]) {
+        *d = s;
+    }
 }
