@@ -124,20 +124,30 @@ impl<F: Float> Convolution<F> {
         if self.out.shape() != shape {
             self.out = Array4::zeros(shape);
         }
-        let parts = (&self.W, &self.b);
-        forward_into(parts, self.window(), x, &mut self.work, self.out.view_mut());
+        let (parts, keep) = ((&self.W, &self.b), true);
+        forward_into(
+            parts,
+            (self.window(), keep),
+            x,
+            &mut self.work,
+            self.out.view_mut(),
+        );
         self.out.view()
     }
 
-    /// The forward for evaluation, keeping nothing: x (N, C, H, W) → (N, FN, OH, OW), by
-    /// blocks of [`EVAL_BLOCK`] images. Allocates its output and its buffers.
+    /// The forward for evaluation, keeping nothing: x (N, C, H, W) → (N, FN, OH, OW).
+    /// Allocates its output and its buffers (one padded image per block of work).
     pub fn forward_eval(&self, x: ArrayView4<F>) -> Array4<F> {
         let mut out = Array4::zeros(self.output_shape(x.dim()));
-        let (parts, mut work) = ((&self.W, &self.b), Work::default());
-        let blocks = x.axis_chunks_iter(Axis(0), EVAL_BLOCK);
-        for (x, out) in blocks.zip(out.axis_chunks_iter_mut(Axis(0), EVAL_BLOCK)) {
-            forward_into(parts, self.window(), x, &mut work, out);
-        }
+        let parts = (&self.W, &self.b);
+        let keep = false;
+        forward_into(
+            parts,
+            (self.window(), keep),
+            x,
+            &mut Work::default(),
+            out.view_mut(),
+        );
         out
     }
 
@@ -208,9 +218,6 @@ impl<F: Float> Convolution<F> {
         self.dx.view()
     }
 }
-
-/// Images per block of [`Convolution::forward_eval`]: its padded copies stay small.
-const EVAL_BLOCK: usize = 256;
 
 /// What the layer keeps between batches for its products: W packed for the forward, Wᵀ for
 /// dx, where the operands' rows start, the [`Batch`], the operands' layout the batch was laid
@@ -318,11 +325,12 @@ fn per_block(images: usize) -> usize {
     images.div_ceil(rayon::current_num_threads()).max(1)
 }
 
-/// Each image: out (FN, OH·OW) ← W·colᵀ + b, the image padded into its slot of the batch;
-/// blocks of images on all cores.
+/// Each image: out (FN, OH·OW) ← W·colᵀ + b, the image padded into its slot of the batch
+/// (when it is kept for the backward; otherwise into one slot per block, reused); blocks of
+/// images on all cores.
 fn forward_into<F: Float>(
     (W, b): (&Array4<F>, &Array1<F>),
-    window: Window,
+    (window, keep): (Window, bool),
     x: ArrayView4<F>,
     work: &mut Work<F>,
     mut out: ndarray::ArrayViewMut4<F>,
@@ -334,18 +342,21 @@ fn forward_into<F: Float>(
         .expect("out is in standard layout");
     let panels = Panels::now::<F>();
     let geo = work.prepare((W, false), window, x.dim(), panels);
-    work.batch.lay(&geo, n, panels);
-    let (per, image_len) = (per_block(n), geo.image_len(panels.nr));
+    let per = per_block(n);
+    let (slots, per_slot) = if keep { (n, 1) } else { (n.div_ceil(per), per) };
+    work.batch.lay(&geo, slots, panels);
+    let image_len = geo.image_len(panels.nr);
     let (filters, batch, threads) = work.parts();
     let products = (&geo, panels, &filters);
     x.axis_chunks_iter(Axis(0), per)
         .into_par_iter()
         .zip(out.axis_chunks_iter_mut(Axis(0), per))
-        .zip(batch.images.par_chunks_mut(per * image_len))
+        .zip(batch.images.par_chunks_mut(per / per_slot * image_len))
         .zip(threads.par_iter_mut())
         .for_each(|(((x, mut out), images), scratch)| {
-            let images = x.outer_iter().zip(images.chunks_exact_mut(image_len));
-            for ((x, image), out) in images.zip(out.outer_iter_mut()) {
+            for (i, (x, out)) in x.outer_iter().zip(out.outer_iter_mut()).enumerate() {
+                let slot = i / per_slot * image_len;
+                let image = &mut images[slot..slot + image_len];
                 forward_image(products, (x, image), b, scratch, out);
             }
         });
