@@ -60,13 +60,7 @@ pub fn product_into<F: Float>(
     let ((m, k), n) = (x.dim(), w.ncols());
     assert_eq!(w.nrows(), k, "x·w: x has {k} columns, w {} rows", w.nrows());
     assert_eq!(out.dim(), (m, n), "x·w is ({m}, {n})");
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            out.fill(F::zero());
-        }
+    if without_terms((m, k, n), &mut out, accumulate) {
         return;
     }
     let parts = team::parts_for(m * k * n, PARALLEL_PRODUCT, m.max(n) / WIDEST);
@@ -89,6 +83,22 @@ pub fn product_into<F: Float>(
             on_this_thread(x, w.slice(s![.., range]), out, accumulate);
         }
     });
+}
+
+/// A product (m, k) · (k, n) with no outputs, or whose sums have no terms (out zeroed, or
+/// left as it is when `accumulate`): true when there is nothing more to do.
+fn without_terms<F: Float>(
+    (m, k, n): (usize, usize, usize),
+    out: &mut ArrayViewMut2<F>,
+    accumulate: bool,
+) -> bool {
+    if m == 0 || n == 0 {
+        return true;
+    }
+    if k == 0 && !accumulate {
+        out.fill(F::zero());
+    }
+    k == 0
 }
 
 /// The packed kernel's operand layout at the level kernels run at now, for callers that write
@@ -182,13 +192,7 @@ pub fn multiply<F: Float>(
         fits(b, panels.b_len(n, k), k, n_padded),
         "x·w: B is too short"
     );
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            out.fill(F::zero());
-        }
+    if without_terms((m, k, n), &mut out, accumulate) {
         return;
     }
     match panels.nr {
