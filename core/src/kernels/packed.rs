@@ -14,6 +14,10 @@
 //! the MR × NR sums in vector registers; the tile size is chosen per SIMD level (as many
 //! sums as that level's registers hold). Products of twice [`PARALLEL_PRODUCT`] or more are
 //! split into blocks of output rows or columns, one per thread of the kernels' [`team`].
+//!
+//! [`multiply`] runs the same tiles on the calling thread for callers that lay out their own
+//! operands: packed by [`pack_a`]/[`pack_b`] (or written in that layout), or read in place as
+//! rows of a matrix at given offsets ([`Operand::Rows`]).
 
 use super::{kernel, team};
 use crate::Float;
@@ -32,7 +36,7 @@ mod transpose;
 /// `cargo bench --features bench --bench train -- gemm_backend` compares one thread with all.
 pub const PARALLEL_PRODUCT: usize = 1 << 20;
 
-/// Rows of the micro-kernel's tile, at every level (columns vary: see [`at_level`]).
+/// Rows of the micro-kernel's tile, at every level (its columns vary: [`Panels::nr`]).
 pub const MR: usize = 6;
 
 /// The widest tile's columns (f32 on AVX-512; a multiple of every other level's).

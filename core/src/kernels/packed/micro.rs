@@ -1,5 +1,7 @@
 //! The packed kernel's micro-kernels: a tile of MR × NR sums kept in vector registers while
-//! the panels of x and w pass by, each term a fused multiply-add.
+//! the panels of x and w pass by, each term a fused multiply-add. An [`Operand`] says where a
+//! step's values are: a packed panel, or rows of a matrix read in place at their offsets (the
+//! convolution's padded image).
 //!
 //! On AVX-512 and AVX2 the tile is written with explicit intrinsics (LLVM, left to vectorize
 //! the generic loop, keeps to 256-bit vectors even where 512-bit ones are allowed); on plain
