@@ -18,10 +18,10 @@
 //! in the reference's order: `dW` sums over (n, oh, ow) ascending, image after image,
 //! whichever thread computes which block of dW — the thread count changes no bit.
 //!
-//! The layer keeps x, as the book's does, but never a batch's `col`: 9× larger than x for a
-//! 3×3 filter (DeepConvNet's second layer: 45 MB against 5 MB). With stride 1 the products
-//! read each image, padded, in place; otherwise an image's patches are unrolled into a buffer
-//! per thread that stays in the cache, and unrolled again for dW.
+//! The layer keeps x, as the book's does (padded, in its [`Batch`]), but never a batch's `col`:
+//! 9× larger than x for a 3×3 filter (DeepConvNet's second layer: 45 MB against 5 MB). With
+//! stride 1 the products read each image, padded, in place; otherwise an image's patches are
+//! unrolled into a buffer per thread that stays in the cache, and unrolled again for dW.
 
 pub mod reference;
 
@@ -254,21 +254,21 @@ impl<F: Float> Clone for Work<F> {
 }
 
 impl<F: Float> Work<F> {
-    /// Packs W (and Wᵀ when `transposed`) for inputs of `x_shape` and operands laid out as
-    /// `panels`, computes the offsets, and makes one [`Scratch`] per rayon thread; returns the
-    /// geometry.
+    /// Packs W for the forward (or Wᵀ for dx, `backward`) for inputs of `x_shape` and operands
+    /// laid out as `panels`, computes the offsets, and makes one [`Scratch`] per rayon thread;
+    /// returns the geometry.
     fn prepare(
         &mut self,
-        (W, transposed): (&Array4<F>, bool),
+        (W, backward): (&Array4<F>, bool),
         window: Window,
         x_shape: (usize, usize, usize, usize),
         panels: Panels,
     ) -> Geometry {
         let (_, c, h, w) = x_shape;
         let geo = Geometry::new(window, (c, h, w), W.dim().0).expect("the window fits (checked)");
-        self.w.pack(matrix(W));
-        if transposed {
-            self.w_t.pack(matrix(W).reversed_axes());
+        match backward {
+            false => self.w.pack(matrix(W)),
+            true => self.w_t.pack(matrix(W).reversed_axes()),
         }
         geo.offsets(&mut self.offsets);
         geo.grid_rows(&mut self.grid_rows);
