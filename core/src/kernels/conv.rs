@@ -16,8 +16,9 @@
 //! dx is Wᵀ·dout (dcolᵀ) folded back with `col2im`'s order of additions: on the extended grid
 //! that fold is one contiguous run per row of dcolᵀ.
 
-use super::im2col::{col2im_image, col_panels, im2col_panels, Window};
+use super::im2col::{col2im_image, col_panels, im2col_panels, pad_image, Window};
 use super::packed::{self, multiply, pack_a, pack_b, Operand, Panels, MR};
+use super::rows::copy;
 use crate::Float;
 use ndarray::{Array1, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3};
 
@@ -109,14 +110,13 @@ impl Geometry {
     /// Writes x (C, H, W) inside its padding in `image` ([`Geometry::image_len`] values whose
     /// others are 0).
     pub fn pad<F: Float>(&self, x: ArrayView3<F>, image: &mut [F]) {
-        let ((_, h, w), pad) = (self.input, self.window.pad);
-        let (hp, wp) = self.padded();
-        let x = x.as_standard_layout();
-        let rows = x.as_slice().expect("standard layout").chunks_exact(w);
-        for (i, row) in rows.enumerate() {
-            let at = ((i / h) * hp + i % h + pad) * wp + pad;
-            copy_row(&mut image[at..at + w], row);
-        }
+        pad_image(x, self.window.pad, image);
+    }
+
+    /// The padded image (C, Hp, Wp) at the start of an image's slot.
+    fn padded_view<'a, F: Float>(&self, image: &'a [F]) -> ArrayView3<'a, F> {
+        let (c, (hp, wp)) = (self.input.0, self.padded());
+        ArrayView3::from_shape((c, hp, wp), &image[..c * hp * wp]).expect("C × Hp × Wp")
     }
 
     /// Values of one image's dout on the extended grid: FN·OH·Wp, then zeros to whole panels
@@ -133,7 +133,7 @@ impl Geometry {
         let rows = dout.as_slice().expect("standard layout").chunks_exact(ow);
         for (i, row) in rows.enumerate() {
             let at = (i / oh) * grid + (i % oh) * wp;
-            copy_row(&mut on_grid[at..at + ow], row);
+            copy(&mut on_grid[at..at + ow], row);
         }
     }
 
@@ -144,9 +144,10 @@ impl Geometry {
 }
 
 /// What the Convolution layer keeps of a batch from its forward to its backward, and builds
-/// once per image for the products that read it: the images padded, and (stride 1) each
-/// image's dout on the extended grid and, transposed and packed, dW's B operand. One slot
-/// per image, each [`Geometry::image_len`] (or `dout_len`, `dout_t_len`) long.
+/// once per image for the products that read it: the images padded, and (stride 1 only; empty
+/// otherwise) each image's dout on the extended grid and, transposed and packed, dW's B
+/// operand. One slot per image, each [`Geometry::image_len`] (or `dout_len`, `dout_t_len`)
+/// long.
 pub struct Batch<F> {
     /// The images padded, one after another.
     pub images: Vec<F>,
@@ -182,13 +183,10 @@ impl<F: Float> Batch<F> {
             buf.resize(n * len, F::zero());
         };
         lay(&mut self.images, geo.image_len(panels.nr));
-        // Without stride 1 the douts' slots stay unused zeros (dx's loop walks them).
-        lay(&mut self.douts, geo.dout_len(panels.nr));
-        let in_place = geo.in_place();
-        lay(
-            &mut self.douts_t,
-            if in_place { geo.dout_t_len(panels) } else { 0 },
-        );
+        // Only the products that read the image in place (stride 1) read dout laid out.
+        let in_place = usize::from(geo.in_place());
+        lay(&mut self.douts, in_place * geo.dout_len(panels.nr));
+        lay(&mut self.douts_t, in_place * geo.dout_t_len(panels));
         self.laid = Some((*geo, n, panels));
     }
 }
@@ -282,7 +280,7 @@ pub fn forward_image<F: Float>(
         return;
     }
     let col = packed::buffer(&mut scratch.b, panels.b_len(geo.positions(), k));
-    im2col_panels(x, &geo.window, panels.nr, col);
+    im2col_panels(geo.padded_view(image), &geo.window, panels.nr, col);
     multiply(panels, (w, Operand::Packed(col), k), out.view_mut(), false);
     for (mut row, &bias) in out.rows_mut().into_iter().zip(b) {
         row.mapv_inplace(|v| v + bias);
@@ -329,7 +327,7 @@ pub fn dx_image<F: Float>(
     let dx = dx.as_slice_mut().expect("dx is stored in (c, y, x) order");
     for (i, row) in dx.chunks_exact_mut(w).enumerate() {
         let at = ((i / h) * hp + i % h + pad) * wp + pad;
-        copy_row(row, &padded_dx[at..at + w]);
+        copy(row, &padded_dx[at..at + w]);
     }
 }
 
@@ -350,10 +348,8 @@ pub fn dw_block<F: Float>(
     let images = batch.images.chunks_exact(geo.image_len(panels.nr));
     if !geo.in_place() {
         let positions = geo.positions();
-        let (c, (hp, wp)) = (geo.input.0, geo.padded());
         for (i, (image, dout)) in images.zip(dout.outer_iter()).enumerate() {
-            let padded =
-                ArrayView3::from_shape((c, hp, wp), &image[..c * hp * wp]).expect("C × Hp × Wp");
+            let padded = geo.padded_view(image);
             let a = Operand::Packed(pack_a(dout, &mut scratch.a));
             let col = packed::buffer(&mut scratch.b, panels.b_len(cols.len(), positions));
             col_panels(padded, &geo.window, cols.clone(), panels.nr, col);
@@ -383,19 +379,4 @@ pub fn dw_block<F: Float>(
         );
     }
     dW.assign(&sums.slice(ndarray::s![.., ..fns]).reversed_axes());
-}
-
-/// `dst = src` for a row of a few dozen values, by fixed blocks of 8 that compile to a few
-/// vector moves (`copy_from_slice` calls `memmove`, whose call costs as much as such a copy).
-#[inline(always)]
-fn copy_row<F: Float>(dst: &mut [F], src: &[F]) {
-    let done = dst.len() / 8 * 8;
-    let mut blocks = dst.chunks_exact_mut(8);
-    for (d, s) in (&mut blocks).zip(src.chunks_exact(8)) {
-        let s: &[F; 8] = s.try_into().expect("8 values");
-        d.copy_from_slice(s);
-    }
-    for (d, &s) in blocks.into_remainder().iter_mut().zip(&src[done..]) {
-        *d = s;
-    }
 }

@@ -14,8 +14,9 @@
 //! forward), [`col_panels`] (col for dW) — and [`col2im_image`], which adds them back in the
 //! reference's order (tests compare the bits).
 
+use super::rows::copy;
 use crate::Float;
-use ndarray::{Array2, Array3, Array4, ArrayView2, ArrayView3, ArrayView4, ArrayViewMut3};
+use ndarray::{Array2, Array4, ArrayView2, ArrayView3, ArrayView4, ArrayViewMut3};
 
 /// A filter's or pooling window's geometry: `filter_h × filter_w`, moved by `stride`, over
 /// the input padded with `pad` zeros on every side.
@@ -136,34 +137,27 @@ pub fn col2im<F: Float>(
 /// [`Panels`](super::packed::Panels)): colᵀ (K, OH·OW) with K = C·FH·FW, row (c, fh, fw) holding
 /// what the filter's element (c, fh, fw) sees at each output position, laid in panels of `nr`
 /// positions, each row after row: `dst[(q·K + r)·nr + j] = colᵀ[r, q·nr + j]`, 0 past the last
-/// position. With `nr` = OH·OW this is colᵀ row-major. Every element of `dst` is written.
-pub fn im2col_panels<F: Float>(input: ArrayView3<F>, window: &Window, nr: usize, dst: &mut [F]) {
-    let (c, h, w) = input.dim();
-    let (oh, ow) = output_size_of(window, h, w);
+/// position. With `nr` = OH·OW this is colᵀ row-major. `padded` is the image with the window's
+/// padding around it ([`pad_image`]); every element of `dst` is written.
+pub fn im2col_panels<F: Float>(padded: ArrayView3<F>, window: &Window, nr: usize, dst: &mut [F]) {
+    let (c, hp, wp) = padded.dim();
+    let (oh, ow) = output_size_of(&Window { pad: 0, ..*window }, hp, wp);
     let (k, positions) = (window.patch_len(c), oh * ow);
-    let padded = positions.div_ceil(nr) * nr;
-    assert_eq!(dst.len(), padded * k, "colᵀ's panels' length");
+    let whole = positions.div_ceil(nr) * nr;
+    assert_eq!(dst.len(), whole * k, "colᵀ's panels' length");
     let (fh, fw, s) = (window.filter_h, window.filter_w, window.stride);
-    // The image's values in (c, y, x) order (a copy only if x is not stored that way).
-    let input = input.as_standard_layout();
-    let image = input.as_slice().expect("standard layout");
+    let image = padded
+        .as_slice()
+        .expect("a padded image is in standard layout");
     for r in 0..k {
         let (ch, dy, dx) = (r / (fh * fw), r / fw % fh, r % fw);
-        let inside = window.inside(dx, w, ow);
         let mut row = PanelRow { dst, k, nr, r };
         for y in 0..oh {
-            let at = y * ow;
-            let Some(sy) = window.source(y, dy, h).filter(|_| !inside.is_empty()) else {
-                row.put(at, ow, |_| F::zero());
-                continue;
-            };
-            row.put(at, inside.start, |_| F::zero());
-            row.put(at + inside.end, ow - inside.end, |_| F::zero());
-            let src = &image[(ch * h + sy) * w..(ch * h + sy + 1) * w];
-            let first = inside.start * s + dx - window.pad;
-            row.put(at + inside.start, inside.len(), |i| src[first + i * s]);
+            // Output row y reads padded row y·s + dy, from column dx on, every s-th value.
+            let src = &image[(ch * hp + y * s + dy) * wp + dx..];
+            row.put(y * ow, ow, |i| src[i * s]);
         }
-        row.put(positions, padded - positions, |_| F::zero());
+        row.put(positions, whole - positions, |_| F::zero());
     }
 }
 
@@ -193,17 +187,21 @@ impl<F: Float> PanelRow<'_, F> {
     }
 }
 
-/// x (C, H, W) into `padded` (C, H + 2·pad, W + 2·pad): x inside, zeros around (the input
-/// [`col_panels`] reads).
-pub fn pad_image<F: Float>(input: ArrayView3<F>, pad: usize, padded: &mut Array3<F>) {
-    let (c, h, w) = input.dim();
-    let shape = (c, h + 2 * pad, w + 2 * pad);
-    if padded.dim() != shape {
-        *padded = Array3::zeros(shape);
+/// x (C, H, W) into the first C·(H + 2·pad)·(W + 2·pad) values of `padded`, the image with
+/// its padding, (c, y, x) order: x's rows written inside, the padding left as it is (the zeros
+/// the caller laid). [`im2col_panels`] and [`col_panels`] read it.
+pub fn pad_image<F: Float>(input: ArrayView3<F>, pad: usize, padded: &mut [F]) {
+    let (_, h, w) = input.dim();
+    let (hp, wp) = (h + 2 * pad, w + 2 * pad);
+    let input = input.as_standard_layout();
+    let rows = input
+        .as_slice()
+        .expect("standard layout")
+        .chunks_exact(w.max(1));
+    for (i, row) in rows.enumerate() {
+        let at = ((i / h) * hp + i % h + pad) * wp + pad;
+        copy(&mut padded[at..at + w], row);
     }
-    padded
-        .slice_mut(ndarray::s![.., pad..pad + h, pad..pad + w])
-        .assign(&input);
 }
 
 /// The columns `cols` of one image's col (OH·OW, K) (the patches, one row per output

@@ -109,10 +109,17 @@ fn the_per_image_routes_give_the_references_bits() {
             let image = x.slice(s![i, .., .., ..]);
             let want = col.slice(s![i * p..(i + 1) * p, ..]);
             let k = w.patch_len(c);
+            // The image with its padding (zeros around, NaN past its end: never read).
+            let (hp, wd_p) = (h + 2 * pad, wd + 2 * pad);
+            let mut buffer = vec![0.0; c * hp * wd_p];
+            buffer.extend([f64::NAN; 8]);
+            pad_image(image, pad, &mut buffer);
+            let padded =
+                ndarray::ArrayView3::from_shape((c, hp, wd_p), &buffer[..c * hp * wd_p]).unwrap();
             // colᵀ in panels of every width, from 1 to wider than the image's positions.
             for nr in [1, 3, 8, 32, p] {
                 let mut panels = vec![f64::NAN; p.div_ceil(nr) * nr * k];
-                im2col_panels(image, &w, nr, &mut panels);
+                im2col_panels(padded, &w, nr, &mut panels);
                 for (r, q, j) in (0..k).flat_map(|r| (0..p).map(move |at| (r, at / nr, at % nr))) {
                     let got = panels[(q * k + r) * nr + j];
                     assert_eq!(got, want[[q * nr + j, r]], "{w:?} nr {nr}");
@@ -127,11 +134,9 @@ fn the_per_image_routes_give_the_references_bits() {
                 }
             }
             // col's columns in panels, any range of them, from the padded image.
-            let mut padded = Array3::from_elem((0, 0, 0), f64::NAN);
-            pad_image(image, pad, &mut padded);
             for (cols, nr) in [(0..k, 4), (k / 3..k - k / 4, 8), (1..k, 32)] {
                 let mut panels = vec![f64::NAN; cols.len().div_ceil(nr) * nr * p];
-                col_panels(padded.view(), &w, cols.clone(), nr, &mut panels);
+                col_panels(padded, &w, cols.clone(), nr, &mut panels);
                 for (q, j) in
                     (0..cols.len().div_ceil(nr)).flat_map(|q| (0..nr).map(move |j| (q, j)))
                 {

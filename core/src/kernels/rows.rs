@@ -12,6 +12,21 @@ pub fn axpy<F: Float>(a: F, x: &[F], y: &mut [F]) {
     }
 }
 
+/// `dst = src` for a row of a few dozen values, by fixed blocks of 8 that compile to a few
+/// vector moves (`copy_from_slice` calls `memmove`, whose call costs as much as such a copy).
+#[inline(always)]
+pub fn copy<F: Float>(dst: &mut [F], src: &[F]) {
+    let done = dst.len() / 8 * 8;
+    let mut blocks = dst.chunks_exact_mut(8);
+    for (d, s) in (&mut blocks).zip(src.chunks_exact(8)) {
+        let s: &[F; 8] = s.try_into().expect("8 values");
+        d.copy_from_slice(s);
+    }
+    for (d, &s) in blocks.into_remainder().iter_mut().zip(&src[done..]) {
+        *d = s;
+    }
+}
+
 /// `y = 0`, element by element.
 #[inline(always)]
 pub fn zero<F: Float>(y: &mut [F]) {

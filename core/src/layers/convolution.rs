@@ -33,7 +33,7 @@ use crate::kernels::packed::{pack_a, Panels};
 use crate::Float;
 use ndarray::parallel::prelude::*;
 use ndarray::{s, Array1, Array4, ArrayView2, ArrayView3, ArrayView4, ArrayViewMut2, Axis};
-use rayon::slice::{ParallelSlice, ParallelSliceMut};
+use rayon::slice::ParallelSliceMut;
 
 /// A convolution with filters `W: (FN, C, FH, FW)` and biases `b: (FN,)`.
 #[derive(Clone)]
@@ -202,17 +202,24 @@ impl<F: Float> Convolution<F> {
         }
         let (filters, batch, threads) = self.work.parts();
         let products = (&geo, panels, &filters);
+        // Image i's dout on the grid (stride 1; other strides have none).
         let on_grid = geo.dout_len(panels.nr);
+        let grid_of = |i: usize| {
+            batch
+                .douts
+                .get(i * on_grid..(i + 1) * on_grid)
+                .unwrap_or(&[])
+        };
         self.dx
             .axis_chunks_iter_mut(Axis(0), per)
             .into_par_iter()
             .zip(dout.axis_chunks_iter(Axis(0), per))
-            .zip(batch.douts.par_chunks(per * on_grid))
             .zip(threads.par_iter_mut())
-            .for_each(|(((mut dx, dout), grids), scratch)| {
-                let images = dx.outer_iter_mut().zip(dout.outer_iter());
-                for ((dx, dout), grid) in images.zip(grids.chunks_exact(on_grid)) {
-                    dx_image(products, (dout, grid), scratch, dx);
+            .enumerate()
+            .for_each(|(block, ((mut dx, dout), scratch))| {
+                let images = dx.outer_iter_mut().zip(dout.outer_iter()).enumerate();
+                for (i, (dx, dout)) in images {
+                    dx_image(products, (dout, grid_of(block * per + i)), scratch, dx);
                 }
             });
         self.dx.view()
