@@ -107,15 +107,7 @@ fn epochs_print_the_books_lines_and_are_iter_per_epoch_updates() {
     );
     assert!(report.contains("evaluate_sample_num_per_epoch"));
     let eval = ok(&["--quiet", "eval", "--model", dir.path().to_str().unwrap()]);
-    let wrong: f64 = eval
-        .split('(')
-        .nth(1)
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let wrong: f64 = word_after(&eval, "(").parse().unwrap();
     assert_eq!((10_000.0 - wrong) / 10_000.0, final_acc, "{eval}");
     // final.json keeps it, with the rows behind each accuracy.
     let result: serde_json::Value =

@@ -109,16 +109,7 @@ fn predict_gives_the_label_the_model_gives_on_the_mnist_digit() {
     let said: Vec<usize> = text
         .lines()
         .filter(|l| l.starts_with(dir.path().to_str().unwrap()))
-        .map(|l| {
-            l.split(": ")
-                .nth(1)
-                .unwrap()
-                .split(' ')
-                .next()
-                .unwrap()
-                .parse()
-                .unwrap()
-        })
+        .map(|l| word_after(l, ": ").parse().unwrap())
         .collect();
     assert_eq!(said, eval_labels, "{text}");
     assert!(text.contains("probability"), "{text}");

@@ -138,13 +138,7 @@ fn early_stopping_ends_a_finished_run_whose_best_weights_evaluate_to_the_recorde
         .lines()
         .find(|l| l.starts_with("best validation accuracy "))
         .unwrap_or_else(|| panic!("no best in\n{printed}"));
-    let test_acc = best
-        .split("test acc ")
-        .nth(1)
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap();
+    let test_acc = word_after(best, "test acc ");
     let best_file = dir.join("best.safetensors");
     assert!(best.ends_with(best_file.to_str().unwrap()), "{best}");
     let eval_out = root.path().join("eval");

@@ -40,6 +40,15 @@ pub fn ok(args: &[&str]) -> String {
     succeeded(args, scratchnet(args))
 }
 
+/// The first word after the first `marker` in `text` (panicking, with the text, without one).
+pub fn word_after<'a>(text: &'a str, marker: &str) -> &'a str {
+    let rest = text
+        .split_once(marker)
+        .unwrap_or_else(|| panic!("no {marker:?} in\n{text}"))
+        .1;
+    rest.split(' ').next().unwrap_or_default()
+}
+
 /// Runs scratchnet and checks that it fails, without panicking, with `expected` in its error
 /// output; returns that error output.
 pub fn fails_naming(args: &[&str], expected: &str) -> String {
