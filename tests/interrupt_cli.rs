@@ -423,7 +423,9 @@ fn an_interrupted_depth_width_study_resumes_with_its_probes() {
                 [0, 600],
                 "the probes taken before the interruption"
             );
-            assert!(checkpoint_state(run).0 > 1000);
+            // The Ctrl-C follows the tenth measurement, so the run stopped at 1000 updates
+            // or later: exactly 1000 when the signal lands before the next update starts.
+            assert!(checkpoint_state(run).0 >= 1000);
         },
         &["model.safetensors", "iters.csv", "probes.json"],
     );
