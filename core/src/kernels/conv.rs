@@ -17,10 +17,10 @@
 //! that fold is one contiguous run per row of dcolᵀ.
 
 use super::im2col::{col2im_image, col_panels, im2col_panels, pad_image, Window};
-use super::packed::{self, multiply, pack_a, pack_b, Operand, Panels, MR};
+use super::packed::{self, multiply, pack_a, pack_b, pack_b_steps_into, Operand, Panels, MR};
 use super::rows::copy;
 use crate::Float;
-use ndarray::{Array1, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3};
+use ndarray::{s, Array1, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3};
 
 /// A convolution's sizes for one image: C × H × W in, FN filters of the window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,16 +121,18 @@ impl Geometry {
 
     /// Values of one image's dout on the extended grid: FN·OH·Wp, then zeros to whole panels
     /// of `nr` past the last row.
-    pub fn dout_len(&self, nr: usize) -> usize {
+    fn dout_len(&self, nr: usize) -> usize {
         self.filters * self.grid() + self.grid().div_ceil(nr) * nr
     }
 
     /// Writes dout (FN, OH·OW) on the extended grid, (FN, OH·Wp) in `on_grid`
     /// ([`Geometry::dout_len`] values whose others are 0: x ≥ OW stays 0).
-    pub fn spread<F: Float>(&self, dout: ArrayView2<F>, on_grid: &mut [F]) {
+    fn spread<F: Float>(&self, dout: ArrayView2<F>, on_grid: &mut [F]) {
         let ((oh, ow), wp, grid) = (self.output, self.padded().1, self.grid());
-        let dout = dout.as_standard_layout();
-        let rows = dout.as_slice().expect("standard layout").chunks_exact(ow);
+        let rows = dout
+            .to_slice()
+            .expect("dout is contiguous")
+            .chunks_exact(ow);
         for (i, row) in rows.enumerate() {
             let at = (i / oh) * grid + (i % oh) * wp;
             copy(&mut on_grid[at..at + ow], row);
@@ -145,14 +147,11 @@ impl Geometry {
 
 /// What the Convolution layer keeps of a batch from its forward to its backward, and builds
 /// once per image for the products that read it: the images padded, and (stride 1 only; empty
-/// otherwise) each image's dout on the extended grid and, transposed and packed, dW's B
-/// operand. One slot per image, each [`Geometry::image_len`] (or `dout_len`, `dout_t_len`)
-/// long.
+/// otherwise) each image's doutᵀ on the extended grid, packed as dW's B operand. One slot per
+/// image, each [`Geometry::image_len`] (or [`Geometry::dout_t_len`]) long.
 pub struct Batch<F> {
     /// The images padded, one after another.
     pub images: Vec<F>,
-    /// Each image's dout on the grid.
-    pub douts: Vec<F>,
     /// Each image's doutᵀ packed.
     pub douts_t: Vec<F>,
     /// What the buffers' zeros were laid for: (geometry, images, panels).
@@ -163,7 +162,6 @@ impl<F: Float> Default for Batch<F> {
     fn default() -> Self {
         Batch {
             images: Vec::new(),
-            douts: Vec::new(),
             douts_t: Vec::new(),
             laid: None,
         }
@@ -183,34 +181,38 @@ impl<F: Float> Batch<F> {
             buf.resize(n * len, F::zero());
         };
         lay(&mut self.images, geo.image_len(panels.nr));
-        // Only the products that read the image in place (stride 1) read dout laid out.
-        let in_place = usize::from(geo.in_place());
-        lay(&mut self.douts, in_place * geo.dout_len(panels.nr));
-        lay(&mut self.douts_t, in_place * geo.dout_t_len(panels));
+        // Only the products that read the image in place (stride 1) read doutᵀ laid out.
+        lay(
+            &mut self.douts_t,
+            usize::from(geo.in_place()) * geo.dout_t_len(panels),
+        );
         self.laid = Some((*geo, n, panels));
     }
 }
 
-/// Writes one image's dout (FN, OH·OW) on the grid into its `on_grid` slot and, transposed
-/// and packed as dW's B operand, into its `packed` slot (stride 1 only).
+/// Writes one image's doutᵀ, dout (FN, OH·OW) transposed, on the extended grid and packed as
+/// dW's B operand, into its slot of [`Batch::douts_t`] (stride 1 only): output row by output
+/// row, the grid's extra positions left as the slot has them (zeros).
 pub fn prepare_dout<F: Float>(
     (geo, panels): (&Geometry, Panels),
     dout: ArrayView2<F>,
-    on_grid: &mut [F],
     packed: &mut [F],
 ) {
-    geo.spread(dout, on_grid);
-    let (fns, grid) = (geo.filters, geo.grid());
-    let on_grid = ArrayView2::from_shape((fns, grid), &on_grid[..fns * grid]).expect("FN × grid");
-    packed::pack_b_into(panels, on_grid.reversed_axes(), packed);
+    let ((oh, ow), wp, grid) = (geo.output, geo.padded().1, geo.grid());
+    for y in 0..oh {
+        let row = dout.slice(s![.., y * ow..(y + 1) * ow]).reversed_axes();
+        pack_b_steps_into(panels, row, (grid, y * wp), packed);
+    }
 }
 
 /// One thread's buffers, kept between batches: packed operands, an image's output on the
-/// extended grid, its dcolᵀ, and the padded dx.
+/// extended grid, its dout on the grid (with the geometry its zeros were laid for), its dcolᵀ,
+/// and the padded dx.
 pub struct Scratch<F> {
     a: Vec<F>,
     b: Vec<F>,
     grid: Vec<F>,
+    dout: (Vec<F>, Option<Geometry>),
     dcol: Vec<F>,
     dx: Vec<F>,
 }
@@ -221,6 +223,7 @@ impl<F: Float> Default for Scratch<F> {
             a: Vec::new(),
             b: Vec::new(),
             grid: Vec::new(),
+            dout: (Vec::new(), None),
             dcol: Vec::new(),
             dx: Vec::new(),
         }
@@ -287,11 +290,10 @@ pub fn forward_image<F: Float>(
     }
 }
 
-/// dx (C, H, W) of one image from its dout (FN, OH·OW) (and with stride 1 its slot of
-/// [`Batch::douts`], prepared by [`prepare_dout`]): dcolᵀ = Wᵀ·dout folded back.
+/// dx (C, H, W) of one image from its dout (FN, OH·OW): dcolᵀ = Wᵀ·dout folded back.
 pub fn dx_image<F: Float>(
     (geo, panels, filters): (&Geometry, Panels, &Filters<F>),
-    (dout, on_grid): (ArrayView2<F>, &[F]),
+    dout: ArrayView2<F>,
     scratch: &mut Scratch<F>,
     mut dx: ArrayViewMut3<F>,
 ) {
@@ -307,6 +309,14 @@ pub fn dx_image<F: Float>(
     }
     let (c, h, w) = geo.input;
     let ((hp, wp), grid, pad) = (geo.padded(), geo.grid(), geo.window.pad);
+    let (on_grid, laid) = &mut scratch.dout;
+    if *laid != Some(*geo) {
+        // Zeros at the grid's extra positions, which `spread` leaves as they are.
+        on_grid.clear();
+        on_grid.resize(geo.dout_len(panels.nr), F::zero());
+        *laid = Some(*geo);
+    }
+    geo.spread(dout, on_grid);
     let dout = Operand::Rows {
         base: on_grid,
         offsets: filters.grid_rows,
@@ -332,7 +342,7 @@ pub fn dx_image<F: Float>(
 }
 
 /// dW's columns `cols` (a block of whole [`Geometry::dw_unit`]s) from a batch's dout
-/// (N, FN, OH·OW) and its [`Batch`] (images padded by the forward; stride 1: douts prepared
+/// (N, FN, OH·OW) and its [`Batch`] (images padded by the forward; stride 1: doutᵀ prepared
 /// by [`prepare_dout`]): `dW[:, cols] = Σ_n dout_n · col_n[:, cols]`, each element's terms
 /// over (n, position) ascending.
 pub fn dw_block<F: Float>(

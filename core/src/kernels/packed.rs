@@ -154,9 +154,26 @@ pub fn pack_b<'b, F: Float>(panels: Panels, src: ArrayView2<F>, buf: &'b mut Vec
 
 /// [`pack_b`] into `dst`, which must be [`Panels::b_len`] long.
 pub fn pack_b_into<F: Float>(panels: Panels, src: ArrayView2<F>, dst: &mut [F]) {
-    let (k, n) = src.dim();
+    pack_b_steps_into(panels, src, (src.nrows(), 0), dst);
+}
+
+/// Steps `first..first + src.nrows()` of a B (k, n) packed for `panels` in `dst` (which must
+/// be [`Panels::b_len`] long for (n, k)), from src (those steps, n): the other steps' values
+/// are left as they are.
+pub fn pack_b_steps_into<F: Float>(
+    panels: Panels,
+    src: ArrayView2<F>,
+    (k, first): (usize, usize),
+    dst: &mut [F],
+) {
+    let (steps, n) = src.dim();
     assert_eq!(dst.len(), panels.b_len(n, k), "a packed B's length");
-    pack_into(src.reversed_axes(), panels.nr, dst);
+    assert!(
+        first + steps <= k,
+        "steps {first}..{} of {k}",
+        first + steps
+    );
+    pack_into(src.reversed_axes(), panels.nr, (k, first), dst);
 }
 
 /// An operand of [`multiply`]: packed, or read in place as the rows of a matrix.
@@ -478,25 +495,31 @@ pub fn buffer<F: Float>(buf: &mut Vec<F>, len: usize) -> &mut [F] {
 fn pack<'b, F: Float>(src: ArrayView2<F>, panel: usize, buf: &'b mut Vec<F>) -> &'b [F] {
     let (r, c) = src.dim();
     let dst = buffer(buf, r.div_ceil(panel) * panel * c);
-    pack_into(src, panel, dst);
+    pack_into(src, panel, (c, 0), dst);
     dst
 }
 
-/// [`pack`] into `dst`, `r.div_ceil(panel) · panel · c` values.
+/// [`pack`] into `dst`, `r.div_ceil(panel) · panel · steps` values, src being steps
+/// `first..first + c` of the `steps` (each panel's other steps are left as they are).
 #[inline(always)]
-fn pack_into<F: Float>(src: ArrayView2<F>, panel: usize, dst: &mut [F]) {
+fn pack_into<F: Float>(
+    src: ArrayView2<F>,
+    panel: usize,
+    (steps, first): (usize, usize),
+    dst: &mut [F],
+) {
     let (r, c) = src.dim();
-    // The padding rows of the last panel (their sums are computed, never stored).
-    let padded = r.div_ceil(panel) * panel;
-    let last = (r / panel) * panel * c;
-    if padded > r {
-        dst[last..].fill(F::zero());
+    // Panel q's values of src's steps.
+    let chunk = |q: usize| (q * steps + first) * panel..(q * steps + first + c) * panel;
+    if r % panel != 0 {
+        // The padding rows of the last panel (their sums are computed, never stored).
+        dst[chunk(r / panel)].fill(F::zero());
     }
     if src.strides()[0] == 1 && src.strides()[1] != 1 {
         // Columns contiguous (a transposed view): runs of `panel` values copy as they are.
         for (p, column) in src.columns().into_iter().enumerate() {
             for (q, run) in column.axis_chunks_iter(Axis(0), panel).enumerate() {
-                let at = (q * c + p) * panel;
+                let at = chunk(q).start + p * panel;
                 for (d, &v) in dst[at..at + run.len()].iter_mut().zip(run) {
                     *d = v;
                 }
@@ -515,7 +538,7 @@ fn pack_into<F: Float>(src: ArrayView2<F>, panel: usize, dst: &mut [F]) {
                 *slice = row.to_slice().expect("rows are contiguous");
             }
             let slices = &slices[..rows.nrows()];
-            let panel_values = &mut dst[q * c * panel..(q + 1) * c * panel];
+            let panel_values = &mut dst[chunk(q)];
             let (whole_rows, whole_columns) = (slices.len() / 8 * 8, c / 8 * 8);
             let row_stride = rows.strides()[0].unsigned_abs();
             for i0 in (0..whole_rows).step_by(8) {
@@ -540,7 +563,7 @@ fn pack_into<F: Float>(src: ArrayView2<F>, panel: usize, dst: &mut [F]) {
     }
     for (row_index, row) in src.rows().into_iter().enumerate() {
         let (q, i) = (row_index / panel, row_index % panel);
-        let panel_values = &mut dst[q * c * panel..(q + 1) * c * panel];
+        let panel_values = &mut dst[chunk(q)];
         for (d, &v) in panel_values[i..].iter_mut().step_by(panel).zip(row) {
             *d = v;
         }

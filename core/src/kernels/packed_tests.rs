@@ -199,3 +199,31 @@ fn multiply_reads_packed_and_in_place_operands_as_the_plain_ordered_sums() {
         }
     });
 }
+
+#[test]
+fn packing_b_a_range_of_steps_at_a_time_gives_the_whole_packing() {
+    let mut rng = rng(15);
+    at_every_level(|level| {
+        let panels = Panels::now::<f32>();
+        // Rows of B (steps) contiguous or not, 1 to 3 panels, ranges of 1 to 9 steps.
+        for (k, n) in [(1, 1), (9, 8), (17, 33), (24, 70)] {
+            let b = random::<f32>(&mut rng, (k, n));
+            let b_t = b.t().as_standard_layout().into_owned();
+            let whole = pack_b(panels, b.view(), &mut Vec::new()).to_vec();
+            for (src, layout) in [(b.view(), "rows"), (b_t.t(), "columns")] {
+                let mut parts = vec![f32::NAN; whole.len()];
+                let mut first = 0;
+                for steps in (1..10).cycle() {
+                    let steps = steps.min(k - first);
+                    let part = src.slice(s![first..first + steps, ..]);
+                    pack_b_steps_into(panels, part, (k, first), &mut parts);
+                    first += steps;
+                    if first == k {
+                        break;
+                    }
+                }
+                assert_eq!(bits(&parts), bits(&whole), "{level:?} ({k}, {n}) {layout}");
+            }
+        }
+    });
+}

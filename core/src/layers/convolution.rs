@@ -173,18 +173,13 @@ impl<F: Float> Convolution<F> {
             .prepare((&self.W, true), self.window(), self.x_shape, panels);
         let per = per_block(n);
         if geo.in_place() {
-            let batch = &mut self.work.batch;
-            let (on_grid, packed) = (geo.dout_len(panels.nr), geo.dout_t_len(panels));
+            let packed = geo.dout_t_len(panels);
             dout.axis_chunks_iter(Axis(0), per)
                 .into_par_iter()
-                .zip(batch.douts.par_chunks_mut(per * on_grid))
-                .zip(batch.douts_t.par_chunks_mut(per * packed))
-                .for_each(|((dout, grids), packs)| {
-                    let slots = grids
-                        .chunks_exact_mut(on_grid)
-                        .zip(packs.chunks_exact_mut(packed));
-                    for (dout, (grid, pack)) in dout.outer_iter().zip(slots) {
-                        prepare_dout((&geo, panels), dout, grid, pack);
+                .zip(self.work.batch.douts_t.par_chunks_mut(per * packed))
+                .for_each(|(dout, packs)| {
+                    for (dout, pack) in dout.outer_iter().zip(packs.chunks_exact_mut(packed)) {
+                        prepare_dout((&geo, panels), dout, pack);
                     }
                 });
         }
@@ -200,26 +195,17 @@ impl<F: Float> Convolution<F> {
         if self.dx.dim() != self.x_shape {
             self.dx = Array4::zeros(self.x_shape);
         }
-        let (filters, batch, threads) = self.work.parts();
+        let (filters, _, threads) = self.work.parts();
         let products = (&geo, panels, &filters);
         // Image i's dout on the grid (stride 1; other strides have none).
-        let on_grid = geo.dout_len(panels.nr);
-        let grid_of = |i: usize| {
-            batch
-                .douts
-                .get(i * on_grid..(i + 1) * on_grid)
-                .unwrap_or(&[])
-        };
         self.dx
             .axis_chunks_iter_mut(Axis(0), per)
             .into_par_iter()
             .zip(dout.axis_chunks_iter(Axis(0), per))
             .zip(threads.par_iter_mut())
-            .enumerate()
-            .for_each(|(block, ((mut dx, dout), scratch))| {
-                let images = dx.outer_iter_mut().zip(dout.outer_iter()).enumerate();
-                for (i, (dx, dout)) in images {
-                    dx_image(products, (dout, grid_of(block * per + i)), scratch, dx);
+            .for_each(|((mut dx, dout), scratch)| {
+                for (dx, dout) in dx.outer_iter_mut().zip(dout.outer_iter()) {
+                    dx_image(products, dout, scratch, dx);
                 }
             });
         self.dx.view()

@@ -55,13 +55,15 @@ fn forward_is_each_patch_times_the_filter_plus_its_bias() {
 /// (N, C, H, W).
 type Dims = (usize, usize, usize, usize);
 
-const CASES: [(Dims, (usize, usize), usize, usize); 6] = [
+const CASES: [(Dims, (usize, usize), usize, usize); 7] = [
     ((2, 1, 8, 8), (3, 3), 1, 0),
     ((3, 2, 7, 7), (4, 3), 1, 1),
     ((2, 3, 9, 8), (5, 3), 2, 2),
     ((1, 2, 6, 6), (2, 5), 1, 1),
     ((4, 4, 12, 12), (16, 3), 1, 1),
     ((2, 2, 5, 7), (3, 2), 3, 0),
+    // More filters than one panel of B holds at every level, rows of 10 outputs (8 + 2).
+    ((2, 3, 10, 10), (40, 3), 1, 1),
 ];
 
 fn same_bits_as_the_reference<F: Float>() {
