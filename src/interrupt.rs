@@ -40,6 +40,33 @@ pub fn delay_before_checkpoint() {
     }
 }
 
+/// The environment variable that makes a training run, once it has done update N, say so on
+/// standard error (`test hold: RUN at iteration N`) and wait until a stop is asked for (at most
+/// a minute): a test seam, so that a test's signal lands at that very update whatever the
+/// machine's speed. `N` holds every run; `RUN:N` only the run whose folder is named RUN.
+pub const HOLD_AT_ITERATION_ENV: &str = "SCRATCHNET_TEST_HOLD_AT_ITERATION";
+
+/// Waits as [`HOLD_AT_ITERATION_ENV`] says (not at all when it is unset), after update
+/// `iteration` of the run in folder `run`.
+pub fn hold_at_iteration(run: &std::path::Path, iteration: usize) {
+    let Ok(value) = std::env::var(HOLD_AT_ITERATION_ENV) else {
+        return;
+    };
+    let name = run.file_name().unwrap_or_default().to_string_lossy();
+    let (only, at) = match value.rsplit_once(':') {
+        Some((only, at)) => (Some(only), at),
+        None => (None, value.as_str()),
+    };
+    if at.parse() != Ok(iteration) || only.is_some_and(|only| only != name) {
+        return;
+    }
+    eprintln!("test hold: {name} at iteration {iteration}");
+    let start = std::time::Instant::now();
+    while !stop_requested() && start.elapsed() < std::time::Duration::from_secs(60) {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
 /// Processes this one started that must stop when it ends (the server's training runs).
 static CHILDREN: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
 

@@ -180,8 +180,8 @@ fn a_resumed_conv_run_still_shows_the_filters_it_started_from() {
         &common[..],
     ]
     .concat());
-    let mut run = Watched::train(&stopped, &[&["--iters", "3000"], &common[..]].concat());
-    run.stdout_line("=== epoch:1");
+    let args = [&["--iters", "3000"], &common[..]].concat();
+    let run = Watched::train_held_at(&stopped, &args, 100);
     run.signal(libc::SIGINT);
     let (code, stderr) = run.finish();
     assert_eq!(code, Some(130), "{stderr}");

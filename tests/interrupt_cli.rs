@@ -37,15 +37,13 @@ fn checkpoint_state(dir: &Path) -> (usize, usize) {
     )
 }
 
-/// Interrupts a run with `sig` once it has printed its second epoch's accuracies, checks that
-/// it stopped in the middle, resumes it, and checks that weights, losses and accuracies equal
-/// those of the same run never interrupted.
-fn interrupted_then_resumed_equals_uninterrupted(extra: &[&str], sig: i32) {
+/// Interrupts a run with `sig` after update `at` (in its second epoch or later, not at an
+/// epoch's end), checks that it stopped there, resumes it, and checks that weights, losses and
+/// accuracies equal those of the same run never interrupted.
+fn interrupted_then_resumed_equals_uninterrupted(extra: &[&str], at: usize, sig: i32) {
     let root = tempfile::tempdir().unwrap();
     let (stopped, whole) = (root.path().join("stopped"), root.path().join("whole"));
-    let mut run = Watched::train(&stopped, extra);
-    // Printed after iteration iter_per_epoch, so more than that many are done.
-    run.stdout_line("epoch 1 |");
+    let run = Watched::train_held_at(&stopped, extra, at);
     run.signal(sig);
     let (code, stderr) = run.finish();
     assert_eq!(code, Some(130), "{stderr}");
@@ -53,10 +51,12 @@ fn interrupted_then_resumed_equals_uninterrupted(extra: &[&str], sig: i32) {
         checkpoint_state(&stopped),
         config_number(&stopped, "iter_per_epoch"),
     );
+    assert_eq!(iteration, at, "the run stops at the update it was held at");
     assert!(
-        measured >= 2 && per_epoch < iteration && iteration < config_number(&stopped, "iters_num"),
-        "stopped at iteration {iteration} after {measured} epochs, not in the middle"
+        measured >= 2 && per_epoch < at && at % per_epoch != 0,
+        "stopped at iteration {at} after {measured} epochs, not inside the second or a later"
     );
+    assert!(at < config_number(&stopped, "iters_num"), "{at}: not before the end");
     assert!(
         stderr.contains(&format!("interrupted after {iteration} iterations"))
             && stderr.contains(&format!(
@@ -115,6 +115,7 @@ fn interrupted_then_resumed_equals_uninterrupted(extra: &[&str], sig: i32) {
 fn ctrl_c_saves_a_checkpoint_and_resume_finishes_the_run_bit_for_bit() {
     interrupted_then_resumed_equals_uninterrupted(
         &["--iters", "10000", "--seed", "11"],
+        1234,
         libc::SIGINT,
     );
 }
@@ -137,7 +138,7 @@ fn sigterm_resumes_bit_for_bit_with_adam_dropout_and_shuffled_epochs() {
         "--sampling",
         "shuffled-epochs",
     ];
-    interrupted_then_resumed_equals_uninterrupted(&extra, libc::SIGTERM);
+    interrupted_then_resumed_equals_uninterrupted(&extra, 1111, libc::SIGTERM);
 }
 
 /// A small TwoLayerNet trained by `optimizer`: cheap enough to interrupt and resume.
@@ -159,7 +160,7 @@ fn small_run(optimizer: &str, seed: &str) -> [String; 8] {
 fn small_run_resumes_bit_for_bit(optimizer: &str, seed: &str, sig: i32) {
     let args = small_run(optimizer, seed);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    interrupted_then_resumed_equals_uninterrupted(&args, sig);
+    interrupted_then_resumed_equals_uninterrupted(&args, 1111, sig);
 }
 
 #[test]
@@ -184,9 +185,9 @@ fn rmsprop_resumes_bit_for_bit() {
 
 #[test]
 fn batchnorm_resumes_bit_for_bit_with_its_running_statistics() {
-    // The running statistics forget their past at 0.9 per update: resumed at most 100 updates
-    // before the end (epochs of 60 updates, stopped after the second), a run that lost them
-    // would not end bit for bit the same.
+    // The running statistics forget their past at 0.9 per update: resumed 35 updates before
+    // the end (epochs of 60 updates, stopped in the third), a run that lost them would not end
+    // bit for bit the same.
     let extra = [
         "--iters",
         "160",
@@ -200,7 +201,7 @@ fn batchnorm_resumes_bit_for_bit_with_its_running_statistics() {
         "relu",
         "--batchnorm",
     ];
-    interrupted_then_resumed_equals_uninterrupted(&extra, libc::SIGINT);
+    interrupted_then_resumed_equals_uninterrupted(&extra, 125, libc::SIGINT);
 }
 
 #[test]
@@ -314,15 +315,14 @@ fn a_diverging_run_stops_with_the_reason_and_keeps_what_it_learned() {
     assert_eq!(code, Some(0), "--on-nan continue keeps going: {stderr}");
 }
 
-/// Interrupts `scratchnet study <args> <folder>` (`args` ending with `--out`) with SIGINT once
-/// the run `victim` has printed the accuracies of its measurement number `measurement`, checks
-/// the message and that the run stopped in its middle, hands the run's folder to
-/// `when_stopped`, reruns the study to the end, runs the same study uninterrupted, and checks
+/// Interrupts `scratchnet study <args> <folder>` (`args` ending with `--out`) with SIGINT
+/// after update `at` of the run `victim`, checks the message and that the run stopped there,
+/// having measured more than once, hands the run's folder to `when_stopped`, reruns the study to the end, runs the same study uninterrupted, and checks
 /// that the two studies' measured results and every run's `files` are the same. Returns the
 /// two study folders and the rerun's standard output.
 fn interrupted_study_equals_uninterrupted(
     args: &[&str],
-    (victim, measurement): (&str, usize),
+    (victim, at): (&str, usize),
     when_stopped: impl Fn(&Path),
     files: &[&str],
 ) -> (tempfile::TempDir, String) {
@@ -331,16 +331,15 @@ fn interrupted_study_equals_uninterrupted(
     fn with_out<'a>(args: &[&'a str], dir: &'a Path) -> Vec<&'a str> {
         [&["study"], args, &[dir.to_str().unwrap()]].concat()
     }
-    let mut study = Watched::spawn(&with_out(args, &stopped), &[]);
-    study.stdout_line(&format!("{victim}: epoch {measurement} |"));
+    let run = stopped.join("runs").join(victim);
+    let study = Watched::spawn_held_at(&with_out(args, &stopped), &run, at);
     study.signal(libc::SIGINT);
     let (code, stderr) = study.finish();
     assert_eq!(code, Some(130), "{stderr}");
-    let run = stopped.join("runs").join(victim);
     let (iteration, measured) = checkpoint_state(&run);
     assert!(
-        measured > measurement && iteration < config_number(&run, "iters_num"),
-        "stopped at iteration {iteration} after {measured} measurements, not in the middle"
+        iteration == at && measured > 1 && iteration < config_number(&run, "iters_num"),
+        "stopped at iteration {iteration} after {measured} measurements, not at {at}"
     );
     assert!(
         stderr.contains(&format!(
@@ -378,8 +377,8 @@ fn an_interrupted_batch_size_study_exits_130_and_its_rerun_ends_as_if_never_stop
             "1000",
             "--out",
         ],
-        // Measured after 1, 2, 3, 4, 6, 7, … updates: the sixth is 7 of the 300 in.
-        ("batch-1000-seed-0", 5),
+        // Measured after 1, 2, 3, 4, 6, 7, … of the 300 updates.
+        ("batch-1000-seed-0", 9),
         |_| {},
         &["model.safetensors", "iters.csv"],
     );
@@ -405,10 +404,8 @@ fn an_interrupted_depth_width_study_resumes_with_its_probes() {
             "iters:10000",
             "--out",
         ],
-        // Measured at 1, 3, 5, 10, 22, 47, 100, 216, 465, 1000 updates: the tenth comes after
-        // the probe of the first epoch (600 updates), long before the end (10000: the Ctrl-C
-        // must arrive before the run finishes, however slow the machine is to deliver it).
-        ("mnist-d1-w50-relu-he-adam0.001-seed0", 9),
+        // After the probe of the first epoch (600 updates), long before the end.
+        ("mnist-d1-w50-relu-he-adam0.001-seed0", 1000),
         |run| {
             let probes: serde_json::Value =
                 serde_json::from_slice(&read(&run.join("probes.json"))).unwrap();
@@ -423,9 +420,6 @@ fn an_interrupted_depth_width_study_resumes_with_its_probes() {
                 [0, 600],
                 "the probes taken before the interruption"
             );
-            // The Ctrl-C follows the tenth measurement, so the run stopped at 1000 updates
-            // or later: exactly 1000 when the signal lands before the next update starts.
-            assert!(checkpoint_state(run).0 >= 1000);
         },
         &["model.safetensors", "iters.csv", "probes.json"],
     );

@@ -189,7 +189,8 @@ fn resume_with_schedule_augmentation_and_validation_equals_the_uninterrupted_run
         "--augment",
         "shift:2,rotate:10,elastic:34:4",
     ];
-    let mut run = Watched::train(&stopped, &extra);
+    // In the second epoch, after its first measurement.
+    let mut run = Watched::train_held_at(&stopped, &extra, 150);
     let line = run.stdout_line("epoch 1 |");
     assert!(
         line.starts_with("epoch 1 | train acc, val acc, test acc | "),

@@ -1,6 +1,7 @@
 //! A scratchnet process whose output a test reads line by line as it is written, so that the
 //! test can act (interrupt it, say) once a line says how far it has got.
 
+use scratchnet::interrupt::HOLD_AT_ITERATION_ENV;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -92,6 +93,24 @@ impl Watched {
             &[&["train", "--out", out.to_str().unwrap()], extra].concat(),
             &[],
         )
+    }
+
+    /// `scratchnet train --out out extra…` held after update `iteration` by the test seam
+    /// [`HOLD_AT_ITERATION_ENV`]: returns once the run waits there, so that a signal sent
+    /// next stops it at that update, whatever the machine's speed.
+    pub fn train_held_at(out: &Path, extra: &[&str], iteration: usize) -> Watched {
+        let args = [&["train", "--out", out.to_str().unwrap()], extra].concat();
+        Watched::spawn_held_at(&args, out, iteration)
+    }
+
+    /// Starts scratchnet with `args` and the test seam [`HOLD_AT_ITERATION_ENV`] holding the
+    /// run in folder `run` after update `iteration`; returns once the run waits there.
+    pub fn spawn_held_at(args: &[&str], run: &Path, iteration: usize) -> Watched {
+        let name = run.file_name().unwrap().to_str().unwrap();
+        let hold = format!("{name}:{iteration}");
+        let mut watched = Watched::spawn(args, &[(HOLD_AT_ITERATION_ENV, &hold)]);
+        watched.stderr_line(&format!("test hold: {name} at iteration {iteration}"));
+        watched
     }
 
     /// Waits for a line of standard output that starts with `start`.
