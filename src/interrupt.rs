@@ -47,8 +47,8 @@ pub fn delay_before_checkpoint() {
 pub const HOLD_AT_ITERATION_ENV: &str = "SCRATCHNET_TEST_HOLD_AT_ITERATION";
 
 /// Waits as [`HOLD_AT_ITERATION_ENV`] says (not at all when it is unset), after update
-/// `iteration` of the run in folder `run`.
-pub fn hold_at_iteration(run: &std::path::Path, iteration: usize) {
+/// `iteration` of the run in folder `run`, calling `before` first when it waits.
+pub fn hold_at_iteration(run: &std::path::Path, iteration: usize, before: impl FnOnce()) {
     let Ok(value) = std::env::var(HOLD_AT_ITERATION_ENV) else {
         return;
     };
@@ -60,6 +60,7 @@ pub fn hold_at_iteration(run: &std::path::Path, iteration: usize) {
     if at.parse() != Ok(iteration) || only.is_some_and(|only| only != name) {
         return;
     }
+    before();
     eprintln!("test hold: {name} at iteration {iteration}");
     let start = std::time::Instant::now();
     while !stop_requested() && start.elapsed() < std::time::Duration::from_secs(60) {

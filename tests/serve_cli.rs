@@ -4,6 +4,7 @@
 //! token, the address rule, the body limit, and no file outside the runs folder.
 
 use crate::common::{ok, Watched};
+use scratchnet::interrupt::HOLD_AT_ITERATION_ENV;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -22,10 +23,15 @@ pub struct Server {
 impl Server {
     /// `scratchnet serve --runs runs --port 0 extra…`, once it prints its address.
     pub fn start(runs: &Path, extra: &[&str]) -> Server {
+        Server::start_with(runs, extra, &[])
+    }
+
+    /// [`Server::start`] with the environment variables `env` (its runs inherit them).
+    pub fn start_with(runs: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let runs = runs.to_str().unwrap();
         let mut process = Watched::spawn(
             &[&["serve", "--runs", runs, "--port", "0"], extra].concat(),
-            &[],
+            env,
         );
         let line = process.stdout_line("serving ");
         let url = line.rsplit(' ').next().unwrap().to_string();
@@ -298,7 +304,15 @@ fn the_runs_folder_its_runs_and_a_broken_one() {
 fn a_run_started_from_the_page_is_watched_stopped_and_resumed_to_the_same_weights() {
     let dir = tempfile::tempdir().unwrap();
     let runs = dir.path().join("runs");
-    let server = Server::start(&runs, &[]);
+    // Its runs wait after update 50000 until stopped (a test seam): the stop, sent once the
+    // events have streamed that update, comes before the run's end however fast the machine;
+    // the resumed run, past 50000, goes on to its end.
+    const HELD_AT: u64 = 50_000;
+    let server = Server::start_with(
+        &runs,
+        &["--jobs", "1"],
+        &[(HOLD_AT_ITERATION_ENV, &HELD_AT.to_string())],
+    );
     let args = ["--iters", "100000", "--batch-size", "10", "--seed", "3"];
     let body = json!({ "args": args });
 
@@ -331,7 +345,7 @@ fn a_run_started_from_the_page_is_watched_stopped_and_resumed_to_the_same_weight
     assert_eq!(status, 201, "{started}");
     let id = started["job"]["run"].as_str().unwrap().to_string();
 
-    // One run at a time (--jobs 1 by default): a second waits in the queue; stopping it drops
+    // One run at a time (--jobs 1): a second waits in the queue; stopping it drops
     // it and the empty folder made for it.
     let (_, queued) = server.post("/api/jobs", Some(&server.token), &body);
     let second = queued["job"]["run"].as_str().unwrap().to_string();
@@ -358,7 +372,14 @@ fn a_run_started_from_the_page_is_watched_stopped_and_resumed_to_the_same_weight
         "the queued run's empty folder is left"
     );
 
-    // Live: the events stream the updates as they are made.
+    // Live: the events stream the updates as they are made (once the run has begun: before,
+    // the stream would find no run alive).
+    wait_until("running row", || {
+        let listed = server.json("/api/runs");
+        let rows = listed["runs"].as_array().unwrap().clone();
+        rows.iter()
+            .any(|r| r["id"] == id.as_str() && r["state"] == "running")
+    });
     let mut events = ureq::get(&format!("{}/api/runs/{id}/events?from=0", server.base))
         .call()
         .unwrap()
@@ -371,12 +392,12 @@ fn a_run_started_from_the_page_is_watched_stopped_and_resumed_to_the_same_weight
         seen.push_str(&String::from_utf8_lossy(&buffer[..n]));
     }
     assert!(seen.starts_with("data: {\"begin\""), "{seen}");
-    wait_until("running row", || {
-        let listed = server.json("/api/runs");
-        let rows = listed["runs"].as_array().unwrap().clone();
-        rows.iter()
-            .any(|r| r["id"] == id.as_str() && r["state"] == "running")
-    });
+    let held = format!("data: {{\"i\":{HELD_AT},");
+    while !seen.contains(&held) {
+        let n = events.read(&mut buffer).unwrap();
+        assert!(n > 0, "the stream ended before update {HELD_AT}");
+        seen.push_str(&String::from_utf8_lossy(&buffer[..n]));
+    }
 
     // Stop: what Ctrl-C does, a checkpoint; the stream says so and ends.
     let (status, _) = server.post(
@@ -399,7 +420,7 @@ fn a_run_started_from_the_page_is_watched_stopped_and_resumed_to_the_same_weight
     let row = server.json(&format!("/api/runs/{id}"))["row"].clone();
     assert_eq!(row["state"], "interrupted");
     let stopped_at = row["iterations"].as_u64().unwrap();
-    assert!(stopped_at > 20 && stopped_at < 100_000, "{row}");
+    assert_eq!(stopped_at, HELD_AT, "{row}");
 
     // Resume it to its end: the same weights as the command line's uninterrupted run.
     let (status, resumed) = server.post(
@@ -408,7 +429,7 @@ fn a_run_started_from_the_page_is_watched_stopped_and_resumed_to_the_same_weight
         &json!({}),
     );
     assert_eq!(status, 201, "{resumed}");
-    // Shorten nothing: the run goes on to its 100000 updates (about 10 s).
+    // Shorten nothing: the run goes on to its 100000 updates.
     wait_until("finished job", || {
         server.json("/api/jobs")["jobs"][0]["state"] == "finished"
     });

@@ -145,7 +145,8 @@ impl LiveLog {
         }
     }
 
-    fn flush(&mut self) {
+    /// Writes what is buffered to the file, for watchers.
+    pub fn flush(&mut self) {
         self.flushed = Instant::now();
         let Some(file) = &mut self.file else { return };
         if let Err(e) = file.flush() {

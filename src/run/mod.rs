@@ -412,7 +412,8 @@ impl<N: Network<f32> + Describe> Hooks<N> for Console<'_, N> {
     fn step(&mut self, iteration: usize, loss: f64, net: &N) {
         (self.observer)(iteration, net);
         self.live.step(iteration, loss);
-        interrupt::hold_at_iteration(self.dir.path(), iteration);
+        // Watchers see every update up to the hold.
+        interrupt::hold_at_iteration(self.dir.path(), iteration, || self.live.flush());
         if self.last_status.elapsed() < STATUS_EVERY && iteration != self.iters_num {
             return;
         }
