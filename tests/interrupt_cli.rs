@@ -53,10 +53,13 @@ fn interrupted_then_resumed_equals_uninterrupted(extra: &[&str], at: usize, sig:
     );
     assert_eq!(iteration, at, "the run stops at the update it was held at");
     assert!(
-        measured >= 2 && per_epoch < at && at % per_epoch != 0,
+        measured >= 2 && per_epoch < at && !at.is_multiple_of(per_epoch),
         "stopped at iteration {at} after {measured} epochs, not inside the second or a later"
     );
-    assert!(at < config_number(&stopped, "iters_num"), "{at}: not before the end");
+    assert!(
+        at < config_number(&stopped, "iters_num"),
+        "{at}: not before the end"
+    );
     assert!(
         stderr.contains(&format!("interrupted after {iteration} iterations"))
             && stderr.contains(&format!(
