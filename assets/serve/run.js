@@ -43,7 +43,7 @@ async function pageRun(id, seq) {
   redraw();
   const stop = document.getElementById('stop'), resume = document.getElementById('resume');
   if (stop) stop.onclick = () => stopRun(id, stop);
-  if (resume) resume.onclick = () => resumeRun(id, resume);
+  if (resume) resume.onclick = () => resumeRun(id, resume, seq);
   if (d.live && d.live.running) followLive(id, live, seq);
   if (r.state === 'queued' || r.state === 'started') awaitStart(id, r.state, seq);
   renderFigures(d, id);
@@ -121,8 +121,11 @@ function followLive(id, live, seq) {
 function awaitStart(id, state, seq) {
   const box = document.getElementById('progress-box');
   if (box) {
-    box.innerHTML = `<span class="muted">${state === 'queued'
-      ? 'queued: waiting for a free job slot…' : 'starting (loading the data), or stopped before its first checkpoint…'}</span>`;
+    const waiting = {
+      queued: 'queued: waiting for a free job slot…',
+      interrupted: 'resuming (loading the data and the checkpoint)…',
+    }[state] ?? 'starting (loading the data), or stopped before its first checkpoint…';
+    box.innerHTML = `<span class="muted">${waiting}</span>`;
   }
   const timer = setInterval(async () => {
     let d;
@@ -140,12 +143,13 @@ async function stopRun(id, button) {
   } catch { button.disabled = false; }
 }
 
-async function resumeRun(id, button) {
+async function resumeRun(id, button, seq) {
   button.disabled = true;
   try {
     const { job } = await api(`/api/runs/${encId(id)}/resume`, { method: 'POST' });
     showMessage(`Resuming (job ${job.id}).`, 'info');
-    setTimeout(route, 800);
+    // Redrawn once the run has started again (loading the data can take seconds).
+    awaitStart(id, 'interrupted', seq);
   } catch { button.disabled = false; }
 }
 

@@ -301,6 +301,13 @@ pub(super) async fn series_points(b: &Browser, css: &str) -> usize {
     b.attr(css, "d").await.map_or(0, |d| points(&d))
 }
 
+/// The update a run's page says it is at ("12,345 / 200,000 updates"), if it says.
+pub(super) async fn updates_shown(b: &Browser) -> Option<u64> {
+    let text = b.text("#progress-box").await?;
+    let (done, _) = text.split_once(" / ")?;
+    done.trim().replace(',', "").parse().ok()
+}
+
 /// `scratchnet --quiet train --iters N … --out runs/<id>`.
 pub(super) fn train(runs: &Path, id: &str, extra: &[&str]) -> PathBuf {
     let out = runs.join(id);
