@@ -459,7 +459,18 @@ fn evaluating_a_folder_without_a_model_says_why_and_what_to_do() {
 
 /// The standard error of a failed command, run by the binary at `exe` with `args`.
 fn stderr_of(exe: &Path, args: &[&str]) -> String {
-    let out = Command::new(exe).args(args).output().unwrap();
+    // A program copied a moment ago can be "busy" while another test's fork, made during the
+    // copy, still holds the copy's file open (until that child runs its own program).
+    let mut tries = 0;
+    let out = loop {
+        match Command::new(exe).args(args).output() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 50 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            result => break result.unwrap(),
+        }
+    };
     assert!(!out.status.success(), "{args:?} succeeded");
     String::from_utf8(out.stderr).unwrap()
 }
