@@ -14,7 +14,7 @@ pub struct Report {
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\
 h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ddd}\
-table{border-collapse:collapse;margin:1em 0;font-size:.9em}table.settings td{text-align:left}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}\
+table{border-collapse:collapse;margin:1em 0;font-size:.9em}table.settings td,table.settings th{text-align:left}table.settings td+td{overflow-wrap:anywhere}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}\
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.chart svg{max-width:100%;height:auto}\
 p.note{color:#555}.row{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}.row figure{margin:0;flex:1 1 380px;max-width:540px}";
 
