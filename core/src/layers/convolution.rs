@@ -173,6 +173,7 @@ impl<F: Float> Convolution<F> {
             .prepare((&self.W, true), self.window(), self.x_shape, panels);
         let per = per_block(n);
         if geo.in_place() {
+            // Each image's doutᵀ packed for dW once, on all cores, before dW's blocks read it.
             let packed = geo.dout_t_len(panels);
             dout.axis_chunks_iter(Axis(0), per)
                 .into_par_iter()
@@ -197,7 +198,6 @@ impl<F: Float> Convolution<F> {
         }
         let (filters, _, threads) = self.work.parts();
         let products = (&geo, panels, &filters);
-        // Image i's dout on the grid (stride 1; other strides have none).
         self.dx
             .axis_chunks_iter_mut(Axis(0), per)
             .into_par_iter()
