@@ -129,10 +129,8 @@ impl Geometry {
     /// ([`Geometry::dout_len`] values whose others are 0: x ≥ OW stays 0).
     fn spread<F: Float>(&self, dout: ArrayView2<F>, on_grid: &mut [F]) {
         let ((oh, ow), wp, grid) = (self.output, self.padded().1, self.grid());
-        let rows = dout
-            .to_slice()
-            .expect("dout is contiguous")
-            .chunks_exact(ow);
+        let dout = dout.as_standard_layout();
+        let rows = dout.as_slice().expect("standard layout").chunks_exact(ow);
         for (i, row) in rows.enumerate() {
             let at = (i / oh) * grid + (i % oh) * wp;
             copy(&mut on_grid[at..at + ow], row);
@@ -206,13 +204,13 @@ pub fn prepare_dout<F: Float>(
 }
 
 /// One thread's buffers, kept between batches: packed operands, an image's output on the
-/// extended grid, its dout on the grid (with the geometry its zeros were laid for), its dcolᵀ,
-/// and the padded dx.
+/// extended grid, its dout on the grid (with the geometry and layout its zeros were laid for),
+/// its dcolᵀ, and the padded dx.
 pub struct Scratch<F> {
     a: Vec<F>,
     b: Vec<F>,
     grid: Vec<F>,
-    dout: (Vec<F>, Option<Geometry>),
+    dout: (Vec<F>, Option<(Geometry, Panels)>),
     dcol: Vec<F>,
     dx: Vec<F>,
 }
@@ -310,11 +308,11 @@ pub fn dx_image<F: Float>(
     let (c, h, w) = geo.input;
     let ((hp, wp), grid, pad) = (geo.padded(), geo.grid(), geo.window.pad);
     let (on_grid, laid) = &mut scratch.dout;
-    if *laid != Some(*geo) {
+    if *laid != Some((*geo, panels)) {
         // Zeros at the grid's extra positions, which `spread` leaves as they are.
         on_grid.clear();
         on_grid.resize(geo.dout_len(panels.nr), F::zero());
-        *laid = Some(*geo);
+        *laid = Some((*geo, panels));
     }
     geo.spread(dout, on_grid);
     let dout = Operand::Rows {
