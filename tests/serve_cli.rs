@@ -360,6 +360,19 @@ fn a_run_started_from_the_page_is_watched_stopped_and_resumed_to_the_same_weight
         rows.iter()
             .any(|r| r["id"] == second.as_str() && r["state"] == "queued")
     });
+    // Its event stream waits while its job does (a trainer not yet started is not a failed
+    // one), and ends once the job is dropped.
+    let stream = ureq::get(&format!("{}/api/runs/{second}/events?from=0", server.base))
+        .call()
+        .unwrap();
+    let (sender, ended) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut seen = String::new();
+        let _ = stream.into_reader().read_to_string(&mut seen);
+        let _ = sender.send(seen);
+    });
+    let early = ended.recv_timeout(Duration::from_secs(3));
+    assert!(early.is_err(), "the queued run's stream ended: {early:?}");
     let (status, _) = server.post(
         &format!("/api/runs/{second}/stop"),
         Some(&server.token),
@@ -371,9 +384,10 @@ fn a_run_started_from_the_page_is_watched_stopped_and_resumed_to_the_same_weight
         !runs.join(&second).exists(),
         "the queued run's empty folder is left"
     );
+    let seen = ended.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert!(seen.contains("data: {\"end\""), "{seen}");
 
-    // Live: the events stream the updates as they are made (once the run has begun: before,
-    // the stream would find no run alive).
+    // Live: the events stream the updates as they are made.
     wait_until("running row", || {
         let listed = server.json("/api/runs");
         let rows = listed["runs"].as_array().unwrap().clone();

@@ -157,26 +157,33 @@ fn split_action<'a>(rest: &'a str, actions: &[&'a str]) -> (&'a str, &'a str) {
 }
 
 /// A run's live.jsonl from `from` on, as server-sent events, until its `end` line (or its
-/// process is gone without one: then `{"end":"failed"}`).
+/// process is gone without one, and no job of the server's is about to start it: then
+/// `{"end":"failed"}`, or the end its log last recorded).
 async fn events(app: Arc<App>, id: String, from: u64) -> Answer {
     let path = app.run_path(&id)?;
-    let stream =
-        futures_util::stream::unfold((path, from, false), |(path, from, done)| async move {
-            if done {
-                return None;
-            }
-            let (events, next, ended) = next_events(path.clone(), from).await?;
-            Some((events, (path, next, ended)))
-        })
-        .flat_map(|events| futures_util::stream::iter(events.into_iter().map(Ok::<_, Infallible>)));
+    let state = (app, id, path, from, false);
+    let stream = futures_util::stream::unfold(state, |(app, id, path, from, done)| async move {
+        if done {
+            return None;
+        }
+        let starting = || app.jobs.active(&id).is_some();
+        let (events, next, ended) = next_events(path.clone(), from, starting).await?;
+        Some((events, (app, id, path, next, ended)))
+    })
+    .flat_map(|events| futures_util::stream::iter(events.into_iter().map(Ok::<_, Infallible>)));
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response())
 }
 
-/// The next lines of the run at `path` from `from` (waiting for some), one event each; the
-/// offset after them; whether the stream ends with them.
-async fn next_events(path: std::path::PathBuf, mut from: u64) -> Option<(Vec<Event>, u64, bool)> {
+/// The next lines of the run at `path` from `from` (waiting for some, also while `starting`
+/// says a job is loading the run's trainer), one event each; the offset after them; whether the
+/// stream ends with them.
+async fn next_events(
+    path: std::path::PathBuf,
+    mut from: u64,
+    starting: impl Fn() -> bool,
+) -> Option<(Vec<Event>, u64, bool)> {
     for idle in 0u64.. {
         let p = path.clone();
         let (lines, next, summary) = tokio::task::spawn_blocking(move || {
@@ -196,7 +203,7 @@ async fn next_events(path: std::path::PathBuf, mut from: u64) -> Option<(Vec<Eve
                 .collect();
             return Some((events, from, ended));
         }
-        if let Some(summary) = summary.filter(|s| !s.running) {
+        if let Some(summary) = summary.filter(|s| !s.running && !starting()) {
             let end = summary.end.unwrap_or_else(|| "failed".into());
             let event = Event::default().data(json!({ "end": end }).to_string());
             return Some((vec![event], from, true));
