@@ -47,17 +47,23 @@ pub fn delay_before_checkpoint() {
 pub const HOLD_AT_ITERATION_ENV: &str = "SCRATCHNET_TEST_HOLD_AT_ITERATION";
 
 /// Waits as [`HOLD_AT_ITERATION_ENV`] says (not at all when it is unset), after update
-/// `iteration` of the run in folder `run`, calling `before` first when it waits.
+/// `iteration` of the run in folder `run`, calling `before` first when it waits. The variable
+/// is read once, at the first update.
 pub fn hold_at_iteration(run: &std::path::Path, iteration: usize, before: impl FnOnce()) {
-    let Ok(value) = std::env::var(HOLD_AT_ITERATION_ENV) else {
+    /// The hold asked for: (the run's folder name if only one run, the update).
+    static HOLD: std::sync::OnceLock<Option<(Option<String>, usize)>> = std::sync::OnceLock::new();
+    let hold = HOLD.get_or_init(|| {
+        let value = std::env::var(HOLD_AT_ITERATION_ENV).ok()?;
+        match value.rsplit_once(':') {
+            Some((only, at)) => Some((Some(only.to_string()), at.parse().ok()?)),
+            None => Some((None, value.parse().ok()?)),
+        }
+    });
+    let Some((only, _)) = hold.as_ref().filter(|(_, at)| *at == iteration) else {
         return;
     };
     let name = run.file_name().unwrap_or_default().to_string_lossy();
-    let (only, at) = match value.rsplit_once(':') {
-        Some((only, at)) => (Some(only), at),
-        None => (None, value.as_str()),
-    };
-    if at.parse() != Ok(iteration) || only.is_some_and(|only| only != name) {
+    if only.as_ref().is_some_and(|only| *only != name) {
         return;
     }
     before();
