@@ -16,7 +16,7 @@
 //! dx is Wᵀ·dout (dcolᵀ) folded back with `col2im`'s order of additions: on the extended grid
 //! that fold is one contiguous run per row of dcolᵀ.
 
-use super::im2col::{col2im_image, col_panels, im2col_panels, pad_image, Window};
+use super::im2col::{col2im_image, col_panels, im2col_panels, pad_image, unpad_image, Window};
 use super::packed::{self, multiply, pack_a, pack_b, pack_b_steps_into, Operand, Panels, MR};
 use super::rows::copy;
 use crate::Float;
@@ -128,11 +128,11 @@ impl Geometry {
     /// Writes dout (FN, OH·OW) on the extended grid, (FN, OH·Wp) in `on_grid`
     /// ([`Geometry::dout_len`] values whose others are 0: x ≥ OW stays 0).
     fn spread<F: Float>(&self, dout: ArrayView2<F>, on_grid: &mut [F]) {
-        let ((oh, ow), wp, grid) = (self.output, self.padded().1, self.grid());
+        let (ow, wp) = (self.output.1, self.padded().1);
         let dout = dout.as_standard_layout();
         let rows = dout.as_slice().expect("standard layout").chunks_exact(ow);
-        for (i, row) in rows.enumerate() {
-            let at = (i / oh) * grid + (i % oh) * wp;
+        // Output row i (of filter i / OH) starts at i·Wp: filter f's rows start at f·OH·Wp.
+        for (row, at) in rows.zip((0..).step_by(wp)) {
             copy(&mut on_grid[at..at + ow], row);
         }
     }
@@ -293,7 +293,7 @@ pub fn dx_image<F: Float>(
     (geo, panels, filters): (&Geometry, Panels, &Filters<F>),
     dout: ArrayView2<F>,
     scratch: &mut Scratch<F>,
-    mut dx: ArrayViewMut3<F>,
+    dx: ArrayViewMut3<F>,
 ) {
     let (k, fns) = (geo.patch(), geo.filters);
     let w_t = Operand::Packed(filters.w_t);
@@ -305,8 +305,7 @@ pub fn dx_image<F: Float>(
         multiply(panels, (w_t, dout, fns), dcol.view_mut(), false);
         return col2im_image(dcol.view(), &geo.window, dx);
     }
-    let (c, h, w) = geo.input;
-    let ((hp, wp), grid, pad) = (geo.padded(), geo.grid(), geo.window.pad);
+    let (c, (hp, wp), grid) = (geo.input.0, geo.padded(), geo.grid());
     let (on_grid, laid) = &mut scratch.dout;
     if *laid != Some((*geo, panels)) {
         // Zeros at the grid's extra positions, which `spread` leaves as they are.
@@ -332,11 +331,7 @@ pub fn dx_image<F: Float>(
             *d += v;
         }
     }
-    let dx = dx.as_slice_mut().expect("dx is stored in (c, y, x) order");
-    for (i, row) in dx.chunks_exact_mut(w).enumerate() {
-        let at = ((i / h) * hp + i % h + pad) * wp + pad;
-        copy(row, &padded_dx[at..at + w]);
-    }
+    unpad_image(padded_dx, geo.window.pad, dx);
 }
 
 /// dW's columns `cols` (a block of whole [`Geometry::dw_unit`]s) from a batch's dout

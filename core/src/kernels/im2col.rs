@@ -192,16 +192,34 @@ impl<F: Float> PanelRow<'_, F> {
 /// the caller laid). [`im2col_panels`] and [`col_panels`] read it.
 pub fn pad_image<F: Float>(input: ArrayView3<F>, pad: usize, padded: &mut [F]) {
     let (_, h, w) = input.dim();
-    let (hp, wp) = (h + 2 * pad, w + 2 * pad);
     let input = input.as_standard_layout();
     let rows = input
         .as_slice()
         .expect("standard layout")
         .chunks_exact(w.max(1));
-    for (i, row) in rows.enumerate() {
-        let at = ((i / h) * hp + i % h + pad) * wp + pad;
+    for (row, at) in rows.zip(inside_rows((h, w), pad)) {
         copy(&mut padded[at..at + w], row);
     }
+}
+
+/// The inverse of [`pad_image`]: out (C, H, W), stored in standard layout, from inside its
+/// padding in `padded`.
+pub fn unpad_image<F: Float>(padded: &[F], pad: usize, mut out: ArrayViewMut3<F>) {
+    let (_, h, w) = out.dim();
+    let out = out
+        .as_slice_mut()
+        .expect("out is stored in (c, y, x) order");
+    for (row, at) in out.chunks_exact_mut(w.max(1)).zip(inside_rows((h, w), pad)) {
+        copy(row, &padded[at..at + w]);
+    }
+}
+
+/// Where row (c, y) of an image (C, H, W) starts inside the image padded with `pad` on every
+/// side, (C, H + 2·pad, W + 2·pad), for the rows in (c, y) order (computed only for rows that
+/// exist: H > 0).
+fn inside_rows((h, w): (usize, usize), pad: usize) -> impl Iterator<Item = usize> {
+    let (hp, wp) = (h + 2 * pad, w + 2 * pad);
+    (0..).map(move |i| ((i / h) * hp + i % h + pad) * wp + pad)
 }
 
 /// The columns `cols` of one image's col (OH·OW, K) (the patches, one row per output

@@ -114,6 +114,10 @@ fn the_per_image_routes_give_the_references_bits() {
             let mut buffer = vec![0.0; c * hp * wd_p];
             buffer.extend([f64::NAN; 8]);
             pad_image(image, pad, &mut buffer);
+            // And back: the image itself, from inside its padding.
+            let mut unpadded = Array3::from_elem(image.dim(), f64::NAN);
+            unpad_image(&buffer, pad, unpadded.view_mut());
+            assert_eq!(unpadded, image, "{w:?}");
             let padded =
                 ndarray::ArrayView3::from_shape((c, hp, wd_p), &buffer[..c * hp * wd_p]).unwrap();
             // colᵀ in panels of every width, from 1 to wider than the image's positions.

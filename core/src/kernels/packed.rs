@@ -232,32 +232,27 @@ fn with_operands<F: Float, const NR: usize>(
     out: &mut ArrayViewMut2<F>,
     accumulate: bool,
 ) {
-    use micro::{LaneRows, Panel, StepRows};
+    use micro::{Panel, Rows};
     // SAFETY (pointer arithmetic, in each): the panels are within the operands (checked).
-    let a_packed = |a: &[F]| {
-        let a = a.as_ptr();
-        move |ip: usize| Panel {
-            ptr: unsafe { a.add(ip * k * MR) }.cast(),
-            width: MR,
+    let packed = |x: &[F], width: usize| {
+        let x = x.as_ptr();
+        move |i: usize| Panel {
+            ptr: unsafe { x.add(i * k * width) }.cast(),
+            width,
         }
     };
+    let (a_packed, b_packed) = (|a| packed(a, MR), |b| packed(b, NR));
+    // A's panel ip: rows ip·MR… at their offsets; B's panel jp: columns jp·NR… of each row.
     let a_rows = |base: &[F], offsets: &[usize]| {
         let (base, offsets) = (base.as_ptr().cast(), offsets.as_ptr());
-        move |ip: usize| LaneRows {
+        move |ip: usize| Rows::<true> {
             base,
             offsets: unsafe { offsets.add(ip * MR) },
         }
     };
-    let b_packed = |b: &[F]| {
-        let b = b.as_ptr();
-        move |jp: usize| Panel {
-            ptr: unsafe { b.add(jp * k * NR) }.cast(),
-            width: NR,
-        }
-    };
     let b_rows = |base: &[F], offsets: &[usize]| {
         let (base, offsets) = (base.as_ptr(), offsets.as_ptr());
-        move |jp: usize| StepRows {
+        move |jp: usize| Rows::<false> {
             base: unsafe { base.add(jp * NR) }.cast(),
             offsets,
         }

@@ -38,33 +38,21 @@ impl Operand for Panel {
     }
 }
 
-/// B read in place: step p's values are a row, `base + offsets[p]` on.
+/// An operand read in place, each row at `base + offsets[i]`: for B (`BY_LANE` false) row p
+/// holds step p's values, one per lane; for A (`BY_LANE` true) row t holds lane t's values,
+/// one per step.
 #[derive(Clone, Copy)]
-pub(crate) struct StepRows {
+pub(crate) struct Rows<const BY_LANE: bool> {
     pub base: *const (),
     pub offsets: *const usize,
 }
 
-impl Operand for StepRows {
+impl<const BY_LANE: bool> Operand for Rows<BY_LANE> {
     #[inline(always)]
     unsafe fn at<E>(self, p: usize, t: usize) -> *const E {
+        let (row, along) = if BY_LANE { (t, p) } else { (p, t) };
         // SAFETY: the caller's promise.
-        unsafe { self.base.cast::<E>().add(*self.offsets.add(p) + t) }
-    }
-}
-
-/// A read in place: lane t's values are a row, `base + offsets[t]` on, one per step.
-#[derive(Clone, Copy)]
-pub(crate) struct LaneRows {
-    pub base: *const (),
-    pub offsets: *const usize,
-}
-
-impl Operand for LaneRows {
-    #[inline(always)]
-    unsafe fn at<E>(self, p: usize, t: usize) -> *const E {
-        // SAFETY: the caller's promise.
-        unsafe { self.base.cast::<E>().add(*self.offsets.add(t) + p) }
+        unsafe { self.base.cast::<E>().add(*self.offsets.add(row) + along) }
     }
 }
 
