@@ -186,6 +186,7 @@ fn a_run_started_from_the_form_is_watched_live_stopped_and_resumed_with_the_butt
 
         // Resume: running again, from where it stopped, then stopped again.
         b.click("#resume").await;
+        b.screenshot("run-resuming").await;
         wait_for!(b, "the API's running state", 60, {
             let (state, done) = api_state(&server, &id);
             (state == "running" && done > stopped_at).then_some(())
